@@ -1,0 +1,62 @@
+"""What every command shares: error-to-exit-code mapping and the API connection options."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from sheetsync.config import KEY_TYPES, Settings, load_settings
+from sheetsync.errors import ExitCode, SheetsyncError
+
+
+def run_safely(group: click.Group, args: list[str] | None = None) -> int:
+    """Run the click group; turn every failure into one line on stderr and an exit code."""
+    show_traceback = "--traceback" in (args or sys.argv) or bool(os.environ.get("SHEETSYNC_TRACEBACK"))
+    try:
+        result = group.main(args=args, standalone_mode=False, prog_name="sheetsync")
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except SheetsyncError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        click.echo(f"error: {exc.message}", err=True)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so in one line unless asked for the traceback
+        if show_traceback:
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback for details)", err=True)
+        return int(ExitCode.INTERNAL)
+    return int(result) if isinstance(result, int) else 0
+
+
+def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --sandbox / --sandbox-key / --seed to a command that talks to the APIs."""
+
+    @click.option("--sandbox", is_flag=True, help="Use the built-in sandbox of both APIs (no keys, no network).")
+    @click.option("--sandbox-key", type=click.Choice(KEY_TYPES), default="employee", show_default=True,
+                  help="Which sandbox key type to use, to see its scope.")
+    @click.option("--seed", type=int, default=0, show_default=True, help="Sandbox data seed.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def settings_from_context() -> Settings:
+    return load_settings()

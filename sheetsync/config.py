@@ -1,0 +1,183 @@
+"""Settings from command-line flags, the environment and an optional ./sheetsync.toml.
+
+Precedence: a flag, then an environment variable, then sheetsync.toml, then the default. Each value
+remembers where it came from so `sheetsync config show` can say so. Secrets are redacted whenever a
+setting is displayed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_cache_dir, user_data_dir
+
+from sheetsync.errors import ConfigError
+
+KSS_HOSTS = {
+    "production": "https://api.kssdata.com/api/v1",
+    "test": "https://api.test.kssdata.com/api/v1",
+}
+KSS_ENVIRONMENTS = ("production", "test", "sandbox")
+KEY_TYPES = ("employee", "customer", "supplier")
+KOTIS_BASE_URL = "https://kwf.kotisdesign.com/api/v1"
+KOTIS_STORES_BASE_URL = "https://stores.kotisdesign.com/api/v1"
+CONFIG_FILE = "sheetsync.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, environment variable and place in sheetsync.toml."""
+
+    name: str
+    env: str
+    toml: tuple[str, str]
+    default: str | None = None
+    secret: bool = False
+    help: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("kss_api_key", "KSS_API_KEY", ("kss", "api_key"), secret=True, help="KSS x-api-key"),
+    Setting("kss_key_type", "KSS_KEY_TYPE", ("kss", "key_type"), "employee",
+            help="employee | customer | supplier: the scope of the KSS key"),
+    Setting("kss_env", "KSS_ENV", ("kss", "env"), "production", help="production | test | sandbox"),
+    Setting("kss_base_url", "KSS_BASE_URL", ("kss", "base_url"), help="overrides the KSS host entirely"),
+    Setting("requests_per_hour", "SHEETSYNC_REQUESTS_PER_HOUR", ("kss", "requests_per_hour"),
+            help="client-side budget of KSS requests per hour"),
+    Setting("kotis_api_key", "KOTIS_API_KEY", ("kotis", "api_key"), secret=True, help="Kotis Authorization key"),
+    Setting("kotis_base_url", "KOTIS_BASE_URL", ("kotis", "base_url"), KOTIS_BASE_URL),
+    Setting("kotis_stores_base_url", "KOTIS_STORES_BASE_URL", ("kotis", "stores_base_url"),
+            KOTIS_STORES_BASE_URL),
+    Setting("google_credentials", "SHEETSYNC_GOOGLE_CREDENTIALS", ("google", "credentials"),
+            help="service-account JSON file for Google Sheets"),
+    Setting("ledger_path", "SHEETSYNC_LEDGER", ("paths", "ledger"),
+            str(Path(user_data_dir("sheetsync")) / "ledger.sqlite3"), help="payments ledger (SQLite)"),
+    Setting("cache_dir", "SHEETSYNC_CACHE_DIR", ("paths", "cache_dir"), user_cache_dir("sheetsync"),
+            help="ETag cache, one folder per API key hash"),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Value:
+    value: str | None
+    source: str  # "flag", "env KSS_API_KEY", "sheetsync.toml [kss] api_key", "default", "unset"
+
+
+class Settings:
+    """The effective configuration. Attribute access gives the value: `settings.kss_api_key`."""
+
+    def __init__(self, values: Mapping[str, Value]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> str | None:
+        try:
+            return self._values[name].value
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def source(self, name: str) -> str:
+        return self._values[name].source
+
+    def with_overrides(self, **overrides: str | None) -> Settings:
+        values = dict(self._values)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = Value(value, "flag")
+        return Settings(values)
+
+    @property
+    def kss_base(self) -> str:
+        """The KSS base URL for the configured environment (sandbox URLs are set by the caller)."""
+        if self.kss_base_url:
+            return self.kss_base_url.rstrip("/")
+        env = self.kss_env or "production"
+        if env not in KSS_HOSTS:
+            raise ConfigError(f"KSS_ENV is {env!r}; use --sandbox for the sandbox, or one of production, test")
+        return KSS_HOSTS[env]
+
+    @property
+    def requests_per_hour_int(self) -> int | None:
+        raw = self.requests_per_hour
+        if raw in (None, ""):
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"requests_per_hour must be a whole number, got {raw!r}") from None
+        if value <= 0:
+            raise ConfigError(f"requests_per_hour must be positive, got {value}")
+        return value
+
+    def display_rows(self) -> list[tuple[str, str, str]]:
+        """(name, shown value, source) for every setting, secrets redacted."""
+        return [(s.name, _shown(s, self._values[s.name].value), self._values[s.name].source) for s in SETTINGS]
+
+
+def redact(secret: str | None) -> str:
+    """Show that a secret is set without showing it: the last 2 characters at most."""
+    if not secret:
+        return "(not set)"
+    tail = secret[-2:] if len(secret) >= 12 else ""
+    return f"****{tail} ({len(secret)} chars)"
+
+
+def _shown(setting: Setting, value: str | None) -> str:
+    if setting.secret:
+        return redact(value)
+    return value if value is not None else "(not set)"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Settings:
+    """Read the environment and ./sheetsync.toml into Settings and validate the enumerations."""
+    environ = os.environ if environ is None else environ
+    file_values = _read_toml((cwd or Path.cwd()) / CONFIG_FILE)
+    values = {s.name: _resolve(s, environ, file_values) for s in SETTINGS}
+    settings = Settings(values)
+    _check_choice(settings, "kss_env", KSS_ENVIRONMENTS)
+    _check_choice(settings, "kss_key_type", KEY_TYPES)
+    return settings
+
+
+def _resolve(setting: Setting, environ: Mapping[str, str], file_values: dict[str, dict[str, object]]) -> Value:
+    if environ.get(setting.env):
+        return Value(environ[setting.env], f"env {setting.env}")
+    section, key = setting.toml
+    if key in file_values.get(section, {}):
+        return Value(str(file_values[section][key]), f"{CONFIG_FILE} [{section}] {key}")
+    if setting.default is not None:
+        return Value(setting.default, "default")
+    return Value(None, "unset")
+
+
+def _read_toml(path: Path) -> dict[str, dict[str, object]]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    known = {s.toml for s in SETTINGS}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of settings")
+        for key in table:
+            if (section, key) not in known:
+                allowed = ", ".join(f"[{s}] {k}" for s, k in sorted(known))
+                raise ConfigError(f"{path}: unknown setting [{section}] {key}; known: {allowed}")
+    return data
+
+
+def _check_choice(settings: Settings, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(settings, name)
+    if value is not None and value not in choices:
+        setting = SETTINGS_BY_NAME[name]
+        raise ConfigError(
+            f"{setting.env} / {name} is {value!r} (from {settings.source(name)}); use one of {', '.join(choices)}"
+        )

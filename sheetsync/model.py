@@ -1,0 +1,167 @@
+"""The sink-neutral tab model: what a report produces and what every sink renders.
+
+A `Tab` is a header block (title and key/value lines), a header row of `Column`s, data rows of typed
+Python values, an optional totals row and conditional rules. The xlsx writer and the Google Sheets
+writer render the same `Tab` so that a report looks the same in both.
+
+Cell values in `Tab.rows` are already typed: `int`, `Decimal`, `date`, `datetime` (naive, in the
+report's time zone), `bool`, `str`, `Link` or `None`. A `str` is always written as text, never as a
+formula, whatever it starts with.
+
+Sheet layout (both sinks follow it, 1-based rows):
+  row 1                       title (bold, larger)
+  rows 2 .. 1+len(info)       header block: "label" in column A, value in column B
+  one blank row
+  header_row                  column headers (bold, frozen, filter)
+  header_row+1 ..             data rows
+  last                        totals row when any column has `total`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Format(StrEnum):
+    """How a column's values are shown. Sinks map each to a number format."""
+
+    TEXT = "text"
+    INTEGER = "integer"  # #,##0
+    DECIMAL = "decimal"  # #,##0.00
+    CURRENCY = "currency"  # $#,##0.00 ; money is rounded to cents before writing
+    PERCENT = "percent"  # 0.0%  (0.25 shows as 25.0%)
+    DATE = "date"  # yyyy-mm-dd
+    DATETIME = "datetime"  # yyyy-mm-dd hh:mm
+
+
+NUMBER_FORMATS: dict[Format, str] = {
+    Format.TEXT: "@",
+    Format.INTEGER: "#,##0",
+    Format.DECIMAL: "#,##0.00",
+    Format.CURRENCY: '"$"#,##0.00',
+    Format.PERCENT: "0.0%",
+    Format.DATE: "yyyy-mm-dd",
+    Format.DATETIME: "yyyy-mm-dd hh:mm",
+}
+
+
+class Total(StrEnum):
+    """What the totals row shows under a column: a live formula over the visible data rows."""
+
+    SUM = "sum"  # SUBTOTAL(109, range)
+    COUNT = "count"  # SUBTOTAL(103, range)
+    AVERAGE = "average"  # SUBTOTAL(101, range)
+    LABEL = "label"  # the text "Total"
+
+
+SUBTOTAL_FUNCTIONS: dict[Total, int] = {Total.SUM: 109, Total.COUNT: 103, Total.AVERAGE: 101}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A clickable cell: shows `text`, opens `url`."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    format: Format = Format.TEXT
+    width: float | None = None  # in characters; None lets the sink pick from the content
+    total: Total | None = None
+
+
+@dataclass(frozen=True)
+class Style:
+    """A highlight: fill colour and font, as #RRGGBB."""
+
+    fill: str | None = "#FFF2CC"
+    font_color: str | None = None
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class ConditionalRule:
+    """Highlight cells of data rows where `when` column compares true against `value`.
+
+    `columns` lists the headers to colour; empty means the whole data row. Operators: "<", "<=",
+    ">", ">=", "==", "!=", "blank", "not_blank", "true" (the `when` cell is TRUE). Sinks render it
+    as a formula rule (`=$H8<10` in xlsx, CUSTOM_FORMULA in Google Sheets), so it follows edits.
+    """
+
+    when: str
+    op: str
+    value: Decimal | int | str | None = None
+    columns: tuple[str, ...] = ()
+    style: Style = field(default_factory=Style)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A clustered bar chart of the totals row over `columns` (e.g. the aging buckets)."""
+
+    title: str
+    columns: tuple[str, ...]
+
+
+@dataclass
+class Tab:
+    """One formatted sheet. `key` is stable across runs (it names a managed Google Sheets tab)."""
+
+    name: str  # at most 31 characters, no []:*?/\ ; unique within its workbook
+    key: str
+    title: str
+    columns: list[Column]
+    rows: Sequence[Sequence[Any]]
+    info: list[tuple[str, str]] = field(default_factory=list)  # header block: (label, value)
+    rules: list[ConditionalRule] = field(default_factory=list)
+    chart: Chart | None = None
+    freeze_header: bool = True
+    autofilter: bool = True
+    template: str | None = None  # a workbook name in templates/, xlsx only
+    note: str | None = None  # refresh time and parameters, shown as a cell note on the title
+
+    @property
+    def header_row(self) -> int:
+        """1-based row number of the column headers."""
+        return 1 + len(self.info) + 2
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+    @property
+    def has_totals(self) -> bool:
+        return any(c.total is not None for c in self.columns)
+
+    @property
+    def totals_row(self) -> int | None:
+        return self.first_data_row + len(self.rows) if self.has_totals else None
+
+    def column_index(self, header: str) -> int:
+        """0-based index of the column with this header."""
+        for i, column in enumerate(self.columns):
+            if column.header == header:
+                return i
+        raise KeyError(header)
+
+
+@dataclass
+class Workbook:
+    """A set of tabs written together: one xlsx file, or the managed tabs of one spreadsheet.
+
+    `name` is the file stem for xlsx output ("price-list", or "ar-aging-Kettles-12" when bursting).
+    """
+
+    name: str
+    tabs: list[Tab]
+
+
+CellValue = str | int | Decimal | date | datetime | bool | Link | None
