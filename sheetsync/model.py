@@ -111,6 +111,20 @@ class Chart:
     columns: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Validation:
+    """Data validation on the data cells of one column.
+
+    kind "list": a dropdown of the data cells of column `source[1]` in tab `source[0]`.
+    kind "positive_decimal": a number greater than 0 (money: at most two decimals by convention).
+    """
+
+    column: str
+    kind: str
+    source: tuple[str, str] | None = None
+    message: str = ""
+
+
 @dataclass
 class Tab:
     """One formatted sheet. `key` is stable across runs (it names a managed Google Sheets tab)."""
@@ -122,6 +136,7 @@ class Tab:
     rows: Sequence[Sequence[Any]]
     info: list[tuple[str, str]] = field(default_factory=list)  # header block: (label, value)
     rules: list[ConditionalRule] = field(default_factory=list)
+    validations: list[Validation] = field(default_factory=list)
     chart: Chart | None = None
     freeze_header: bool = True
     autofilter: bool = True
