@@ -1,0 +1,57 @@
+"""The command line as a user meets it: help with examples everywhere, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from sheetsync import __version__
+from sheetsync.cli import cli
+
+
+def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        found.append(path)
+        if isinstance(command, click.Group):
+            found.extend(_all_commands(command, path))
+    return found
+
+
+@pytest.mark.parametrize("path", _all_commands(cli), ids=lambda p: " ".join(p))
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"sheetsync {' '.join(path)} --help has no example"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_errors_are_one_line_with_a_usage_exit_code(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "from sheetsync.cli import main; main()", "config", "show"],
+        capture_output=True, text=True, env={"KSS_ENV": "nowhere", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith("error: KSS_ENV / kss_env is 'nowhere'")
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_command_is_a_usage_error(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "from sheetsync.cli import main; main()", "frobnicate"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "No such command 'frobnicate'" in proc.stderr
