@@ -1,0 +1,433 @@
+"""The HTTP layer shared by the KSS and Kotis clients: retries, timeouts, pacing, budget, counting.
+
+Public API
+----------
+``RequestStats``
+    Thread-safe per-endpoint counters. ``record(endpoint, *, pages=0, retries=0, not_modified=0,
+    requests=None)`` adds to the counters; ``requests`` defaults to ``1 + retries`` (every HTTP request
+    actually sent). ``as_dict()`` -> ``{"products": {"requests": 3, "pages": 3, "retries": 0,
+    "not_modified": 1}}``; ``total_requests`` is the sum over endpoints. ``HttpClient`` records
+    requests, retries and 304s itself; the API clients add ``pages`` with ``record(ep, pages=1, requests=0)``.
+
+``RetryPolicy(max_retries=4, base=0.5, cap=30.0, max_wait=60.0)``
+    Exponential backoff with full jitter (tenacity's ``wait_exponential_jitter``), at least the
+    server's ``Retry-After``. A ``Retry-After`` longer than ``max_wait`` is not waited for: the
+    response is handed back and the caller raises ``RateLimitedError`` saying when the quota recovers.
+
+``HttpClient(*, session=None, timeout=30.0, retry=RetryPolicy(), sleep=time.sleep, clock=time.time,
+stats=None, requests_per_hour=None, request_id_header=None, secret_headers=())``
+    ``send(method, url, *, endpoint, headers=None, json=None, data=None, idempotent=None) -> Response``
+    sends one logical request. ``url`` must already carry its query string (``build_query`` writes
+    one with literal commas; requests leaves them alone). Idempotent requests (GET/HEAD by default)
+    are retried on 429, 5xx and connection errors/timeouts; a non-idempotent request is never
+    retried once it may have reached the server: a timeout or dropped connection after sending
+    raises ``AmbiguousOutcomeError``; a connection that could not even be opened raises
+    ``ServerError``. Every response's ``RateLimit-Remaining``/``RateLimit-Reset`` are remembered and
+    the next request waits for the reset when the quota is spent (or raises ``RateLimitedError``
+    when that wait is longer than ``retry.max_wait``); the optional ``requests_per_hour`` budget is
+    enforced the same way on the client side. ``sleep`` and ``clock`` are injectable so that replayed
+    tests never really sleep. The final response is returned whatever its status: map it with
+    ``error_for_response``.
+
+``error_for_response(response, *, endpoint, api_message, request_id, clock=time.time) -> ApiError``
+    The typed error for a 4xx/5xx (401 AuthError, 403 ForbiddenError, 404 NotFoundError, 400/422
+    BadRequestError, 429 RateLimitedError with ``recovers_at`` in local time, 5xx ServerError).
+
+``build_query(pairs) -> str``
+    ``[("CustomerIDs", "1,2"), ("States", "CA")]`` -> ``"CustomerIDs=1,2&States=CA"``: values
+    percent-encoded except commas (and ``:`` for timestamps), as the KSS document writes them.
+
+``redact_headers(headers, secret_headers=()) -> dict`` and ``redact_url(url) -> str``
+    For anything printed or logged: ``x-api-key``, ``Authorization``, cookies and any header or query
+    parameter that looks like a key or token become ``****``.
+
+``new_request_id() -> str``: a short alphanumeric id for ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_attempt
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from sheetsync.errors import (
+    AmbiguousOutcomeError,
+    ApiError,
+    AuthError,
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+)
+
+log = logging.getLogger("sheetsync.http")
+
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
+_SECRET_WORDS = ("key", "token", "secret", "password", "auth")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+USER_AGENT = "sheetsync (+https://github.com/sheetsync)"
+
+
+class RequestStats:
+    """Per-endpoint request counters shared by the API clients of one run (thread-safe)."""
+
+    FIELDS = ("requests", "pages", "retries", "not_modified")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def record(
+        self, endpoint: str, *, pages: int = 0, retries: int = 0, not_modified: int = 0, requests: int | None = None
+    ) -> None:
+        """Add to the counters of `endpoint`; `requests` defaults to 1 + retries (HTTP requests sent)."""
+        sent = 1 + retries if requests is None else requests
+        with self._lock:
+            counts = self._counts.setdefault(endpoint, dict.fromkeys(self.FIELDS, 0))
+            counts["requests"] += sent
+            counts["pages"] += pages
+            counts["retries"] += retries
+            counts["not_modified"] += not_modified
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {name: dict(counts) for name, counts in sorted(self._counts.items())}
+
+    @property
+    def total_requests(self) -> int:
+        with self._lock:
+            return sum(counts["requests"] for counts in self._counts.values())
+
+    def __repr__(self) -> str:
+        return f"RequestStats({self.as_dict()!r})"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries for idempotent requests: exponential backoff with jitter, >= Retry-After."""
+
+    max_retries: int = 4
+    base: float = 0.5  # first backoff in seconds, doubled per attempt
+    cap: float = 30.0  # no single backoff longer than this
+    max_wait: float = 60.0  # a Retry-After or quota reset longer than this is reported, not waited for
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for retry number `attempt` (1-based)."""
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def new_request_id() -> str:
+    """A short alphanumeric request id (16 hex characters)."""
+    return uuid.uuid4().hex[:16]
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def build_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """Encode query pairs, keeping commas (list separators) and colons (timestamps) literal."""
+    return "&".join(f"{quote(str(name), safe='')}={quote(str(value), safe=',:')}" for name, value in pairs)
+
+
+def redact_headers(headers: Mapping[str, str] | None, secret_headers: Iterable[str] = ()) -> dict[str, str]:
+    """A copy of `headers` safe to print: secret values become ****."""
+    extra = {h.lower() for h in secret_headers}
+    shown = {}
+    for name, value in (headers or {}).items():
+        lower = name.lower()
+        secret = lower in SECRET_HEADERS or lower in extra or any(w in lower for w in ("key", "token", "secret"))
+        shown[name] = "****" if secret else value
+    return shown
+
+
+def redact_url(url: str) -> str:
+    """`url` with the values of key/token-like query parameters masked."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = [(n, "****" if any(w in n.lower() for w in _SECRET_WORDS) else v) for n, v in parse_qsl(parts.query, True)]
+    query = urlencode(pairs, safe=",:*")
+    return urlunsplit(parts._replace(query=query))
+
+
+def _local_time(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch).astimezone()
+
+
+def _describe_recovery(recovers_at: datetime) -> str:
+    return f"quota recovers at {recovers_at:%Y-%m-%d %H:%M:%S %Z}".rstrip()
+
+
+def error_for_response(
+    response: requests.Response,
+    *,
+    endpoint: str,
+    api_message: str | None = None,
+    request_id: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> ApiError:
+    """The typed ApiError for a final 4xx/5xx response (never includes a key: the URL is not used)."""
+    status = response.status_code
+    where = f"{response.request.method if response.request else 'GET'} {endpoint}"
+    kwargs: dict[str, Any] = {"status": status, "api_message": api_message, "request_id": request_id,
+                              "endpoint": endpoint}
+    if status == 401:
+        return AuthError(f"{where}: 401 unauthorized (the API key is missing or not valid here)", **kwargs)
+    if status == 403:
+        return ForbiddenError(f"{where}: 403 forbidden for this key", **kwargs)
+    if status == 404:
+        return NotFoundError(f"{where}: 404 not found", **kwargs)
+    if status in (400, 422):
+        return BadRequestError(f"{where}: {status} bad request", **kwargs)
+    if status == 429:
+        wait = parse_retry_after(response.headers.get("Retry-After"), now=clock())
+        if wait is None:
+            wait = _float_header(response.headers, "RateLimit-Reset")
+        recovers_at = _local_time(clock() + wait) if wait is not None else None
+        detail = _describe_recovery(recovers_at) if recovers_at else "try again later"
+        return RateLimitedError(f"{where}: 429 rate limit reached; {detail}", recovers_at=recovers_at, **kwargs)
+    if status >= 500:
+        return ServerError(f"{where}: {status} server error", **kwargs)
+    return ApiError(f"{where}: unexpected status {status}", **kwargs)
+
+
+def _float_header(headers: Mapping[str, str], name: str) -> float | None:
+    try:
+        return float(headers[name])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the request certainly did not reach the server (connect refused/timed out)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        inner = exc.args[0]
+        if isinstance(inner, MaxRetryError) and isinstance(inner.reason, NewConnectionError):
+            return True
+        if isinstance(inner, NewConnectionError):
+            return True
+    return False
+
+
+class _Pacer:
+    """Waits before a request when the server's quota or the client-side budget is spent."""
+
+    def __init__(self, *, requests_per_hour: int | None, max_wait: float,
+                 sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self.requests_per_hour = requests_per_hour
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._sent: deque[float] = deque()
+        self._remaining: int | None = None
+        self._reset_at: float | None = None
+
+    def before_request(self, endpoint: str) -> None:
+        wait, why = self._needed_wait()
+        if wait <= 0:
+            return
+        if wait > self.max_wait:
+            recovers_at = _local_time(self.clock() + wait)
+            raise RateLimitedError(f"GET {endpoint}: {why}; {_describe_recovery(recovers_at)}",
+                                   recovers_at=recovers_at, endpoint=endpoint, status=429)
+        log.info("pacing: waiting %.1fs before %s (%s)", wait, endpoint, why)
+        self.sleep(wait)
+
+    def _needed_wait(self) -> tuple[float, str]:
+        now = self.clock()
+        with self._lock:
+            if self._remaining is not None and self._remaining <= 0 and self._reset_at is not None:
+                if self._reset_at > now:
+                    return self._reset_at - now, "the API rate limit is spent"
+                self._remaining = None
+            if self.requests_per_hour:
+                while self._sent and self._sent[0] <= now - 3600:
+                    self._sent.popleft()
+                if len(self._sent) >= self.requests_per_hour:
+                    return self._sent[0] + 3600 - now, f"the budget of {self.requests_per_hour} requests/hour is spent"
+            return 0.0, ""
+
+    def sent(self) -> None:
+        with self._lock:
+            self._sent.append(self.clock())
+            if self._remaining is not None:
+                self._remaining -= 1
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        remaining = _float_header(headers, "RateLimit-Remaining")
+        reset = _float_header(headers, "RateLimit-Reset")
+        with self._lock:
+            if remaining is not None:
+                self._remaining = int(remaining)
+            if reset is not None:
+                self._reset_at = self.clock() + reset
+
+
+class HttpClient:
+    """One requests.Session with timeouts, retries, pacing, request ids and counting. See module doc."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        stats: RequestStats | None = None,
+        requests_per_hour: int | None = None,
+        request_id_header: str | None = None,
+        secret_headers: Iterable[str] = (),
+    ) -> None:
+        self.session = session or _default_session()
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.clock = clock
+        self.stats = stats if stats is not None else RequestStats()
+        self.request_id_header = request_id_header
+        self.secret_headers = tuple(secret_headers)
+        self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait,
+                            sleep=sleep, clock=clock)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        idempotent: bool | None = None,
+    ) -> requests.Response:
+        """Send one logical request (with retries when idempotent) and return the final response."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        attempts = 0
+
+        def attempt() -> requests.Response:
+            nonlocal attempts
+            attempts += 1
+            return self._send_once(method, url, endpoint=endpoint, headers=headers, json=json, data=data,
+                                   idempotent=idempotent)
+
+        try:
+            response = self._retrying()(attempt) if idempotent else attempt()
+        except requests.exceptions.RequestException as exc:  # transient failures that outlived the retries
+            self.stats.record(endpoint, retries=max(0, attempts - 1))
+            raise self._transport_error(method, endpoint, exc, {}, idempotent) from None
+        retries = max(0, attempts - 1)
+        self.stats.record(endpoint, retries=retries, not_modified=int(response.status_code == 304))
+        return response
+
+    def _retrying(self) -> Retrying:
+        policy = self.retry
+        return Retrying(
+            stop=stop_after_attempt(policy.max_retries + 1),
+            retry=retry_if_result(self._should_retry) | retry_if_exception(_is_transient),
+            wait=self._wait,
+            sleep=self.sleep,
+            before_sleep=self._log_retry,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+
+    def _should_retry(self, response: requests.Response) -> bool:
+        if response.status_code not in RETRY_STATUSES:
+            return False
+        wait = parse_retry_after(response.headers.get("Retry-After"), now=self.clock())
+        return wait is None or wait <= self.retry.max_wait
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = self.retry.backoff(state.attempt_number)
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            response = outcome.result()
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self.clock())
+            if retry_after is not None:
+                return max(retry_after, min(backoff, 1.0))
+        return backoff
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        outcome = state.outcome
+        what = "no response"
+        if outcome is not None:
+            what = repr(outcome.exception()) if outcome.failed else f"status {outcome.result().status_code}"
+        wait = state.next_action.sleep if state.next_action else 0
+        log.warning("retry %d after %s, waiting %.2fs", state.attempt_number, what, wait)
+
+    def _send_once(self, method: str, url: str, *, endpoint: str, headers: Mapping[str, str] | None,
+                   json: Any, data: Any, idempotent: bool) -> requests.Response:
+        self.pacer.before_request(endpoint)
+        sent_headers = dict(headers or {})
+        if self.request_id_header:
+            sent_headers[self.request_id_header] = new_request_id()
+        log.debug("%s %s headers=%s", method, redact_url(url), redact_headers(sent_headers, self.secret_headers))
+        self.pacer.sent()
+        try:
+            response = self.session.request(method, url, headers=sent_headers, json=json, data=data,
+                                            timeout=self.timeout, allow_redirects=False)
+        except requests.exceptions.RequestException as exc:
+            if idempotent and _is_transient(exc):
+                raise
+            raise self._transport_error(method, endpoint, exc, sent_headers, idempotent) from None
+        self.pacer.observe(response.headers)
+        return response
+
+    def _transport_error(self, method: str, endpoint: str, exc: BaseException, headers: Mapping[str, str],
+                         idempotent: bool) -> ApiError:
+        request_id = headers.get(self.request_id_header or "", None)
+        kind = type(exc).__name__
+        if not idempotent and not _never_connected(exc):
+            return AmbiguousOutcomeError(
+                f"{method} {endpoint}: no answer after the request was sent ({kind}); it may or may not have "
+                "taken effect: check before sending it again", request_id=request_id, endpoint=endpoint)
+        return ServerError(f"{method} {endpoint}: could not reach the API ({kind})", request_id=request_id,
+                           endpoint=endpoint)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
+
+
+def _default_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
