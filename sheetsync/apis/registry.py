@@ -1,0 +1,464 @@
+"""The one registry of KSS endpoints: paths, methods, key types, parameters, paging and record fields.
+
+Built from ``kss-api.txt`` (the 34 documented GETs and the POST) plus the newer payments revision of
+``kss-field-notes.md`` (``NEWER_REVISION``), used as fallbacks by the client.
+
+Names are the documented paths without the leading slash, path parameters in braces:
+``"products"``, ``"products/{productID}"``, ``"payments/applications/requested"``. ``ENDPOINTS`` is
+keyed by that name for GETs; the POST is keyed ``"POST payments/applications/requested"`` (use
+``endpoint(name, method)``).
+
+``Endpoint.encode_params(params, raw_params=None) -> list[(name, text)]`` validates and encodes
+Python values (lists, int, str, date, bool, Decimal) to query text: lists comma-separated with
+literal commas, dates ISO 8601, booleans ``true``/``false``. An unknown or mistyped parameter raises
+``ParameterError`` naming it, the allowed ones and a did-you-mean; ``raw_params`` pass through as given.
+``Endpoint.check_key_type(key_type)`` raises ``ForbiddenError`` for the "Not available to" markers.
+``resolve("customers/12") -> (Endpoint, {"customerID": 12})`` accepts either a template name or a
+concrete path. ``FIELD_KINDS`` says how ``records.py`` types each documented field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sheetsync.errors import ForbiddenError, ParameterError
+
+KEY_TYPES = ("employee", "customer", "supplier")
+PARAM_TYPES = ("number[]", "string[]", "boolean[]", "number", "string", "boolean", "date")
+TYPE_HINTS = {
+    "number[]": "a number or a list of numbers, e.g. 1,2,3",
+    "string[]": "a string or a list of strings, e.g. CA,NJ",
+    "boolean[]": "true/false or a list of them",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "date": "a date, YYYY-MM-DD",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One documented query or path parameter."""
+
+    name: str
+    type: str
+    required: bool = False
+    location: str = "query"  # "query" or "path"
+
+    def encode(self, value: Any, endpoint: str) -> str:
+        """The query text for a Python value (or its CLI text); ParameterError when it does not fit."""
+        try:
+            return _ENCODERS[self.type](value)
+        except (TypeError, ValueError, InvalidOperation):
+            raise ParameterError(
+                f"{endpoint}: parameter {self.name} expects {TYPE_HINTS[self.type]}, got {value!r}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One documented endpoint. `fields` are the documented fields of one record (any may be absent)."""
+
+    name: str
+    path: str
+    method: str
+    key_types: tuple[str, ...]
+    params: dict[str, Param]
+    paginated: bool
+    fields: tuple[str, ...]
+    single: bool
+    revision: str = "2025"
+    path_params: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        return self.name if self.method == "GET" else f"{self.method} {self.name}"
+
+    def check_key_type(self, key_type: str) -> None:
+        if key_type not in self.key_types:
+            raise ForbiddenError(
+                f"{self.method} /{self.name} is not available to {key_type.capitalize()} keys "
+                f"(allowed: {', '.join(self.key_types)})", endpoint=self.name, status=403)
+
+    def url_path(self, path_values: Mapping[str, Any] | None = None) -> str:
+        """The concrete path, path parameters filled in (validated as numbers)."""
+        values = dict(path_values or {})
+        missing = [p for p in self.path_params if p not in values]
+        if missing:
+            raise ParameterError(f"{self.name}: path parameter {missing[0]} is required")
+        path = self.path
+        for name in self.path_params:
+            text = _number(values[name])
+            path = path.replace("{" + name + "}", text)
+        return path
+
+    def encode_params(self, params: Mapping[str, Any] | None, raw_params: Mapping[str, Any] | None = None,
+                      ) -> list[tuple[str, str]]:
+        """Validate and encode documented parameters (None values dropped), then append raw ones."""
+        pairs: list[tuple[str, str]] = []
+        given = {k: v for k, v in (params or {}).items() if v is not None}
+        for name, value in given.items():
+            param = self.params.get(name) or self._unknown(name)
+            pairs.append((name, param.encode(value, self.name)))
+        for param in self.params.values():
+            if param.required and param.name not in given and param.name not in (raw_params or {}):
+                raise ParameterError(f"{self.name}: parameter {param.name} is required ({TYPE_HINTS[param.type]})")
+        for name, value in (raw_params or {}).items():
+            pairs.append((str(name), _raw(value)))
+        return pairs
+
+    def _unknown(self, name: str) -> Param:
+        allowed = list(self.params)
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        if not close:  # case-insensitive second chance ("customerids")
+            close = [a for a in allowed if a.lower() == name.lower()]
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        listed = ", ".join(allowed) if allowed else "none"
+        raise ParameterError(f"{self.name}: unknown parameter {name!r}{hint}; allowed: {listed}")
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        return list(value)
+    return [value]
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool | float):
+        raise TypeError("not a number (use int or Decimal)")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal | str):
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise ValueError("not finite")
+        return format(number, "f")
+    raise TypeError(type(value).__name__)
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _boolean(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower()
+    raise ValueError("not a boolean")
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return date.fromisoformat(value.strip()).isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _list_of(encode: Any) -> Any:
+    def encode_list(value: Any) -> str:
+        texts = [encode(item) for item in _items(value)]
+        if not texts or any("," in t or not t for t in texts):
+            raise ValueError("empty list or an item with a comma")
+        return ",".join(texts)
+
+    return encode_list
+
+
+_ENCODERS = {
+    "number[]": _list_of(_number),
+    "string[]": _list_of(_string),
+    "boolean[]": _list_of(_boolean),
+    "number": _number,
+    "string": _string,
+    "boolean": _boolean,
+    "date": _date,
+}
+
+
+def _raw(value: Any) -> str:
+    if isinstance(value, list | tuple | set):
+        return ",".join(_raw(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# (method, path, flags, parameters "Name:type" with "!" for required, documented record fields)
+# flags: paged, single, no-customer / no-supplier ("Not available to ... keys")
+_DOCUMENTED: tuple[tuple[str, str, str, str, str], ...] = (
+    ('GET', '/allocations', 'paged',
+     'CustomerIDs:number[] SupplierIDs:number[] States:string[]',
+     'AllocationID ProductID CustomerID Units AllocationTypeID StartDate EndDate TimeUpdated'),
+    ('GET', '/arAging', 'paged no-supplier',
+     'CustomerIDs:number[] States:string[]',
+     'CustomerID OpenCredit CurrentDue Due_1_30 Due_31_60 Due_61_90 Due_91 CloseDate '
+     'TotalBalanceOutstanding StatementLink CurrentInvoices Invoices_1_30 Invoices_31_60 '
+     'Invoices_61_90 Invoices_91 StatementDate TimeUpdated CreditInvoices'),
+    ('GET', '/customerPricing', 'paged',
+     'CustomerIDs:number[]! EffectiveDate:date',
+     'ProductID CustomerID FullPrice UnitPrice Discount PromotionID StartDate EndDate TimeUpdated'),
+    ('GET', '/customers', 'paged',
+     'CustomerIDs:number[] States:string[] AccountStatuses:string[] OnHold:string',
+     'CustomerID CustomerName CustomerNameAlt ChainName LicenseNum Address LocationID OnHold '
+     'SalesRepEmail SalesRepName SalesRepPhone SalesRepUserID ProfilePictureURL '
+     'CollectionAgentFullName CollectionAgentEmail State DeliveryDays NextDeliveryDates AccountStatus '
+     'DeliveryDates DeliveryMinimum TimeUpdated'),
+    ('GET', '/customers/{customerID}', 'single',
+     '',
+     'CustomerID CustomerName CustomerNameAlt ChainName LicenseNum Address LocationID OnHold '
+     'SalesRepEmail SalesRepName SalesRepPhone SalesRepUserID ProfilePictureURL '
+     'CollectionAgentFullName CollectionAgentEmail State DeliveryDays NextDeliveryDates AccountStatus '
+     'DeliveryDates DeliveryMinimum TimeUpdated'),
+    ('GET', '/deliveryDays', 'paged',
+     'CustomerIDs:number[] States:string[]',
+     'CustomerID DeliveryDays DeliveryDates'),
+    ('GET', '/inventory', 'paged no-customer',
+     'SupplierIDs:number[] ProductIDs:number[] LocationIDs:number[] States:string[]',
+     'LocationID ProductID OnFloorInventory PreSales Allocated NotAuthorized AvailableUnits '
+     'PurchaseTransID DOI AvgDailySales90d TimeUpdated'),
+    ('GET', '/retailerInventory', 'paged',
+     'CustomerIDs:number[] SupplierIDs:number[] ProductIDs:number[] States:string[]',
+     'ID ProductID CustomerID LastInventoryDate Inventory DailySales TimeUpdated'),
+    ('GET', '/invoices', 'paged',
+     'CustomerIDs:number[] InvoiceIDs:number[] States:string[] Statuses:number[] StartDate:date '
+     'EndDate:date',
+     'InvoiceID CustomerID CustomerName InvoiceNum OpenDebit OpenCredit PONum PODate TermID PDFURL '
+     'Memo Date DueDate Status InvoiceTotal SubmittedByUserID SubmittedByUserName '
+     'SubmittedByUserEmail BuiltByUserID BuiltByUserName BuiltByUserEmail InvoiceTimeCreated '
+     'InvoiceLastUpdated TotalNumUnits TotalCases TotalFullPrice TotalExtPrice TotalDiscount '
+     'OpenBalance'),
+    ('GET', '/invoices/{invoiceID}', 'single',
+     '',
+     'InvoiceID CustomerID CustomerName InvoiceNum OpenDebit OpenCredit PONum PODate TermID PDFURL '
+     'Memo Date DueDate Status InvoiceTotal SubmittedByUserID SubmittedByUserName '
+     'SubmittedByUserEmail BuiltByUserID BuiltByUserName BuiltByUserEmail InvoiceTimeCreated '
+     'InvoiceLastUpdated TotalNumUnits TotalCases TotalFullPrice TotalExtPrice TotalDiscount '
+     'OpenBalance'),
+    ('GET', '/invoiceTransactions', 'paged',
+     'InvoiceIDs:number[]! Statuses:number[]',
+     'InvoiceTransID InvoiceID CustomerID ProductID ProductName Cases NumUnits Ordered BackOrder '
+     'FullPrice Discount UnitPrice ExtPrice TimeUpdated SupplierID PromotionID BatchCode COA_URL'),
+    ('GET', '/invoiceTransactions/{invoiceID}', 'paged',
+     '',
+     'InvoiceTransID InvoiceID CustomerID ProductID ProductName Cases NumUnits Ordered BackOrder '
+     'FullPrice Discount UnitPrice ExtPrice TimeUpdated SupplierID PromotionID BatchCode COA_URL'),
+    ('GET', '/invoiceCOAs', 'paged',
+     'InvoiceIDs:number[]!',
+     'InvoiceID ProductID InvoiceTransID BatchCode COA_URL TimeUpdated'),
+    ('GET', '/invoiceCOAs/{invoiceID}', 'paged',
+     '',
+     'InvoiceID ProductID InvoiceTransID BatchCode COA_URL TimeUpdated'),
+    ('GET', '/locations', 'paged',
+     'LocationIDs:number[] States:string[]',
+     'LocationID Location DBA Address Address2 Address3 City State PostalCode TimeUpdated'),
+    ('GET', '/locations/{locationID}', 'single',
+     '',
+     'LocationID Location DBA Address Address2 Address3 City State PostalCode TimeUpdated'),
+    ('GET', '/menuPromotions', 'paged',
+     'SupplierIDs:number[] States:string[] StartDate:date EndDate:date',
+     'MenuPromotionID SupplierID SupplierName State Description StartDate EndDate TimeUpdated'),
+    ('GET', '/promotionsProducts', 'paged',
+     'SupplierIDs:number[] States:string[]',
+     'PromotionID PromotionTypeID States PromotionName ProductOverrideType UnitPrice StartDate '
+     'EndDate AllProducts ProductIDs TimeUpdated'),
+    ('GET', '/productCategories', 'paged',
+     '',
+     'ProductCategoryID CategoryName Sequence TimeUpdated'),
+    ('GET', '/products', 'paged',
+     'SupplierIDs:number[] ProductIDs:number[] States:string[] Statuses:number[]',
+     'ProductID Supplier SupplierID ProductName BrandFamily ProductTypeName UnitNetWeight '
+     'WholesaleUnitsPerCase Description Ingredients ThumbnailImageURL FullSizeImageURL Potency '
+     'PotencyTHC Blend KSSMenuCategory KSSLiveCategoryID StatusID TimeUpdated State IsSample '
+     'ProductGroupID BrandStyle PackageID PackageName ProductTypeID StrainName StrainID Flavor '
+     'BrandID BrandName'),
+    ('GET', '/products/{productID}', 'single',
+     '',
+     'ProductID Supplier SupplierID ProductName BrandFamily ProductTypeName UnitNetWeight '
+     'WholesaleUnitsPerCase Description Ingredients ThumbnailImageURL FullSizeImageURL Potency '
+     'PotencyTHC Blend KSSMenuCategory KSSLiveCategoryID StatusID TimeUpdated State IsSample '
+     'ProductGroupID BrandStyle PackageID PackageName ProductTypeID StrainName StrainID Flavor '
+     'BrandID BrandName'),
+    ('GET', '/states', 'paged',
+     'States:string[]',
+     'StateAbbreviation StateName OrderCutOffTime TimeZone OrderCutOffDaysInAdvance TimeUpdated'),
+    ('GET', '/suppliers', 'paged',
+     'SupplierIDs:number[] States:string[] Active:boolean[]',
+     'SupplierID Supplier State Active Description BrandAssetsURL SupplierWebsiteURL TimeUpdated'),
+    ('GET', '/suppliers/{supplierID}', 'single',
+     '',
+     'SupplierID Supplier State Active Description BrandAssetsURL SupplierWebsiteURL TimeUpdated'),
+    ('GET', '/users', 'paged',
+     'UserIDs:number[] States:string[] CustomerIDs:number[] SupplierIDs:number[] Roles:string[] '
+     'Active:boolean[]',
+     'UserID SiteUserID UserActive KSSLiveAccess Email States Role CustomerIDs SupplierIDs '
+     'LocationIDs PowerUser'),
+    ('GET', '/users/{userID}', 'single',
+     '',
+     'UserID SiteUserID UserActive KSSLiveAccess Email States Role CustomerIDs SupplierIDs '
+     'LocationIDs PowerUser'),
+    ('GET', '/payments', 'paged no-supplier',
+     'ARAccountIDs:number[] PaymentTypeIDs:number[]',
+     'PaymentID PaymentInvoiceID PaymentInvoiceNum ARAccountID PaymentTypeID PaymentTypeName Amount '
+     'SupplierID LoadSheetStatusID PostDate TimeCreated TimeUpdated AvailableBalance'),
+    ('GET', '/payments/openInvoices', 'paged no-supplier',
+     'ARAccountIDs:number[]',
+     'InvoiceID InvoiceNum CustomerID ARAccountID InvoiceTotal OpenDebit OpenCredit OpenBalance '
+     'CreditTermID TermID DueDate Date PONum'),
+    ('GET', '/payments/applications', 'paged no-supplier',
+     'ARAccountIDs:number[] PaymentInvoiceNums:string[] TargetInvoiceNums:string[]',
+     'PaymentApplicationID PaymentInvoiceID PaymentInvoiceNum TargetInvoiceID TargetInvoiceNum '
+     'ARAccountID Amount AppliedBy TimeApplied TimeCreated TimeUpdated'),
+    ('GET', '/payments/applications/requested', 'paged no-supplier',
+     'ARAccountIDs:number[] Statuses:string[]',
+     'RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID '
+     'TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated'),
+    ('POST', '/payments/applications/requested', 'no-supplier',
+     'PaymentInvoiceNum:string! TargetInvoiceNum:string! ARAccountID:number! Amount:number!',
+     'RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID '
+     'TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated'),
+    ('GET', '/purchases', 'paged no-customer',
+     'PurchaseIDs:number[] VendorIDs:number[] LocationIDs:number[] Statuses:string[] StartDate:date '
+     'EndDate:date',
+     'PurchaseID ReceiveDate ShipmentNum ShipmentID ToLocationID ToLocationName VendorName VendorID '
+     'PostDate Status PONum Freight Tax OtherCost Total TotalCases PublicPDFLink Memo InvoiceDate '
+     'DueDate Terms TermID LastEditTime LastCalcTime TimeUpdated'),
+    ('GET', '/purchases/{purchaseID}', 'single no-customer',
+     '',
+     'PurchaseID ReceiveDate ShipmentNum ShipmentID ToLocationID ToLocationName VendorName VendorID '
+     'PostDate Status PONum Freight Tax OtherCost Total TotalCases PublicPDFLink Memo InvoiceDate '
+     'DueDate Terms TermID LastEditTime LastCalcTime TimeUpdated'),
+    ('GET', '/purchaseTrans', 'paged no-customer',
+     'PurchaseIDs:number[]!',
+     'PurchaseTransID PurchaseID ProductID Ordered NumUnits FOB DepositCost ExtPrice ExpirationDate '
+     'CodeDate BatchCode LaidInCost PalletTag Cases Weight TimeUpdated'),
+    ('GET', '/salesReps', 'paged',
+     'SupplierIDs:number[] CustomerIDs:number[]',
+     'UserID Name Email Type Suppliers Customers'),
+)
+
+_REQUEST_FIELDS = ("RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID "
+                   "TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated")
+
+# The newer revision (kss-field-notes.md): payment requests and confirmed applications merged into one
+# list with a Status, created by POST /payments/applications; three extra lists (fields undocumented).
+_NEWER: tuple[tuple[str, str, str, str, str], ...] = (
+    ("GET", "/payments/applications", "paged no-supplier",
+     "ARAccountIDs:number[] Statuses:string[] PaymentInvoiceNums:string[] TargetInvoiceNums:string[]",
+     _REQUEST_FIELDS.replace("MatchedPaymentApplicationID", "PaymentApplicationID")),
+    ("POST", "/payments/applications", "no-supplier",
+     "PaymentInvoiceNum:string! TargetInvoiceNum:string! ARAccountID:number! Amount:number!",
+     _REQUEST_FIELDS.replace("MatchedPaymentApplicationID", "PaymentApplicationID")),
+    ("GET", "/payments/types", "paged no-supplier", "", ""),
+    ("GET", "/suppliers/creditTerms", "paged", "", ""),
+    ("GET", "/vendors", "paged", "", ""),
+)
+
+
+def _build(row: tuple[str, str, str, str, str], revision: str) -> Endpoint:
+    method, path, flags, params_text, fields_text = row
+    flag_set = set(flags.split())
+    params: dict[str, Param] = {}
+    for spec in params_text.split():
+        name, typ = spec.split(":")
+        params[name] = Param(name, typ.rstrip("!"), required=typ.endswith("!"))
+    excluded = {f.removeprefix("no-") for f in flag_set if f.startswith("no-")}
+    return Endpoint(
+        name=path.lstrip("/"), path=path, method=method,
+        key_types=tuple(k for k in KEY_TYPES if k not in excluded), params=params,
+        paginated="paged" in flag_set, fields=tuple(fields_text.split()), single="single" in flag_set,
+        revision=revision, path_params=tuple(re.findall(r"{(\w+)}", path)),
+    )
+
+
+ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in (_build(r, "2025") for r in _DOCUMENTED)}
+NEWER_REVISION: dict[str, Endpoint] = {e.key: e for e in (_build(r, "2026") for r in _NEWER)}
+
+# Which path of the newer revision replaces a documented one that answers 404.
+FALLBACKS: dict[str, str] = {
+    "payments/applications/requested": "payments/applications",
+    "POST payments/applications/requested": "POST payments/applications",
+    "payments/applications": "payments/applications",  # confirmed only: add Statuses=Confirmed
+}
+
+# How records.py types the documented fields (from the document's examples). Integer-looking strings
+# become Decimal only for the quantities listed under "decimal"; codes such as DeliveryDays "1" and
+# PostalCode stay strings. Fields not listed are typed by shape (timestamps, dates, decimal strings).
+_KINDS = {
+    "decimal": "Allocated Amount AvailableBalance AvgDailySales90d Cases CurrentDue DOI DailySales DepositCost "
+               "Discount Due_1_30 Due_31_60 Due_61_90 Due_91 ExtPrice FOB Freight FullPrice Inventory InvoiceTotal "
+               "LaidInCost NumUnits OnFloorInventory OpenBalance OpenCredit OpenDebit Ordered OtherCost PreSales Tax "
+               "Total TotalBalanceOutstanding TotalCases TotalDiscount TotalExtPrice TotalFullPrice TotalNumUnits "
+               "UnitPrice Weight",
+    "datetime": "CloseDate CodeDate Date DueDate ExpirationDate InvoiceDate InvoiceLastUpdated InvoiceTimeCreated "
+                "LastCalcTime LastEditTime LastInventoryDate PostDate ReceiveDate StatementDate TimeApplied "
+                "TimeConfirmed TimeCreated TimeExported TimeRequested TimeUpdated PODate",
+    "date": "EndDate StartDate EffectiveDate",
+    "int": "ARAccountID AllocationID AllocationTypeID AvailableUnits BackOrder BrandID BuiltByUserID CreditTermID "
+           "CustomerID DeliveryMinimum ID InvoiceID InvoiceTransID KSSLiveCategoryID LoadSheetStatusID LocationID "
+           "MatchedPaymentApplicationID MenuPromotionID PackageID PaymentApplicationID PaymentID PaymentInvoiceID "
+           "PaymentTypeID ProductCategoryID ProductGroupID ProductID ProductTypeID PromotionID PromotionTypeID "
+           "PurchaseID PurchaseTransID RequestID RequestedByUserID SalesRepUserID Sequence ShipmentID SiteUserID "
+           "StatusID SubmittedByUserID SupplierID TargetInvoiceID TermID ToLocationID Units UserID VendorID "
+           "WholesaleUnitsPerCase",
+    "bool": "Active AllProducts IsSample KSSLiveAccess NotAuthorized OnHold PowerUser UserActive",
+    "str": "AccountStatus Address Address2 Address3 AppliedBy BatchCode Blend BrandAssetsURL BrandFamily BrandName "
+           "BrandStyle BuiltByUserEmail BuiltByUserName COA_URL CategoryName ChainName City CustomerName "
+           "CustomerNameAlt DBA DeliveryDays Description Email Flavor FullSizeImageURL Ingredients InvoiceNum "
+           "KSSMenuCategory LicenseNum Location Memo Name NextDeliveryDates OrderCutOffDaysInAdvance OrderCutOffTime "
+           "PDFURL PONum PackageName PaymentInvoiceNum PaymentTypeName PostalCode Potency PotencyTHC ProductName "
+           "ProductOverrideType ProductTypeName ProfilePictureURL PromotionName Role SalesRepEmail SalesRepName "
+           "SalesRepPhone ShipmentNum State StateAbbreviation StateName StatementLink SubmittedByUserEmail "
+           "SubmittedByUserName Supplier SupplierName SupplierWebsiteURL TargetInvoiceNum Terms ThumbnailImageURL "
+           "TimeZone ToLocationName Type UnitNetWeight VendorName CollectionAgentFullName CollectionAgentEmail "
+           "PalletTag StrainName PublicPDFLink",
+}
+FIELD_KINDS: dict[str, str] = {name: kind for kind, names in _KINDS.items() for name in names.split()}
+
+
+def endpoint(name: str, method: str = "GET") -> Endpoint:
+    """The endpoint called `name` (documented or newer revision); ParameterError with a suggestion."""
+    name = name.strip().lstrip("/")
+    key = name if method.upper() == "GET" else f"{method.upper()} {name}"
+    found = ENDPOINTS.get(key) or NEWER_REVISION.get(key)
+    if found is None:
+        known = [k for k in (*ENDPOINTS, *NEWER_REVISION) if " " not in k]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ParameterError(f"unknown endpoint {name!r}{hint}; `sheetsync fetch --list` shows them all")
+    return found
+
+
+def resolve(text: str, method: str = "GET") -> tuple[Endpoint, dict[str, int]]:
+    """An endpoint from its name or a concrete path: "customers/12" -> (customers/{customerID}, {customerID: 12})."""
+    text = text.strip().strip("/")
+    for candidate in (*ENDPOINTS.values(), *NEWER_REVISION.values()):
+        if candidate.method != method.upper() or not candidate.path_params:
+            continue
+        pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(candidate.name))
+        match = re.fullmatch(pattern, text)
+        if match and not any(v.startswith("{") for v in match.groupdict().values()):
+            values = {}
+            for name, raw in match.groupdict().items():
+                if not raw.isdigit():
+                    raise ParameterError(f"{candidate.name}: path parameter {name} must be a number, got {raw!r}")
+                values[name] = int(raw)
+            return candidate, values
+    return endpoint(text, method), {}
