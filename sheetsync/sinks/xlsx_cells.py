@@ -1,0 +1,252 @@
+"""Cell-level pieces of the xlsx writer: typed value fillers, styles, widths, names and formulas.
+
+The fillers set a cell's value and data type directly (`cell._value`, `cell.data_type`) instead of
+going through openpyxl's `Cell.value` setter: that setter turns any string starting with "=" into a
+formula, and skipping its type sniffing is also what keeps the writer as fast as plain write-only
+mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from copy import copy
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from sheetsync.model import ConditionalRule, Format, Link, Tab
+
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+MAX_CELL_TEXT = 32767
+CENT = Decimal("0.01")
+
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+LINK_FONT = Font(color="0563C1", underline="single")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+TOTALS_BORDER = Border(top=Side(style="thin", color="808080"), bottom=Side(style="double", color="808080"))
+WRAP_TOP = Alignment(vertical="top")
+
+MIN_WIDTH = 6.0
+MAX_WIDTH = 60.0
+WIDTH_SAMPLE = 1000
+
+Filler = Callable[[Cell, Any], None]
+
+
+def clean_text(value: str) -> str:
+    """A string as a cell can hold it: control characters removed, at most 32,767 characters."""
+    if ILLEGAL_CHARACTERS.search(value):
+        value = ILLEGAL_CHARACTERS.sub("", value)
+    return value[:MAX_CELL_TEXT]
+
+
+def set_text(cell: Cell, value: str) -> None:
+    """Make `cell` a text cell holding `value`, never a formula, whatever it starts with."""
+    cell._value = clean_text(value)
+    cell.data_type = "s"
+
+
+def set_formula(cell: Cell, formula: str) -> None:
+    cell._value = formula if formula.startswith("=") else "=" + formula
+    cell.data_type = "f"
+
+
+def make_filler(fmt: Format) -> Filler:
+    """A function that stores one typed model value in a cell of a column with format `fmt`."""
+    money = fmt is Format.CURRENCY
+
+    def fill(cell: Cell, value: Any) -> None:
+        kind = type(value)
+        if kind is str:
+            if len(value) > MAX_CELL_TEXT or ILLEGAL_CHARACTERS.search(value):
+                value = clean_text(value)
+            cell.data_type = "s"
+        elif kind is int:
+            cell.data_type = "n"
+        elif kind is Decimal:
+            if money and value.is_finite():
+                value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+            cell.data_type = "n"
+        elif kind is float:
+            if money and value == value:
+                value = round(value, 2)
+            cell.data_type = "n"
+        elif kind is date:
+            cell.data_type = "d"
+        elif kind is datetime:
+            if value.tzinfo is not None:
+                value = value.replace(tzinfo=None)
+            cell.data_type = "d"
+        elif kind is bool:
+            cell.data_type = "b"
+        else:
+            fill_other(cell, value, fill)
+            return
+        cell._value = value
+
+    return fill
+
+
+def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
+    """The rare values: links, subclasses (pandas Timestamp, IntEnum) and numpy scalars."""
+    if isinstance(value, Link):
+        cell._value = clean_text(value.text)
+        cell.data_type = "s"
+        cell._hyperlink = Hyperlink(ref=cell.coordinate, target=value.url)
+        return
+    for base in (bool, str, int, Decimal, float, datetime, date):
+        if isinstance(value, base):
+            if base is datetime and hasattr(value, "to_pydatetime"):
+                value = value.to_pydatetime()
+            fill(cell, base(value) if base not in (datetime, date) else value)
+            return
+    item = getattr(value, "item", None)  # numpy scalar
+    if callable(item):
+        fill(cell, item())
+        return
+    set_text(cell, str(value))
+
+
+def styled_cell(ws: Any, *, number_format: str | None = None, font: Font | None = None,
+                fill: PatternFill | None = None, border: Border | None = None,
+                base: Cell | None = None) -> Cell:
+    """A detached cell carrying a style, used as the prototype of a column's cells."""
+    cell = Cell(ws)
+    if base is not None and base.has_style:
+        cell._style = copy(base._style)
+    if number_format is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    return cell
+
+
+def clone(proto: Cell) -> Cell:
+    cell = Cell(proto.parent)
+    cell._style = copy(proto._style)
+    cell.column = proto.column
+    return cell
+
+
+# -- widths ---------------------------------------------------------------------------------------
+
+def display_length(value: Any, fmt: Format) -> int:
+    """About how many characters `value` shows as in a column of format `fmt`."""
+    if value is None:
+        return 0
+    if isinstance(value, Link):
+        return len(value.text)
+    if isinstance(value, str):
+        return max((len(line) for line in value.splitlines()), default=0)
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, int | float | Decimal):
+        try:
+            if fmt is Format.PERCENT:
+                return len(f"{float(value) * 100:.1f}%")
+            if fmt is Format.INTEGER or (isinstance(value, int) and fmt is not Format.CURRENCY):
+                return len(f"{int(value):,}")
+            return len(f"{float(value):,.2f}") + (1 if fmt is Format.CURRENCY else 0)
+        except (ValueError, OverflowError):
+            return 10
+    return len(str(value))
+
+
+def sample_rows(rows: Sequence[Sequence[Any]], size: int = WIDTH_SAMPLE) -> Sequence[Sequence[Any]]:
+    """The first rows and an even spread of the rest: enough to size columns without reading all."""
+    if len(rows) <= size:
+        return rows
+    head = size // 2
+    step = max(1, (len(rows) - head) // (size - head))
+    return [*rows[:head], *rows[head::step]]
+
+
+def column_widths(tab: Tab) -> list[float]:
+    """The width of every column: the given width, or one fitted to the header and sampled values."""
+    sample = sample_rows(tab.rows)
+    widths = []
+    for index, column in enumerate(tab.columns):
+        if column.width is not None:
+            widths.append(float(column.width))
+            continue
+        longest = len(column.header) + 3  # room for the filter button
+        for row in sample:
+            if index < len(row):
+                longest = max(longest, display_length(row[index], column.format))
+        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, longest + 2.0)))
+    return widths
+
+
+# -- names and ranges -----------------------------------------------------------------------------
+
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_titles(names: Sequence[str]) -> list[str]:
+    """Valid, unique (ignoring case) sheet names: no []:*?/\\, no edge quotes, at most 31 chars."""
+    titles: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        base = _BAD_SHEET_CHARS.sub("_", clean_text(name)).strip().strip("'").strip() or "Sheet"
+        base = base[:31]
+        title, n = base, 1
+        while title.casefold() in seen:
+            n += 1
+            suffix = f" ({n})"
+            title = base[: 31 - len(suffix)] + suffix
+        seen.add(title.casefold())
+        titles.append(title)
+    return titles
+
+
+def quote_sheet(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def col(index: int) -> str:
+    """Column letter of a 1-based column index."""
+    return get_column_letter(index)
+
+
+def formula_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | Decimal | float):
+        return str(value)
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+_COMPARISONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
+
+
+def rule_formula(rule: ConditionalRule, ref: str) -> str:
+    """The formula of a conditional rule for the first data row, e.g. `$H8<10` (ref is `$H8`)."""
+    if rule.op in _COMPARISONS:
+        return f"{ref}{_COMPARISONS[rule.op]}{formula_literal(rule.value)}"
+    if rule.op == "blank":
+        return f'LEN({ref})=0'
+    if rule.op == "not_blank":
+        return f'LEN({ref})>0'
+    if rule.op == "true":
+        return f"{ref}=TRUE"
+    raise ValueError(f"unknown conditional rule operator {rule.op!r}")
+
+
+def hex_colour(value: str | None) -> str | None:
+    return value.lstrip("#").upper() if value else None

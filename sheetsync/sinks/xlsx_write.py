@@ -1,0 +1,412 @@
+"""Render model.Tab objects into an xlsx workbook (openpyxl), atomically.
+
+Plain tabs are streamed in write-only mode: everything that openpyxl writes before the rows
+(column widths, freeze panes, sheet properties) is set up first, then rows are appended. Data rows go
+through a per-worksheet replacement of openpyxl's `_values_to_row` that fills one reused,
+pre-styled cell per column, so a styled, typed row costs about what an unstyled one costs in plain
+write-only mode. A workbook with a templated tab is built in normal mode from the template instead.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook as OpenpyxlWorkbook
+from openpyxl.cell.cell import Cell
+from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from sheetsync.errors import RenderError
+from sheetsync.model import NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
+from sheetsync.sinks import xlsx_cells as cells
+from sheetsync.sinks.xlsx_cells import col, quote_sheet
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a tab's blocks go on its sheet (1-based). Plain tabs follow model.py's layout; a
+    template moves the header row, first column, title and info to its defined names."""
+
+    header_row: int
+    first_col: int = 1
+    title: tuple[int, int] | None = (1, 1)
+    info: tuple[int, int] | None = (2, 1)
+
+    @classmethod
+    def of(cls, tab: Tab) -> Placement:
+        return cls(header_row=tab.header_row)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The data grid of one rendered tab: rows and columns, for ranges and formulas."""
+
+    tab: Tab
+    title: str  # sheet title
+    placement: Placement
+    n_rows: int
+    n_cols: int
+    has_totals: bool
+
+    @property
+    def header_row(self) -> int:
+        return self.placement.header_row
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+    @property
+    def last_data_row(self) -> int:
+        """Last data row; the header row when there are no data rows."""
+        return self.header_row + self.n_rows
+
+    @property
+    def totals_row(self) -> int | None:
+        return self.last_data_row + 1 if self.has_totals else None
+
+    def column(self, index: int) -> str:
+        return col(self.placement.first_col + index)
+
+    def data_range(self, index: int, *, absolute: bool = False) -> str:
+        letter, first, last = self.column(index), self.first_data_row, max(self.last_data_row, self.first_data_row)
+        if absolute:
+            return f"${letter}${first}:${letter}${last}"
+        return f"{letter}{first}:{letter}{last}"
+
+
+class _Prepared(list):
+    """A row of ready cells (title, header, totals), as opposed to a row of model values."""
+
+
+# -- the public entry point -----------------------------------------------------------------------
+
+def write_workbook(workbook: Workbook, path: Path, *, templates_dir: Path | None = None) -> None:
+    """Write every tab of `workbook` to `path`. Atomic: any failure leaves an existing file as it was."""
+    path = Path(path)
+    titles = cells.sheet_titles([tab.name for tab in workbook.tabs])
+    if any(tab.template for tab in workbook.tabs):
+        from sheetsync.sinks.xlsx_template import build_templated
+
+        book = build_templated(workbook, titles, templates_dir)
+    else:
+        book = OpenpyxlWorkbook(write_only=True)
+        pairs = list(zip(workbook.tabs, titles, strict=True))
+        frames = {tab.name: frame_of(tab, title, Placement.of(tab)) for tab, title in pairs}
+        for tab, title in zip(workbook.tabs, titles, strict=True):
+            TabRenderer(book.create_sheet(title), tab, frames[tab.name], frames, write_only=True).render()
+        if not workbook.tabs:
+            book.create_sheet("Sheet")
+    book.calculation.fullCalcOnLoad = True
+    save_atomically(book, path)
+
+
+def frame_of(tab: Tab, title: str, placement: Placement) -> Frame:
+    return Frame(tab, title, placement, len(tab.rows), len(tab.columns), tab.has_totals)
+
+
+def save_atomically(book: Any, path: Path) -> None:
+    """Save to a temporary file beside `path`, then move it over `path` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        book.save(temp)
+        os.replace(temp, path)
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+# -- one tab --------------------------------------------------------------------------------------
+
+class TabRenderer:
+    """Renders one tab into a worksheet, in write-only mode (rows streamed in order) or normal mode
+    (cells placed, e.g. into a template)."""
+
+    def __init__(self, ws: Any, tab: Tab, frame: Frame, frames: dict[str, Frame], *, write_only: bool,
+                 header_style: Cell | None = None, data_style: Cell | None = None,
+                 keep_widths: set[str] | None = None) -> None:
+        self.ws, self.tab, self.frame, self.frames = ws, tab, frame, frames
+        self.write_only = write_only
+        self.header_style, self.data_style = header_style, data_style
+        self.keep_widths = keep_widths or set()
+        self._next_row = 1
+
+    def render(self) -> None:
+        self.setup_sheet()
+        if self.write_only:
+            self.ws._values_to_row = self._row_streamer([], [])
+        for row_idx, row_cells in self.block_rows():
+            self.emit(row_idx, row_cells)
+        self.emit_data()
+        if self.frame.has_totals:
+            self.emit(self.frame.totals_row, self.totals_cells())
+
+    # set-up (all of it before the first row, as write-only mode needs)
+    def setup_sheet(self) -> None:
+        ws, frame, tab = self.ws, self.frame, self.tab
+        for index, width in enumerate(cells.column_widths(tab)):
+            letter = frame.column(index)
+            if letter not in self.keep_widths:
+                ws.column_dimensions[letter].width = width
+        if tab.freeze_header:
+            ws.freeze_panes = f"{col(frame.placement.first_col)}{frame.first_data_row}"
+        self.setup_print()
+        if tab.autofilter and tab.columns and not getattr(ws, "tables", None):
+            ws.auto_filter.ref = f"{frame.column(0)}{frame.header_row}:{frame.column(frame.n_cols - 1)}" \
+                                 f"{frame.last_data_row}"
+        self.add_rules()
+        self.add_validations()
+        self.add_chart()
+
+    def setup_print(self) -> None:
+        ws = self.ws
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if not ws.print_title_rows:
+            ws.print_title_rows = f"{self.frame.header_row}:{self.frame.header_row}"
+
+    def add_rules(self) -> None:
+        tab, frame = self.tab, self.frame
+        if not tab.rules or frame.n_rows == 0:
+            return
+        for rule in tab.rules:
+            try:
+                when = tab.column_index(rule.when)
+                targets = [tab.column_index(h) for h in rule.columns] or [None]
+            except KeyError as exc:
+                raise RenderError(f"tab {tab.name!r}: conditional rule names unknown column {exc}") from None
+            ref = f"${frame.column(when)}{frame.first_data_row}"
+            formula = cells.rule_formula(rule, ref)
+            ranges = []
+            for target in targets:
+                if target is None:
+                    ranges.append(f"{frame.column(0)}{frame.first_data_row}:{frame.column(frame.n_cols - 1)}"
+                                  f"{frame.last_data_row}")
+                else:
+                    ranges.append(frame.data_range(target))
+            style = rule.style
+            fill = PatternFill("solid", fgColor=cells.hex_colour(style.fill), bgColor=cells.hex_colour(style.fill)) \
+                if style.fill else None
+            font = Font(color=cells.hex_colour(style.font_color), bold=style.bold or None) \
+                if style.font_color or style.bold else None
+            self.ws.conditional_formatting.add(" ".join(ranges), FormulaRule(formula=[formula], fill=fill, font=font))
+
+    def add_validations(self) -> None:
+        tab, frame = self.tab, self.frame
+        for validation in tab.validations:
+            try:
+                index = tab.column_index(validation.column)
+            except KeyError:
+                raise RenderError(f"tab {tab.name!r}: validation names unknown column "
+                                  f"{validation.column!r}") from None
+            if validation.kind == "list":
+                rule = DataValidation(type="list", formula1=self.list_source(validation.source), allow_blank=True)
+            elif validation.kind == "positive_decimal":
+                rule = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
+            else:
+                raise RenderError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r}")
+            rule.showErrorMessage = True
+            rule.error = validation.message or ("Choose a value from the list" if validation.kind == "list"
+                                                else "Enter a number greater than 0")
+            rule.errorTitle = validation.column[:32]
+            if validation.message:
+                rule.showInputMessage = True
+                rule.prompt = validation.message[:255]
+            rule.add(frame.data_range(index))
+            self.ws.data_validations.append(rule)
+
+    def list_source(self, source: tuple[str, str] | None) -> str:
+        if source is None:
+            raise RenderError(f"tab {self.tab.name!r}: a list validation needs a source (tab, column)")
+        tab_name, header = source
+        frame = self.frames.get(tab_name)
+        if frame is None:
+            raise RenderError(f"tab {self.tab.name!r}: validation source tab {tab_name!r} is not in the workbook")
+        index = self._source_index(tab_name, header)
+        return f"{quote_sheet(frame.title)}!{frame.data_range(index, absolute=True)}"
+
+    def _source_index(self, tab_name: str, header: str) -> int:
+        try:
+            return self.frames[tab_name].tab.column_index(header)
+        except KeyError:
+            raise RenderError(f"tab {self.tab.name!r}: validation source column {header!r} is not in "
+                              f"tab {tab_name!r}") from None
+
+    def add_chart(self) -> None:
+        tab, frame = self.tab, self.frame
+        if tab.chart is None or not frame.has_totals or not tab.chart.columns:
+            return
+        try:
+            indexes = [tab.column_index(h) for h in tab.chart.columns]
+        except KeyError as exc:
+            raise RenderError(f"tab {tab.name!r}: chart names unknown column {exc}") from None
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "clustered"
+        chart.title = tab.chart.title
+        first = frame.placement.first_col
+        row = frame.totals_row
+        if indexes == list(range(indexes[0], indexes[0] + len(indexes))):
+            lo, hi = first + indexes[0], first + indexes[-1]
+            chart.add_data(Reference(self.ws, min_col=lo, max_col=hi, min_row=row, max_row=row), from_rows=True,
+                           titles_from_data=False)
+            chart.set_categories(Reference(self.ws, min_col=lo, max_col=hi, min_row=frame.header_row,
+                                           max_row=frame.header_row))
+            chart.legend = None
+        else:
+            for index in indexes:
+                ref = Reference(self.ws, min_col=first + index, min_row=row)
+                chart.series.append(Series(ref, title=tab.columns[index].header))
+        chart.y_axis.title = None
+        chart.height, chart.width = 7.5, 16
+        self.ws.add_chart(chart, f"{col(first + frame.n_cols + 1)}{frame.header_row}")
+
+    # rows
+    def block_rows(self) -> Iterator[tuple[int, list[Cell]]]:
+        """Title, info block and header row, each as (row number, cells)."""
+        tab, placement, ws = self.tab, self.frame.placement, self.ws
+        if placement.title is not None:
+            r, c = placement.title
+            title = self.text_cell(c, tab.title, font=cells.TITLE_FONT)
+            if tab.note:
+                comment = Comment(cells.clean_text(tab.note), "sheetsync")
+                comment.width, comment.height = 300, 150
+                title.comment = comment
+            yield r, [title]
+        if placement.info is not None:
+            r, c = placement.info
+            for offset, (label, value) in enumerate(tab.info):
+                yield r + offset, [self.text_cell(c, label, font=cells.BOLD), self.text_cell(c + 1, value)]
+        header = []
+        for index, column in enumerate(tab.columns):
+            cell = cells.styled_cell(ws, base=self.header_style, font=None if self.header_style else cells.BOLD,
+                                     fill=None if self.header_style else cells.HEADER_FILL,
+                                     border=None if self.header_style else cells.HEADER_BORDER)
+            cell.column = placement.first_col + index
+            cells.set_text(cell, column.header)
+            header.append(cell)
+        yield self.frame.header_row, header
+
+    def text_cell(self, column: int, text: str, *, font: Font | None = None) -> Cell:
+        cell = cells.styled_cell(self.ws, font=font)
+        cell.column = column
+        cells.set_text(cell, text)
+        return cell
+
+    def totals_cells(self) -> list[Cell]:
+        tab, frame = self.tab, self.frame
+        out = []
+        has_label = any(c.total is Total.LABEL for c in tab.columns)
+        for index, column in enumerate(tab.columns):
+            fmt = Format.INTEGER if column.total is Total.COUNT else column.format
+            cell = cells.styled_cell(self.ws, number_format=NUMBER_FORMATS[fmt], font=cells.BOLD,
+                                     border=cells.TOTALS_BORDER)
+            cell.column = frame.placement.first_col + index
+            if column.total is Total.LABEL or (index == 0 and column.total is None and not has_label):
+                cells.set_text(cell, "Total")
+            elif column.total is not None:
+                if frame.n_rows:
+                    cells.set_formula(cell, f"SUBTOTAL({SUBTOTAL_FUNCTIONS[column.total]},{frame.data_range(index)})")
+                elif column.total is not Total.AVERAGE:
+                    cell._value, cell.data_type = 0, "n"
+            out.append(cell)
+        return out
+
+    def emit(self, row_idx: int, row_cells: list[Cell]) -> None:
+        if self.write_only:
+            self._pad_to(row_idx)
+            self.ws.append(_Prepared(row_cells))
+            self._next_row += 1
+            return
+        for cell in row_cells:
+            cell.row = row_idx
+            self.ws._cells[(row_idx, cell.column)] = cell
+            if cell.comment is not None:
+                cell.comment.bind(cell)
+
+    def _pad_to(self, row_idx: int) -> None:
+        """Append blank rows until the next row appended is `row_idx` (write-only mode)."""
+        if row_idx < self._next_row:
+            raise RenderError(f"tab {self.tab.name!r}: row {row_idx} would overwrite an earlier block")
+        while self._next_row < row_idx:
+            self.ws.append(_Prepared())
+            self._next_row += 1
+
+    def column_prototypes(self) -> list[Cell]:
+        protos = []
+        for index, column in enumerate(self.tab.columns):
+            proto = cells.styled_cell(self.ws, number_format=NUMBER_FORMATS[column.format], base=self.data_style)
+            proto.column = self.frame.placement.first_col + index
+            protos.append(proto)
+        return protos
+
+    def emit_data(self) -> None:
+        protos = self.column_prototypes()
+        fillers = [cells.make_filler(column.format) for column in self.tab.columns]
+        if not self.write_only:
+            self._place_data(protos, fillers)
+            return
+        self._pad_to(self.frame.first_data_row)
+        self.ws._values_to_row = self._row_streamer(protos, fillers)
+        append = self.ws.append
+        for row in self.tab.rows:
+            append(row if isinstance(row, list | tuple) else list(row))
+        self._next_row += len(self.tab.rows)
+
+    @staticmethod
+    def _row_streamer(protos: list[Cell], fillers: list[cells.Filler]) -> Any:
+        """Replacement for WriteOnlyWorksheet._values_to_row: fills one reused styled cell per column.
+        openpyxl serializes each row as soon as it is appended, so reusing the cells is safe."""
+        link_font = cells.LINK_FONT
+
+        def values_to_row(values: Sequence[Any], row_idx: int) -> Iterator[Cell]:
+            if type(values) is _Prepared:
+                for cell in values:
+                    cell.row = row_idx
+                    yield cell
+                return
+            for fill, proto, value in zip(fillers, protos, values, strict=False):
+                if value is None:
+                    continue
+                if type(value) is Link:
+                    cell = cells.clone(proto)
+                    cell.font = link_font
+                    cell.row = row_idx
+                    fill(cell, value)
+                    yield cell
+                    continue
+                proto.row = row_idx
+                fill(proto, value)
+                yield proto
+
+        return values_to_row
+
+    def _place_data(self, protos: list[Cell], fillers: list[Any]) -> None:
+        store = self.ws._cells
+        row_idx = self.frame.first_data_row
+        for row in self.tab.rows:
+            for fill, proto, value in zip(fillers, protos, row, strict=False):
+                if value is None:
+                    continue
+                cell = cells.clone(proto)
+                cell.row = row_idx
+                if isinstance(value, Link):
+                    cell.font = cells.LINK_FONT
+                fill(cell, value)
+                store[(row_idx, cell.column)] = cell
+            row_idx += 1
