@@ -1,0 +1,267 @@
+"""Google Sheets sink: refresh the managed tabs of a spreadsheet in one atomic batchUpdate, and read
+sheets back (GoogleSheetSource, in gsheets_read.py).
+
+A refresh costs one metadata read (spreadsheets.get with a fields mask) and one batchUpdate carrying
+every tab: new tabs (addSheet with sheet ids chosen here), resizes, typed cell data over the whole grid
+(fields "*", so a shrinking report leaves no stale rows), formatting, and deleteSheet for managed tabs
+whose key vanished. Managed tabs carry developer metadata `sheetsync.tab = Tab.key`; nothing else in
+the spreadsheet is touched. Over MAX_PAYLOAD bytes the cell data first goes into hidden staging tabs
+(one batchUpdate per chunk) and the final batchUpdate copyPastes it in, so the swap stays atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from google.auth.credentials import Credentials
+
+from sheetsync.errors import SinkError
+from sheetsync.model import Tab, Workbook
+from sheetsync.sinks.google_auth import load_credentials
+from sheetsync.sinks.gsheets_client import SheetsClient, set_session_factory
+from sheetsync.sinks.gsheets_read import GoogleSheetSource
+from sheetsync.sinks.gsheets_render import GridSize, format_requests, grid_size, tab_rows
+
+__all__ = ["GoogleSheetSource", "load_credentials", "set_session_factory", "write_workbooks"]
+
+TAB_KEY = "sheetsync.tab"
+STAGING_KEY = "sheetsync.staging"
+MAX_PAYLOAD = 2_000_000  # bytes of JSON per batchUpdate before the staging path is used
+MAX_CELLS = 10_000_000
+METADATA_FIELDS = (
+    "spreadsheetId,sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
+    "developerMetadata(metadataKey,metadataValue),conditionalFormats(ranges(sheetId)),basicFilter(range(sheetId)))"
+)
+
+
+@dataclass
+class ExistingSheet:
+    sheet_id: int
+    title: str
+    size: GridSize
+    key: str | None  # Tab.key of a managed tab
+    staging: bool
+    conditional_formats: int
+    has_filter: bool
+
+
+@dataclass
+class PlannedTab:
+    tab: Tab
+    sheet_id: int
+    size: GridSize
+    rows: list[dict[str, Any]]
+    existing: ExistingSheet | None
+
+
+def write_workbooks(
+    spreadsheet_id: str,
+    workbooks: list[Workbook],
+    *,
+    credentials: Credentials,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_payload: int = MAX_PAYLOAD,
+) -> dict[str, Any]:
+    """Refresh the managed tabs of one spreadsheet from `workbooks`; returns stats (API calls made)."""
+    tabs = _unique_tabs(workbooks)
+    rendered = [(tab, tab_rows(tab), grid_size(tab)) for tab in tabs]  # refuses long cells before any call
+    client = SheetsClient(credentials, spreadsheet_id, session=session, sleep=sleep)
+    existing = _parse_metadata(client.get_spreadsheet(METADATA_FIELDS))
+    planned = _plan(rendered, existing)
+    _check_limits(planned, existing)
+    by_name = {tab.name: tab for tab in tabs}
+    vanished = [s for s in existing if (s.key is not None and s.key not in {t.key for t in tabs}) or s.staging]
+    inline = [_data_request(p) for p in planned]
+    size = len(json.dumps(inline, separators=(",", ":")))
+    staged_calls = 0
+    if size <= max_payload:
+        client.update(_final_requests(planned, vanished, by_name, inline))
+    else:
+        staging = _staging_ids(planned, existing)
+        for batch in _staging_batches(planned, staging, max_payload):
+            client.update(batch)
+            staged_calls += 1
+        swap = [_swap_requests(p, staging[p.sheet_id]) for p in planned]
+        cleanup = [{"deleteSheet": {"sheetId": sid}} for sid in staging.values()]
+        client.update(_final_requests(planned, vanished, by_name, swap) + cleanup)
+    return {
+        "spreadsheet_id": spreadsheet_id,
+        "api_calls": client.total_calls,
+        "reads": client.calls["get"],
+        "batch_updates": client.calls["batchUpdate"],
+        "staging_batches": staged_calls,
+        "retries": client.retries,
+        "payload_bytes": size,
+        "tabs_written": len(planned),
+        "tabs_added": sum(1 for p in planned if p.existing is None),
+        "tabs_deleted": sum(1 for s in vanished if not s.staging),
+        "rows_written": sum(len(p.tab.rows) for p in planned),
+    }
+
+
+def _unique_tabs(workbooks: list[Workbook]) -> list[Tab]:
+    tabs = [tab for workbook in workbooks for tab in workbook.tabs]
+    for attribute in ("key", "name"):
+        seen: set[str] = set()
+        for tab in tabs:
+            value = getattr(tab, attribute)
+            if value.lower() in seen:
+                raise SinkError(f"two tabs share the {attribute} {value!r}: a Google Sheet needs them unique")
+            seen.add(value.lower())
+    return tabs
+
+
+def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
+    sheets = []
+    for sheet in meta.get("sheets", []):
+        props = sheet["properties"]
+        grid = props.get("gridProperties", {})
+        metadata = {m.get("metadataKey"): m.get("metadataValue") for m in sheet.get("developerMetadata", [])}
+        sheets.append(ExistingSheet(
+            sheet_id=props["sheetId"], title=props["title"],
+            size=GridSize(grid.get("rowCount", 0), grid.get("columnCount", 0)),
+            key=metadata.get(TAB_KEY), staging=STAGING_KEY in metadata,
+            conditional_formats=len(sheet.get("conditionalFormats", [])), has_filter="basicFilter" in sheet,
+        ))
+    return sheets
+
+
+def _plan(rendered: list[tuple[Tab, list[dict], GridSize]], existing: list[ExistingSheet]) -> list[PlannedTab]:
+    managed = {s.key: s for s in existing if s.key is not None and not s.staging}
+    unmanaged_titles = {s.title.lower(): s for s in existing if s.key is None and not s.staging}
+    taken = {s.sheet_id for s in existing}
+    planned = []
+    for tab, rows, size in rendered:
+        if tab.name.lower() in unmanaged_titles:
+            raise SinkError(f"tab {tab.name!r} already exists in the spreadsheet and is not managed by sheetsync; "
+                            "rename or delete it, sheetsync never overwrites tabs it did not create")
+        old = managed.get(tab.key)
+        sheet_id = old.sheet_id if old else _new_id(tab.key, taken)
+        taken.add(sheet_id)
+        planned.append(PlannedTab(tab, sheet_id, size, rows, old))
+    return planned
+
+
+def _new_id(seed: str, taken: set[int]) -> int:
+    candidate = zlib.crc32(seed.encode()) % 2_000_000_000 + 1
+    while candidate in taken:
+        candidate = candidate % 2_000_000_000 + 1
+    return candidate
+
+
+def _check_limits(planned: list[PlannedTab], existing: list[ExistingSheet]) -> None:
+    kept = {p.existing.sheet_id for p in planned if p.existing}
+    others = [s for s in existing if s.key is None and not s.staging and s.sheet_id not in kept]
+    total = sum(s.size.cells for s in others) + sum(p.size.cells for p in planned)
+    if total > MAX_CELLS:
+        biggest = max(planned, key=lambda p: p.size.cells)
+        raise SinkError(
+            f"the spreadsheet would hold {total:,} cells, over Google's limit of {MAX_CELLS:,}; the largest tab is "
+            f"{biggest.tab.name!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)")
+
+
+def _grid(sheet_id: int, size: GridSize) -> dict[str, int]:
+    return {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": size.rows,
+            "startColumnIndex": 0, "endColumnIndex": size.columns}
+
+
+def _data_request(p: PlannedTab) -> dict[str, Any]:
+    return {"updateCells": {"range": _grid(p.sheet_id, p.size), "rows": p.rows, "fields": "*"}}
+
+
+def _final_requests(planned: list[PlannedTab], vanished: list[ExistingSheet], by_name: dict[str, Tab],
+                    data: list[list[dict] | dict]) -> list[dict[str, Any]]:
+    titles = {p.tab.name.lower() for p in planned}
+    first = [s for s in vanished if s.title.lower() in titles]  # free the title before a new tab takes it
+    requests_ = [{"deleteSheet": {"sheetId": s.sheet_id}} for s in first]
+    for p, payload in zip(planned, data, strict=True):
+        requests_ += _sheet_requests(p)
+        requests_ += payload if isinstance(payload, list) else [payload]
+        requests_ += format_requests(p.tab, p.sheet_id, by_name)
+    requests_ += [{"deleteSheet": {"sheetId": s.sheet_id}} for s in vanished if s not in first]
+    return requests_
+
+
+def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
+    grid = {"rowCount": p.size.rows, "columnCount": p.size.columns,
+            "frozenRowCount": p.tab.header_row if p.tab.freeze_header else 0}
+    if p.existing is None:
+        return [
+            {"addSheet": {"properties": {"sheetId": p.sheet_id, "title": p.tab.name, "gridProperties": grid}}},
+            {"createDeveloperMetadata": {"developerMetadata": {
+                "metadataKey": TAB_KEY, "metadataValue": p.tab.key, "visibility": "DOCUMENT",
+                "location": {"sheetId": p.sheet_id}}}},
+        ]
+    requests_: list[dict[str, Any]] = [{"updateSheetProperties": {
+        "properties": {"sheetId": p.sheet_id, "title": p.tab.name, "gridProperties": grid},
+        "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+    }}]
+    requests_ += [{"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}
+                  for i in reversed(range(p.existing.conditional_formats))]
+    if p.existing.has_filter and not p.tab.autofilter:
+        requests_.append({"clearBasicFilter": {"sheetId": p.sheet_id}})
+    return requests_
+
+
+# -- the staging path for payloads over MAX_PAYLOAD --------------------------------------------------
+def _staging_ids(planned: list[PlannedTab], existing: list[ExistingSheet]) -> dict[int, int]:
+    taken = {s.sheet_id for s in existing} | {p.sheet_id for p in planned}
+    staging = {}
+    for p in planned:
+        staging[p.sheet_id] = _new_id(f"staging:{p.tab.key}", taken)
+        taken.add(staging[p.sheet_id])
+    return staging
+
+
+def _staging_batches(planned: list[PlannedTab], staging: dict[int, int], limit: int) -> Iterator[list[dict]]:
+    """addSheet for hidden staging tabs, then their cell data in chunks, each batch under `limit` bytes."""
+    batch: list[dict[str, Any]] = []
+    for p in planned:
+        sid = staging[p.sheet_id]
+        batch.append({"addSheet": {"properties": {
+            "sheetId": sid, "title": f"_sheetsync_staging_{sid}", "hidden": True,
+            "gridProperties": {"rowCount": p.size.rows, "columnCount": p.size.columns}}}})
+        batch.append({"createDeveloperMetadata": {"developerMetadata": {
+            "metadataKey": STAGING_KEY, "metadataValue": p.tab.key, "visibility": "DOCUMENT",
+            "location": {"sheetId": sid}}}})
+    used = len(json.dumps(batch))
+    for p in planned:
+        for start, rows in _row_chunks(p.rows, limit // 2):
+            request = {"updateCells": {"start": {"sheetId": staging[p.sheet_id], "rowIndex": start, "columnIndex": 0},
+                                       "rows": rows, "fields": "*"}}
+            size = len(json.dumps(request, separators=(",", ":")))
+            if batch and used + size > limit:
+                yield batch
+                batch, used = [], 0
+            batch.append(request)
+            used += size
+    if batch:
+        yield batch
+
+
+def _row_chunks(rows: list[dict[str, Any]], limit: int) -> Iterator[tuple[int, list[dict]]]:
+    start, chunk, used = 0, [], 0
+    for index, row in enumerate(rows):
+        size = len(json.dumps(row, separators=(",", ":"))) + 1
+        if chunk and used + size > limit:
+            yield start, chunk
+            start, chunk, used = index, [], 0
+        chunk.append(row)
+        used += size
+    if chunk:
+        yield start, chunk
+
+
+def _swap_requests(p: PlannedTab, staging_id: int) -> list[dict[str, Any]]:
+    return [
+        {"updateCells": {"range": _grid(p.sheet_id, p.size), "fields": "*"}},
+        {"copyPaste": {"source": _grid(staging_id, p.size), "destination": _grid(p.sheet_id, p.size),
+                       "pasteType": "PASTE_NORMAL", "pasteOrientation": "NORMAL"}},
+    ]

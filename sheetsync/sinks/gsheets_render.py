@@ -1,0 +1,298 @@
+"""model.Tab -> Sheets v4 batchUpdate requests: typed cell data and the formatting of one tab.
+
+Values go out as CellData `userEnteredValue` of the right kind (numberValue, stringValue, boolValue,
+formulaValue), never as text for Google to parse, so "0042" and "=1+1" stay strings. Dates are
+serial numbers (days since 1899-12-30) with a DATE number format. The layout is model.py's.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sheetsync.errors import SinkError
+from sheetsync.model import (
+    NUMBER_FORMATS,
+    SUBTOTAL_FUNCTIONS,
+    Column,
+    ConditionalRule,
+    Format,
+    Link,
+    Style,
+    Tab,
+    Total,
+    Validation,
+)
+
+MAX_CELL_CHARS = 50_000
+EPOCH = date(1899, 12, 30)
+NUMBER_FORMAT_TYPES: dict[Format, str] = {
+    Format.TEXT: "TEXT",
+    Format.INTEGER: "NUMBER",
+    Format.DECIMAL: "NUMBER",
+    Format.CURRENCY: "CURRENCY",
+    Format.PERCENT: "PERCENT",
+    Format.DATE: "DATE",
+    Format.DATETIME: "DATE_TIME",
+}
+OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
+BOLD = {"textFormat": {"bold": True}}
+LINK_COLOR = {"red": 0.07, "green": 0.33, "blue": 0.8}
+
+
+@dataclass(frozen=True)
+class GridSize:
+    rows: int
+    columns: int
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+def grid_size(tab: Tab) -> GridSize:
+    """The grid a tab needs: every row of the layout, plus one spare row under a frozen header."""
+    last = tab.totals_row or (tab.header_row + len(tab.rows))
+    columns = max(len(tab.columns), 2 if tab.info else 1)
+    return GridSize(rows=max(last, tab.header_row + 1), columns=columns)
+
+
+def number_format(fmt: Format) -> dict[str, str]:
+    return {"type": NUMBER_FORMAT_TYPES[fmt], "pattern": NUMBER_FORMATS[fmt]}
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> A1 letters."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def serial(value: date | datetime) -> float:
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - datetime(1899, 12, 30)
+        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
+    return float((value - EPOCH).days)
+
+
+def extended_value(value: Any, fmt: Format, where: str) -> dict[str, Any] | None:
+    """The typed ExtendedValue of one model value; None for an empty cell."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, datetime | date):
+        return {"numberValue": serial(value)}
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        if fmt is Format.CURRENCY:
+            value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {"numberValue": float(value)}
+    if isinstance(value, numbers.Integral):
+        return {"numberValue": int(value)}
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else {"numberValue": number}
+    text = str(value)
+    if len(text) > MAX_CELL_CHARS:
+        raise SinkError(f"{where} holds {len(text):,} characters; Google Sheets allows {MAX_CELL_CHARS:,} per cell")
+    return {"stringValue": text}
+
+
+def cell(value: Any, fmt: Format, where: str, *, bold: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if isinstance(value, Link):
+        text = value.text or value.url
+        data["userEnteredValue"] = extended_value(text, Format.TEXT, where)
+        if text:
+            link_format = {"link": {"uri": value.url}, "underline": True, "foregroundColor": LINK_COLOR}
+            data["textFormatRuns"] = [{"startIndex": 0, "format": link_format}]
+    else:
+        typed = extended_value(value, fmt, where)
+        if typed is not None:
+            data["userEnteredValue"] = typed
+    if bold:
+        data["userEnteredFormat"] = BOLD
+    return data
+
+
+def tab_rows(tab: Tab) -> list[dict[str, Any]]:
+    """RowData for the whole tab, from row 1: title, info block, blank row, headers, data, totals."""
+    where = f"tab {tab.name!r}"
+    title: dict[str, Any] = {"userEnteredValue": {"stringValue": tab.title},
+                             "userEnteredFormat": {"textFormat": {"bold": True, "fontSize": 14}}}
+    if tab.note:
+        title["note"] = tab.note
+    rows: list[dict[str, Any]] = [{"values": [title]}]
+    for label, value in tab.info:
+        rows.append({"values": [cell(label, Format.TEXT, where, bold=True), cell(value, Format.TEXT, where)]})
+    rows.append({})
+    rows.append({"values": [cell(c.header, Format.TEXT, where, bold=True) for c in tab.columns]})
+    first = tab.first_data_row
+    for offset, values in enumerate(tab.rows):
+        row_number = first + offset
+        rows.append({"values": [
+            cell(v, c.format, f"{where} cell {column_letter(i)}{row_number}")
+            for i, (c, v) in enumerate(zip(tab.columns, values, strict=False))
+        ]})
+    if tab.has_totals:
+        rows.append({"values": [_total_cell(tab, i, c) for i, c in enumerate(tab.columns)]})
+    return rows
+
+
+def _total_cell(tab: Tab, index: int, column: Column) -> dict[str, Any]:
+    if column.total is None:
+        return {}
+    if column.total is Total.LABEL:
+        return {"userEnteredValue": {"stringValue": "Total"}, "userEnteredFormat": BOLD}
+    letter = column_letter(index)
+    if not tab.rows:
+        return {"userEnteredValue": {"numberValue": 0}, "userEnteredFormat": BOLD}
+    last = tab.first_data_row + len(tab.rows) - 1
+    formula = f"=SUBTOTAL({SUBTOTAL_FUNCTIONS[column.total]},{letter}{tab.first_data_row}:{letter}{last})"
+    return {"userEnteredValue": {"formulaValue": formula}, "userEnteredFormat": BOLD}
+
+
+def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab]) -> list[dict[str, Any]]:
+    """Column number formats, widths, filter, conditional rules and validation of one tab."""
+    requests: list[dict[str, Any]] = []
+    first0 = tab.first_data_row - 1  # 0-based
+    end0 = tab.totals_row or (tab.first_data_row + len(tab.rows) - 1)  # exclusive, 0-based
+    for index, column in enumerate(tab.columns):
+        if end0 > first0:
+            requests.append({"repeatCell": {
+                "range": _range(sheet_id, first0, end0, index, index + 1),
+                "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format)}},
+                "fields": "userEnteredFormat.numberFormat",
+            }})
+        requests.append({"updateDimensionProperties": {
+            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
+            "properties": {"pixelSize": _pixels(tab, index, column)},
+            "fields": "pixelSize",
+        }})
+    if tab.autofilter and tab.columns:
+        data_end = tab.first_data_row - 1 + len(tab.rows)
+        requests.append({"setBasicFilter": {"filter": {
+            "range": _range(sheet_id, tab.header_row - 1, max(data_end, tab.header_row), 0, len(tab.columns))}}})
+    for rule in tab.rules:
+        requests.append(_conditional(tab, sheet_id, rule))
+    for validation in tab.validations:
+        requests.append(_validation(tab, sheet_id, validation, tabs_by_name))
+    return [r for r in requests if r]
+
+
+def _range(sheet_id: int, r0: int, r1: int, c0: int, c1: int) -> dict[str, int]:
+    return {"sheetId": sheet_id, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
+
+
+def _pixels(tab: Tab, index: int, column: Column) -> int:
+    width = column.width
+    if width is None:
+        longest = max([len(column.header)] + [_shown_length(r[index]) for r in tab.rows[:500] if index < len(r)])
+        width = min(max(longest + 2, 8), 60)
+    return round(width * 7 + 10)
+
+
+def _shown_length(value: Any) -> int:
+    if isinstance(value, Link):
+        return len(value.text)
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    return len(str(value)) if value is not None else 0
+
+
+def _conditional(tab: Tab, sheet_id: int, rule: ConditionalRule) -> dict[str, Any]:
+    if not tab.rows:
+        return {}
+    first0, end0 = tab.first_data_row - 1, tab.first_data_row - 1 + len(tab.rows)
+    if rule.columns:
+        ranges = [_range(sheet_id, first0, end0, i, i + 1) for i in (tab.column_index(h) for h in rule.columns)]
+    else:
+        ranges = [_range(sheet_id, first0, end0, 0, len(tab.columns))]
+    ref = f"${column_letter(tab.column_index(rule.when))}{tab.first_data_row}"
+    return {"addConditionalFormatRule": {"index": 0, "rule": {"ranges": ranges, "booleanRule": {
+        "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": _formula(ref, rule)}]},
+        "format": _style(rule.style),
+    }}}}
+
+
+def _formula(ref: str, rule: ConditionalRule) -> str:
+    if rule.op == "blank":
+        return f"=ISBLANK({ref})"
+    if rule.op == "not_blank":
+        return f"=NOT(ISBLANK({ref}))"
+    if rule.op == "true":
+        return f"={ref}=TRUE"
+    if rule.op not in OPERATORS:
+        raise SinkError(f"conditional rule on {rule.when!r}: unknown operator {rule.op!r}")
+    value = rule.value
+    literal = '"' + value.replace('"', '""') + '"' if isinstance(value, str) else str(value if value is not None else 0)
+    return f"={ref}{OPERATORS[rule.op]}{literal}"
+
+
+def _style(style: Style) -> dict[str, Any]:
+    fmt: dict[str, Any] = {}
+    if style.fill:
+        fmt["backgroundColor"] = _color(style.fill)
+    text: dict[str, Any] = {}
+    if style.font_color:
+        text["foregroundColor"] = _color(style.font_color)
+    if style.bold:
+        text["bold"] = True
+    if text:
+        fmt["textFormat"] = text
+    return fmt
+
+
+def _color(hex_color: str) -> dict[str, float]:
+    h = hex_color.lstrip("#")
+    return {name: round(int(h[i:i + 2], 16) / 255, 4) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+
+
+def _validation(tab: Tab, sheet_id: int, validation: Validation, tabs_by_name: dict[str, Tab]) -> dict[str, Any]:
+    if not tab.rows:
+        return {}
+    index = tab.column_index(validation.column)
+    target = _range(sheet_id, tab.first_data_row - 1, tab.first_data_row - 1 + len(tab.rows), index, index + 1)
+    rule: dict[str, Any] = {"strict": True}
+    if validation.kind == "list":
+        rule["condition"] = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": _source_range(validation,
+                                                                                                tab, tabs_by_name)}]}
+        rule["showCustomUi"] = True
+    elif validation.kind == "positive_decimal":
+        rule["condition"] = {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}
+    else:
+        raise SinkError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r} on {validation.column!r}")
+    if validation.message:
+        rule["inputMessage"] = validation.message
+    return {"setDataValidation": {"range": target, "rule": rule}}
+
+
+def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]) -> str:
+    if validation.source is None:
+        raise SinkError(f"tab {tab.name!r}: list validation on {validation.column!r} has no source")
+    source_name, header = validation.source
+    source = tabs_by_name.get(source_name)
+    if source is None:
+        raise SinkError(f"tab {tab.name!r}: validation source tab {source_name!r} is not in the workbook")
+    letter = column_letter(source.column_index(header))
+    last = source.first_data_row + max(len(source.rows), 1) - 1
+    quoted = "'" + source_name.replace("'", "''") + "'"
+    return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
+
+
+def rows_payload_size(rows: Sequence[dict[str, Any]]) -> int:
+    import json
+
+    return len(json.dumps(rows, separators=(",", ":")))

@@ -1,0 +1,689 @@
+"""An in-memory double of the Google Sheets v4 REST API, plugged into requests/gspread as a transport adapter.
+
+Every request body (and query parameter name) is validated against Google's published discovery document
+(shipped in google-api-python-client): unknown fields, wrong types and a `Request` with other than exactly
+one kind set are answered 400, as Google does. State is modelled for the request types sheetsync sends;
+any other kind is answered 400 so that a test notices. batchUpdate is atomic: on any error the whole
+spreadsheet is restored. Calls are counted; faults (429/5xx, a failure mid-batch) can be injected.
+
+    double = SheetsDouble()
+    double.add_spreadsheet("SHEET1")
+    session = double.session(FakeServiceAccountCredentials())
+    write_workbooks("SHEET1", [...], credentials=creds, session=session)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import googleapiclient
+import requests
+from google.auth import credentials as ga_credentials
+from requests.adapters import BaseAdapter
+
+DISCOVERY_PATH = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "sheets.v4.json"
+DISCOVERY = json.loads(DISCOVERY_PATH.read_text())
+SCHEMAS: dict[str, Any] = DISCOVERY["schemas"]
+EXACTLY_ONE = {"Request"}
+AT_MOST_ONE = {"ExtendedValue"}
+MAX_CELLS = 10_000_000
+MAX_CELL_CHARS = 50_000
+SERVICE_ACCOUNT = "sheetsync-bot@sheetsync-tests.iam.gserviceaccount.com"
+
+
+class FakeServiceAccountCredentials(ga_credentials.Credentials):
+    """Credentials with a stubbed token refresh: no key, no network."""
+
+    service_account_email = SERVICE_ACCOUNT
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refreshes = 0
+
+    def refresh(self, request: Any) -> None:
+        self.refreshes += 1
+        self.token = "fake-access-token"
+        self.expiry = (datetime.now(UTC) + timedelta(hours=1)).replace(tzinfo=None)
+
+
+class ApiFault(Exception):
+    def __init__(self, status: int, message: str, reason: str = "INVALID_ARGUMENT") -> None:
+        super().__init__(message)
+        self.status, self.message, self.reason = status, message, reason
+
+
+def bad(message: str) -> ApiFault:
+    return ApiFault(400, message)
+
+
+# -- discovery-document validation -------------------------------------------------------------
+def validate(value: Any, schema: dict[str, Any], path: str) -> None:
+    if "$ref" in schema:
+        name = schema["$ref"]
+        schema = SCHEMAS[name]
+    else:
+        name = schema.get("id", "")
+    kind = schema.get("type", "any")
+    if kind == "object":
+        _validate_object(value, schema, name, path)
+    elif kind == "array":
+        if not isinstance(value, list):
+            raise bad(f"Invalid value at '{path}', expected a list")
+        for i, item in enumerate(value):
+            validate(item, schema["items"], f"{path}[{i}]")
+    elif kind == "string":
+        int64 = schema.get("format") in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool)
+        if not isinstance(value, str) and not int64:
+            raise bad(f"Invalid value at '{path}' (TYPE_STRING), {json.dumps(value)[:40]}")
+        if "enum" in schema and value not in schema["enum"]:
+            raise bad(f"Invalid value at '{path}', {value!r} is not one of the enum values")
+    elif kind == "integer":
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+            raise bad(f"Invalid value at '{path}' (TYPE_INT32), {json.dumps(value)[:40]}")
+    elif kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad(f"Invalid value at '{path}' (TYPE_DOUBLE), {json.dumps(value)[:40]}")
+    elif kind == "boolean" and not isinstance(value, bool):
+        raise bad(f"Invalid value at '{path}' (TYPE_BOOL), {json.dumps(value)[:40]}")
+
+
+def _validate_object(value: Any, schema: dict[str, Any], name: str, path: str) -> None:
+    if not isinstance(value, dict):
+        raise bad(f"Invalid value at '{path}', expected an object ({name})")
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties")
+    for key, item in value.items():
+        if key in props:
+            validate(item, props[key], f"{path}.{key}" if path else key)
+        elif extra is not None:
+            validate(item, extra, f"{path}.{key}")
+        else:
+            raise bad(f'Invalid JSON payload received. Unknown name "{key}" at \'{path}\': Cannot find field.')
+    set_kinds = [k for k in value if k in props]
+    if name in EXACTLY_ONE and len(set_kinds) != 1:
+        raise bad(f"Invalid requests at '{path}': exactly one kind of request must be set, got {set_kinds}")
+    if name in AT_MOST_ONE and len(set_kinds) > 1:
+        raise bad(f"Invalid value at '{path}': only one of {set_kinds} may be set")
+
+
+def check_params(method: str, query: dict[str, list[str]]) -> None:
+    methods = DISCOVERY["resources"]["spreadsheets"]["methods"]
+    allowed = set(DISCOVERY["parameters"]) | set(methods[method]["parameters"])
+    for name in query:
+        if name not in allowed:
+            raise bad(f"Unknown query parameter {name!r} for spreadsheets.{method}")
+
+
+# -- field masks -------------------------------------------------------------------------------
+def parse_mask(text: str) -> dict[str, Any] | None:
+    """Partial-response / FieldMask syntax -> nested dict (None = everything below)."""
+    text = text.replace(" ", "")
+    if text in ("*", ""):
+        return None
+    tree, pos = _parse_list(text, 0)
+    if pos != len(text):
+        raise bad(f"Invalid field mask {text!r} at {pos}")
+    return tree
+
+
+def _parse_list(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    tree: dict[str, Any] = {}
+    while pos < len(text):
+        match = re.compile(r"[A-Za-z0-9_./*]+").match(text, pos)
+        if not match:
+            raise bad(f"Invalid field mask {text!r} at {pos}")
+        names = re.split(r"[./]", match.group())
+        pos = match.end()
+        sub: dict[str, Any] | None = None
+        if pos < len(text) and text[pos] == "(":
+            sub, pos = _parse_list(text, pos + 1)
+            if pos >= len(text) or text[pos] != ")":
+                raise bad(f"Invalid field mask {text!r}: missing )")
+            pos += 1
+        _insert(tree, names, sub)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+            continue
+        break
+    return tree, pos
+
+
+def _insert(tree: dict[str, Any], names: list[str], sub: dict[str, Any] | None) -> None:
+    for name in names[:-1]:
+        if name in tree and tree[name] is None:
+            return
+        tree = tree.setdefault(name, {})
+    leaf = names[-1]
+    if sub is None or tree.get(leaf, {}) is None:
+        tree[leaf] = None
+    else:
+        tree.setdefault(leaf, {}).update(sub)
+
+
+def apply_mask(obj: Any, tree: dict[str, Any] | None) -> Any:
+    if tree is None:
+        return obj
+    if isinstance(obj, list):
+        return [apply_mask(item, tree) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    return {k: apply_mask(obj[k], sub) for k, sub in tree.items() if k in obj}
+
+
+def masked_set(target: dict[str, Any], source: dict[str, Any], tree: dict[str, Any] | None) -> None:
+    """Copy the masked fields from source into target; a masked field absent in source is cleared."""
+    if tree is None:
+        target.clear()
+        target.update(copy.deepcopy(source))
+        return
+    for key, sub in tree.items():
+        if sub is None:
+            if key in source:
+                target[key] = copy.deepcopy(source[key])
+            else:
+                target.pop(key, None)
+        else:
+            child = target.setdefault(key, {})
+            masked_set(child, source.get(key, {}), sub)
+            if not child:
+                target.pop(key, None)
+
+
+# -- state -------------------------------------------------------------------------------------
+@dataclass
+class Sheet:
+    properties: dict[str, Any]
+    cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    basic_filter: dict[str, Any] | None = None
+    conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+    developer_metadata: list[dict[str, Any]] = field(default_factory=list)
+    column_pixels: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def sheet_id(self) -> int:
+        return self.properties["sheetId"]
+
+    @property
+    def title(self) -> str:
+        return self.properties["title"]
+
+    @property
+    def grid(self) -> dict[str, int]:
+        return self.properties["gridProperties"]
+
+    def value(self, a1: str) -> Any:
+        """The effective value of one cell, as a test reads it ("B7")."""
+        r, c = a1_to_index(a1)
+        return effective_value(self, r, c)
+
+    def row_values(self, row: int) -> list[Any]:
+        """Effective values of a 1-based row, trailing empties dropped."""
+        values = [effective_value(self, row - 1, c) for c in range(self.grid["columnCount"])]
+        while values and values[-1] is None:
+            values.pop()
+        return values
+
+    def used_rows(self) -> int:
+        return max((r + 1 for (r, _c), cell in self.cells.items() if cell), default=0)
+
+
+@dataclass
+class Spreadsheet:
+    spreadsheet_id: str
+    title: str
+    sheets: list[Sheet]
+    shared: bool = True
+    next_metadata_id: int = 1000
+
+    def sheet(self, title_or_id: str | int) -> Sheet:
+        for sheet in self.sheets:
+            if title_or_id in (sheet.title, sheet.sheet_id):
+                return sheet
+        raise KeyError(title_or_id)
+
+    def by_id(self, sheet_id: int) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.sheet_id == sheet_id:
+                return sheet
+        raise bad(f"Invalid requests: No grid with id: {sheet_id}")
+
+    @property
+    def titles(self) -> list[str]:
+        return [s.title for s in self.sheets]
+
+
+def a1_to_index(a1: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", a1)
+    if not match:
+        raise ValueError(a1)
+    column = 0
+    for ch in match.group(1):
+        column = column * 26 + ord(ch) - 64
+    return int(match.group(2)) - 1, column - 1
+
+
+def effective_value(sheet: Sheet, r: int, c: int) -> Any:
+    cell = sheet.cells.get((r, c), {})
+    entered = cell.get("userEnteredValue")
+    if not entered:
+        return None
+    if "formulaValue" in entered:
+        computed = _evaluate(sheet, entered["formulaValue"])
+        return None if computed is None else computed
+    return next(iter(entered.values()))
+
+
+def _evaluate(sheet: Sheet, formula: str) -> Any:
+    """The few formulas sheetsync writes: =SUBTOTAL(n,A5:A9)."""
+    match = re.fullmatch(r"=SUBTOTAL\((\d+),([A-Z]+\d+):([A-Z]+\d+)\)", formula)
+    if not match:
+        return None
+    (r0, c0), (r1, _c1) = a1_to_index(match.group(2)), a1_to_index(match.group(3))
+    values = [effective_value(sheet, r, c0) for r in range(r0, r1 + 1)]
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    kind = int(match.group(1))
+    if kind == 109:
+        return float(sum(numbers))
+    if kind == 103:
+        return float(sum(1 for v in values if v not in (None, "")))
+    if kind == 101:
+        return sum(numbers) / len(numbers) if numbers else None
+    return None
+
+
+# -- the adapter -------------------------------------------------------------------------------
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int = 0
+
+
+class SheetsDouble(BaseAdapter):
+    """The API double. Mount it on a requests session (see `session()`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.calls: list[Call] = []
+        self._faults: list[tuple[str | None, int]] = []
+        self._fail_mid_batch: int | None = None
+        self.token_requests = 0
+
+    # -- setup and faults ----------------------------------------------------------------------
+    def add_spreadsheet(self, spreadsheet_id: str, *, title: str = "Test sheet", shared: bool = True,
+                        tabs: tuple[str, ...] = ("Sheet1",)) -> Spreadsheet:
+        sheets = [Sheet({"sheetId": 0 if i == 0 else 100 + i, "title": name, "index": i, "sheetType": "GRID",
+                         "gridProperties": {"rowCount": 1000, "columnCount": 26}}) for i, name in enumerate(tabs)]
+        book = Spreadsheet(spreadsheet_id, title, sheets, shared=shared)
+        self.spreadsheets[spreadsheet_id] = book
+        return book
+
+    def fail_next(self, status: int, *, times: int = 1, on: str | None = None) -> None:
+        """Answer the next `times` calls (of kind "get" / "batchUpdate", or any) with `status`."""
+        self._faults += [(on, status)] * times
+
+    def fail_mid_batch(self, after_requests: int) -> None:
+        """The next batchUpdate applies `after_requests` requests, then fails with 500 (and rolls back)."""
+        self._fail_mid_batch = after_requests
+
+    def session(self, credentials: ga_credentials.Credentials | None = None) -> requests.Session:
+        """A session whose Sheets (and OAuth token) traffic goes to this double."""
+        from google.auth.transport.requests import AuthorizedSession, Request
+
+        token_session = requests.Session()
+        token_session.mount("https://oauth2.googleapis.com/", self)
+        if credentials is None:
+            session = requests.Session()
+            session.headers["Authorization"] = "Bearer fake-access-token"
+        else:
+            session = AuthorizedSession(credentials, auth_request=Request(token_session))
+        session.mount("https://sheets.googleapis.com/", self)
+        session.mount("https://oauth2.googleapis.com/", self)
+        return session
+
+    def counts(self) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for call in self.calls:
+            kind = "batchUpdate" if call.path.endswith(":batchUpdate") else "get"
+            result[kind] = result.get(kind, 0) + 1
+        return result
+
+    # -- transport -----------------------------------------------------------------------------
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        parts = urlsplit(request.url or "")
+        if parts.netloc == "oauth2.googleapis.com":
+            self.token_requests += 1
+            return self._response(request, 200, {"access_token": "fake-access-token", "expires_in": 3600,
+                                                 "token_type": "Bearer"})
+        body = json.loads(request.body) if request.body else None
+        call = Call(request.method or "GET", unquote(parts.path), parse_qs(parts.query), body)
+        self.calls.append(call)
+        try:
+            status, payload = self._dispatch(call, request.headers.get("Authorization", ""))
+        except ApiFault as fault:
+            status, payload = fault.status, {"error": {"code": fault.status, "message": fault.message,
+                                                       "status": fault.reason}}
+        call.status = status
+        return self._response(request, status, payload)
+
+    def close(self) -> None:
+        pass
+
+    def _response(self, request: requests.PreparedRequest, status: int, payload: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response._content = json.dumps(payload).encode()
+        response.headers["Content-Type"] = "application/json; charset=UTF-8"
+        response.url = request.url or ""
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+    def _dispatch(self, call: Call, authorization: str) -> tuple[int, Any]:
+        if not authorization.startswith("Bearer "):
+            raise ApiFault(401, "Request is missing required authentication credential.", "UNAUTHENTICATED")
+        match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(:batchUpdate)?", call.path)
+        if not match:
+            raise ApiFault(404, f"The double does not serve {call.method} {call.path}", "NOT_FOUND")
+        kind = "batchUpdate" if match.group(2) else "get"
+        for i, (on, status) in enumerate(self._faults):
+            if on in (None, kind):
+                del self._faults[i]
+                raise ApiFault(status, "Injected fault", "RESOURCE_EXHAUSTED" if status == 429 else "INTERNAL")
+        book = self.spreadsheets.get(match.group(1))
+        if book is None:
+            raise ApiFault(404, "Requested entity was not found.", "NOT_FOUND")
+        if not book.shared:
+            raise ApiFault(403, "The caller does not have permission", "PERMISSION_DENIED")
+        if kind == "get":
+            if call.method != "GET":
+                raise ApiFault(404, f"{call.method} is not served here", "NOT_FOUND")
+            check_params("get", call.query)
+            return 200, self._get(book, call.query)
+        if call.method != "POST":
+            raise ApiFault(404, f"{call.method} is not served here", "NOT_FOUND")
+        check_params("batchUpdate", call.query)
+        validate(call.body, {"$ref": "BatchUpdateSpreadsheetRequest"}, "")
+        return 200, self._batch_update(book, call.body)
+
+    # -- spreadsheets.get ----------------------------------------------------------------------
+    def _get(self, book: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
+        grid = query.get("includeGridData", ["false"])[0] == "true"
+        ranges = query.get("ranges", [])
+        sheets = book.sheets
+        if ranges:
+            wanted = [_range_title(r) for r in ranges]
+            missing = [t for t in wanted if t not in book.titles]
+            if missing:
+                raise bad(f"Unable to parse range: {missing[0]}")
+            sheets = [s for s in sheets if s.title in wanted]
+        result = {"spreadsheetId": book.spreadsheet_id, "properties": {"title": book.title},
+                  "sheets": [render_sheet(s, grid) for s in sheets],
+                  "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit"}
+        fields = query.get("fields", [""])[0]
+        return apply_mask(result, parse_mask(fields))
+
+    # -- spreadsheets.batchUpdate --------------------------------------------------------------
+    def _batch_update(self, book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+        snapshot = copy.deepcopy(book.sheets), book.next_metadata_id
+        fail_after, self._fail_mid_batch = self._fail_mid_batch, None
+        replies = []
+        try:
+            for index, request in enumerate(body.get("requests", [])):
+                if fail_after is not None and index == fail_after:
+                    raise ApiFault(500, "Internal error encountered.", "INTERNAL")
+                (kind, args), = request.items()
+                handler: Callable[[Spreadsheet, dict], dict] | None = getattr(self, f"_do_{kind}", None)
+                if handler is None:
+                    raise bad(f"requests[{index}]: the double does not model {kind}")
+                try:
+                    replies.append(handler(book, args))
+                except ApiFault as fault:
+                    fault.message = f"Invalid requests[{index}].{kind}: {fault.message}"
+                    raise
+            _check_limits(book)
+        except ApiFault:
+            book.sheets, book.next_metadata_id = snapshot
+            raise
+        return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+
+    def _do_addSheet(self, book: Spreadsheet, args: dict) -> dict:
+        props = copy.deepcopy(args.get("properties", {}))
+        props.setdefault("sheetId", max((s.sheet_id for s in book.sheets), default=0) + 1)
+        props.setdefault("title", f"Sheet{len(book.sheets) + 1}")
+        if any(s.sheet_id == props["sheetId"] for s in book.sheets):
+            raise bad(f"A sheet with the id {props['sheetId']} already exists.")
+        if props["title"].lower() in (t.lower() for t in book.titles):
+            raise bad(f'A sheet with the name "{props["title"]}" already exists. Please enter another name.')
+        props.setdefault("index", len(book.sheets))
+        props["sheetType"] = "GRID"
+        grid = props.setdefault("gridProperties", {})
+        grid.setdefault("rowCount", 1000)
+        grid.setdefault("columnCount", 26)
+        _check_frozen(grid)
+        book.sheets.insert(min(props["index"], len(book.sheets)), Sheet(props))
+        _reindex(book)
+        return {"addSheet": {"properties": copy.deepcopy(props)}}
+
+    def _do_deleteSheet(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = book.by_id(args["sheetId"])
+        book.sheets.remove(sheet)
+        if not any(not s.properties.get("hidden") for s in book.sheets):
+            raise bad("You can't remove all the visible sheets in a document.")
+        _reindex(book)
+        return {}
+
+    def _do_updateSheetProperties(self, book: Spreadsheet, args: dict) -> dict:
+        props = args["properties"]
+        sheet = book.by_id(props.get("sheetId", 0))
+        if "fields" not in args:
+            raise bad("'fields' is required")
+        new_title = props.get("title")
+        if new_title and new_title.lower() in (s.title.lower() for s in book.sheets if s is not sheet):
+            raise bad(f'A sheet with the name "{new_title}" already exists.')
+        masked_set(sheet.properties, props, parse_mask(args["fields"]))
+        grid = sheet.properties.setdefault("gridProperties", {})
+        _check_frozen(grid)
+        sheet.cells = {(r, c): v for (r, c), v in sheet.cells.items()
+                       if r < grid.get("rowCount", 0) and c < grid.get("columnCount", 0)}
+        return {}
+
+    def _do_appendDimension(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = book.by_id(args["sheetId"])
+        key = "rowCount" if args["dimension"] == "ROWS" else "columnCount"
+        sheet.grid[key] += args["length"]
+        return {}
+
+    def _do_updateCells(self, book: Spreadsheet, args: dict) -> dict:
+        if "fields" not in args:
+            raise bad("'fields' is required")
+        mask = parse_mask(args["fields"])
+        rows = args.get("rows", [])
+        if "range" in args:
+            sheet, r0, r1, c0, c1 = _grid_range(book, args["range"])
+            for r in range(r0, r1):
+                row = rows[r - r0].get("values", []) if r - r0 < len(rows) else []
+                for c in range(c0, c1):
+                    _set_cell(sheet, r, c, row[c - c0] if c - c0 < len(row) else {}, mask)
+        else:
+            start = args.get("start", {})
+            sheet = book.by_id(start.get("sheetId", 0))
+            r0, c0 = start.get("rowIndex", 0), start.get("columnIndex", 0)
+            for dr, row in enumerate(rows):
+                for dc, data in enumerate(row.get("values", [])):
+                    _check_in_grid(sheet, r0 + dr, c0 + dc)
+                    _set_cell(sheet, r0 + dr, c0 + dc, data, mask)
+        return {}
+
+    def _do_repeatCell(self, book: Spreadsheet, args: dict) -> dict:
+        sheet, r0, r1, c0, c1 = _grid_range(book, args["range"])
+        mask = parse_mask(args["fields"])
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                _set_cell(sheet, r, c, args.get("cell", {}), mask)
+        return {}
+
+    def _do_updateDimensionProperties(self, book: Spreadsheet, args: dict) -> dict:
+        span = args["range"]
+        sheet = book.by_id(span.get("sheetId", 0))
+        if span["dimension"] == "COLUMNS" and "pixelSize" in args["properties"]:
+            for c in range(span.get("startIndex", 0), span["endIndex"]):
+                sheet.column_pixels[c] = args["properties"]["pixelSize"]
+        return {}
+
+    def _do_setBasicFilter(self, book: Spreadsheet, args: dict) -> dict:
+        sheet, *_ = _grid_range(book, args["filter"]["range"])
+        sheet.basic_filter = copy.deepcopy(args["filter"])
+        return {}
+
+    def _do_clearBasicFilter(self, book: Spreadsheet, args: dict) -> dict:
+        book.by_id(args.get("sheetId", 0)).basic_filter = None
+        return {}
+
+    def _do_addConditionalFormatRule(self, book: Spreadsheet, args: dict) -> dict:
+        rule = args["rule"]
+        sheets = {_grid_range(book, r)[0].sheet_id for r in rule["ranges"]}
+        if len(sheets) != 1:
+            raise bad("All ranges of a conditional format rule must be on the same sheet")
+        sheet = book.by_id(sheets.pop())
+        if rule.get("booleanRule", {}).get("condition", {}).get("type") == "CUSTOM_FORMULA":
+            values = rule["booleanRule"]["condition"].get("values", [])
+            if len(values) != 1 or not values[0].get("userEnteredValue", "").startswith("="):
+                raise bad("CUSTOM_FORMULA needs exactly one value, a formula")
+        sheet.conditional_formats.insert(args.get("index", 0), copy.deepcopy(rule))
+        return {}
+
+    def _do_deleteConditionalFormatRule(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = book.by_id(args.get("sheetId", 0))
+        index = args.get("index", 0)
+        if index >= len(sheet.conditional_formats):
+            raise bad(f"No conditional format on sheet {sheet.sheet_id} at index {index}")
+        del sheet.conditional_formats[index]
+        return {}
+
+    def _do_setDataValidation(self, book: Spreadsheet, args: dict) -> dict:
+        sheet, r0, r1, c0, c1 = _grid_range(book, args["range"])
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                _set_cell(sheet, r, c, {"dataValidation": args["rule"]} if "rule" in args else {},
+                          {"dataValidation": None})
+        return {}
+
+    def _do_createDeveloperMetadata(self, book: Spreadsheet, args: dict) -> dict:
+        metadata = copy.deepcopy(args["developerMetadata"])
+        location = metadata.get("location", {})
+        if "visibility" not in metadata or "metadataKey" not in metadata:
+            raise bad("developerMetadata needs a visibility and a metadataKey")
+        if set(location) != {"sheetId"}:
+            raise bad("the double models developer metadata on sheets only")
+        sheet = book.by_id(location["sheetId"])
+        metadata["metadataId"] = book.next_metadata_id
+        book.next_metadata_id += 1
+        metadata["location"] = {"locationType": "SHEET", "sheetId": sheet.sheet_id}
+        sheet.developer_metadata.append(metadata)
+        return {"createDeveloperMetadata": {"developerMetadata": metadata}}
+
+    def _do_copyPaste(self, book: Spreadsheet, args: dict) -> dict:
+        if args.get("pasteType", "PASTE_NORMAL") != "PASTE_NORMAL":
+            raise bad("the double models PASTE_NORMAL only")
+        source, sr0, sr1, sc0, sc1 = _grid_range(book, args["source"])
+        target, tr0, tr1, tc0, tc1 = _grid_range(book, args["destination"])
+        if (sr1 - sr0, sc1 - sc0) != (tr1 - tr0, tc1 - tc0):
+            raise bad("the double models copyPaste between ranges of the same size only")
+        for r in range(sr1 - sr0):
+            for c in range(sc1 - sc0):
+                _set_cell(target, tr0 + r, tc0 + c, source.cells.get((sr0 + r, sc0 + c), {}), None)
+        return {}
+
+
+def _range_title(a1: str) -> str:
+    title = a1.rsplit("!", 1)[0] if "!" in a1 else a1
+    if title.startswith("'") and title.endswith("'"):
+        title = title[1:-1].replace("''", "'")
+    return title
+
+
+def _reindex(book: Spreadsheet) -> None:
+    for i, sheet in enumerate(book.sheets):
+        sheet.properties["index"] = i
+
+
+def _check_frozen(grid: dict[str, int]) -> None:
+    if grid.get("frozenRowCount", 0) >= grid.get("rowCount", 0) > 0:
+        raise bad("You can't freeze all visible rows on the sheet.")
+
+
+def _check_in_grid(sheet: Sheet, r: int, c: int) -> None:
+    if r >= sheet.grid["rowCount"] or c >= sheet.grid["columnCount"]:
+        raise bad(f"Range ('{sheet.title}'!R{r + 1}C{c + 1}) exceeds grid limits. "
+                  f"Max rows: {sheet.grid['rowCount']}, max columns: {sheet.grid['columnCount']}")
+
+
+def _grid_range(book: Spreadsheet, span: dict[str, int]) -> tuple[Sheet, int, int, int, int]:
+    sheet = book.by_id(span.get("sheetId", 0))
+    r0, c0 = span.get("startRowIndex", 0), span.get("startColumnIndex", 0)
+    r1, c1 = span.get("endRowIndex", sheet.grid["rowCount"]), span.get("endColumnIndex", sheet.grid["columnCount"])
+    if r1 > sheet.grid["rowCount"] or c1 > sheet.grid["columnCount"] or r0 > r1 or c0 > c1:
+        _check_in_grid(sheet, max(r1, r0) - 1, max(c1, c0) - 1)
+        raise bad("Invalid range")
+    return sheet, r0, r1, c0, c1
+
+
+def _set_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], mask: dict[str, Any] | None) -> None:
+    current = sheet.cells.get((r, c), {})
+    masked_set(current, data, mask)
+    text = current.get("userEnteredValue", {}).get("stringValue", "")
+    if len(text) > MAX_CELL_CHARS:
+        raise bad(f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a single cell.")
+    if current:
+        sheet.cells[(r, c)] = current
+    else:
+        sheet.cells.pop((r, c), None)
+
+
+def _check_limits(book: Spreadsheet) -> None:
+    total = sum(s.grid["rowCount"] * s.grid["columnCount"] for s in book.sheets)
+    if total > MAX_CELLS:
+        raise bad(f"This action would increase the number of cells in the workbook above the limit of "
+                  f"{MAX_CELLS} cells.")
+
+
+def render_sheet(sheet: Sheet, grid: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"properties": copy.deepcopy(sheet.properties)}
+    if sheet.basic_filter:
+        result["basicFilter"] = copy.deepcopy(sheet.basic_filter)
+    if sheet.conditional_formats:
+        result["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
+    if sheet.developer_metadata:
+        result["developerMetadata"] = copy.deepcopy(sheet.developer_metadata)
+    if grid:
+        rows = []
+        for r in range(sheet.used_rows()):
+            values = [_rendered_cell(sheet, r, c) for c in range(sheet.grid["columnCount"])]
+            while values and not values[-1]:
+                values.pop()
+            rows.append({"values": values} if values else {})
+        result["data"] = [{"startRow": 0, "startColumn": 0, "rowData": rows}]
+    return result
+
+
+def _rendered_cell(sheet: Sheet, r: int, c: int) -> dict[str, Any]:
+    cell = copy.deepcopy(sheet.cells.get((r, c), {}))
+    value = effective_value(sheet, r, c)
+    if value is not None:
+        kind = {bool: "boolValue", str: "stringValue"}.get(type(value), "numberValue")
+        cell["effectiveValue"] = {kind: value}
+    if "userEnteredFormat" in cell:
+        cell["effectiveFormat"] = cell["userEnteredFormat"]
+    return cell
