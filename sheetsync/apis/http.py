@@ -394,7 +394,7 @@ class HttpClient:
                    json: Any, data: Any, idempotent: bool) -> requests.Response:
         self.pacer.before_request(endpoint)
         sent_headers = dict(headers or {})
-        if self.request_id_header:
+        if self.request_id_header and self.request_id_header not in sent_headers:
             sent_headers[self.request_id_header] = new_request_id()
         log.debug("%s %s headers=%s", method, redact_url(url), redact_headers(sent_headers, self.secret_headers))
         self.pacer.sent()
