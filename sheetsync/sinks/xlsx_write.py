@@ -9,6 +9,7 @@ write-only mode. A workbook with a templated tab is built in normal mode from th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheetsync.errors import RenderError
+from sheetsync.errors import RenderError, SheetsyncError
 from sheetsync.model import NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_cells import col, quote_sheet
@@ -99,21 +100,44 @@ def write_workbook(workbook: Workbook, path: Path, *, templates_dir: Path | None
         book = build_templated(workbook, titles, templates_dir)
     else:
         book = OpenpyxlWorkbook(write_only=True)
-        pairs = list(zip(workbook.tabs, titles, strict=True))
-        frames = {tab.name: frame_of(tab, title, Placement.of(tab)) for tab, title in pairs}
-        for tab, title in zip(workbook.tabs, titles, strict=True):
-            TabRenderer(book.create_sheet(title), tab, frames[tab.name], frames, write_only=True).render()
-        if not workbook.tabs:
-            book.create_sheet("Sheet")
+        try:
+            render_write_only(book, workbook, titles)
+        except BaseException:
+            discard_streams(book)
+            raise
     book.calculation.fullCalcOnLoad = True
     save_atomically(book, path)
+
+
+def render_write_only(book: Any, workbook: Workbook, titles: list[str]) -> None:
+    pairs = list(zip(workbook.tabs, titles, strict=True))
+    frames = {tab.name: frame_of(tab, title, Placement.of(tab)) for tab, title in pairs}
+    for tab, title in pairs:
+        TabRenderer(book.create_sheet(title), tab, frames[tab.name], frames, write_only=True).render()
+    if not workbook.tabs:
+        book.create_sheet("Sheet")
+
+
+def discard_streams(book: Any) -> None:
+    """Close the row streams of a write-only workbook that will not be saved, and delete their
+    temporary files."""
+    for ws in book.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
+        with contextlib.suppress(OSError):
+            os.remove(writer.out)
 
 
 def frame_of(tab: Tab, title: str, placement: Placement) -> Frame:
     return Frame(tab, title, placement, len(tab.rows), len(tab.columns), tab.has_totals)
 
 
-def save_atomically(book: Any, path: Path) -> None:
+def save_atomically(book: Any, path: Path, *, error: type[SheetsyncError] = RenderError) -> None:
     """Save to a temporary file beside `path`, then move it over `path` in one step."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -124,8 +148,10 @@ def save_atomically(book: Any, path: Path) -> None:
         os.replace(temp, path)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
+        if getattr(book, "write_only", False):
+            discard_streams(book)
         if isinstance(exc, OSError):
-            raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            raise error(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
 
 
