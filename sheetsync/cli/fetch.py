@@ -1,7 +1,155 @@
-"""sheetsync fetch commands (placeholder until implemented)."""
+"""sheetsync fetch: print the rows of any KSS GET endpoint (never a POST)."""
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from sheetsync.apis import registry
+from sheetsync.cli.common import api_options, settings_from_context
+from sheetsync.connect import open_connections
+from sheetsync.errors import ParameterError
+
+FORMATS = ("table", "csv", "json")
+MAX_CELL = 40
+
+
+@click.command("fetch")
+@click.argument("endpoint", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A documented parameter, e.g. -p States=CA,NJ -p StartDate=2025-01-01 (repeatable).")
+@click.option("--raw", "raw_params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter sent as given, unchecked (for one the registry does not know).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after this many rows.")
+@click.option("--list", "list_endpoints", is_flag=True, help="List the endpoints and their parameters.")
+@api_options
+def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, ...], fmt: str,
+          limit: int | None, list_endpoints: bool, sandbox: bool, sandbox_key: str, seed: int) -> None:
+    """Print the rows of a KSS GET endpoint, all pages unless --limit.
+
+    ENDPOINT is a documented path without the leading slash. For a single record put its ID in the
+    path (customers/12); -p customerID=12 with customers/{customerID} works too. Values are printed
+    as the API sent them (amounts keep their digits); the request counts go to stderr.
+
+    \b
+    Example:
+      sheetsync fetch products --sandbox --limit 5
+      sheetsync fetch invoices -p CustomerIDs=1,2 -p StartDate=2026-01-01 --format csv
+      sheetsync fetch customers/12 --sandbox --format json
+    """
+    if list_endpoints or not endpoint:
+        if not list_endpoints:
+            raise click.UsageError("give an ENDPOINT (sheetsync fetch --list shows them)")
+        click.echo(describe_endpoints())
+        return
+    ep, _ = registry.resolve(endpoint)
+    if ep.method != "GET":
+        raise ParameterError(f"{endpoint} is not a GET endpoint; fetch never sends a POST")
+    settings = settings_from_context()
+    with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
+        kss = connections.kss
+        page_size = min(500, limit) if limit else 500
+        records = kss.iter_records(endpoint, parse_pairs(params, "-p"), raw_params=parse_pairs(raw_params, "--raw"),
+                                   page_size=page_size)
+        rows = list(_limited(records, limit))
+        write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout)
+        click.echo(f"{len(rows)} rows, {kss.stats.total_requests} requests", err=True)
+
+
+def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
+    """NAME=VALUE strings -> dict; the registry checks names and values."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"{option} {pair!r}: expected NAME=VALUE")
+        parsed[name.strip()] = value.strip()
+    return parsed
+
+
+def _limited(records: Iterator[dict], limit: int | None) -> Iterator[dict]:
+    for count, record in enumerate(records, start=1):
+        yield record
+        if limit and count >= limit:
+            return
+
+
+def columns(documented: Iterable[str], rows: list[dict]) -> list[str]:
+    """Documented fields present in the rows first (in document order), then any extra fields."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    ordered = [f for f in documented if f in seen]
+    return ordered + [f for f in seen if f not in ordered]
+
+
+def text(value: Any) -> str:
+    """A value as printed: Decimal as its own string, dates ISO 8601, None empty, lists as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def write_rows(rows: list[dict], fmt: str, cols: list[str], out: Any) -> None:
+    if fmt == "json":
+        json.dump(rows, out, default=_json_default, indent=2)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(cols)
+        writer.writerows([text(row.get(c)) for c in cols] for row in rows)
+    else:
+        out.write(_table(rows, cols))
+
+
+def _table(rows: list[dict], cols: list[str]) -> str:
+    cells = [[_clip(text(row.get(c))) for c in cols] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _clip(value: str) -> str:
+    value = value.replace("\n", " ")
+    return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
+
+
+def describe_endpoints() -> str:
+    lines = []
+    for ep in (*registry.ENDPOINTS.values(), *registry.NEWER_REVISION.values()):
+        if ep.method != "GET":
+            continue
+        params = ", ".join(f"{p.name}{'*' if p.required else ''}:{p.type}" for p in ep.params.values())
+        notes = [] if len(ep.key_types) == 3 else [f"keys: {'/'.join(ep.key_types)}"]
+        if ep.revision != "2025":
+            notes.append("newer revision")
+        suffix = f"  [{'; '.join(notes)}]" if notes else ""
+        lines.append(f"{ep.name}  {params}{suffix}".rstrip())
+    return "\n".join(lines)
+
+
+COMMANDS: list[click.Command] = [fetch]
