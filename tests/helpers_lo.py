@@ -1,0 +1,37 @@
+"""Open a workbook in LibreOffice (headless) and save it again, so formulas get calculated values."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+SOFFICE_TIMEOUT = 120
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def recalculate_with_libreoffice(path: Path, out_dir: Path, *, timeout: float = SOFFICE_TIMEOUT) -> Path:
+    """Convert `path` to xlsx in `out_dir` with headless LibreOffice and return the new file.
+
+    soffice exits 0 even when it cannot load a file, so success means the output exists. Each call
+    uses its own user profile, so parallel runs and a desktop LibreOffice do not interfere."""
+    binary = soffice()
+    if binary is None:
+        raise RuntimeError("LibreOffice (soffice) is not installed")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / (path.stem + ".xlsx")
+    if target.resolve() == path.resolve():
+        raise ValueError("out_dir must differ from the input's directory")
+    target.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        command = [binary, "--headless", "--norestore", f"-env:UserInstallation={Path(profile).as_uri()}",
+                   "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out_dir), str(path)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if not target.exists():
+        raise RuntimeError(f"LibreOffice did not convert {path.name} (exit {result.returncode}): "
+                           f"{(result.stderr or result.stdout).strip()[:500]}")
+    return target

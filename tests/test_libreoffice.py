@@ -1,0 +1,46 @@
+"""A real spreadsheet application opens what the xlsx writer writes and calculates its totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from helpers_lo import recalculate_with_libreoffice, soffice
+
+from sheetsync.model import Chart, Column, ConditionalRule, Format, Link, Tab, Total, Validation, Workbook
+from sheetsync.sinks.xlsx import XlsxSource, write_workbook
+
+pytestmark = [
+    pytest.mark.libreoffice,
+    pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed; CI installs it"),
+]
+
+
+def test_libreoffice_recalculates_totals(tmp_path: Path) -> None:
+    columns = [Column("Invoice"), Column("Qty", Format.INTEGER, total=Total.SUM),
+               Column("Amount", Format.CURRENCY, total=Total.SUM), Column("Days", Format.INTEGER,
+                                                                          total=Total.AVERAGE),
+               Column("Lines", Format.INTEGER, total=Total.COUNT), Column("PDF")]
+    rows = [[f"=INV-{i}", i, Decimal(i) + Decimal("0.125"), i * 2, 1, Link(f"https://x.test/{i}", "pdf")]
+            for i in range(1, 11)]
+    tab = Tab("Open items", "open", "Open items", columns, rows, info=[("Customer", "Kettles")],
+              rules=[ConditionalRule("Qty", "<", 3)], validations=[Validation("Amount", "positive_decimal")],
+              chart=Chart("Totals", ("Qty", "Amount")), note="refreshed")
+    source = tmp_path / "in" / "report.xlsx"
+    write_workbook(Workbook("report", [tab]), source)
+
+    converted = recalculate_with_libreoffice(source, tmp_path / "out")
+
+    ws = openpyxl.load_workbook(converted, data_only=True).active
+    totals = tab.totals_row
+    assert ws[f"B{totals}"].value == 55
+    # money rounded to cents before writing: 10 x (i + 0.13)
+    assert ws[f"C{totals}"].value == pytest.approx(56.30)
+    assert ws[f"D{totals}"].value == pytest.approx(11)
+    assert ws[f"E{totals}"].value == 10
+    assert ws[f"A{tab.first_data_row}"].value == "=INV-1"
+    rows_back = XlsxSource(converted).read_rows("Open items", required=["Amount"])
+    assert rows_back[-1].values["Amount"] == Decimal("56.3")
+    assert rows_back[0].values["Invoice"] == "=INV-1"
