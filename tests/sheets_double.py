@@ -316,8 +316,8 @@ class SheetsDouble(BaseAdapter):
         super().__init__()
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.calls: list[Call] = []
-        self._faults: list[tuple[str | None, int]] = []
-        self._fail_mid_batch: int | None = None
+        self._faults: list[dict[str, Any]] = []
+        self._fail_mid_batch: list[int] = []
         self.token_requests = 0
 
     # -- setup and faults ----------------------------------------------------------------------
@@ -329,13 +329,14 @@ class SheetsDouble(BaseAdapter):
         self.spreadsheets[spreadsheet_id] = book
         return book
 
-    def fail_next(self, status: int, *, times: int = 1, on: str | None = None) -> None:
-        """Answer the next `times` calls (of kind "get" / "batchUpdate", or any) with `status`."""
-        self._faults += [(on, status)] * times
+    def fail_next(self, status: int, *, times: int = 1, on: str | None = None, after: int = 0) -> None:
+        """Answer `times` calls (of kind "get" / "batchUpdate", or any) with `status`, after letting `after`
+        such calls through."""
+        self._faults.append({"on": on, "status": status, "times": times, "skip": after})
 
-    def fail_mid_batch(self, after_requests: int) -> None:
-        """The next batchUpdate applies `after_requests` requests, then fails with 500 (and rolls back)."""
-        self._fail_mid_batch = after_requests
+    def fail_mid_batch(self, after_requests: int, *, times: int = 1) -> None:
+        """The next `times` batchUpdates apply `after_requests` requests, then fail with 500 (rolled back)."""
+        self._fail_mid_batch = [after_requests] * times
 
     def session(self, credentials: ga_credentials.Credentials | None = None) -> requests.Session:
         """A session whose Sheets (and OAuth token) traffic goes to this double."""
@@ -397,9 +398,13 @@ class SheetsDouble(BaseAdapter):
         if not match:
             raise ApiFault(404, f"The double does not serve {call.method} {call.path}", "NOT_FOUND")
         kind = "batchUpdate" if match.group(2) else "get"
-        for i, (on, status) in enumerate(self._faults):
-            if on in (None, kind):
-                del self._faults[i]
+        for fault in self._faults:
+            if fault["on"] in (None, kind) and fault["times"] > 0:
+                if fault["skip"]:
+                    fault["skip"] -= 1
+                    break
+                fault["times"] -= 1
+                status = fault["status"]
                 raise ApiFault(status, "Injected fault", "RESOURCE_EXHAUSTED" if status == 429 else "INTERNAL")
         book = self.spreadsheets.get(match.group(1))
         if book is None:
@@ -437,7 +442,7 @@ class SheetsDouble(BaseAdapter):
     # -- spreadsheets.batchUpdate --------------------------------------------------------------
     def _batch_update(self, book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
         snapshot = copy.deepcopy(book.sheets), book.next_metadata_id
-        fail_after, self._fail_mid_batch = self._fail_mid_batch, None
+        fail_after = self._fail_mid_batch.pop(0) if self._fail_mid_batch else None
         replies = []
         try:
             for index, request in enumerate(body.get("requests", [])):
@@ -687,3 +692,35 @@ def _rendered_cell(sheet: Sheet, r: int, c: int) -> dict[str, Any]:
     if "userEnteredFormat" in cell:
         cell["effectiveFormat"] = cell["userEnteredFormat"]
     return cell
+
+
+# -- test data: workbooks built from sheetsync.model directly ---------------------------------
+def price_tab(rows: int = 3, *, key: str = "price-list:prices", name: str = "Prices") -> Any:
+    from datetime import date
+    from decimal import Decimal
+
+    from sheetsync.model import Column, ConditionalRule, Format, Link, Style, Tab, Total, Validation
+
+    columns = [Column("Code", width=12), Column("Name", total=Total.LABEL), Column("Price", Format.CURRENCY,
+               total=Total.SUM), Column("Qty", Format.INTEGER, total=Total.COUNT), Column("Since", Format.DATE),
+               Column("Active"), Column("Page"), Column("Customer")]
+    data = [[f"{i:04d}", f"Kettle {i}", Decimal(i) + Decimal("0.125"), i * 10, date(2024, 1, 1 + i % 28),
+             i % 2 == 0, Link(f"https://example.com/p/{i}", f"page {i}"), "Kettles"] for i in range(1, rows + 1)]
+    return Tab(name=name, key=key, title="Price list", columns=columns, rows=data,
+               info=[("Customer", "Kettles"), ("Currency", "USD")], note="Refreshed 2026-01-02 10:00; customer_ids=12",
+               rules=[ConditionalRule("Qty", "<", 20, columns=("Qty",), style=Style(fill="#FF0000", bold=True))],
+               validations=[Validation("Price", "positive_decimal", message="a price above 0"),
+                            Validation("Customer", "list", source=("Customers", "Name"))])
+
+
+def customers_tab(names: tuple[str, ...] = ("Kettles", "Pots")) -> Any:
+    from sheetsync.model import Column, Tab
+
+    return Tab(name="Customers", key="price-list:customers", title="Customers", columns=[Column("Name")],
+               rows=[[n] for n in names])
+
+
+def price_workbook(rows: int = 3, *, extra_tabs: tuple[Any, ...] = ()) -> Any:
+    from sheetsync.model import Workbook
+
+    return Workbook("price-list", [price_tab(rows), customers_tab(), *extra_tabs])

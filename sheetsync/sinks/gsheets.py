@@ -27,6 +27,7 @@ from sheetsync.sinks.google_auth import load_credentials
 from sheetsync.sinks.gsheets_client import SheetsClient, set_session_factory
 from sheetsync.sinks.gsheets_read import GoogleSheetSource
 from sheetsync.sinks.gsheets_render import GridSize, format_requests, grid_size, tab_rows
+from sheetsync.sinks.xlsx_cells import sheet_titles
 
 __all__ = ["GoogleSheetSource", "load_credentials", "set_session_factory", "write_workbooks"]
 
@@ -54,6 +55,7 @@ class ExistingSheet:
 @dataclass
 class PlannedTab:
     tab: Tab
+    title: str  # the sheet title: the tab name made valid and unique, as the xlsx writer does
     sheet_id: int
     size: GridSize
     rows: list[dict[str, Any]]
@@ -71,18 +73,19 @@ def write_workbooks(
 ) -> dict[str, Any]:
     """Refresh the managed tabs of one spreadsheet from `workbooks`; returns stats (API calls made)."""
     tabs = _unique_tabs(workbooks)
-    rendered = [(tab, tab_rows(tab), grid_size(tab)) for tab in tabs]  # refuses long cells before any call
+    titles = dict(zip([t.key for t in tabs], sheet_titles([t.name for t in tabs]), strict=True))
+    rendered = [(tab, titles[tab.key], tab_rows(tab), grid_size(tab)) for tab in tabs]  # refuses long cells first
     client = SheetsClient(credentials, spreadsheet_id, session=session, sleep=sleep)
     existing = _parse_metadata(client.get_spreadsheet(METADATA_FIELDS))
     planned = _plan(rendered, existing)
     _check_limits(planned, existing)
-    by_name = {tab.name: tab for tab in tabs}
+    context = _contexts(workbooks, titles)
     vanished = [s for s in existing if (s.key is not None and s.key not in {t.key for t in tabs}) or s.staging]
     inline = [_data_request(p) for p in planned]
     size = len(json.dumps(inline, separators=(",", ":")))
     staged_calls = 0
     if size <= max_payload:
-        client.update(_final_requests(planned, vanished, by_name, inline))
+        client.update(_final_requests(planned, vanished, context, inline))
     else:
         staging = _staging_ids(planned, existing)
         for batch in _staging_batches(planned, staging, max_payload):
@@ -90,7 +93,7 @@ def write_workbooks(
             staged_calls += 1
         swap = [_swap_requests(p, staging[p.sheet_id]) for p in planned]
         cleanup = [{"deleteSheet": {"sheetId": sid}} for sid in staging.values()]
-        client.update(_final_requests(planned, vanished, by_name, swap) + cleanup)
+        client.update(_final_requests(planned, vanished, context, swap) + cleanup)
     return {
         "spreadsheet_id": spreadsheet_id,
         "api_calls": client.total_calls,
@@ -108,7 +111,7 @@ def write_workbooks(
 
 def _unique_tabs(workbooks: list[Workbook]) -> list[Tab]:
     tabs = [tab for workbook in workbooks for tab in workbook.tabs]
-    for attribute in ("key", "name"):
+    for attribute in ("key",):
         seen: set[str] = set()
         for tab in tabs:
             value = getattr(tab, attribute)
@@ -116,6 +119,16 @@ def _unique_tabs(workbooks: list[Workbook]) -> list[Tab]:
                 raise SinkError(f"two tabs share the {attribute} {value!r}: a Google Sheet needs them unique")
             seen.add(value.lower())
     return tabs
+
+
+def _contexts(workbooks: list[Workbook], titles: dict[str, str]) -> dict[str, tuple[dict[str, Tab], dict[str, str]]]:
+    """tab key -> (its workbook's tabs by name, their sheet titles by name): what validations refer to."""
+    contexts = {}
+    for workbook in workbooks:
+        by_name = {tab.name: tab for tab in workbook.tabs}
+        names = {tab.name: titles[tab.key] for tab in workbook.tabs}
+        contexts.update({tab.key: (by_name, names) for tab in workbook.tabs})
+    return contexts
 
 
 def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
@@ -133,19 +146,19 @@ def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
     return sheets
 
 
-def _plan(rendered: list[tuple[Tab, list[dict], GridSize]], existing: list[ExistingSheet]) -> list[PlannedTab]:
+def _plan(rendered: list[tuple[Tab, str, list[dict], GridSize]], existing: list[ExistingSheet]) -> list[PlannedTab]:
     managed = {s.key: s for s in existing if s.key is not None and not s.staging}
     unmanaged_titles = {s.title.lower(): s for s in existing if s.key is None and not s.staging}
     taken = {s.sheet_id for s in existing}
     planned = []
-    for tab, rows, size in rendered:
-        if tab.name.lower() in unmanaged_titles:
-            raise SinkError(f"tab {tab.name!r} already exists in the spreadsheet and is not managed by sheetsync; "
+    for tab, title, rows, size in rendered:
+        if title.lower() in unmanaged_titles:
+            raise SinkError(f"tab {title!r} already exists in the spreadsheet and is not managed by sheetsync; "
                             "rename or delete it, sheetsync never overwrites tabs it did not create")
         old = managed.get(tab.key)
         sheet_id = old.sheet_id if old else _new_id(tab.key, taken)
         taken.add(sheet_id)
-        planned.append(PlannedTab(tab, sheet_id, size, rows, old))
+        planned.append(PlannedTab(tab, title, sheet_id, size, rows, old))
     return planned
 
 
@@ -164,7 +177,7 @@ def _check_limits(planned: list[PlannedTab], existing: list[ExistingSheet]) -> N
         biggest = max(planned, key=lambda p: p.size.cells)
         raise SinkError(
             f"the spreadsheet would hold {total:,} cells, over Google's limit of {MAX_CELLS:,}; the largest tab is "
-            f"{biggest.tab.name!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)")
+            f"{biggest.title!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)")
 
 
 def _grid(sheet_id: int, size: GridSize) -> dict[str, int]:
@@ -176,15 +189,15 @@ def _data_request(p: PlannedTab) -> dict[str, Any]:
     return {"updateCells": {"range": _grid(p.sheet_id, p.size), "rows": p.rows, "fields": "*"}}
 
 
-def _final_requests(planned: list[PlannedTab], vanished: list[ExistingSheet], by_name: dict[str, Tab],
-                    data: list[list[dict] | dict]) -> list[dict[str, Any]]:
-    titles = {p.tab.name.lower() for p in planned}
+def _final_requests(planned: list[PlannedTab], vanished: list[ExistingSheet],
+                    context: dict[str, tuple[dict[str, Tab], dict[str, str]]], data: list[Any]) -> list[dict[str, Any]]:
+    titles = {p.title.lower() for p in planned}
     first = [s for s in vanished if s.title.lower() in titles]  # free the title before a new tab takes it
     requests_ = [{"deleteSheet": {"sheetId": s.sheet_id}} for s in first]
     for p, payload in zip(planned, data, strict=True):
         requests_ += _sheet_requests(p)
         requests_ += payload if isinstance(payload, list) else [payload]
-        requests_ += format_requests(p.tab, p.sheet_id, by_name)
+        requests_ += format_requests(p.tab, p.sheet_id, *context[p.tab.key])
     requests_ += [{"deleteSheet": {"sheetId": s.sheet_id}} for s in vanished if s not in first]
     return requests_
 
@@ -194,13 +207,13 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
             "frozenRowCount": p.tab.header_row if p.tab.freeze_header else 0}
     if p.existing is None:
         return [
-            {"addSheet": {"properties": {"sheetId": p.sheet_id, "title": p.tab.name, "gridProperties": grid}}},
+            {"addSheet": {"properties": {"sheetId": p.sheet_id, "title": p.title, "gridProperties": grid}}},
             {"createDeveloperMetadata": {"developerMetadata": {
                 "metadataKey": TAB_KEY, "metadataValue": p.tab.key, "visibility": "DOCUMENT",
                 "location": {"sheetId": p.sheet_id}}}},
         ]
     requests_: list[dict[str, Any]] = [{"updateSheetProperties": {
-        "properties": {"sheetId": p.sheet_id, "title": p.tab.name, "gridProperties": grid},
+        "properties": {"sheetId": p.sheet_id, "title": p.title, "gridProperties": grid},
         "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
     }}]
     requests_ += [{"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}

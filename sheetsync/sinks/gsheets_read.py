@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import requests
@@ -22,6 +21,7 @@ from sheetsync.model import Format, Link
 from sheetsync.sinks.base import FormulaWithoutValue, SheetRow
 from sheetsync.sinks.gsheets_client import SheetsClient
 from sheetsync.sinks.gsheets_render import column_letter, extended_value, number_format
+from sheetsync.sinks.xlsx_read import exact_number
 
 TITLES_FIELDS = "sheets.properties(sheetId,title,index)"
 GRID_FIELDS = (
@@ -142,7 +142,7 @@ def _typed(cell: dict[str, Any], a1: str) -> Any:
     if value is None:
         return FormulaWithoutValue(a1, entered["formulaValue"]) if "formulaValue" in entered else None
     if "stringValue" in value:
-        return value["stringValue"]
+        return value["stringValue"] if value["stringValue"].strip() else None
     if "boolValue" in value:
         return value["boolValue"]
     if "errorValue" in value:
@@ -156,11 +156,7 @@ def _typed(cell: dict[str, Any], a1: str) -> Any:
     if kind in ("DATE_TIME", "TIME"):
         moment = EPOCH + timedelta(days=number)
         return moment.replace(microsecond=0) if moment.microsecond < 500 or moment.microsecond > 999_500 else moment
-    if kind == "CURRENCY":
-        return Decimal(repr(float(number))).quantize(Decimal("0.01"))
-    if float(number).is_integer():
-        return int(number)
-    return Decimal(repr(float(number)))
+    return exact_number(float(number))
 
 
 def _header_texts(row: list[Any]) -> list[str]:

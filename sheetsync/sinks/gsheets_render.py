@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sheetsync.errors import SinkError
+from sheetsync.errors import RenderError, SinkError
 from sheetsync.model import (
     NUMBER_FORMATS,
     SUBTOTAL_FUNCTIONS,
@@ -28,6 +27,7 @@ from sheetsync.model import (
     Total,
     Validation,
 )
+from sheetsync.sinks.xlsx_cells import column_widths, quote_sheet, rule_formula
 
 MAX_CELL_CHARS = 50_000
 EPOCH = date(1899, 12, 30)
@@ -40,8 +40,8 @@ NUMBER_FORMAT_TYPES: dict[Format, str] = {
     Format.DATE: "DATE",
     Format.DATETIME: "DATE_TIME",
 }
-OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
 BOLD = {"textFormat": {"bold": True}}
+HEADER = {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.8667, "green": 0.9216, "blue": 0.9686}}
 LINK_COLOR = {"red": 0.07, "green": 0.33, "blue": 0.8}
 
 
@@ -136,7 +136,7 @@ def tab_rows(tab: Tab) -> list[dict[str, Any]]:
     for label, value in tab.info:
         rows.append({"values": [cell(label, Format.TEXT, where, bold=True), cell(value, Format.TEXT, where)]})
     rows.append({})
-    rows.append({"values": [cell(c.header, Format.TEXT, where, bold=True) for c in tab.columns]})
+    rows.append({"values": [{**cell(c.header, Format.TEXT, where), "userEnteredFormat": HEADER} for c in tab.columns]})
     first = tab.first_data_row
     for offset, values in enumerate(tab.rows):
         row_number = first + offset
@@ -162,11 +162,13 @@ def _total_cell(tab: Tab, index: int, column: Column) -> dict[str, Any]:
     return {"userEnteredValue": {"formulaValue": formula}, "userEnteredFormat": BOLD}
 
 
-def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab]) -> list[dict[str, Any]]:
+def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab],
+                    titles: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Column number formats, widths, filter, conditional rules and validation of one tab."""
     requests: list[dict[str, Any]] = []
     first0 = tab.first_data_row - 1  # 0-based
     end0 = tab.totals_row or (tab.first_data_row + len(tab.rows) - 1)  # exclusive, 0-based
+    widths = column_widths(tab)
     for index, column in enumerate(tab.columns):
         if end0 > first0:
             requests.append({"repeatCell": {
@@ -176,7 +178,7 @@ def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab]) -> li
             }})
         requests.append({"updateDimensionProperties": {
             "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
-            "properties": {"pixelSize": _pixels(tab, index, column)},
+            "properties": {"pixelSize": round(widths[index] * 7 + 5)},
             "fields": "pixelSize",
         }})
     if tab.autofilter and tab.columns:
@@ -186,30 +188,12 @@ def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab]) -> li
     for rule in tab.rules:
         requests.append(_conditional(tab, sheet_id, rule))
     for validation in tab.validations:
-        requests.append(_validation(tab, sheet_id, validation, tabs_by_name))
+        requests.append(_validation(tab, sheet_id, validation, tabs_by_name, titles or {}))
     return [r for r in requests if r]
 
 
 def _range(sheet_id: int, r0: int, r1: int, c0: int, c1: int) -> dict[str, int]:
     return {"sheetId": sheet_id, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
-
-
-def _pixels(tab: Tab, index: int, column: Column) -> int:
-    width = column.width
-    if width is None:
-        longest = max([len(column.header)] + [_shown_length(r[index]) for r in tab.rows[:500] if index < len(r)])
-        width = min(max(longest + 2, 8), 60)
-    return round(width * 7 + 10)
-
-
-def _shown_length(value: Any) -> int:
-    if isinstance(value, Link):
-        return len(value.text)
-    if isinstance(value, datetime):
-        return 16
-    if isinstance(value, date):
-        return 10
-    return len(str(value)) if value is not None else 0
 
 
 def _conditional(tab: Tab, sheet_id: int, rule: ConditionalRule) -> dict[str, Any]:
@@ -220,7 +204,10 @@ def _conditional(tab: Tab, sheet_id: int, rule: ConditionalRule) -> dict[str, An
         ranges = [_range(sheet_id, first0, end0, i, i + 1) for i in (tab.column_index(h) for h in rule.columns)]
     else:
         ranges = [_range(sheet_id, first0, end0, 0, len(tab.columns))]
-    ref = f"${column_letter(tab.column_index(rule.when))}{tab.first_data_row}"
+    try:
+        ref = f"${column_letter(tab.column_index(rule.when))}{tab.first_data_row}"
+    except KeyError as exc:
+        raise RenderError(f"tab {tab.name!r}: conditional rule names unknown column {exc}") from None
     return {"addConditionalFormatRule": {"index": 0, "rule": {"ranges": ranges, "booleanRule": {
         "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": _formula(ref, rule)}]},
         "format": _style(rule.style),
@@ -228,17 +215,10 @@ def _conditional(tab: Tab, sheet_id: int, rule: ConditionalRule) -> dict[str, An
 
 
 def _formula(ref: str, rule: ConditionalRule) -> str:
-    if rule.op == "blank":
-        return f"=ISBLANK({ref})"
-    if rule.op == "not_blank":
-        return f"=NOT(ISBLANK({ref}))"
-    if rule.op == "true":
-        return f"={ref}=TRUE"
-    if rule.op not in OPERATORS:
-        raise SinkError(f"conditional rule on {rule.when!r}: unknown operator {rule.op!r}")
-    value = rule.value
-    literal = '"' + value.replace('"', '""') + '"' if isinstance(value, str) else str(value if value is not None else 0)
-    return f"={ref}{OPERATORS[rule.op]}{literal}"
+    try:
+        return "=" + rule_formula(rule, ref)
+    except ValueError as exc:
+        raise RenderError(f"conditional rule on {rule.when!r}: {exc}") from None
 
 
 def _style(style: Style) -> dict[str, Any]:
@@ -260,39 +240,38 @@ def _color(hex_color: str) -> dict[str, float]:
     return {name: round(int(h[i:i + 2], 16) / 255, 4) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
-def _validation(tab: Tab, sheet_id: int, validation: Validation, tabs_by_name: dict[str, Tab]) -> dict[str, Any]:
+def _validation(tab: Tab, sheet_id: int, validation: Validation, tabs_by_name: dict[str, Tab],
+                titles: dict[str, str]) -> dict[str, Any]:
     if not tab.rows:
         return {}
     index = tab.column_index(validation.column)
     target = _range(sheet_id, tab.first_data_row - 1, tab.first_data_row - 1 + len(tab.rows), index, index + 1)
     rule: dict[str, Any] = {"strict": True}
     if validation.kind == "list":
-        rule["condition"] = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": _source_range(validation,
-                                                                                                tab, tabs_by_name)}]}
+        rule["condition"] = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": _source_range(
+            validation, tab, tabs_by_name, titles)}]}
         rule["showCustomUi"] = True
     elif validation.kind == "positive_decimal":
         rule["condition"] = {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}
     else:
-        raise SinkError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r} on {validation.column!r}")
+        raise RenderError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r} on {validation.column!r}")
     if validation.message:
         rule["inputMessage"] = validation.message
     return {"setDataValidation": {"range": target, "rule": rule}}
 
 
-def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]) -> str:
+def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab], titles: dict[str, str]) -> str:
     if validation.source is None:
-        raise SinkError(f"tab {tab.name!r}: list validation on {validation.column!r} has no source")
+        raise RenderError(f"tab {tab.name!r}: list validation on {validation.column!r} has no source")
     source_name, header = validation.source
     source = tabs_by_name.get(source_name)
     if source is None:
-        raise SinkError(f"tab {tab.name!r}: validation source tab {source_name!r} is not in the workbook")
-    letter = column_letter(source.column_index(header))
+        raise RenderError(f"tab {tab.name!r}: validation source tab {source_name!r} is not in the workbook")
+    try:
+        letter = column_letter(source.column_index(header))
+    except KeyError:
+        raise RenderError(f"tab {tab.name!r}: validation source column {header!r} is not in "
+                          f"tab {source_name!r}") from None
     last = source.first_data_row + max(len(source.rows), 1) - 1
-    quoted = "'" + source_name.replace("'", "''") + "'"
+    quoted = quote_sheet(titles.get(source_name, source_name))
     return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
-
-
-def rows_payload_size(rows: Sequence[dict[str, Any]]) -> int:
-    import json
-
-    return len(json.dumps(rows, separators=(",", ":")))
