@@ -1,0 +1,189 @@
+"""Frames + a tab spec -> sink-neutral `model.Tab`s: typed cells, formats, widths, totals, rules, header block."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from sheetsync import model
+from sheetsync.definition import ColumnSpec, Definition, RuleSpec, TabSpec
+from sheetsync.errors import RenderError
+from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
+from sheetsync.transform import _key, records_of, row_env
+
+CENT = Decimal("0.01")
+MAX_TAB_NAME = 31
+_BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass
+class LayoutContext:
+    """What every tab of one run shares: parameters, environment and the run's clocks."""
+
+    definition: Definition
+    params: Mapping[str, Any]
+    environment: str
+    fetched_at: datetime
+    generated_at: datetime
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.definition.timezone)
+
+    @property
+    def expr_context(self) -> dict[str, Any]:
+        return {"params": self.params, "report": {"name": self.definition.name, "title": self.definition.title},
+                "__today": self.generated_at.astimezone(self.tz).date(), "__now": self.generated_at}
+
+    def stamp(self, moment: datetime) -> str:
+        local = moment.astimezone(self.tz) if moment.tzinfo else moment
+        return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+    def param_text(self) -> str:
+        parts = []
+        for name, value in self.params.items():
+            if value is None:
+                continue
+            shown = ",".join(_text(v) or "" for v in value) if isinstance(value, list) else _text(value)
+            parts.append(f"{name}={shown}")
+        return "; ".join(parts) or "(none)"
+
+
+def split_groups(frame: pd.DataFrame, column: str | None) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """[(value, rows)] in order of first appearance; one group of everything when `column` is None."""
+    rows = records_of(frame)
+    if column is None:
+        return [(None, rows)]
+    groups: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
+    for row in rows:
+        value = row.get(column)
+        groups.setdefault(_key(value), (value, []))[1].append(row)
+    return list(groups.values())
+
+
+def build_tabs(spec: TabSpec, frame: pd.DataFrame, ctx: LayoutContext) -> list[model.Tab]:
+    """One tab, or one per value of `spec.split`. A split of no rows still yields one empty tab."""
+    env = ctx.expr_context
+    if spec.where is not None:
+        keep = [r for r in records_of(frame) if spec.where.evaluate(row_env(r, env))]
+        frame = pd.DataFrame(keep, columns=frame.columns, dtype=object) if keep else frame.iloc[0:0]
+    groups = split_groups(frame, spec.split)
+    if not groups:
+        groups = [(None, [])]
+    return [_tab(spec, value, rows, ctx) for value, rows in groups]
+
+
+def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutContext) -> model.Tab:
+    env = {**ctx.expr_context, "value": value}
+    first = rows[0] if rows else {}
+    try:
+        name = _render(spec.name, first, env) or spec.id
+        title = _render(spec.title, first, env) or ctx.definition.title
+        cells = [[_cell(col, row, env, ctx) for col in spec.columns] for row in rows]
+        extra = [(label, _render(t, first, env)) for label, t in spec.info]
+        as_of = _render(spec.as_of, first, env) if spec.as_of else ctx.stamp(ctx.fetched_at)
+    except ExprError as exc:
+        raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
+    info = [("Report", ctx.definition.title), *extra, ("Parameters", ctx.param_text()),
+            ("Environment", ctx.environment), ("Data as of", as_of), ("Generated", ctx.stamp(ctx.generated_at))]
+    key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
+    return model.Tab(
+        name=tab_name(name), key=key, title=title,
+        columns=[model.Column(c.header, c.format, c.width, c.total) for c in spec.columns],
+        rows=cells, info=info, rules=[_rule(r, env) for r in spec.rules],
+        chart=model.Chart(spec.chart[0] or title, spec.chart[1]) if spec.chart else None,
+        freeze_header=spec.freeze_header, autofilter=spec.autofilter, template=spec.template,
+        note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
+    )
+
+
+def _render(template: Template | None, row: Mapping[str, Any], env: Mapping[str, Any]) -> str:
+    if template is None:
+        return ""
+    value = template.render(row_env(row, env))
+    return _text(value) or ""
+
+
+def _cell(col: ColumnSpec, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> Any:
+    resolver = row_env(row, env)
+    value = typed(col.value.evaluate(resolver), col.format, ctx.tz)
+    if col.link is None:
+        return value
+    url = col.link.url.evaluate(resolver)
+    text = col.link.text.evaluate(resolver) if col.link.text else value
+    if not url:
+        return value
+    return model.Link(str(url), _text(text) or str(url))
+
+
+def typed(value: Any, fmt: model.Format, tz: ZoneInfo) -> Any:
+    """A cell value typed for its column format; a value that does not fit stays as text."""
+    if value is None or (isinstance(value, str) and value == "" and fmt != model.Format.TEXT):
+        return None
+    if isinstance(value, list | tuple):
+        value = ", ".join(_text(v) or "" for v in value)
+    if fmt == model.Format.TEXT:
+        return value if isinstance(value, str) else _text(value)
+    if fmt in (model.Format.DATE, model.Format.DATETIME):
+        return _typed_time(value, fmt, tz)
+    number = to_decimal(value) if not isinstance(value, date) else None
+    if number is None:
+        return value if isinstance(value, str) else _text(value)
+    if fmt == model.Format.CURRENCY:
+        return number.quantize(CENT, rounding=ROUND_HALF_UP)
+    if fmt == model.Format.INTEGER and number == number.to_integral_value():
+        return int(number)
+    return number
+
+
+def _typed_time(value: Any, fmt: model.Format, tz: ZoneInfo) -> Any:
+    if isinstance(value, datetime):
+        local = value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
+        return local.date() if fmt == model.Format.DATE else local
+    parsed = _as_date(value)
+    if parsed is None:
+        return value if isinstance(value, str) else _text(value)
+    return parsed if fmt == model.Format.DATE else datetime(parsed.year, parsed.month, parsed.day)
+
+
+def _rule(rule: RuleSpec, env: Mapping[str, Any]) -> model.ConditionalRule:
+    value = rule.value.render(env) if isinstance(rule.value, Template) else rule.value
+    if isinstance(value, str | float) and to_decimal(value) is not None:
+        value = to_decimal(value)
+    return model.ConditionalRule(rule.when, rule.op, value, rule.columns,
+                                 model.Style(rule.fill, rule.font_color, rule.bold))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def tab_name(text: str) -> str:
+    cleaned = _BAD_TAB_CHARS.sub("-", text).strip().strip("'") or "Sheet"
+    return cleaned[:MAX_TAB_NAME].strip()
+
+
+def unique_tab_names(tabs: Sequence[model.Tab]) -> None:
+    """Make names unique within a workbook (case-insensitively, as spreadsheets compare them)."""
+    used: set[str] = set()
+    for tab in tabs:
+        name, n = tab.name, 2
+        while name.casefold() in used:
+            suffix = f" ({n})"
+            name = tab.name[: MAX_TAB_NAME - len(suffix)].rstrip() + suffix
+            n += 1
+        tab.name = name
+        used.add(name.casefold())
+
+
+def file_stem(text: str) -> str:
+    """A workbook name safe as a file name on every platform."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "workbook"

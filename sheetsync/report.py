@@ -1,0 +1,155 @@
+"""run_report(): a definition, its parameters and the API connections -> workbooks and a run summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from sheetsync import model
+from sheetsync.definition import Definition, DemoValue
+from sheetsync.expr import Template, truthy
+from sheetsync.fetch import Fetcher, client_caller, resolve_values
+from sheetsync.layout import LayoutContext, build_tabs, file_stem, split_groups, unique_tab_names
+from sheetsync.transform import Frames, build_frames, records_of
+
+
+@dataclass
+class ReportResult:
+    workbooks: list[model.Workbook]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def documented_fields(definition: Definition, endpoints: Mapping[str, Any] | None = None) -> dict[str, tuple[str, ...]]:
+    if endpoints is None:
+        from sheetsync.apis.registry import ENDPOINTS
+
+        endpoints = ENDPOINTS
+    out = {}
+    for name, source in definition.sources.items():
+        endpoint = endpoints.get(source.endpoint) if source.api == "kss" else None
+        out[name] = tuple(getattr(endpoint, "fields", ()) or ())
+    return out
+
+
+def run_report(definition: Definition, params: Mapping[str, Any], connections: Any, *,
+               fetcher: Fetcher | None = None, progress: bool | None = None) -> ReportResult:
+    """Fetch, transform and lay out one report. `params` are typed (see definition.resolve_params)."""
+    started = time.monotonic()
+    before = _stats(connections, definition)
+    fetcher = fetcher or Fetcher(client_caller(connections), progress=progress)
+    fetched = fetcher.run(definition, params)
+    workbooks, warnings = render(definition, params, fetched.records, documented_fields(definition),
+                                 environment=str(getattr(connections, "environment", "")),
+                                 fetched_at=fetched.fetched_at)
+    summary = summarize(definition, params, workbooks, warnings, _diff(before, _stats(connections, definition)),
+                        time.monotonic() - started, str(getattr(connections, "environment", "")))
+    return ReportResult(workbooks, summary)
+
+
+def render(definition: Definition, params: Mapping[str, Any], records: Mapping[str, list[dict[str, Any]]],
+           documented: Mapping[str, tuple[str, ...]], *, environment: str = "",
+           fetched_at: datetime | None = None) -> tuple[list[model.Workbook], list[str]]:
+    """The pure part of a run: records -> workbooks (no network), plus warnings."""
+    warnings: list[str] = []
+    now = datetime.now().astimezone()
+    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings)
+    frames = build_frames(definition, records, documented, warnings, context=ctx.expr_context)
+    burst = definition.burst
+    enabled = burst is not None and truthy(burst.enabled.render(ctx.expr_context)
+                                           if isinstance(burst.enabled, Template) else burst.enabled)
+    if not enabled or burst is None:
+        return [_workbook(definition.name, definition, frames, ctx)], warnings
+    first = frames[definition.tabs[0].frame]
+    workbooks = []
+    for value, rows in split_groups(first, burst.by):
+        subset = {name: _only(frame, burst.by, value) if burst.by in frame.columns else frame
+                  for name, frame in frames.items()}
+        env = {**ctx.expr_context, "value": value, **(rows[0] if rows else {})}
+        name = file_stem(str(burst.name.render(env)))
+        workbooks.append(_workbook(name, definition, subset, ctx))
+    return workbooks, warnings
+
+
+def _only(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+    from sheetsync.transform import _key
+
+    key = _key(value)
+    mask = [_key(v) == key for v in frame[column]]
+    return frame[pd.Series(mask, index=frame.index, dtype=bool)].reset_index(drop=True)
+
+
+def _workbook(name: str, definition: Definition, frames: Frames, ctx: LayoutContext) -> model.Workbook:
+    tabs = [tab for spec in definition.tabs for tab in build_tabs(spec, frames[spec.frame], ctx)]
+    unique_tab_names(tabs)
+    return model.Workbook(name, tabs)
+
+
+def _stats(connections: Any, definition: Definition) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    apis = {s.api for s in definition.sources.values()}
+    for api in apis:
+        client = getattr(connections, f"_{api}", None)
+        stats = getattr(client, "stats", None)
+        if stats is not None:
+            for endpoint, counts in stats.as_dict().items():
+                out[endpoint] = dict(counts)
+    return out
+
+
+def _diff(before: Mapping[str, dict[str, int]], after: Mapping[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    out = {}
+    for endpoint, counts in after.items():
+        delta = {k: v - before.get(endpoint, {}).get(k, 0) for k, v in counts.items()}
+        if any(delta.values()):
+            out[endpoint] = delta
+    return out
+
+
+def summarize(definition: Definition, params: Mapping[str, Any], workbooks: list[model.Workbook],
+              warnings: list[str], requests: Mapping[str, dict[str, int]], seconds: float,
+              environment: str) -> dict[str, Any]:
+    return {
+        "report": definition.name,
+        "environment": environment,
+        "params": {k: _jsonable(v) for k, v in params.items()},
+        "workbooks": [{"name": wb.name, "tabs": [{"name": t.name, "key": t.key, "rows": len(t.rows)}
+                                                  for t in wb.tabs]} for wb in workbooks],
+        "tabs": sum(len(wb.tabs) for wb in workbooks),
+        "rows": sum(len(t.rows) for wb in workbooks for t in wb.tabs),
+        "requests": {e: c.get("requests", 0) for e, c in sorted(requests.items())},
+        "not_modified": sum(c.get("not_modified", 0) for c in requests.values()),
+        "retries": sum(c.get("retries", 0) for c in requests.values()),
+        "seconds": round(seconds, 2),
+        "warnings": warnings,
+        "outputs": [],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def demo_params(definition: Definition, connections: Any) -> dict[str, Any]:
+    """The `demo:` values of a definition, resolving `{endpoint, field, limit}` ones by a query."""
+    out: dict[str, Any] = {}
+    for name, value in definition.demo.items():
+        if isinstance(value, DemoValue):
+            records = connections.kss.get_all(value.endpoint, value.params or None)
+            out[name] = resolve_values(records, [value.field])[: value.limit]
+        else:
+            out[name] = value
+    return out
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a frame as dicts (for callers that want plain Python)."""
+    return records_of(frame)

@@ -1,0 +1,139 @@
+"""Where a report goes (`-o`): an xlsx file, a directory of xlsx files, or a Google Sheet.
+
+Targets are parsed and checked before anything is fetched, and Google credentials are loaded up
+front too, so a typo in `-o` never costs a run's worth of API requests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sheetsync.errors import SinkError
+from sheetsync.model import Workbook
+
+_GSHEET_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{10,})")
+_GSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+
+
+@dataclass(frozen=True)
+class XlsxTarget:
+    """One .xlsx file; a report with several workbooks needs a DirectoryTarget instead."""
+
+    path: Path
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class DirectoryTarget:
+    """A directory: one `<workbook name>.xlsx` per workbook (created when missing)."""
+
+    path: Path
+
+    def describe(self) -> str:
+        return f"{self.path}/"
+
+
+@dataclass(frozen=True)
+class GSheetTarget:
+    """The managed tabs of one Google spreadsheet."""
+
+    spreadsheet_id: str
+
+    def describe(self) -> str:
+        return f"gsheet://{self.spreadsheet_id}"
+
+
+Target = XlsxTarget | DirectoryTarget | GSheetTarget
+
+
+def parse_target(text: str) -> Target:
+    """`out.xlsx`, `some/dir/`, `gsheet://ID` or a docs.google.com spreadsheet URL; SinkError otherwise."""
+    text = text.strip()
+    if text.startswith("gsheet://"):
+        spreadsheet_id = text.removeprefix("gsheet://").strip("/")
+        if not _GSHEET_ID.match(spreadsheet_id):
+            raise SinkError(f"output {text!r}: gsheet:// needs a spreadsheet ID (letters, digits, - and _)")
+        return GSheetTarget(spreadsheet_id)
+    match = _GSHEET_URL.match(text)
+    if match:
+        return GSheetTarget(match.group(1))
+    if "://" in text or text.startswith("http"):
+        raise SinkError(f"output {text!r} is not a local path, gsheet://ID or a docs.google.com/spreadsheets URL")
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ".xlsx":
+        return XlsxTarget(path)
+    if text.endswith(("/", "\\")) or path.is_dir() or not path.suffix:
+        if path.exists() and not path.is_dir():
+            raise SinkError(f"output {text!r} is a file but not .xlsx")
+        return DirectoryTarget(path)
+    raise SinkError(f"output {text!r}: give an .xlsx path, a directory, gsheet://ID or a Google Sheets URL")
+
+
+def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
+    """Refuse, before any fetching, outputs that could not be written."""
+    for target in targets:
+        if isinstance(target, XlsxTarget):
+            if many_workbooks:
+                raise SinkError(f"output {target.path}: this report writes one workbook per value (bursting); "
+                                "give a directory instead, e.g. -o out/")
+            parent = target.path.parent
+            if not parent.is_dir():
+                raise SinkError(f"output {target.path}: directory {parent} does not exist")
+            if target.path.is_dir():
+                raise SinkError(f"output {target.path} is a directory")
+        elif isinstance(target, DirectoryTarget):
+            existing = next((p for p in [target.path, *target.path.parents] if p.exists()), None)
+            if existing is not None and not existing.is_dir():
+                raise SinkError(f"output {target.path}: {existing} is a file, not a directory")
+
+
+def needs_google(targets: Sequence[Target]) -> bool:
+    return any(isinstance(t, GSheetTarget) for t in targets)
+
+
+def write_outputs(targets: Sequence[Target], workbooks: list[Workbook], *, credentials: Any = None,
+                  templates_dir: Path | None = None) -> list[str]:
+    """Write the workbooks to every target; returns what was written (paths and gsheet:// ids)."""
+    from sheetsync.sinks.xlsx import write_workbook
+
+    written: list[str] = []
+    for target in targets:
+        if isinstance(target, XlsxTarget):
+            if len(workbooks) != 1:
+                raise SinkError(f"output {target.path}: {len(workbooks)} workbooks need a directory output")
+            write_workbook(workbooks[0], target.path, templates_dir=templates_dir)
+            written.append(str(target.path))
+        elif isinstance(target, DirectoryTarget):
+            target.path.mkdir(parents=True, exist_ok=True)
+            for workbook in workbooks:
+                path = target.path / f"{workbook.name}.xlsx"
+                write_workbook(workbook, path, templates_dir=templates_dir)
+                written.append(str(path))
+        else:
+            from sheetsync.sinks.gsheets import write_workbooks
+
+            write_workbooks(target.spreadsheet_id, workbooks, credentials=credentials)
+            written.append(target.describe())
+    return written
+
+
+def open_source(text: str, *, credentials: Any = None) -> Any:
+    """A SheetSource for an xlsx path or a Google Sheet (the reverse path reads these)."""
+    target = parse_target(text)
+    if isinstance(target, XlsxTarget):
+        from sheetsync.sinks.xlsx import XlsxSource
+
+        if not target.path.exists():
+            raise SinkError(f"no such workbook: {target.path}")
+        return XlsxSource(target.path)
+    if isinstance(target, GSheetTarget):
+        from sheetsync.sinks.gsheets import GoogleSheetSource, load_credentials
+
+        return GoogleSheetSource(target.spreadsheet_id, credentials=credentials or load_credentials(None))
+    raise SinkError(f"{text!r} is a directory; give an .xlsx file or a Google Sheet")
