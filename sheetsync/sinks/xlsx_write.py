@@ -13,6 +13,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,11 +164,12 @@ class TabRenderer:
 
     def __init__(self, ws: Any, tab: Tab, frame: Frame, frames: dict[str, Frame], *, write_only: bool,
                  header_style: Cell | None = None, data_style: Cell | None = None,
-                 keep_widths: set[str] | None = None) -> None:
+                 keep_widths: set[str] | None = None, templated: bool = False) -> None:
         self.ws, self.tab, self.frame, self.frames = ws, tab, frame, frames
         self.write_only = write_only
         self.header_style, self.data_style = header_style, data_style
         self.keep_widths = keep_widths or set()
+        self.templated = templated
         self._next_row = 1
 
     def render(self) -> None:
@@ -199,10 +201,11 @@ class TabRenderer:
 
     def setup_print(self) -> None:
         ws = self.ws
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if not self.templated:  # a template keeps its own print settings
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
         if not ws.print_title_rows:
             ws.print_title_rows = f"{self.frame.header_row}:{self.frame.header_row}"
 
@@ -308,16 +311,18 @@ class TabRenderer:
         tab, placement, ws = self.tab, self.frame.placement, self.ws
         if placement.title is not None:
             r, c = placement.title
-            title = self.text_cell(c, tab.title, font=cells.TITLE_FONT)
-            if tab.note:
-                comment = Comment(cells.clean_text(tab.note), "sheetsync")
-                comment.width, comment.height = 300, 150
-                title.comment = comment
+            title = self.text_cell(c, tab.title, font=None if self.templated else cells.TITLE_FONT)
+            if self.templated and (existing := ws._cells.get((r, c))) is not None:
+                title._style = copy(existing._style)
+            self.add_note(title)
             yield r, [title]
         if placement.info is not None:
             r, c = placement.info
             for offset, (label, value) in enumerate(tab.info):
-                yield r + offset, [self.text_cell(c, label, font=cells.BOLD), self.text_cell(c + 1, value)]
+                label_cell = self.text_cell(c, label, font=None if self.templated else cells.BOLD)
+                if self.templated and (existing := ws._cells.get((r + offset, c))) is not None:
+                    label_cell._style = copy(existing._style)
+                yield r + offset, [label_cell, self.text_cell(c + 1, value)]
         header = []
         for index, column in enumerate(tab.columns):
             cell = cells.styled_cell(ws, base=self.header_style, font=None if self.header_style else cells.BOLD,
@@ -326,7 +331,15 @@ class TabRenderer:
             cell.column = placement.first_col + index
             cells.set_text(cell, column.header)
             header.append(cell)
+        if placement.title is None and header:
+            self.add_note(header[0])
         yield self.frame.header_row, header
+
+    def add_note(self, cell: Cell) -> None:
+        if self.tab.note:
+            comment = Comment(cells.clean_text(self.tab.note), "sheetsync")
+            comment.width, comment.height = 300, 150
+            cell.comment = comment
 
     def text_cell(self, column: int, text: str, *, font: Font | None = None) -> Cell:
         cell = cells.styled_cell(self.ws, font=font)
@@ -362,8 +375,6 @@ class TabRenderer:
         for cell in row_cells:
             cell.row = row_idx
             self.ws._cells[(row_idx, cell.column)] = cell
-            if cell.comment is not None:
-                cell.comment.bind(cell)
 
     def _pad_to(self, row_idx: int) -> None:
         """Append blank rows until the next row appended is `row_idx` (write-only mode)."""
