@@ -53,12 +53,15 @@ def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, 
     ep, _ = registry.resolve(endpoint)
     if ep.method != "GET":
         raise ParameterError(f"{endpoint} is not a GET endpoint; fetch never sends a POST")
+    query, raw = parse_pairs(params, "-p"), parse_pairs(raw_params, "--raw")
+    ep.encode_params({k: v for k, v in query.items() if k not in ep.path_params}, raw)  # refuse before starting
+    if sandbox:
+        ep.check_key_type(sandbox_key)
     settings = settings_from_context()
     with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
         kss = connections.kss
         page_size = min(500, limit) if limit else 500
-        records = kss.iter_records(endpoint, parse_pairs(params, "-p"), raw_params=parse_pairs(raw_params, "--raw"),
-                                   page_size=page_size)
+        records = kss.iter_records(endpoint, query, raw_params=raw, page_size=page_size)
         rows = list(_limited(records, limit))
         write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout)
         click.echo(f"{len(rows)} rows, {kss.stats.total_requests} requests", err=True)
