@@ -44,3 +44,18 @@ def test_libreoffice_recalculates_totals(tmp_path: Path) -> None:
     rows_back = XlsxSource(converted).read_rows("Open items", required=["Amount"])
     assert rows_back[-1].values["Amount"] == Decimal("56.3")
     assert rows_back[0].values["Invoice"] == "=INV-1"
+
+
+def test_libreoffice_opens_a_templated_statement(tmp_path: Path) -> None:
+    columns = [Column("Invoice"), Column("Open balance", Format.CURRENCY, total=Total.SUM)]
+    rows = [[f"INV-{i}", Decimal(i) * 100 + Decimal("0.10")] for i in range(1, 6)]
+    tab = Tab("Kettles", "kettles", "Statement for Kettles", columns, rows, info=[("Customer", "Kettles")],
+              template="statement")
+    source = tmp_path / "in" / "statement.xlsx"
+    write_workbook(Workbook("statement", [tab]), source)
+
+    converted = recalculate_with_libreoffice(source, tmp_path / "out")
+
+    ws = openpyxl.load_workbook(converted, data_only=True)["Kettles"]
+    assert ws["A17"].value == "Invoice"
+    assert ws["B23"].value == pytest.approx(1500.50)
