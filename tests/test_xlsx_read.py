@@ -182,3 +182,20 @@ def test_not_an_xlsx(tmp_path: Path) -> None:
         XlsxSource(path).tab_names()
     with pytest.raises(SinkError, match="no such file"):
         XlsxSource(tmp_path / "missing.xlsx").tab_names()
+
+
+def test_two_row_header_with_vertically_merged_cell(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["AllocationID", "Money", None])
+    ws.append([None, "Amount", "Payment"])
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:C1")
+    ws.append(["A-1", 5.5, "P-1"])
+    path = tmp_path / "m.xlsx"
+    book.save(path)
+    source = XlsxSource(path)
+    [row] = source.read_rows(None, required=["allocation id", "amount"])
+    assert row.row_number == 3
+    assert row.values == {"allocation id": "A-1", "amount": Decimal("5.5"), "Payment": "P-1"}
+    assert source.headers() == ["AllocationID", "Amount", "Payment"]

@@ -97,8 +97,9 @@ class XlsxSource:
         wanted = {normalize(name) for name in required}
         best: tuple[int, int] | None = None
         limit = ws.max_row if wanted else min(ws.max_row, HEADER_SCAN_ROWS)
+        by_row = text_cells_by_row(ws, limit)
         for row in range(1, limit + 1):
-            texts = header_texts(ws, row)
+            texts = header_texts(ws, row, by_row)
             found = {normalize(text) for text in texts.values()}
             if wanted:
                 if wanted <= found:
@@ -144,13 +145,21 @@ class XlsxSource:
 
 # -- helpers --------------------------------------------------------------------------------------
 
-def header_texts(ws: Any, row: int) -> dict[int, str]:
+def text_cells_by_row(ws: Any, limit: int) -> dict[int, dict[int, str]]:
+    """row -> column -> stripped text, for the non-blank text cells of rows 1..limit."""
+    by_row: dict[int, dict[int, str]] = {}
+    for (r, c), cell in ws._cells.items():
+        if r <= limit and isinstance(cell.value, str) and cell.value.strip():
+            by_row.setdefault(r, {})[c] = cell.value.strip()
+    return by_row
+
+
+def header_texts(ws: Any, row: int, by_row: dict[int, dict[int, str]] | None = None) -> dict[int, str]:
     """column -> header text of one row. A merged cell counts once, at its first column, also on the
     lower rows of a vertically merged header."""
-    texts: dict[int, str] = {}
-    for (r, c), cell in list(ws._cells.items()):
-        if r == row and isinstance(cell.value, str) and cell.value.strip():
-            texts[c] = cell.value.strip()
+    if by_row is None:
+        by_row = text_cells_by_row(ws, row)
+    texts = dict(by_row.get(row, {}))
     for merged in ws.merged_cells.ranges:
         if merged.min_row < row <= merged.max_row:
             top = ws.cell(merged.min_row, merged.min_col).value
