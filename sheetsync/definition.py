@@ -173,7 +173,7 @@ def _load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DefinitionError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None) from None
     finally:
