@@ -341,7 +341,8 @@ class RunningSandbox:
 
     def __init__(self, app: SandboxApp, server: BaseWSGIServer, info: SandboxInfo) -> None:
         self.app, self.server, self.info = app, server, info
-        self._thread = threading.Thread(target=server.serve_forever, name="sheetsync-sandbox", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="sheetsync-sandbox", daemon=True)
         self._thread.start()
 
     def __enter__(self) -> RunningSandbox:
