@@ -179,21 +179,26 @@ def apply_mask(obj: Any, tree: dict[str, Any] | None) -> Any:
 
 
 def masked_set(target: dict[str, Any], source: dict[str, Any], tree: dict[str, Any] | None) -> None:
-    """Copy the masked fields from source into target; a masked field absent in source is cleared."""
+    """Copy the masked fields from source into target; a masked field absent in source is cleared.
+
+    Only `target` itself is changed: nested dicts are replaced, never edited in place, so cell data may be
+    shared between cells and with snapshots."""
     if tree is None:
         target.clear()
-        target.update(copy.deepcopy(source))
+        target.update(source)
         return
     for key, sub in tree.items():
         if sub is None:
             if key in source:
-                target[key] = copy.deepcopy(source[key])
+                target[key] = source[key]
             else:
                 target.pop(key, None)
         else:
-            child = target.setdefault(key, {})
+            child = dict(target.get(key, {}))
             masked_set(child, source.get(key, {}), sub)
-            if not child:
+            if child:
+                target[key] = child
+            else:
                 target.pop(key, None)
 
 
@@ -218,6 +223,11 @@ class Sheet:
     @property
     def grid(self) -> dict[str, int]:
         return self.properties["gridProperties"]
+
+    def snapshot(self) -> Sheet:
+        """A copy that shares cell data (cells are replaced, never edited in place)."""
+        return Sheet(copy.deepcopy(self.properties), dict(self.cells), self.basic_filter,
+                     list(self.conditional_formats), list(self.developer_metadata), dict(self.column_pixels))
 
     def value(self, a1: str) -> Any:
         """The effective value of one cell, as a test reads it ("B7")."""
@@ -441,7 +451,7 @@ class SheetsDouble(BaseAdapter):
 
     # -- spreadsheets.batchUpdate --------------------------------------------------------------
     def _batch_update(self, book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
-        snapshot = copy.deepcopy(book.sheets), book.next_metadata_id
+        snapshot = [s.snapshot() for s in book.sheets], book.next_metadata_id
         fail_after = self._fail_mid_batch.pop(0) if self._fail_mid_batch else None
         replies = []
         try:
@@ -646,7 +656,7 @@ def _grid_range(book: Spreadsheet, span: dict[str, int]) -> tuple[Sheet, int, in
 
 
 def _set_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], mask: dict[str, Any] | None) -> None:
-    current = sheet.cells.get((r, c), {})
+    current = dict(sheet.cells.get((r, c), {}))
     masked_set(current, data, mask)
     text = current.get("userEnteredValue", {}).get("stringValue", "")
     if len(text) > MAX_CELL_CHARS:
