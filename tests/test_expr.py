@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -11,7 +11,7 @@ from sheetsync.expr import ExprError, compile_expr, compile_template
 
 ROW = {
     "Price": D("18.00"), "Discount": D("2.50"), "Units": 7, "Pack": None, "Name": "Kiva Bar", "Zero": 0,
-    "Due": date(2026, 1, 10), "Stamp": datetime(2026, 1, 25, 7, 0, tzinfo=timezone.utc), "Ids": [1, 2],
+    "Due": date(2026, 1, 10), "Stamp": datetime(2026, 1, 25, 7, 0, tzinfo=UTC), "Ids": [1, 2],
     "params": {"target_days": 30, "doi_alert": D("7.5")}, "__today": date(2026, 2, 1),
 }
 
