@@ -90,7 +90,7 @@ def test_group_aggregates_exactly() -> None:
 
 def test_frames_keep_python_types() -> None:
     frame = frames()["items"]
-    assert all(dtype == object for dtype in frame.dtypes)
+    assert all(str(dtype) == "object" for dtype in frame.dtypes)
     assert all(not isinstance(v, float) for v in frame["Amount"])
 
 
@@ -123,8 +123,7 @@ tabs: [{columns: [ProductName]}]
     records = {"pricing": [{"ProductID": 1, "State": "CA"}, {"ProductID": 3, "State": "CA"}],
                "products": [{"ProductID": 1, "ProductName": "Bar", "State": "NJ"}]}
     rows = records_of(frames(text, records)["rows"])
-    assert rows == [{"ProductID": 1, "State": "CA", "ProductName": "Bar", "State_products": "NJ"}] or \
-        rows[0]["ProductName"] == "Bar" and len(rows) == 1
+    assert rows == [{"ProductID": 1, "State": "CA", "ProductName": "Bar", "State_products": "NJ"}]
 
 
 def test_missing_documented_field_is_an_empty_column_and_one_warning() -> None:
