@@ -734,3 +734,53 @@ def price_workbook(rows: int = 3, *, extra_tabs: tuple[Any, ...] = ()) -> Any:
     from sheetsync.model import Workbook
 
     return Workbook("price-list", [price_tab(rows), customers_tab(), *extra_tabs])
+
+
+# -- loopback: the double over real HTTP, for recording vcrpy cassettes without Google ------------
+class LoopbackServer:
+    """Serves a SheetsDouble on 127.0.0.1 (werkzeug, in a thread). `session()` sends Google URLs there."""
+
+    def __init__(self, double: SheetsDouble) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.double = double
+        self.server = make_server("127.0.0.1", 0, self._wsgi, threaded=False)
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        prepared = requests.Request(
+            environ["REQUEST_METHOD"],
+            "https://sheets.googleapis.com" + environ.get("PATH_INFO", "")
+            + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""),
+            headers={"Authorization": environ.get("HTTP_AUTHORIZATION", "")},
+            data=environ["wsgi.input"].read(length) if length else None,
+        ).prepare()
+        response = self.double.send(prepared)
+        from http import HTTPStatus
+
+        start_response(f"{response.status_code} {HTTPStatus(response.status_code).phrase}", [("Content-Type", "application/json; charset=UTF-8")])
+        return [response.content]
+
+    def session(self, credentials: ga_credentials.Credentials) -> requests.Session:
+        from google.auth.transport.requests import AuthorizedSession
+        from requests.adapters import HTTPAdapter
+
+        base = self.base
+
+        class Rewrite(HTTPAdapter):
+            def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+                request.url = (request.url or "").replace("https://sheets.googleapis.com", base, 1)
+                return super().send(request, **kwargs)
+
+        session = AuthorizedSession(credentials)
+        session.mount("https://sheets.googleapis.com/", Rewrite())
+        return session
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)

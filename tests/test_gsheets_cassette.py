@@ -1,0 +1,77 @@
+"""A vcrpy cassette pins the exact request sequence of one refresh (one read, one batchUpdate).
+
+Replay (the default, SHEETSYNC_VCR_RECORD unset = "none") runs gspread's real transport against the
+cassette only: nothing is sent anywhere. Recording (SHEETSYNC_VCR_RECORD=all) never contacts Google either:
+requests go to the Sheets double served on loopback, and their URLs are rewritten back to
+sheets.googleapis.com before they are written. Tokens are scrubbed; the credentials are fake.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import vcr
+from sheets_double import FakeServiceAccountCredentials, LoopbackServer, SheetsDouble, price_workbook
+
+from sheetsync.sinks.gsheets import write_workbooks
+
+CASSETTES = Path(__file__).parent / "cassettes" / "gsheets"
+SHEET_ID = "CASSETTE-SHEET-1"
+
+
+def _to_google(request):
+    """Loopback URLs as Google's; drop 429/408 answers before recording."""
+    if "127.0.0.1" in request.uri:
+        path = request.uri.split("/", 3)[3]
+        request.uri = f"https://sheets.googleapis.com/{path}"
+    return request
+
+
+def _drop_throttled(response):
+    return None if response["status"]["code"] in (408, 429) else response
+
+
+def vcr_config() -> vcr.VCR:
+    return vcr.VCR(
+        cassette_library_dir=str(CASSETTES),
+        record_mode=os.environ.get("SHEETSYNC_VCR_RECORD", "none"),
+        serializer="json",
+        match_on=["method", "scheme", "host", "path", "query", "body"],
+        filter_headers=["authorization", "x-goog-api-client", "user-agent"],
+        before_record_request=_to_google,
+        before_record_response=_drop_throttled,
+        decode_compressed_response=True,
+    )
+
+
+def test_a_refresh_sends_exactly_the_pinned_requests() -> None:
+    name = "refresh_price_list.json"
+    recording = os.environ.get("SHEETSYNC_VCR_RECORD", "none") != "none"
+    if not recording and not (CASSETTES / name).exists():
+        pytest.fail(f"cassette {name} is missing: record it with SHEETSYNC_VCR_RECORD=all (uses the local double)")
+    creds = FakeServiceAccountCredentials()
+    server = None
+    if recording:
+        double = SheetsDouble()
+        double.add_spreadsheet(SHEET_ID)
+        server = LoopbackServer(double)
+        session = server.session(creds)
+    else:
+        from google.auth.transport.requests import AuthorizedSession
+
+        session = AuthorizedSession(creds)
+    try:
+        with vcr_config().use_cassette(name, allow_playback_repeats=False) as cassette:
+            stats = write_workbooks(SHEET_ID, [price_workbook(4)], credentials=creds, session=session)
+    finally:
+        if server is not None:
+            server.stop()
+    assert stats["api_calls"] == 2
+    assert [(r.method, r.path) for r in cassette.requests] == [
+        ("GET", f"/v4/spreadsheets/{SHEET_ID}"), ("POST", f"/v4/spreadsheets/{SHEET_ID}:batchUpdate")]
+    if not recording:
+        assert cassette.all_played
+    text = (CASSETTES / name).read_text()
+    assert "fake-access-token" not in text and "Bearer" not in text
