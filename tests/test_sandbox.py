@@ -158,6 +158,18 @@ def test_bad_parameters_are_400(sandbox, path, params, message) -> None:
     assert r.status_code == 400 and message in r.json()["Error"]
 
 
+def test_invoice_transactions_statuses_only_drop_verified(sandbox) -> None:
+    by_status = {}
+    for inv in data(get(sandbox, "invoices", params={"Statuses": "5,7", "PageSize": 500})):
+        by_status.setdefault(inv["Status"], inv["InvoiceID"])
+    ids = f"{by_status[5]},{by_status[7]}"
+    seen = {r["InvoiceID"] for r in data(get(sandbox, "invoiceTransactions", params={"InvoiceIDs": ids}))}
+    assert seen == {by_status[5], by_status[7]}
+    seen = {r["InvoiceID"] for r in data(get(sandbox, "invoiceTransactions", params={"InvoiceIDs": ids,
+                                                                                     "Statuses": "1"}))}
+    assert seen == {by_status[5]}
+
+
 def test_unknown_endpoint_and_missing_record_are_404(sandbox) -> None:
     assert get(sandbox, "nothing").status_code == 404
     assert get(sandbox, "customers/99999").status_code == 404

@@ -345,7 +345,9 @@ def _lines(ctx: Ctx, invs: list[Invoice]) -> list[dict]:
 def invoice_transactions(ctx: Ctx) -> list[dict]:
     invs = _line_invoices(ctx, ctx.ids("InvoiceIDs", required=True) or [])
     statuses = ctx.enum_ids("Statuses", INVOICE_STATUSES)
-    return _lines(ctx, [i for i in invs if keep(i.status, statuses)])
+    if statuses is not None and 7 not in statuses:  # as documented: only Verified invoices drop out
+        invs = [i for i in invs if i.status != 7]
+    return _lines(ctx, invs)
 
 
 def invoice_transactions_one(ctx: Ctx) -> list[dict]:

@@ -257,14 +257,14 @@ class _Logged:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         result = self.app(environ, capture)
-        auth = request.headers.get("Authorization", "")
+        auth = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        path = request.path[len(KOTIS_BASE):] if request.path.startswith(KOTIS_BASE) else request.path
+        entry = {"api": self.api, "method": request.method, "path": path,
+                 "query": {k: ",".join(request.args.getlist(k)) for k in request.args},
+                 "key_type": "kotis" if auth == self.kotis_key else None,
+                 "status": status_box[0] if status_box else None}
         with self.kss.lock:
-            self.kss.log.append({"api": self.api, "method": request.method,
-                                 "path": request.path[len(KOTIS_BASE):] if request.path.startswith(KOTIS_BASE)
-                                 else request.path, "query": {k: ",".join(request.args.getlist(k))
-                                                              for k in request.args},
-                                 "key_type": "kotis" if self.kotis_key and self.kotis_key in auth else None,
-                                 "status": status_box[0] if status_box else None})
+            self.kss.log.append(entry)
         return result
 
 
