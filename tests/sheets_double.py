@@ -763,7 +763,8 @@ class LoopbackServer:
         response = self.double.send(prepared)
         from http import HTTPStatus
 
-        start_response(f"{response.status_code} {HTTPStatus(response.status_code).phrase}", [("Content-Type", "application/json; charset=UTF-8")])
+        status = f"{response.status_code} {HTTPStatus(response.status_code).phrase}"
+        start_response(status, [("Content-Type", "application/json; charset=UTF-8")])
         return [response.content]
 
     def session(self, credentials: ga_credentials.Credentials) -> requests.Session:

@@ -54,6 +54,7 @@ def test_a_refresh_sends_exactly_the_pinned_requests() -> None:
     creds = FakeServiceAccountCredentials()
     server = None
     if recording:
+        (CASSETTES / name).unlink(missing_ok=True)  # a fresh recording, never appended to the old one
         double = SheetsDouble()
         double.add_spreadsheet(SHEET_ID)
         server = LoopbackServer(double)
