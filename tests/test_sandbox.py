@@ -402,3 +402,12 @@ def test_cli_serve_prints_one_json_line() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_kotis_apps_are_mounted_and_logged(sandbox) -> None:
+    pytest.importorskip("sheetsync.sandbox.kotis")
+    r = requests.get(f"{sandbox.info.kotis}/skus/quantity", headers={"Authorization": sandbox.info.keys["kotis"]},
+                     timeout=10)
+    assert r.status_code == 200
+    entry = sandbox.requests_log()[-1]
+    assert entry["api"] == "kotis" and entry["path"] == "/skus/quantity" and entry["key_type"] == "kotis"
