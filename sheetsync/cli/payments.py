@@ -1,7 +1,176 @@
-"""sheetsync payments commands (placeholder until implemented)."""
+"""`sheetsync payments`: allocate customer payments to open invoices from a sheet, once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from sheetsync.cli.common import api_options, settings_from_context
+from sheetsync.config import Settings
+from sheetsync.errors import ExitCode
+
+LEDGER_HELP = "The payments ledger (SQLite). Default: settings' ledger_path (SHEETSYNC_LEDGER)."
+CREDENTIALS_HELP = "Google service-account JSON, for a Google Sheet (default: SHEETSYNC_GOOGLE_CREDENTIALS)."
+
+
+@click.group("payments")
+def payments_group() -> None:
+    """Allocate payments to open invoices from a worksheet: template, plan, push once, follow up.
+
+    \b
+    Example:
+      sheetsync payments template --ar-account 1001 -o allocations.xlsx
+      sheetsync payments push allocations.xlsx            # the plan; nothing is sent
+      sheetsync payments push allocations.xlsx --apply    # post each row once
+      sheetsync payments status allocations.xlsx
+    """
+
+
+@contextmanager
+def _client(settings: Settings, sandbox: bool, sandbox_key: str, seed: int) -> Iterator[tuple[Any, str]]:
+    from sheetsync.connect import open_connections
+
+    with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as conns:
+        yield conns.kss, conns.key_type
+
+
+def _credentials(settings: Settings, text: str, credentials: str | None) -> Any:
+    from sheetsync.sinks.targets import GSheetTarget, parse_target
+
+    if not isinstance(parse_target(text), GSheetTarget):
+        return None
+    from sheetsync.sinks.gsheets import load_credentials
+
+    return load_credentials(credentials or settings.google_credentials)
+
+
+def _target(settings: Settings, text: str, tab: str | None, credentials: str | None) -> Any:
+    from sheetsync.push.payments import SheetTarget, xlsx_target
+    from sheetsync.push.template import ALLOCATIONS_TAB
+    from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
+
+    parsed = parse_target(text)
+    source = open_source(text, credentials=_credentials(settings, text, credentials))
+    if tab is None and ALLOCATIONS_TAB in source.tab_names():
+        tab = ALLOCATIONS_TAB
+    if isinstance(parsed, XlsxTarget):
+        return xlsx_target(source, parsed.path, tab)
+    return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
+
+
+def _ledger(settings: Settings, ledger: str | None) -> Any:
+    from sheetsync.push.ledger import Ledger
+
+    return Ledger.open(Path(ledger or settings.ledger_path or "ledger.sqlite3"))
+
+
+@payments_group.command("template")
+@click.option("--ar-account", "ar_account", type=int, required=True, help="The AR account to allocate for.")
+@click.option("-o", "--out", "out", default=None,
+              help="An .xlsx path or a Google Sheet (gsheet://ID or URL). Default: allocations-<ID>.xlsx")
+@click.option("--lines", type=click.IntRange(1, 5000), default=None, help="Allocation lines (default: 20 or more).")
+@click.option("--credentials", default=None, help=CREDENTIALS_HELP)
+@api_options
+def template(ar_account: int, out: str | None, lines: int | None, credentials: str | None, sandbox: bool,
+             sandbox_key: str, seed: int) -> int:
+    """Write an allocation worksheet for one AR account: its payments with available balance, its open
+    invoices, and allocation lines with dropdowns and status columns.
+
+    \b
+    Example:
+      sheetsync payments template --ar-account 1001 -o allocations.xlsx
+      sheetsync payments template --ar-account 1001 -o gsheet://1AbCdEfGhIjKlMnOp
+    """
+    from sheetsync.push.payments import check_key_type
+    from sheetsync.push.template import fetch_template
+    from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
+
+    settings = settings_from_context()
+    out = out or f"allocations-{ar_account}.xlsx"
+    target = parse_target(out)
+    check_targets([target], many_workbooks=False)
+    creds = _credentials(settings, out, credentials)
+    with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
+        check_key_type(key_type)
+        workbook = fetch_template(client, ar_account, where=out, lines=lines)
+    written = write_outputs([target], [workbook], credentials=creds)
+    payments, invoices = (len(t.rows) for t in workbook.tabs[1:3])
+    click.echo(f"Wrote {', '.join(written)}: {payments} payments with a balance, {invoices} open invoices, "
+               f"{len(workbook.tabs[0].rows)} allocation lines")
+    return int(ExitCode.OK)
+
+
+@payments_group.command("push")
+@click.argument("source")
+@click.option("--tab", default=None, help="The allocations tab (default: Allocations, else the first tab).")
+@click.option("--apply", "apply", is_flag=True, help="Post the valid rows. Without it, only print the plan.")
+@click.option("--ledger", default=None, help=LEDGER_HELP)
+@click.option("--credentials", default=None, help=CREDENTIALS_HELP)
+@api_options
+def push(source: str, tab: str | None, apply: bool, ledger: str | None, credentials: str | None, sandbox: bool,
+         sandbox_key: str, seed: int) -> int:
+    """Check the allocation rows of SOURCE (an .xlsx or a Google Sheet) against the API and print the
+    plan; with --apply, post each valid row once and write its outcome into the sheet.
+
+    \b
+    Exit codes: 0 every row posted or already requested (plan: valid), 1 some rows rejected or not
+    sent, 2 usage or sheet error, 3 API, auth or quota error, 4 an outcome is unknown (run again:
+    the next push reconciles it with the API before sending anything).
+    Example:
+      sheetsync payments push allocations.xlsx
+      sheetsync payments push allocations.xlsx --apply
+      sheetsync payments push gsheet://1AbCdEfGhIjKlMnOp --tab Allocations --apply
+    """
+    from sheetsync.push.payments import push_allocations
+
+    settings = settings_from_context()
+    target = _target(settings, source, tab, credentials)
+    book = _ledger(settings, ledger)
+    try:
+        with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
+            result = push_allocations(client, target, book, apply=apply, key_type=key_type)
+    finally:
+        book.close()
+    for line in result.lines:
+        click.echo(line)
+    if not apply:
+        click.echo("Nothing was sent (plan only); run again with --apply to post.")
+    if result.stop is not None:
+        click.echo(f"error: stopped: {result.stop.message}", err=True)
+    return int(result.exit_code)
+
+
+@payments_group.command("status")
+@click.argument("source")
+@click.option("--tab", default=None, help="The allocations tab (default: Allocations, else the first tab).")
+@click.option("--ledger", default=None, help=LEDGER_HELP)
+@click.option("--credentials", default=None, help=CREDENTIALS_HELP)
+@api_options
+def status(source: str, tab: str | None, ledger: str | None, credentials: str | None, sandbox: bool,
+           sandbox_key: str, seed: int) -> int:
+    """Refresh the Status of every requested row of SOURCE (Pending, Exported, Confirmed, Rejected).
+
+    \b
+    Example:
+      sheetsync payments status allocations.xlsx
+    """
+    from sheetsync.push.payments import refresh_status
+
+    settings = settings_from_context()
+    target = _target(settings, source, tab, credentials)
+    book = _ledger(settings, ledger)
+    try:
+        with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
+            result = refresh_status(client, target, book, key_type=key_type)
+    finally:
+        book.close()
+    for line in result.lines:
+        click.echo(line)
+    return int(result.exit_code)
+
+
+COMMANDS: list[click.Command] = [payments_group]

@@ -20,8 +20,10 @@ from sheetsync.errors import (
     AmbiguousOutcomeError,
     ApiError,
     AuthError,
+    BadRequestError,
     ExitCode,
     ForbiddenError,
+    NotFoundError,
     RateLimitedError,
 )
 from sheetsync.push.ledger import NEEDS_RECONCILIATION, NOT_SENT, POSTED, REFUSED, UNKNOWN, Ledger
@@ -246,12 +248,13 @@ class _Applier:
 
     def _failed(self, d: Decision, exc: ApiError) -> None:
         key = d.row.key
-        definite = exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, AmbiguousOutcomeError)
-        if isinstance(exc, (RateLimitedError, AuthError, ForbiddenError)) and definite:
+        refused = isinstance(exc, (BadRequestError, NotFoundError)) or (
+            exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, AmbiguousOutcomeError))
+        if isinstance(exc, (RateLimitedError, AuthError, ForbiddenError)):  # refused before anything was created
             self.ledger.record_result(key, NOT_SENT, message=exc.message)
             self.result.stop = exc
             self._outcome(d, Outcome(NOT_SENT_STATUS, None, self._not_sent_message()))
-        elif definite:
+        elif refused:
             self.ledger.record_result(key, REFUSED, message=exc.message)
             self._outcome(d, Outcome(REFUSED_STATUS, None, f"the API refused it: {exc.api_message or exc.message}"))
         else:
