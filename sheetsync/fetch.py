@@ -42,13 +42,16 @@ Caller = Callable[[str, str, dict[str, Any]], list[dict[str, Any]]]
 
 
 def client_caller(connections: Any) -> Caller:
-    """Call the KSS or Kotis client of `connections` for one query."""
+    """Call the KSS or Kotis client of `connections` for one query (clients are built once, under a lock)."""
+    lock = threading.Lock()
 
     def call(api: str, endpoint: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with lock:
+            client = connections.kotis if api == "kotis" else connections.kss
         if api == "kotis":
-            result = getattr(connections.kotis, endpoint)(**params)
+            result = getattr(client, endpoint)(**params)
             return list(result.get("Data", [result]) if isinstance(result, dict) else result)
-        return list(connections.kss.get_all(endpoint, params))
+        return list(client.get_all(endpoint, params))
 
     return call
 
