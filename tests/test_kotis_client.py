@@ -163,6 +163,12 @@ def test_by_source_deduplicates_by_order_number() -> None:
     assert len(adapter.sent) == 3 and all(r.body is None for r in adapter.sent)
 
 
+def test_by_source_accepts_start_and_end_keywords() -> None:
+    client, adapter, _ = fake_client((200, {"data": []}))
+    assert client.orders_by_source(source="api", start="2025-08-01", end=date(2025, 8, 31)) == []
+    assert adapter.sent[0].url == f"{KWF}/orders/by_source?source=api&start_date=2025-08-01&end_date=2025-08-31"
+
+
 def test_by_source_sends_portal_name_in_the_query(fresh) -> None:  # type: ignore[no-untyped-def]
     portal = next(o.portal_name for o in DATA.orders.values() if o.source == "portal")
     rows = client_for(fresh).orders_by_source("portal", "2025-09-01", "2026-03-02", portal_name=portal)

@@ -12,7 +12,8 @@ stats=None)``; both base URLs end in ``/api/v1``. Every request carries ``Author
   API leaves out the order's ``attributes``), ``shipment_id``, ``tracking_numbers``, ``shipment_date``
   (aware datetime), ``delivery_status`` (read from ``delivery_status`` or ``status``), plus any other
   shipment attribute. Numbers are de-duplicated and sent in batches of ``STATUS_BATCH`` with literal commas.
-- ``orders_by_source(source, start_date, end_date, portal_name=None) -> list[dict]``: rows
+- ``orders_by_source(source, start_date, end_date, portal_name=None)`` (``start=``/``end=`` are accepted as
+  keyword aliases of the dates, as report definitions name them) ``-> list[dict]``: rows
   ``order_number``, ``order_date`` (aware datetime), ``status``, ``source``, ``portal_name``. Parameters go
   in the query string (the portal filter as ``portal_name``). A range longer than the API's 60 days is
   split into consecutive windows ``[start, start+60d], [start+61d, ...]`` (both ends inclusive, as the
@@ -96,8 +97,12 @@ class KotisClient:
             rows.extend(join_orders_with_shipments(body))
         return rows
 
-    def orders_by_source(self, source: str, start_date: date | str | None, end_date: date | str | None,
-                         portal_name: str | None = None) -> list[dict]:
+    def orders_by_source(self, source: str, start_date: date | str | None = None,
+                         end_date: date | str | None = None, portal_name: str | None = None, *,
+                         start: date | str | None = None, end: date | str | None = None) -> list[dict]:
+        """`start`/`end` are aliases of `start_date`/`end_date` (report definitions use the short names)."""
+        start_date = start_date if start_date is not None else start
+        end_date = end_date if end_date is not None else end
         windows = by_source_windows(source, start_date, end_date, portal_name)
         seen: dict[str, dict] = {}
         for first, last in windows:
