@@ -211,6 +211,7 @@ class Sheet:
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
     developer_metadata: list[dict[str, Any]] = field(default_factory=list)
     column_pixels: dict[int, int] = field(default_factory=dict)
+    charts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sheet_id(self) -> int:
@@ -227,7 +228,8 @@ class Sheet:
     def snapshot(self) -> Sheet:
         """A copy that shares cell data (cells are replaced, never edited in place)."""
         return Sheet(copy.deepcopy(self.properties), dict(self.cells), self.basic_filter,
-                     list(self.conditional_formats), list(self.developer_metadata), dict(self.column_pixels))
+                     list(self.conditional_formats), list(self.developer_metadata), dict(self.column_pixels),
+                     list(self.charts))
 
     def value(self, a1: str) -> Any:
         """The effective value of one cell, as a test reads it ("B7")."""
@@ -609,6 +611,29 @@ class SheetsDouble(BaseAdapter):
         sheet.developer_metadata.append(metadata)
         return {"createDeveloperMetadata": {"developerMetadata": metadata}}
 
+    def _do_addChart(self, book: Spreadsheet, args: dict) -> dict:
+        chart = copy.deepcopy(args["chart"])
+        basic = chart.get("spec", {}).get("basicChart", {})
+        for part in ("domains", "series"):
+            for item in basic.get(part, []):
+                for source in item[part[:-1] if part == "domains" else "series"]["sourceRange"]["sources"]:
+                    _grid_range(book, source)
+        anchor = chart["position"]["overlayPosition"]["anchorCell"]
+        sheet = book.by_id(anchor.get("sheetId", 0))
+        _check_in_grid(sheet, anchor.get("rowIndex", 0), anchor.get("columnIndex", 0))
+        chart.setdefault("chartId", book.next_metadata_id)
+        book.next_metadata_id += 1
+        sheet.charts.append(chart)
+        return {"addChart": {"chart": chart}}
+
+    def _do_deleteEmbeddedObject(self, book: Spreadsheet, args: dict) -> dict:
+        for sheet in book.sheets:
+            for chart in sheet.charts:
+                if chart["chartId"] == args["objectId"]:
+                    sheet.charts.remove(chart)
+                    return {}
+        raise bad(f"No embedded object with id {args['objectId']}")
+
     def _do_copyPaste(self, book: Spreadsheet, args: dict) -> dict:
         if args.get("pasteType", "PASTE_NORMAL") != "PASTE_NORMAL":
             raise bad("the double models PASTE_NORMAL only")
@@ -682,6 +707,8 @@ def render_sheet(sheet: Sheet, grid: bool) -> dict[str, Any]:
         result["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
     if sheet.developer_metadata:
         result["developerMetadata"] = copy.deepcopy(sheet.developer_metadata)
+    if sheet.charts:
+        result["charts"] = copy.deepcopy(sheet.charts)
     if grid:
         rows = []
         for r in range(sheet.used_rows()):

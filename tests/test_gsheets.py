@@ -18,7 +18,7 @@ from sheets_double import (
 )
 
 from sheetsync.errors import ForbiddenError, NotFoundError, RenderError, ServerError, SinkError
-from sheetsync.model import Column, Format, Tab, Workbook
+from sheetsync.model import Chart, Column, Format, Tab, Workbook
 from sheetsync.sinks.gsheets import MAX_PAYLOAD, write_workbooks
 
 SHEET_ID = "SPREADSHEET-1"
@@ -284,3 +284,16 @@ def test_a_real_two_megabyte_refresh_is_split(double, refresh) -> None:
     assert stats["payload_bytes"] > MAX_PAYLOAD
     assert stats["api_calls"] == 2 + stats["staging_batches"]
     assert book(double).sheet("Prices").row_values(9005)[0] == "9000"
+
+
+def test_a_chart_of_the_totals_row_is_replaced_on_refresh(double, refresh) -> None:
+    tab = price_tab(3)
+    tab.chart = Chart("Totals", ("Price", "Qty"))
+    refresh(Workbook("price-list", [tab, customers_tab()]))
+    refresh(Workbook("price-list", [tab, customers_tab()]))
+    sheet = book(double).sheet("Prices")
+    (chart,) = sheet.charts
+    basic = chart["spec"]["basicChart"]
+    assert chart["spec"]["title"] == "Totals" and basic["chartType"] == "COLUMN"
+    assert [s["startRowIndex"] for s in basic["series"][0]["series"]["sourceRange"]["sources"]] == [8, 8]
+    assert [s["startColumnIndex"] for s in basic["domains"][0]["domain"]["sourceRange"]["sources"]] == [2, 3]

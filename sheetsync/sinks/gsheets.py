@@ -37,7 +37,7 @@ MAX_PAYLOAD = 2_000_000  # bytes of JSON per batchUpdate before the staging path
 MAX_CELLS = 10_000_000
 METADATA_FIELDS = (
     "spreadsheetId,sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
-    "developerMetadata(metadataKey,metadataValue),conditionalFormats(ranges(sheetId)),basicFilter(range(sheetId)))"
+    "developerMetadata(metadataKey,metadataValue),conditionalFormats(ranges(sheetId)),basicFilter(range(sheetId)),charts(chartId))"
 )
 
 
@@ -50,6 +50,7 @@ class ExistingSheet:
     staging: bool
     conditional_formats: int
     has_filter: bool
+    charts: list[int]
 
 
 @dataclass
@@ -142,6 +143,7 @@ def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
             size=GridSize(grid.get("rowCount", 0), grid.get("columnCount", 0)),
             key=metadata.get(TAB_KEY), staging=STAGING_KEY in metadata,
             conditional_formats=len(sheet.get("conditionalFormats", [])), has_filter="basicFilter" in sheet,
+            charts=[c["chartId"] for c in sheet.get("charts", []) if "chartId" in c],
         ))
     return sheets
 
@@ -218,6 +220,7 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
     }}]
     requests_ += [{"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}
                   for i in reversed(range(p.existing.conditional_formats))]
+    requests_ += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in p.existing.charts]
     if p.existing.has_filter and not p.tab.autofilter:
         requests_.append({"clearBasicFilter": {"sheetId": p.sheet_id}})
     return requests_

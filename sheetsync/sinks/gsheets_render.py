@@ -189,6 +189,7 @@ def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab],
         requests.append(_conditional(tab, sheet_id, rule))
     for validation in tab.validations:
         requests.append(_validation(tab, sheet_id, validation, tabs_by_name, titles or {}))
+    requests.append(_chart(tab, sheet_id))
     return [r for r in requests if r]
 
 
@@ -275,3 +276,24 @@ def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]
     last = source.first_data_row + max(len(source.rows), 1) - 1
     quoted = quote_sheet(titles.get(source_name, source_name))
     return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
+
+
+def _chart(tab: Tab, sheet_id: int) -> dict[str, Any]:
+    """A clustered column chart of the totals row over the chart's columns, beside the table (as in xlsx)."""
+    if tab.chart is None or tab.totals_row is None or not tab.chart.columns:
+        return {}
+    try:
+        indexes = sorted(tab.column_index(h) for h in tab.chart.columns)
+    except KeyError as exc:
+        raise RenderError(f"tab {tab.name!r}: chart names unknown column {exc}") from None
+    header0, totals0 = tab.header_row - 1, tab.totals_row - 1
+    domains = [{"domain": {"sourceRange": {"sources": [_range(sheet_id, header0, header0 + 1, i, i + 1)
+                                                       for i in indexes]}}}]
+    series = [{"series": {"sourceRange": {"sources": [_range(sheet_id, totals0, totals0 + 1, i, i + 1)
+                                                      for i in indexes]}}, "targetAxis": "LEFT_AXIS"}]
+    spec = {"title": tab.chart.title, "basicChart": {
+        "chartType": "COLUMN", "legendPosition": "NO_LEGEND", "headerCount": 0, "domains": domains, "series": series}}
+    anchor = {"sheetId": sheet_id, "rowIndex": header0, "columnIndex": len(tab.columns) - 1}
+    position = {"overlayPosition": {"anchorCell": anchor, "offsetXPixels": 160, "widthPixels": 600,
+                                    "heightPixels": 300}}
+    return {"addChart": {"chart": {"spec": spec, "position": position}}}
