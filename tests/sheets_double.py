@@ -330,6 +330,7 @@ class SheetsDouble(BaseAdapter):
         self.calls: list[Call] = []
         self._faults: list[dict[str, Any]] = []
         self._fail_mid_batch: list[int] = []
+        self._drops: list[str | None] = []
         self.token_requests = 0
 
     # -- setup and faults ----------------------------------------------------------------------
@@ -345,6 +346,10 @@ class SheetsDouble(BaseAdapter):
         """Answer `times` calls (of kind "get" / "batchUpdate", or any) with `status`, after letting `after`
         such calls through."""
         self._faults.append({"on": on, "status": status, "times": times, "skip": after})
+
+    def drop_next(self, *, on: str | None = None) -> None:
+        """Drop the connection of the next call (of kind "get" / "batchUpdate", or any) before answering."""
+        self._drops.append(on)
 
     def fail_mid_batch(self, after_requests: int, *, times: int = 1) -> None:
         """The next `times` batchUpdates apply `after_requests` requests, then fail with 500 (rolled back)."""
@@ -379,6 +384,10 @@ class SheetsDouble(BaseAdapter):
             self.token_requests += 1
             return self._response(request, 200, {"access_token": "fake-access-token", "expires_in": 3600,
                                                  "token_type": "Bearer"})
+        if self._drops and self._drops[0] in (None, "batchUpdate" if ":batchUpdate" in parts.path else "get"):
+            self._drops.pop(0)
+            self.calls.append(Call(request.method or "GET", unquote(parts.path), {}, None, status=-1))
+            raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
         body = json.loads(request.body) if request.body else None
         call = Call(request.method or "GET", unquote(parts.path), parse_qs(parts.query), body)
         self.calls.append(call)

@@ -17,7 +17,15 @@ from sheets_double import (
     price_workbook,
 )
 
-from sheetsync.errors import ForbiddenError, NotFoundError, RenderError, ServerError, SinkError
+from sheetsync.errors import (
+    AmbiguousOutcomeError,
+    AuthError,
+    ForbiddenError,
+    NotFoundError,
+    RenderError,
+    ServerError,
+    SinkError,
+)
 from sheetsync.model import Chart, Column, Format, Tab, Workbook
 from sheetsync.sinks.gsheets import MAX_PAYLOAD, write_workbooks
 
@@ -297,3 +305,24 @@ def test_a_chart_of_the_totals_row_is_replaced_on_refresh(double, refresh) -> No
     assert chart["spec"]["title"] == "Totals" and basic["chartType"] == "COLUMN"
     assert [s["startRowIndex"] for s in basic["series"][0]["series"]["sourceRange"]["sources"]] == [8, 8]
     assert [s["startColumnIndex"] for s in basic["domains"][0]["domain"]["sourceRange"]["sources"]] == [2, 3]
+
+
+def test_a_dropped_read_is_retried_and_a_dropped_write_is_an_unknown_outcome(double, refresh, sleeps) -> None:
+    double.drop_next(on="get")
+    assert refresh(price_workbook(2))["retries"] == 1
+    double.drop_next(on="batchUpdate")
+    with pytest.raises(AmbiguousOutcomeError, match="may or may not have been applied; a refresh is safe to run"):
+        refresh(price_workbook(2))
+
+
+def test_credentials_google_refuses_are_one_line(double) -> None:
+    from google.auth.exceptions import RefreshError
+
+    class Revoked(FakeServiceAccountCredentials):
+        def refresh(self, request) -> None:
+            raise RefreshError("invalid_grant: Invalid JWT Signature.", {"error": "invalid_grant"})
+
+    creds = Revoked()
+    with pytest.raises(AuthError, match=f"Google refused a token for {SERVICE_ACCOUNT}: invalid_grant"):
+        write_workbooks(SHEET_ID, [price_workbook(2)], credentials=creds, session=double.session(creds))
+    assert double.calls == []

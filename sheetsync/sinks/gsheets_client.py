@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 from google.auth.credentials import Credentials
+from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
@@ -109,6 +110,10 @@ class SheetsClient(HTTPClient):
                 if status not in RETRY_STATUSES or attempt >= self.max_retries:
                     raise self._error(exc, status, retried=attempt) from None
                 self.sleep(self._delay(attempt, exc.response))
+            except RefreshError as exc:
+                who = account_email(self.credentials) or "the signed-in account"
+                raise AuthError(f"Google refused a token for {who}: {_first_line(exc)}; check the credentials "
+                                "or run `sheetsync auth login` again") from None
             except requests.ConnectionError as exc:
                 if method.lower() != "get":
                     raise AmbiguousOutcomeError(
@@ -147,6 +152,12 @@ class SheetsClient(HTTPClient):
                                status=status, api_message=api_message, endpoint=what)
         return BadRequestError(f"Google Sheets refused the {what} of {sheet} ({status})", status=status,
                                api_message=api_message, endpoint=what)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else exc.__class__.__name__
 
 
 def _what(url: str) -> str:
