@@ -326,3 +326,17 @@ def test_credentials_google_refuses_are_one_line(double) -> None:
     with pytest.raises(AuthError, match=f"Google refused a token for {SERVICE_ACCOUNT}: invalid_grant"):
         write_workbooks(SHEET_ID, [price_workbook(2)], credentials=creds, session=double.session(creds))
     assert double.calls == []
+
+
+def test_bursting_workbooks_with_the_same_tab_names_get_unique_titles(double, refresh) -> None:
+    def statement(customer: str) -> Workbook:
+        prices = price_tab(2, key=f"ar:{customer}:prices", name="Prices")
+        customers = customers_tab((customer,))
+        customers.key = f"ar:{customer}:customers"
+        return Workbook(f"ar-{customer}", [prices, customers])
+
+    refresh(statement("Kettles"), statement("Pots"))
+    spreadsheet = book(double)
+    assert spreadsheet.titles == ["Sheet1", "Prices", "Customers", "Prices (2)", "Customers (2)"]
+    rule = spreadsheet.sheet("Prices (2)").cells[(5, 7)]["dataValidation"]["condition"]
+    assert rule["values"] == [{"userEnteredValue": "='Customers (2)'!$A$4:$A$4"}]

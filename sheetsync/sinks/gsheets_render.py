@@ -128,7 +128,7 @@ def cell(value: Any, fmt: Format, where: str, *, bold: bool = False) -> dict[str
 def tab_rows(tab: Tab) -> list[dict[str, Any]]:
     """RowData for the whole tab, from row 1: title, info block, blank row, headers, data, totals."""
     where = f"tab {tab.name!r}"
-    title: dict[str, Any] = {"userEnteredValue": {"stringValue": tab.title},
+    title: dict[str, Any] = {"userEnteredValue": extended_value(tab.title, Format.TEXT, f"{where} cell A1"),
                              "userEnteredFormat": {"textFormat": {"bold": True, "fontSize": 14}}}
     if tab.note:
         title["note"] = tab.note
