@@ -250,6 +250,15 @@ def _text(x: Any) -> str | None:
     return str(x)
 
 
+def _money(x: Any, symbol: Any = "$") -> str | None:
+    """A money amount as text for titles and header lines: money(-1234.5) -> "-$1,234.50"."""
+    d = to_decimal(x)
+    if d is None:
+        return None
+    cents = d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{'-' if cents < 0 else ''}{symbol if symbol is not None else ''}{abs(cents):,.2f}"
+
+
 def _concat(*args: Any) -> str:
     return "".join(_text(a) or "" for a in args)
 
@@ -349,6 +358,7 @@ FUNCTIONS: dict[str, Function] = {
     "abs": Function(lambda x: None if to_decimal(x) is None else abs(_num(x)), 1, 1),
     "coalesce": Function(_coalesce, 1, None),
     "concat": Function(_concat, 1, None),
+    "money": Function(_money, 1, 2),
     "text": Function(_text, 1, 1),
     "number": Function(_number, 1, 1),
     "int": Function(_int, 1, 1),
