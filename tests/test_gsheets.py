@@ -340,3 +340,11 @@ def test_bursting_workbooks_with_the_same_tab_names_get_unique_titles(double, re
     assert spreadsheet.titles == ["Sheet1", "Prices", "Customers", "Prices (2)", "Customers (2)"]
     rule = spreadsheet.sheet("Prices (2)").cells[(5, 7)]["dataValidation"]["condition"]
     assert rule["values"] == [{"userEnteredValue": "='Customers (2)'!$A$4:$A$4"}]
+
+
+def test_staging_that_would_cross_the_cell_limit_is_refused_before_sending(double, refresh) -> None:
+    book(double).sheet("Sheet1").grid.update(rowCount=999_600, columnCount=10)
+    with pytest.raises(SinkError, match=r"cells while staging a payload over 2 MB, .* largest tab is 'Prices'"):
+        refresh(price_workbook(400), max_payload=40_000)
+    assert double.counts() == {"get": 1}
+    assert refresh(price_workbook(400))["api_calls"] == 2  # fits when sent in one batch

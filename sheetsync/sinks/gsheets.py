@@ -88,6 +88,7 @@ def write_workbooks(
     if size <= max_payload:
         client.update(_final_requests(planned, vanished, context, inline))
     else:
+        _check_limits(planned, existing, staging=True)
         staging = _staging_ids(planned, existing)
         for batch in _staging_batches(planned, staging, max_payload):
             client.update(batch)
@@ -171,15 +172,22 @@ def _new_id(seed: str, taken: set[int]) -> int:
     return candidate
 
 
-def _check_limits(planned: list[PlannedTab], existing: list[ExistingSheet]) -> None:
-    kept = {p.existing.sheet_id for p in planned if p.existing}
-    others = [s for s in existing if s.key is None and not s.staging and s.sheet_id not in kept]
-    total = sum(s.size.cells for s in others) + sum(p.size.cells for p in planned)
+def _check_limits(planned: list[PlannedTab], existing: list[ExistingSheet], *, staging: bool = False) -> None:
+    """Google's 10 million cells per spreadsheet, all tabs counted (and, when staging, the old managed tabs
+    and the staging copies, which exist together until the final swap)."""
+    if staging:
+        old = sum(s.size.cells for s in existing if not s.staging)
+        total = old + sum(p.size.cells for p in planned if p.existing is None) + sum(p.size.cells for p in planned)
+    else:
+        kept = {p.existing.sheet_id for p in planned if p.existing}
+        others = [s for s in existing if s.key is None and not s.staging and s.sheet_id not in kept]
+        total = sum(s.size.cells for s in others) + sum(p.size.cells for p in planned)
     if total > MAX_CELLS:
         biggest = max(planned, key=lambda p: p.size.cells)
+        during = " while staging a payload over 2 MB" if staging else ""
         raise SinkError(
-            f"the spreadsheet would hold {total:,} cells, over Google's limit of {MAX_CELLS:,}; the largest tab is "
-            f"{biggest.title!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)")
+            f"the spreadsheet would hold {total:,} cells{during}, over Google's limit of {MAX_CELLS:,}; the largest "
+            f"tab is {biggest.title!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)")
 
 
 def _grid(sheet_id: int, size: GridSize) -> dict[str, int]:
