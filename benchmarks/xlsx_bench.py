@@ -60,10 +60,12 @@ def build_rows(n: int, seed: int = 7) -> tuple[list[Any], list[list[Any]]]:
 
 
 def run_sheetsync(columns: list[Any], rows: list[list[Any]], path: Path) -> None:
-    from sheetsync.model import Tab, Workbook
+    from sheetsync.model import ConditionalRule, Tab, Validation, Workbook
     from sheetsync.sinks.xlsx import write_workbook
 
-    tab = Tab("Data", "data", "Benchmark", columns, rows, info=[("Rows", str(len(rows)))])
+    tab = Tab("Data", "data", "Benchmark", columns, rows, info=[("Rows", str(len(rows)))],
+              rules=[ConditionalRule("Days past due", ">", 90, ("Days past due", "Amount"))],
+              validations=[Validation("Amount", "positive_decimal")], note="benchmark")
     write_workbook(Workbook("bench", [tab]), path)
 
 
