@@ -62,6 +62,13 @@ def _target(settings: Settings, text: str, tab: str | None, credentials: str | N
     return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
 
 
+def _exit(code: ExitCode) -> int:
+    """Exit with the code both under run_safely and under click's standalone mode."""
+    if code != ExitCode.OK:
+        click.get_current_context().exit(int(code))
+    return int(code)
+
+
 def _ledger(settings: Settings, ledger: str | None) -> Any:
     from sheetsync.push.ledger import Ledger
 
@@ -101,7 +108,7 @@ def template(ar_account: int, out: str | None, lines: int | None, credentials: s
     payments, invoices = (len(t.rows) for t in workbook.tabs[1:3])
     click.echo(f"Wrote {', '.join(written)}: {payments} payments with a balance, {invoices} open invoices, "
                f"{len(workbook.tabs[0].rows)} allocation lines")
-    return int(ExitCode.OK)
+    return _exit(ExitCode.OK)
 
 
 @payments_group.command("push")
@@ -141,7 +148,7 @@ def push(source: str, tab: str | None, apply: bool, ledger: str | None, credenti
         click.echo("Nothing was sent (plan only); run again with --apply to post.")
     if result.stop is not None:
         click.echo(f"error: stopped: {result.stop.message}", err=True)
-    return int(result.exit_code)
+    return _exit(result.exit_code)
 
 
 @payments_group.command("status")
@@ -170,7 +177,7 @@ def status(source: str, tab: str | None, ledger: str | None, credentials: str | 
         book.close()
     for line in result.lines:
         click.echo(line)
-    return int(result.exit_code)
+    return _exit(result.exit_code)
 
 
 COMMANDS: list[click.Command] = [payments_group]
