@@ -1,8 +1,60 @@
 """Report definitions: YAML -> validated, typed objects, checked strictly before any request.
 
 Every mistake raises one `DefinitionError` naming the file, the line (from yaml's node marks) and
-what is wrong, with a did-you-mean where a name is close to a known one. The language itself is
-documented in docs/reports.md; the classes below are its schema.
+what is wrong, with a did-you-mean where a name is close to a known one.
+
+The language (reports/price-list.yaml is a complete example)::
+
+    name: price-list                 # lower-case; `sheetsync run price-list`
+    title: Price list
+    description: ...
+    timezone: America/Los_Angeles    # dates and times are shown in it (default)
+    params:                          # -p name=value on the command line, lists comma-separated
+      customer_ids: {type: int_list, required: true, help: ...}
+      as_of: {type: date, default: today}      # int int_list str str_list date decimal bool
+    demo:                            # what `sheetsync demo` passes: a value, or the first N of a query
+      customer_ids: {endpoint: customers, field: CustomerID, limit: 3}
+    sources:                         # one query each; api: kss (default) or kotis
+      pricing:
+        endpoint: customerPricing    # documented name, checked with its parameters
+        params: {CustomerIDs: "{{ params.customer_ids }}", Statuses: [1, 2]}
+      products:                      # dependent: distinct values of an earlier source, batched
+        endpoint: products           #   (<=300 IDs and ~5 KB per request); dotted paths walk lists:
+        params: {ProductIDs: "{{ sources.pricing.ProductID }}"}
+                                     #   {from: aging, fields: [Invoices_1_30.InvoiceID, ...]}
+    transforms:                      # steps in order; `frame:` defaults to the previous output,
+      - join: {frame: pricing, with: products, on: ProductID, how: left, columns: [...], prefix: P, as: rows}
+      - explode: {frame: aging, columns: {Invoices_1_30: 1-30, CreditInvoices: Credit}, label: Bucket,
+                  fields: [InvoiceID, InvoiceNum], as: items}        # dict items become columns
+      - derive: {columns: {Cases: "ceil(max(0, params.days * AvgDailySales90d - AvailableUnits)
+                                      / coalesce(WholesaleUnitsPerCase, 1))"}}
+      - filter: {where: "Amount != 0"}
+      - sort: {by: [Sequence, BrandName, -UnitPrice]}                # "-" sorts descending, nulls last
+      - group: {by: [CustomerID], aggregate: {Total: sum(Amount), Lines: count()}, as: totals}
+      - running: {column: Balance, of: Amount, by: CustomerID}       # running total
+      - select / rename / dedupe {by} / union {frames, as} / head {n}
+    tabs:
+      - id: customer                 # stable key "<report>/<id>[-<split value>]"
+        from: rows                   # default: the last step's output
+        split: CustomerID            # one tab per value; templates see the group's first row and `value`
+        name: "{{ CustomerName }}"   # cleaned, <= 31 characters, unique
+        title: "Price list: {{ CustomerName }}"
+        where: "UnitPrice > 0"
+        info: {Customer: "{{ CustomerName }}"}   # extra header-block lines
+        as_of: "{{ CloseDate }}"     # "Data as of" (default: when the data was fetched)
+        columns:
+          - {header: Unit price, field: UnitPrice, format: currency, width: 12, total: sum}
+          - {header: Cases, expr: "ceil(Units / 12)", format: integer}
+          - {header: Invoice, field: InvoiceNum, link: {url: PDFURL}}   # or link: {url: ..., text: ...}
+        # formats: text integer decimal currency percent date datetime; totals: sum count average label
+        rules: [{when: Promotion, op: not_blank, fill: "#FFF2CC", columns: []}]  # < <= > >= == != blank
+        chart: {title: Aging, columns: [Current, 1-30]}                          # not_blank true
+        template: statement          # a workbook in templates/ (xlsx)
+    burst: {by: CustomerID, name: "ar-aging-{{ CustomerName }}", enabled: "{{ params.burst }}"}
+
+Expressions (sheetsync.expr) are parsed, never eval'd: fields, `params.x`, Decimal arithmetic,
+comparisons, and/or/not, `x in [..]`, if/ceil/floor/round/min/max/abs/coalesce/concat/text/number/
+int/date/local_date/days_between/add_days/year/month/today/now and string functions; null-safe.
 """
 
 from __future__ import annotations

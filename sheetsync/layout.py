@@ -89,7 +89,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         title = _render(spec.title, first, env) or ctx.definition.title
         cells = [[_cell(col, row, env, ctx) for col in spec.columns] for row in rows]
         extra = [(label, _render(t, first, env)) for label, t in spec.info]
-        as_of = _render(spec.as_of, first, env) if spec.as_of else ctx.stamp(ctx.fetched_at)
+        as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
     info = [("Report", ctx.definition.title), *extra, ("Parameters", ctx.param_text()),
@@ -103,6 +103,16 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         freeze_header=spec.freeze_header, autofilter=spec.autofilter, template=spec.template,
         note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
     )
+
+
+def _as_of(template: Template | None, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> str:
+    """The tab's `as_of` (e.g. the aging CloseDate) shown in the report's time zone; else the fetch time."""
+    if template is None:
+        return ctx.stamp(ctx.fetched_at)
+    value = template.render(row_env(row, env))
+    if isinstance(value, datetime):
+        return ctx.stamp(value)
+    return _text(value) or ctx.stamp(ctx.fetched_at)
 
 
 def _render(template: Template | None, row: Mapping[str, Any], env: Mapping[str, Any]) -> str:

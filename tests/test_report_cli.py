@@ -112,6 +112,9 @@ def test_identical_queries_are_fetched_once_and_cached_runs_use_304(kss_env, tmp
     (["-p", "customer_id=1"], "did you mean 'customer_ids'?"),
     (["-p", "customer_ids=1", "-o", "out.csv"], "error: output 'out.csv'"),
     (["-p", "customer_ids=1", "-o", "ftp://x/y.xlsx"], "error: output 'ftp://x/y.xlsx'"),
+    (["-p", "customer_ids=1", "-o", "missing-dir/x.xlsx"], "directory missing-dir does not exist"),
+    (["-p", "customer_ids=1", "-o", "ok.xlsx", "-o", "gsheet://abcdefghijkl", "--google-credentials", "nope.json"],
+     "error: "),
 ])
 def test_bad_input_is_one_line_exit_2_before_any_request(kss_env, tmp_path: Path, capsys, monkeypatch,
                                                          args: list[str], message: str) -> None:
