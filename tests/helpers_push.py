@@ -92,3 +92,13 @@ def push(client: KssClient, path: Path, ledger_path: Path, *, apply: bool = True
 
 def requests_for(client: KssClient, ar: int) -> list[tuple[str, str, Decimal]]:
     return sorted((r["PaymentInvoiceNum"], r["TargetInvoiceNum"], r["Amount"]) for r in client.payment_requests([ar]))
+
+
+def refresh(client: KssClient, path: Path, ledger_path: Path) -> Any:
+    from sheetsync.push.payments import refresh_status
+
+    ledger = Ledger.open(ledger_path)
+    try:
+        return refresh_status(client, xlsx_target(XlsxSource(path), path, "Allocations"), ledger)
+    finally:
+        ledger.close()

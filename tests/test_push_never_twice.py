@@ -140,3 +140,28 @@ def test_quota_exhaustion_marks_rows_not_sent_and_a_rerun_resumes(tmp_path) -> N
         assert second.exit_code == ExitCode.OK
         assert len([p for p in posts(sandbox) if p["status"] == 200]) == 5
         assert len({r["RequestID"] for r in sheet_rows(path).values()}) == 5
+
+
+def test_a_rejected_request_is_posted_again_only_after_its_request_id_is_cleared(env) -> None:
+    sandbox, client, a, tmp = env
+    path = _sheet(tmp, a)
+    assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK
+    sandbox.advance(2)
+    from helpers_push import refresh
+
+    refresh(client, path, tmp / "l.sqlite3")
+    shown = sheet_rows(path)
+    rejected = [n for n, r in shown.items() if r["Status"] == "Rejected"]
+    assert rejected, shown  # the sandbox rejects every fifth request
+    assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK  # still there: nothing is sent
+    assert len(posts(sandbox)) == 5
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    book["Allocations"].cell(rejected[0], 7).value = None  # the user clears RequestID
+    book.save(path)
+    again = push(client, path, tmp / "l.sqlite3")
+    assert again.exit_code == ExitCode.OK
+    assert len(posts(sandbox)) == 6
+    assert sheet_rows(path)[rejected[0]]["Status"] == "Pending"
