@@ -128,3 +128,22 @@ def test_supplier_key_may_not_push(setup) -> None:
     with pytest.raises(ForbiddenError, match="Supplier key may not"):
         push(client_for(sandbox, "supplier"), path, tmp / "l.sqlite3", key_type="supplier")
     assert posts(sandbox) == []
+
+
+def test_a_workbook_openpyxl_cannot_keep_gets_its_outcomes_in_a_copy(setup, monkeypatch) -> None:
+    from sheetsync.sinks.xlsx_read import XlsxSource
+
+    sandbox, client, a, _, tmp = setup
+    path = write_sheet(tmp / "shapes.xlsx", [["C-1", a.ar, a.payments[0]["PaymentInvoiceNum"],
+                                              a.invoices[0]["InvoiceNum"], 3]])
+    original = path.read_bytes()
+    monkeypatch.setattr(XlsxSource, "rewrite_blockers", lambda self: ["shapes or text boxes in xl/drawings/x.xml"])
+    result = push(client, path, tmp / "l.sqlite3")
+    assert result.exit_code == ExitCode.OK
+    assert path.read_bytes() == original
+    copy = tmp / "shapes (sheetsync outcomes).xlsx"
+    assert sheet_rows(copy)[2]["Status"] == "Pending"
+    assert any(f"outcomes were written to {copy}" in line for line in result.lines)
+    again = push(client, path, tmp / "l.sqlite3")  # the original still has no RequestID: nothing twice
+    assert again.exit_code == ExitCode.OK and len(posts(sandbox)) == 1
+    assert isinstance(sheet_rows(copy)[2]["RequestID"], int)
