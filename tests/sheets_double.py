@@ -168,6 +168,27 @@ def _insert(tree: dict[str, Any], names: list[str], sub: dict[str, Any] | None) 
         tree.setdefault(leaf, {}).update(sub)
 
 
+def check_mask(tree: dict[str, Any] | None, schema_name: str, where: str = "") -> None:
+    """Refuse a field mask naming a field the schema does not have (Google answers 400 too)."""
+    if tree is None:
+        return
+    props = SCHEMAS[schema_name].get("properties", {})
+    for name, sub in tree.items():
+        if name not in props:
+            raise bad(f"Invalid field selection {where + name}: no such field in {schema_name}")
+        spec = props[name].get("items", props[name])
+        if sub is not None:
+            if "$ref" not in spec:
+                raise bad(f"Invalid field selection {where + name}: it has no sub-fields")
+            check_mask(sub, spec["$ref"], f"{where}{name}.")
+
+
+def mask_for(text: str, schema_name: str) -> dict[str, Any] | None:
+    tree = parse_mask(text)
+    check_mask(tree, schema_name)
+    return tree
+
+
 def apply_mask(obj: Any, tree: dict[str, Any] | None) -> Any:
     if tree is None:
         return obj
@@ -458,7 +479,7 @@ class SheetsDouble(BaseAdapter):
                   "sheets": [render_sheet(s, grid) for s in sheets],
                   "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit"}
         fields = query.get("fields", [""])[0]
-        return apply_mask(result, parse_mask(fields))
+        return apply_mask(result, mask_for(fields, "Spreadsheet"))
 
     # -- spreadsheets.batchUpdate --------------------------------------------------------------
     def _batch_update(self, book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
@@ -518,7 +539,7 @@ class SheetsDouble(BaseAdapter):
         new_title = props.get("title")
         if new_title and new_title.lower() in (s.title.lower() for s in book.sheets if s is not sheet):
             raise bad(f'A sheet with the name "{new_title}" already exists.')
-        masked_set(sheet.properties, props, parse_mask(args["fields"]))
+        masked_set(sheet.properties, props, mask_for(args["fields"], "SheetProperties"))
         grid = sheet.properties.setdefault("gridProperties", {})
         _check_frozen(grid)
         sheet.cells = {(r, c): v for (r, c), v in sheet.cells.items()
@@ -534,7 +555,7 @@ class SheetsDouble(BaseAdapter):
     def _do_updateCells(self, book: Spreadsheet, args: dict) -> dict:
         if "fields" not in args:
             raise bad("'fields' is required")
-        mask = parse_mask(args["fields"])
+        mask = mask_for(args["fields"], "CellData")
         rows = args.get("rows", [])
         if "range" in args:
             sheet, r0, r1, c0, c1 = _grid_range(book, args["range"])
@@ -554,7 +575,7 @@ class SheetsDouble(BaseAdapter):
 
     def _do_repeatCell(self, book: Spreadsheet, args: dict) -> dict:
         sheet, r0, r1, c0, c1 = _grid_range(book, args["range"])
-        mask = parse_mask(args["fields"])
+        mask = mask_for(args["fields"], "CellData")
         for r in range(r0, r1):
             for c in range(c0, c1):
                 _set_cell(sheet, r, c, args.get("cell", {}), mask)
@@ -562,6 +583,7 @@ class SheetsDouble(BaseAdapter):
 
     def _do_updateDimensionProperties(self, book: Spreadsheet, args: dict) -> dict:
         span = args["range"]
+        mask_for(args["fields"], "DimensionProperties")
         sheet = book.by_id(span.get("sheetId", 0))
         if span["dimension"] == "COLUMNS" and "pixelSize" in args["properties"]:
             for c in range(span.get("startIndex", 0), span["endIndex"]):

@@ -39,6 +39,18 @@ def test_invalid_requests_are_answered_400(api, request_, message) -> None:
     assert message in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("fields", ["sheets.properties(sheetId,titel)", "sheets(properties(title(x)))", "sheet"])
+def test_field_masks_naming_unknown_fields_are_refused(api, fields) -> None:
+    response = api[1].get(URL, params={"fields": fields})
+    assert response.status_code == 400 and "Invalid field selection" in response.text
+
+
+def test_update_masks_are_checked_too(api) -> None:
+    repeat = {"range": {"sheetId": 0}, "cell": {}, "fields": "userEnteredFormat.numFormat"}
+    response = batch(api, {"repeatCell": repeat})
+    assert response.status_code == 400 and "userEnteredFormat.numFormat" in response.text
+
+
 def test_unknown_query_parameters_are_refused(api) -> None:
     response = api[1].get(URL, params={"field": "sheets"})
     assert response.status_code == 400 and "Unknown query parameter 'field'" in response.text

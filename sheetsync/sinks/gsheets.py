@@ -82,20 +82,14 @@ def write_workbooks(
     _check_limits(planned, existing)
     context = _contexts(workbooks, titles)
     vanished = [s for s in existing if (s.key is not None and s.key not in {t.key for t in tabs}) or s.staging]
-    inline = [_data_request(p) for p in planned]
-    size = len(json.dumps(inline, separators=(",", ":")))
+    requests_ = _final_requests(planned, vanished, context, [_data_request(p) for p in planned])
+    size = len(json.dumps({"requests": requests_}, separators=(",", ":")))
     staged_calls = 0
     if size <= max_payload:
-        client.update(_final_requests(planned, vanished, context, inline))
+        client.update(requests_)
     else:
         _check_limits(planned, existing, staging=True)
-        staging = _staging_ids(planned, existing)
-        for batch in _staging_batches(planned, staging, max_payload):
-            client.update(batch)
-            staged_calls += 1
-        swap = [_swap_requests(p, staging[p.sheet_id]) for p in planned]
-        cleanup = [{"deleteSheet": {"sheetId": sid}} for sid in staging.values()]
-        client.update(_final_requests(planned, vanished, context, swap) + cleanup)
+        staged_calls = _send_staged(client, planned, existing, vanished, context, max_payload)
     return {
         "spreadsheet_id": spreadsheet_id,
         "api_calls": client.total_calls,
@@ -235,6 +229,21 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
 
 
 # -- the staging path for payloads over MAX_PAYLOAD --------------------------------------------------
+def _send_staged(client: SheetsClient, planned: list[PlannedTab], existing: list[ExistingSheet],
+                 vanished: list[ExistingSheet], context: dict[str, Any], max_payload: int) -> int:
+    """Cell data into hidden staging tabs (one batchUpdate per chunk), then one atomic swap. Returns the
+    number of staging batches."""
+    staging = _staging_ids(planned, existing)
+    batches = 0
+    for batch in _staging_batches(planned, staging, max_payload):
+        client.update(batch)
+        batches += 1
+    swap = [_swap_requests(p, staging[p.sheet_id]) for p in planned]
+    cleanup = [{"deleteSheet": {"sheetId": sid}} for sid in staging.values()]
+    client.update(_final_requests(planned, vanished, context, swap) + cleanup)
+    return batches
+
+
 def _staging_ids(planned: list[PlannedTab], existing: list[ExistingSheet]) -> dict[int, int]:
     taken = {s.sheet_id for s in existing} | {p.sheet_id for p in planned}
     staging = {}
