@@ -157,3 +157,24 @@ def test_demo_writes_every_builtin_report(tmp_path: Path, capsys) -> None:
         for written in summary["outputs"]:
             assert openpyxl.load_workbook(written).worksheets
     assert (tmp_path / "demo" / "price-list.xlsx").exists()
+
+
+def test_aging_sketch_statements_reconcile_to_the_cent(kss_env) -> None:
+    """The issue-5 shapes (dependent bucket invoice IDs, explode, time zones, running balance, burst) work."""
+    from sheetsync.config import load_settings
+    from sheetsync.connect import open_connections
+    from sheetsync.definition import load_definition, resolve_params
+    from sheetsync.report import run_report
+
+    definition = load_definition(Path(__file__).parent / "definitions" / "good" / "aging-sketch.yaml")
+    aging = {a["CustomerID"]: Decimal(a["TotalBalanceOutstanding"]) for a in get_all(kss_env, "arAging")}
+    with open_connections(load_settings()) as connections:
+        result = run_report(definition, resolve_params(definition, {"burst": "true"}), connections)
+    assert len(result.workbooks) == len(aging)
+    for workbook in result.workbooks:
+        summary, *statements = workbook.tabs
+        assert len(summary.rows) == 1 and len(statements) == 1  # only this customer's rows
+        customer = int(statements[0].key.rsplit("-", 1)[1])
+        assert sum(row[4] for row in statements[0].rows) == aging[customer].quantize(Decimal("0.01"))
+        assert statements[0].rows[-1][5] == aging[customer].quantize(Decimal("0.01"))  # running balance
+    assert result.summary["requests"]["invoices"] <= 3  # batched, not one per invoice
