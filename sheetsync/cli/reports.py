@@ -190,6 +190,7 @@ def demo(out_dir: str, as_json: bool) -> None:
     Example:
       sheetsync demo --out ./sheetsync-demo
     """
+    from sheetsync.fetch import Fetcher, client_caller
     from sheetsync.report import demo_params, run_report
 
     target = parse_target(str(Path(out_dir)) + "/")
@@ -197,10 +198,11 @@ def demo(out_dir: str, as_json: bool) -> None:
     definitions = [load_definition(path) for path in builtin_paths().values()]
     summaries = []
     with open_connections(settings_from_context(), sandbox=True) as connections:
+        fetcher = Fetcher(client_caller(connections))  # one fetcher: a query shared by reports is sent once
         for definition in definitions:
             given = demo_params(definition, connections)
             values = resolve_params(definition, given)
-            result = run_report(definition, values, connections)
+            result = run_report(definition, values, connections, fetcher=fetcher)
             burst_dir = isinstance(target, DirectoryTarget) and len(result.workbooks) > 1
             where = DirectoryTarget(target.path / definition.name) if burst_dir else target  # type: ignore[union-attr]
             result.summary["outputs"] = write_outputs([where], result.workbooks)
