@@ -411,3 +411,18 @@ def test_kotis_apps_are_mounted_and_logged(sandbox) -> None:
     assert r.status_code == 200
     entry = sandbox.requests_log()[-1]
     assert entry["api"] == "kotis" and entry["path"] == "/skus/quantity" and entry["key_type"] == "kotis"
+
+
+def test_cli_serve_fault_flags_reach_the_server() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "sandbox", "serve",
+                             "--burst-429", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        headers = {"x-api-key": info["keys"]["employee"]}
+        first = requests.get(f"{info['kss']}/states", headers=headers, timeout=10)
+        second = requests.get(f"{info['kss']}/states", headers=headers, timeout=10)
+        assert first.status_code == 429 and "Retry-After" in first.headers
+        assert second.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -224,3 +225,17 @@ def test_auto_widths_follow_content_and_are_capped(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(path, read_only=False).active
     assert ws.column_dimensions["A"].width < 15
     assert ws.column_dimensions["B"].width == 60
+
+
+def test_written_file_is_readable_by_others_like_any_new_file(tmp_path: Path) -> None:
+    """mkstemp creates 0600 files; a workbook handed to finance must get the usual permissions."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "perm.xlsx"
+        write_workbook(Workbook("perm", [Tab("T", "t", "T", [Column("A")], [["x"]])]), path)
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o640)
+        write_workbook(Workbook("perm", [Tab("T", "t", "T", [Column("A")], [["y"]])]), path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

@@ -33,8 +33,12 @@ def sandbox_group() -> None:
 @click.option("--fault-500-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of requests answered 500.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True, help="Added latency.")
+@click.option("--burst-429", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The first N requests answer 429 with Retry-After.")
+@click.option("--drop-after-post", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The first N allocation POSTs are applied, then the connection is dropped unanswered.")
 def serve(host: str, port: int, seed: int, scale: int, rate_limit: int | None, payments_revision: str,
-          live_quirks: bool, fault_500_rate: float, latency_ms: int) -> None:
+          live_quirks: bool, fault_500_rate: float, latency_ms: int, burst_429: int, drop_after_post: int) -> None:
     """Serve both APIs until interrupted; print one JSON line with the base URLs and keys first.
 
     \b
@@ -44,7 +48,8 @@ def serve(host: str, port: int, seed: int, scale: int, rate_limit: int | None, p
     from sheetsync.sandbox.server import SandboxOptions, start_sandbox
 
     options = SandboxOptions(seed=seed, scale=scale, rate_limit=rate_limit, payments_revision=payments_revision,
-                             live_quirks=live_quirks, fault_500_rate=fault_500_rate, latency_ms=latency_ms)
+                             live_quirks=live_quirks, fault_500_rate=fault_500_rate, latency_ms=latency_ms,
+                             burst_429=burst_429, drop_after_post=drop_after_post)
     running = start_sandbox(host=host, port=port, options=options)
     info = running.info
     click.echo(json.dumps({"kss": info.kss, "kotis": info.kotis, "kotis_stores": info.kotis_stores,

@@ -146,6 +146,7 @@ def save_atomically(book: Any, path: Path, *, error: type[SheetsyncError] = Rend
     temp = Path(temp_name)
     try:
         book.save(temp)
+        os.chmod(temp, _file_mode(path))
         os.replace(temp, path)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
@@ -154,6 +155,15 @@ def save_atomically(book: Any, path: Path, *, error: type[SheetsyncError] = Rend
         if isinstance(exc, OSError):
             raise error(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual ones (mkstemp makes 0600)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 # -- one tab --------------------------------------------------------------------------------------

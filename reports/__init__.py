@@ -1,0 +1,1 @@
+"""Built-in report definitions (YAML), shipped as package data."""

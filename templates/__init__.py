@@ -1,0 +1,1 @@
+"""Workbook templates, shipped as package data."""
