@@ -35,6 +35,7 @@ TAB_KEY = "sheetsync.tab"
 STAGING_KEY = "sheetsync.staging"
 MAX_PAYLOAD = 2_000_000  # bytes of JSON per batchUpdate before the staging path is used
 MAX_CELLS = 10_000_000
+REQUEST_OVERHEAD = 200  # bytes of JSON around the rows of one updateCells request
 METADATA_FIELDS = (
     "spreadsheetId,sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
     "developerMetadata(metadataKey,metadataValue),conditionalFormats(ranges(sheetId)),basicFilter(range(sheetId)),charts(chartId))"
@@ -83,7 +84,7 @@ def write_workbooks(
     context = _contexts(workbooks, titles)
     vanished = [s for s in existing if (s.key is not None and s.key not in {t.key for t in tabs}) or s.staging]
     requests_ = _final_requests(planned, vanished, context, [_data_request(p) for p in planned])
-    size = len(json.dumps({"requests": requests_}, separators=(",", ":")))
+    size = len(json.dumps({"requests": requests_}))  # as requests will encode it
     staged_calls = 0
     if size <= max_payload:
         client.update(requests_)
@@ -266,30 +267,26 @@ def _staging_batches(planned: list[PlannedTab], staging: dict[int, int], limit: 
             "location": {"sheetId": sid}}}})
     used = len(json.dumps(batch))
     for p in planned:
-        for start, rows in _row_chunks(p.rows, limit // 2):
-            request = {"updateCells": {"start": {"sheetId": staging[p.sheet_id], "rowIndex": start, "columnIndex": 0},
-                                       "rows": rows, "fields": "*"}}
-            size = len(json.dumps(request, separators=(",", ":")))
-            if batch and used + size > limit:
+        sid, start, rows = staging[p.sheet_id], 0, []
+        for index, row in enumerate(p.rows):
+            size = len(json.dumps(row)) + 2
+            if used + size + REQUEST_OVERHEAD > limit and (rows or batch):
+                if rows:
+                    batch.append(_staged_cells(sid, start, rows))
                 yield batch
-                batch, used = [], 0
-            batch.append(request)
+                batch, used, rows, start = [], 0, [], index
+            rows.append(row)
             used += size
+        if rows:
+            batch.append(_staged_cells(sid, start, rows))
+            used += REQUEST_OVERHEAD
     if batch:
         yield batch
 
 
-def _row_chunks(rows: list[dict[str, Any]], limit: int) -> Iterator[tuple[int, list[dict]]]:
-    start, chunk, used = 0, [], 0
-    for index, row in enumerate(rows):
-        size = len(json.dumps(row, separators=(",", ":"))) + 1
-        if chunk and used + size > limit:
-            yield start, chunk
-            start, chunk, used = index, [], 0
-        chunk.append(row)
-        used += size
-    if chunk:
-        yield start, chunk
+def _staged_cells(sheet_id: int, start: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start, "columnIndex": 0}, "rows": rows,
+                            "fields": "*"}}
 
 
 def _swap_requests(p: PlannedTab, staging_id: int) -> list[dict[str, Any]]:
