@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from google.auth.credentials import Credentials
 
-from sheetsync.errors import SinkError
+from sheetsync.errors import BadRequestError, SinkError
 from sheetsync.model import Format, Link
 from sheetsync.sinks.base import FormulaWithoutValue, SheetRow
 from sheetsync.sinks.gsheets_client import SheetsClient
@@ -114,8 +114,6 @@ class GoogleSheetSource:
         title = tab if tab is not None else self.tab_names()[0]
         if title not in self._grids:
             quoted = "'" + title.replace("'", "''") + "'"
-            from sheetsync.errors import BadRequestError
-
             try:
                 meta = self.client.get_spreadsheet(GRID_FIELDS, ranges=[quoted], grid=True)
             except BadRequestError:
