@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,9 +28,14 @@ class Connections:
     sandbox: RunningSandbox | None = None
     _kss: KssClient | None = field(default=None, repr=False)
     _kotis: KotisClient | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # fetch threads share us
 
     @property
     def kss(self) -> KssClient:
+        with self._lock:
+            return self._kss_client()
+
+    def _kss_client(self) -> KssClient:
         if self._kss is None:
             from sheetsync.apis.kss import KssClient
 
@@ -47,6 +53,10 @@ class Connections:
 
     @property
     def kotis(self) -> KotisClient:
+        with self._lock:
+            return self._kotis_client()
+
+    def _kotis_client(self) -> KotisClient:
         if self._kotis is None:
             from sheetsync.apis.kotis import KotisClient
 
