@@ -117,7 +117,7 @@ def test_concurrent_pushes_do_not_double_post(env) -> None:
     assert len(posts(sandbox)) == 5
     assert ExitCode.OK in outcomes
     refused = [o for o in outcomes if isinstance(o, PushError)]
-    assert all("another payments push is running" in str(o) for o in refused)
+    assert all("another payments push is running" in str(o) for o in refused), refused
     assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 5
 

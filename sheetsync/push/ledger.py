@@ -10,6 +10,7 @@ API before anything is sent. A file lock beside the database keeps two pushes on
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,16 +94,16 @@ class Ledger:
     @classmethod
     def open(cls, path: Path | str) -> Ledger:
         path = Path(path).expanduser()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise PushError(f"cannot open the payments ledger {path}: {exc}") from None
-        conn.row_factory = sqlite3.Row
-        return cls(path, conn)
+        for attempt in range(50):
+            try:
+                return cls(path, _connect(path))
+            except sqlite3.OperationalError as exc:  # two processes creating the same new ledger at once
+                if "locked" not in str(exc) or attempt == 49:
+                    raise PushError(f"cannot open the payments ledger {path}: {exc}") from None
+                time.sleep(0.1)
+            except (OSError, sqlite3.Error) as exc:
+                raise PushError(f"cannot open the payments ledger {path}: {exc}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         self._conn.close()
@@ -187,6 +188,20 @@ class Ledger:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+    except sqlite3.Error:
+        conn.close()
+        raise
+    conn.row_factory = sqlite3.Row
+    return conn
 
 
 def _entry(row: sqlite3.Row) -> Entry:
