@@ -351,3 +351,12 @@ def test_staging_that_would_cross_the_cell_limit_is_refused_before_sending(doubl
         refresh(price_workbook(400), max_payload=40_000)
     assert double.counts() == {"get": 1}
     assert refresh(price_workbook(400))["api_calls"] == 2  # fits when sent in one batch
+
+
+def test_two_reports_sharing_a_spreadsheet_keep_each_others_tabs(double, refresh) -> None:
+    refresh(price_workbook(3))
+    other = Workbook("aging", [Tab(name="Aging", key="ar-aging/summary", title="Aging", columns=[Column("A")],
+                                   rows=[["x"]])])
+    stats = refresh(other)
+    assert stats["tabs_deleted"] == 0
+    assert book(double).titles == ["Sheet1", "Prices", "Customers", "Aging"]

@@ -137,7 +137,9 @@ def run(report: str, params: tuple[str, ...], outputs: tuple[str, ...], google_c
 
     with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
         result = run_report(definition, values, connections)
-    result.summary["outputs"] = write_outputs(targets, result.workbooks, credentials=credentials)
+    result.summary["google_sheets"] = {}
+    result.summary["outputs"] = write_outputs(targets, result.workbooks, credentials=credentials,
+                                              sheets_stats=result.summary["google_sheets"])
     _print_summary(result.summary, as_json)
 
 

@@ -12,6 +12,7 @@ the spreadsheet is touched. Over MAX_PAYLOAD bytes the cell data first goes into
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -82,7 +83,7 @@ def write_workbooks(
     planned = _plan(rendered, existing)
     _check_limits(planned, existing)
     context = _contexts(workbooks, titles)
-    vanished = [s for s in existing if (s.key is not None and s.key not in {t.key for t in tabs}) or s.staging]
+    vanished = [s for s in existing if _vanished(s, tabs) or s.staging]
     requests_ = _final_requests(planned, vanished, context, [_data_request(p) for p in planned])
     size = len(json.dumps({"requests": requests_}))  # as requests will encode it
     staged_calls = 0
@@ -192,6 +193,18 @@ def _grid(sheet_id: int, size: GridSize) -> dict[str, int]:
 
 def _data_request(p: PlannedTab) -> dict[str, Any]:
     return {"updateCells": {"range": _grid(p.sheet_id, p.size), "rows": p.rows, "fields": "*"}}
+
+
+def _vanished(sheet: ExistingSheet, tabs: list[Tab]) -> bool:
+    """A managed tab of the same report whose key is gone. Keys are "<report>/<tab id>...", so two
+    reports sharing one spreadsheet never delete each other's tabs ("/" or ":" ends the report part)."""
+    if sheet.key is None or sheet.key in {t.key for t in tabs}:
+        return False
+    return _report_of(sheet.key) in {_report_of(t.key) for t in tabs}
+
+
+def _report_of(key: str) -> str:
+    return re.split(r"[/:]", key, maxsplit=1)[0]
 
 
 def _final_requests(planned: list[PlannedTab], vanished: list[ExistingSheet],

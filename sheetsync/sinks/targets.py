@@ -98,8 +98,10 @@ def needs_google(targets: Sequence[Target]) -> bool:
 
 
 def write_outputs(targets: Sequence[Target], workbooks: list[Workbook], *, credentials: Any = None,
-                  templates_dir: Path | None = None) -> list[str]:
-    """Write the workbooks to every target; returns what was written (paths and gsheet:// ids)."""
+                  templates_dir: Path | None = None, sheets_stats: dict[str, Any] | None = None) -> list[str]:
+    """Write the workbooks to every target; returns what was written (paths and gsheet:// ids).
+
+    `sheets_stats`, when given, receives each Google Sheet's write statistics (API calls) by id."""
     from sheetsync.sinks.xlsx import write_workbook
 
     written: list[str] = []
@@ -118,8 +120,10 @@ def write_outputs(targets: Sequence[Target], workbooks: list[Workbook], *, crede
         else:
             from sheetsync.sinks.gsheets import write_workbooks
 
-            write_workbooks(target.spreadsheet_id, workbooks, credentials=credentials)
-            written.append(target.describe())
+            stats = write_workbooks(target.spreadsheet_id, workbooks, credentials=credentials)
+            if sheets_stats is not None:
+                sheets_stats[target.spreadsheet_id] = stats
+            written.append(f"{target.describe()} ({stats.get('api_calls', '?')} Google Sheets API calls)")
     return written
 
 
