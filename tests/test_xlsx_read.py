@@ -199,3 +199,19 @@ def test_two_row_header_with_vertically_merged_cell(tmp_path: Path) -> None:
     assert row.row_number == 3
     assert row.values == {"allocation id": "A-1", "amount": Decimal("5.5"), "Payment": "P-1"}
     assert source.headers() == ["AllocationID", "Amount", "Payment"]
+
+
+def test_write_back_adds_columns_after_a_merged_last_header(tmp_path: Path) -> None:
+    path = tmp_path / "m.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["Allocation", "Amount", "Notes", None])
+    ws.merge_cells("C1:D1")
+    ws.append(["A-1", 5, "x", None])
+    book.save(path)
+    source = XlsxSource(path)
+    source.read_rows(None, required=["Amount"])
+    source.write_back(None, {2: {"Status": "posted"}})
+    ws = openpyxl.load_workbook(path).active
+    assert ws["E1"].value == "Status" and ws["E2"].value == "posted"
+    assert "C1:D1" in {str(r) for r in ws.merged_cells.ranges}

@@ -250,7 +250,8 @@ def ensure_columns(ws: Any, header_row: int, headers: Sequence[str]) -> dict[str
     columns = {}
     for column, text in texts.items():
         columns.setdefault(normalize(text), column)
-    last = max(texts, default=0)
+    merged_ends = [r.max_col for r in ws.merged_cells.ranges if r.min_row <= header_row <= r.max_row]
+    last = max([*texts, *merged_ends], default=0)  # a new header never lands inside a merged cell
     for header in headers:
         key = normalize(header)
         if key in columns:
