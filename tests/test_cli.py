@@ -55,3 +55,14 @@ def test_unknown_command_is_a_usage_error(tmp_path) -> None:
     )
     assert proc.returncode == 2
     assert "No such command 'frobnicate'" in proc.stderr
+
+
+@pytest.mark.parametrize("out", ["/proc/sheetsync-cannot-create", "{tmp}/file.txt/sub"])
+def test_demo_into_an_impossible_directory_is_one_line_and_exit_2(tmp_path, out: str) -> None:
+    (tmp_path / "file.txt").write_text("not a directory")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from sheetsync.cli import main; main()", "demo", "--out", out.format(tmp=tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: output ") and proc.stderr.count("\n") == 1

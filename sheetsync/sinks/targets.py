@@ -6,6 +6,7 @@ front too, so a typo in `-o` never costs a run's worth of API requests.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,12 @@ def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
             existing = next((p for p in [target.path, *target.path.parents] if p.exists()), None)
             if existing is not None and not existing.is_dir():
                 raise SinkError(f"output {target.path}: {existing} is a file, not a directory")
+            if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+                raise SinkError(f"output {target.path}: {existing} is not writable")
+        if isinstance(target, XlsxTarget) and target.path.parent.is_dir() and not os.access(
+            target.path.parent, os.W_OK | os.X_OK
+        ):
+            raise SinkError(f"output {target.path}: directory {target.path.parent} is not writable")
 
 
 def needs_google(targets: Sequence[Target]) -> bool:
@@ -112,7 +119,10 @@ def write_outputs(targets: Sequence[Target], workbooks: list[Workbook], *, crede
             write_workbook(workbooks[0], target.path, templates_dir=templates_dir)
             written.append(str(target.path))
         elif isinstance(target, DirectoryTarget):
-            target.path.mkdir(parents=True, exist_ok=True)
+            try:
+                target.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SinkError(f"output {target.path}: cannot create the directory ({exc.strerror})") from None
             for workbook in workbooks:
                 path = target.path / f"{workbook.name}.xlsx"
                 write_workbook(workbook, path, templates_dir=templates_dir)
