@@ -97,3 +97,11 @@ def test_plan_with_rejected_rows_exits_partial_and_a_missing_file_is_a_usage_err
 def test_help_has_an_example(path) -> None:
     result = _run(*path, "--help")
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_template_for_an_account_with_nothing_is_an_error_and_writes_nothing(cli_env, tmp_path, capsys) -> None:
+    out = tmp_path / "alloc.xlsx"
+    code = run_safely(cli, ["payments", "template", "--ar-account", "1", "-o", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: AR account 1 has no payments and no open invoices")
+    assert not out.exists()

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sheetsync.errors import PushError
 from sheetsync.model import Column, Format, Tab, Validation, Workbook
 from sheetsync.push.rows import (
     ACCOUNT,
@@ -109,4 +110,7 @@ def fetch_template(client: Any, ar_account: int, *, where: str = "FILE", lines: 
     """Two listings: the account's payments and its open invoices."""
     payments = client.get_all("payments", {"ARAccountIDs": [ar_account]})
     invoices = client.get_all("payments/openInvoices", {"ARAccountIDs": [ar_account]})
+    if not payments and not invoices:
+        raise PushError(f"AR account {ar_account} has no payments and no open invoices visible to this key; "
+                        "check the account ID (ARAccountID, not CustomerID)")
     return build_template(ar_account, payments, invoices, where=where, lines=lines)
