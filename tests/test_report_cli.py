@@ -178,3 +178,16 @@ def test_aging_sketch_statements_reconcile_to_the_cent(kss_env) -> None:
         assert sum(row[4] for row in statements[0].rows) == aging[customer].quantize(Decimal("0.01"))
         assert statements[0].rows[-1][5] == aging[customer].quantize(Decimal("0.01"))  # running balance
     assert result.summary["requests"]["invoices"] <= 3  # batched, not one per invoice
+
+
+def test_demo_with_another_seed_writes_other_data(tmp_path: Path, capsys) -> None:
+    code, _, stderr = invoke(capsys, "demo", "--out", str(tmp_path / "s0"))
+    assert code == 0, stderr
+    code, _, stderr = invoke(capsys, "demo", "--out", str(tmp_path / "s3"), "--seed", "3")
+    assert code == 0, stderr
+
+    def summary_names(folder: str) -> list:
+        ws = openpyxl.load_workbook(tmp_path / folder / "ar-aging.xlsx").worksheets[0]
+        return [row[0] for row in ws.iter_rows(min_row=1, values_only=True)]
+
+    assert summary_names("s0") != summary_names("s3")

@@ -182,7 +182,8 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="sheetsync-demo", show_default=True,
               help="Directory for the demo workbooks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON on stdout.")
-def demo(out_dir: str, as_json: bool) -> None:
+@click.option("--seed", type=int, default=0, show_default=True, help="Sandbox data seed.")
+def demo(out_dir: str, as_json: bool, seed: int) -> None:
     """Start the sandbox in-process and write every built-in report into a directory.
 
     No keys and no network: the sandbox serves both APIs on loopback. Each report runs with the
@@ -199,7 +200,7 @@ def demo(out_dir: str, as_json: bool) -> None:
     check_targets([target], many_workbooks=True)
     definitions = [load_definition(path) for path in builtin_paths().values()]
     summaries = []
-    with open_connections(settings_from_context(), sandbox=True) as connections:
+    with open_connections(settings_from_context(), sandbox=True, seed=seed) as connections:
         fetcher = Fetcher(client_caller(connections))  # one fetcher: a query shared by reports is sent once
         for definition in definitions:
             given = demo_params(definition, connections)
