@@ -66,3 +66,24 @@ def test_demo_into_an_impossible_directory_is_one_line_and_exit_2(tmp_path, out:
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("error: output ") and proc.stderr.count("\n") == 1
+
+
+def test_fetch_reaches_the_kotis_gets(capsys) -> None:
+    from sheetsync.cli.common import run_safely
+
+    code = run_safely(cli, ["fetch", "kotis/orders/by_source", "--sandbox", "-p", "source=all",
+                            "-p", "start_date=2025-10-01", "-p", "end_date=2026-02-28", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    import json
+
+    orders = json.loads(out)
+    assert orders and {"order_number", "status", "source"} <= set(orders[0])
+    assert "3 requests" in err  # 151 days split into non-overlapping windows of at most 60 days
+    code = run_safely(cli, ["fetch", "kotis/orders/status", "--sandbox", "-p",
+                            f"order_numbers={orders[0]['order_number']}", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)[0]["order_number"] == orders[0]["order_number"]
+    assert run_safely(cli, ["fetch", "kotis/orders/by_source", "--sandbox", "-p", "source=all"]) == 2
+    assert "start_date is required" in capsys.readouterr().err

@@ -18,6 +18,13 @@ from sheetsync.connect import open_connections
 from sheetsync.errors import ParameterError
 
 FORMATS = ("table", "csv", "json")
+# The Kotis GETs, addressed as kotis/<path>: (KotisClient method, allowed -p names, required names)
+KOTIS_GETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "kotis/skus/quantity": ("sku_quantities", (), ()),
+    "kotis/orders/status": ("order_status", ("order_numbers",), ("order_numbers",)),
+    "kotis/orders/by_source": ("orders_by_source", ("source", "start_date", "end_date", "portal_name"),
+                               ("source", "start_date", "end_date")),
+}
 MAX_CELL = 40
 
 
@@ -33,9 +40,10 @@ MAX_CELL = 40
 @api_options
 def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, ...], fmt: str,
           limit: int | None, list_endpoints: bool, sandbox: bool, sandbox_key: str, seed: int) -> None:
-    """Print the rows of a KSS GET endpoint, all pages unless --limit.
+    """Print the rows of a KSS or Kotis GET endpoint, all pages unless --limit.
 
-    ENDPOINT is a documented path without the leading slash. For a single record put its ID in the
+    ENDPOINT is a documented path without the leading slash; Kotis paths start with kotis/
+    (kotis/skus/quantity, kotis/orders/status, kotis/orders/by_source). For a single record put its ID in the
     path (customers/12); -p customerID=12 with customers/{customerID} works too. Values are printed
     as the API sent them (amounts keep their digits); the request counts go to stderr.
 
@@ -44,11 +52,15 @@ def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, 
       sheetsync fetch products --sandbox --limit 5
       sheetsync fetch invoices -p CustomerIDs=1,2 -p StartDate=2026-01-01 --format csv
       sheetsync fetch customers/12 --sandbox --format json
+      sheetsync fetch kotis/orders/by_source --sandbox -p source=all -p start_date=2026-01-01 -p end_date=2026-02-28
     """
     if list_endpoints or not endpoint:
         if not list_endpoints:
             raise click.UsageError("give an ENDPOINT (sheetsync fetch --list shows them)")
         click.echo(describe_endpoints())
+        return
+    if endpoint.startswith("kotis/"):
+        fetch_kotis(endpoint, parse_pairs(params, "-p"), fmt, limit, sandbox=sandbox, seed=seed)
         return
     ep, _ = registry.resolve(endpoint)
     if ep.method != "GET":
@@ -65,6 +77,27 @@ def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, 
         rows = list(_limited(records, limit))
         write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout)
         click.echo(f"{len(rows)} rows, {kss.stats.total_requests} requests", err=True)
+
+
+def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | None, *, sandbox: bool,
+                seed: int) -> None:
+    """A Kotis GET, its JSON:API documents flattened into rows."""
+    if endpoint not in KOTIS_GETS:
+        raise ParameterError(f"unknown Kotis endpoint {endpoint!r}; known: {', '.join(KOTIS_GETS)}")
+    method, allowed, required = KOTIS_GETS[endpoint]
+    unknown = sorted(set(query) - set(allowed))
+    if unknown:
+        raise ParameterError(f"{endpoint}: unknown parameter {unknown[0]!r} (allowed: {', '.join(allowed) or 'none'})")
+    missing = [name for name in required if not query.get(name)]
+    if missing:
+        raise ParameterError(f"{endpoint}: parameter {missing[0]} is required (-p {missing[0]}=...)")
+    if method == "order_status":
+        query = {"order_numbers": [n.strip() for n in query["order_numbers"].split(",") if n.strip()]}
+    with open_connections(settings_from_context(), sandbox=sandbox, seed=seed) as connections:
+        kotis = connections.kotis
+        rows = list(_limited(iter(getattr(kotis, method)(**query)), limit))
+        write_rows(rows, fmt, columns((), rows), sys.stdout)
+        click.echo(f"{len(rows)} rows, {kotis.stats.total_requests} requests", err=True)
 
 
 def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
@@ -152,6 +185,8 @@ def describe_endpoints() -> str:
             notes.append("newer revision")
         suffix = f"  [{'; '.join(notes)}]" if notes else ""
         lines.append(f"{ep.name}  {params}{suffix}".rstrip())
+    for name, (_, allowed, required) in KOTIS_GETS.items():
+        lines.append(f"{name}  {', '.join(p + ('*' if p in required else '') for p in allowed)}".rstrip())
     return "\n".join(lines)
 
 
