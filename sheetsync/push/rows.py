@@ -137,19 +137,24 @@ def _whole(a: Allocation, values: dict[str, Any], header: str, *, required: bool
         if required:
             a.problems.append(f"{a.cell(header)}: {header} is empty")
         return None
-    number: Decimal | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, (int, Decimal)):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))
-    elif isinstance(value, str):
-        number = _decimal_text(value)
+    number = _as_decimal(value)
     if number is None or not number.is_finite() or number != number.to_integral_value() or number <= 0:
         a.problems.append(f"{a.cell(header)}: {header} {_show(value)} is not a whole number")
         return None
     return int(number)
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    """A cell value as an exact Decimal, or None when it is not a number (booleans are not)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # 100.1 from a sheet is 100.10, not 100.0999999...
+    if isinstance(value, str):
+        return _decimal_text(value)
+    return None
 
 
 def _decimal_text(text: str) -> Decimal | None:
@@ -169,15 +174,7 @@ def _amount(a: Allocation, value: Any) -> Decimal | None:
     if _empty(value):
         a.problems.append(f"{cell}: Amount is empty")
         return None
-    number: Decimal | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, (int, Decimal)):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))  # 100.1 from a sheet is 100.10, not 100.0999999...
-    elif isinstance(value, str):
-        number = _decimal_text(value)
+    number = _as_decimal(value)
     if number is None or not number.is_finite():
         a.problems.append(f"{cell}: Amount {_show(value)} is not a number")
         return None
