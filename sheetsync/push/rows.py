@@ -111,13 +111,21 @@ def _formula(a: Allocation, value: Any, header: str) -> bool:
     return False
 
 
-def _text(a: Allocation, values: dict[str, Any], header: str, *, required: bool = True) -> str | None:
+def _filled(a: Allocation, values: dict[str, Any], header: str, *, required: bool) -> Any:
+    """The cell's value, or None after noting why when it is an uncalculated formula or (required) empty."""
     value = values.get(header)
     if _formula(a, value, header):
         return None
     if _empty(value):
         if required:
             a.problems.append(f"{a.cell(header)}: {header} is empty")
+        return None
+    return value
+
+
+def _text(a: Allocation, values: dict[str, Any], header: str, *, required: bool = True) -> str | None:
+    value = _filled(a, values, header, required=required)
+    if value is None:
         return None
     if isinstance(value, bool):
         a.problems.append(f"{a.cell(header)}: {header} is {value}, expected text")
@@ -130,12 +138,8 @@ def _text(a: Allocation, values: dict[str, Any], header: str, *, required: bool 
 
 
 def _whole(a: Allocation, values: dict[str, Any], header: str, *, required: bool) -> int | None:
-    value = values.get(header)
-    if _formula(a, value, header):
-        return None
-    if _empty(value):
-        if required:
-            a.problems.append(f"{a.cell(header)}: {header} is empty")
+    value = _filled(a, values, header, required=required)
+    if value is None:
         return None
     number = _as_decimal(value)
     if number is None or not number.is_finite() or number != number.to_integral_value() or number <= 0:
