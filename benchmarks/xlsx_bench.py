@@ -31,13 +31,26 @@ def build_rows(n: int, seed: int = 7) -> tuple[list[Any], list[list[Any]]]:
 
     rng = random.Random(seed)
     columns = [
-        Column("Customer"), Column("Sales rep"), Column("Product"), Column("Brand"), Column("Category"),
-        Column("SKU"), Column("Qty", Format.INTEGER, total=Total.SUM), Column("Cases", Format.INTEGER),
-        Column("Units per case", Format.INTEGER), Column("Invoice ID", Format.INTEGER),
-        Column("Price", Format.CURRENCY, total=Total.SUM), Column("Amount", Format.CURRENCY, total=Total.SUM),
-        Column("Weight", Format.DECIMAL), Column("Volume", Format.DECIMAL), Column("Discount", Format.PERCENT),
-        Column("Invoice date", Format.DATE), Column("Due date", Format.DATE), Column("Updated", Format.DATETIME),
-        Column("Promo", Format.TEXT), Column("Days past due", Format.INTEGER, total=Total.AVERAGE),
+        Column("Customer"),
+        Column("Sales rep"),
+        Column("Product"),
+        Column("Brand"),
+        Column("Category"),
+        Column("SKU"),
+        Column("Qty", Format.INTEGER, total=Total.SUM),
+        Column("Cases", Format.INTEGER),
+        Column("Units per case", Format.INTEGER),
+        Column("Invoice ID", Format.INTEGER),
+        Column("Price", Format.CURRENCY, total=Total.SUM),
+        Column("Amount", Format.CURRENCY, total=Total.SUM),
+        Column("Weight", Format.DECIMAL),
+        Column("Volume", Format.DECIMAL),
+        Column("Discount", Format.PERCENT),
+        Column("Invoice date", Format.DATE),
+        Column("Due date", Format.DATE),
+        Column("Updated", Format.DATETIME),
+        Column("Promo", Format.TEXT),
+        Column("Days past due", Format.INTEGER, total=Total.AVERAGE),
     ]
     names = [f"Customer {i}" for i in range(500)]
     reps = [f"Rep {i}" for i in range(20)]
@@ -46,16 +59,30 @@ def build_rows(n: int, seed: int = 7) -> tuple[list[Any], list[list[Any]]]:
     rows = []
     for i in range(n):
         invoice_day = day0 + timedelta(days=rng.randrange(365))
-        rows.append([
-            rng.choice(names), rng.choice(reps), rng.choice(products), f"Brand {rng.randrange(80)}",
-            f"Category {rng.randrange(30)}", f"SKU-{rng.randrange(10**6):06d}", rng.randrange(1, 500),
-            rng.randrange(1, 40), rng.choice((6, 12, 24)), 100000 + i,
-            Decimal(rng.randrange(100, 100000)) / 100, Decimal(rng.randrange(100, 10**7)) / 100,
-            Decimal(rng.randrange(1, 10**5)) / 1000, Decimal(rng.randrange(1, 10**5)) / 1000,
-            Decimal(rng.randrange(0, 50)) / 100, invoice_day, invoice_day + timedelta(days=30),
-            datetime(2024, 6, 1, rng.randrange(24), rng.randrange(60)), rng.choice(("", "Summer sale", "Clearance")),
-            rng.randrange(0, 120),
-        ])
+        rows.append(
+            [
+                rng.choice(names),
+                rng.choice(reps),
+                rng.choice(products),
+                f"Brand {rng.randrange(80)}",
+                f"Category {rng.randrange(30)}",
+                f"SKU-{rng.randrange(10**6):06d}",
+                rng.randrange(1, 500),
+                rng.randrange(1, 40),
+                rng.choice((6, 12, 24)),
+                100000 + i,
+                Decimal(rng.randrange(100, 100000)) / 100,
+                Decimal(rng.randrange(100, 10**7)) / 100,
+                Decimal(rng.randrange(1, 10**5)) / 1000,
+                Decimal(rng.randrange(1, 10**5)) / 1000,
+                Decimal(rng.randrange(0, 50)) / 100,
+                invoice_day,
+                invoice_day + timedelta(days=30),
+                datetime(2024, 6, 1, rng.randrange(24), rng.randrange(60)),
+                rng.choice(("", "Summer sale", "Clearance")),
+                rng.randrange(0, 120),
+            ]
+        )
     return columns, rows
 
 
@@ -63,9 +90,17 @@ def run_sheetsync(columns: list[Any], rows: list[list[Any]], path: Path) -> None
     from sheetsync.model import ConditionalRule, Tab, Validation, Workbook
     from sheetsync.sinks.xlsx import write_workbook
 
-    tab = Tab("Data", "data", "Benchmark", columns, rows, info=[("Rows", str(len(rows)))],
-              rules=[ConditionalRule("Days past due", ">", 90, ("Days past due", "Amount"))],
-              validations=[Validation("Amount", "positive_decimal")], note="benchmark")
+    tab = Tab(
+        "Data",
+        "data",
+        "Benchmark",
+        columns,
+        rows,
+        info=[("Rows", str(len(rows)))],
+        rules=[ConditionalRule("Days past due", ">", 90, ("Days past due", "Amount"))],
+        validations=[Validation("Amount", "positive_decimal")],
+        note="benchmark",
+    )
     write_workbook(Workbook("bench", [tab]), path)
 
 
@@ -100,8 +135,11 @@ def child(case: str, n_rows: int) -> None:
         start = time.perf_counter()
         runner(columns, rows, path)
         seconds = time.perf_counter() - start
-        print(json.dumps({"case": case, "seconds": seconds, "peak_mb": peak_mb() - base,
-                          "file_mb": path.stat().st_size / 2**20}))
+        print(
+            json.dumps(
+                {"case": case, "seconds": seconds, "peak_mb": peak_mb() - base, "file_mb": path.stat().st_size / 2**20}
+            )
+        )
 
 
 def main() -> None:
@@ -115,8 +153,12 @@ def main() -> None:
         return
     results = {}
     for case in args.cases.split(","):
-        out = subprocess.run([sys.executable, __file__, "--child", case, "--rows", str(args.rows)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", case, "--rows", str(args.rows)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         results[case] = json.loads(out.strip().splitlines()[-1])
     base = results.get("write-only")
     print(f"{args.rows:,} rows x 20 columns")

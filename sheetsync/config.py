@@ -42,22 +42,44 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("kss_api_key", "KSS_API_KEY", ("kss", "api_key"), secret=True, help="KSS x-api-key"),
-    Setting("kss_key_type", "KSS_KEY_TYPE", ("kss", "key_type"), "employee",
-            help="employee | customer | supplier: the scope of the KSS key"),
+    Setting(
+        "kss_key_type",
+        "KSS_KEY_TYPE",
+        ("kss", "key_type"),
+        "employee",
+        help="employee | customer | supplier: the scope of the KSS key",
+    ),
     Setting("kss_env", "KSS_ENV", ("kss", "env"), "production", help="production | test | sandbox"),
     Setting("kss_base_url", "KSS_BASE_URL", ("kss", "base_url"), help="overrides the KSS host entirely"),
-    Setting("requests_per_hour", "SHEETSYNC_REQUESTS_PER_HOUR", ("kss", "requests_per_hour"),
-            help="client-side budget of KSS requests per hour"),
+    Setting(
+        "requests_per_hour",
+        "SHEETSYNC_REQUESTS_PER_HOUR",
+        ("kss", "requests_per_hour"),
+        help="client-side budget of KSS requests per hour",
+    ),
     Setting("kotis_api_key", "KOTIS_API_KEY", ("kotis", "api_key"), secret=True, help="Kotis Authorization key"),
     Setting("kotis_base_url", "KOTIS_BASE_URL", ("kotis", "base_url"), KOTIS_BASE_URL),
-    Setting("kotis_stores_base_url", "KOTIS_STORES_BASE_URL", ("kotis", "stores_base_url"),
-            KOTIS_STORES_BASE_URL),
-    Setting("google_credentials", "SHEETSYNC_GOOGLE_CREDENTIALS", ("google", "credentials"),
-            help="service-account JSON file for Google Sheets"),
-    Setting("ledger_path", "SHEETSYNC_LEDGER", ("paths", "ledger"),
-            str(Path(user_data_dir("sheetsync")) / "ledger.sqlite3"), help="payments ledger (SQLite)"),
-    Setting("cache_dir", "SHEETSYNC_CACHE_DIR", ("paths", "cache_dir"), user_cache_dir("sheetsync"),
-            help="ETag cache, one folder per API key hash"),
+    Setting("kotis_stores_base_url", "KOTIS_STORES_BASE_URL", ("kotis", "stores_base_url"), KOTIS_STORES_BASE_URL),
+    Setting(
+        "google_credentials",
+        "SHEETSYNC_GOOGLE_CREDENTIALS",
+        ("google", "credentials"),
+        help="service-account JSON file for Google Sheets",
+    ),
+    Setting(
+        "ledger_path",
+        "SHEETSYNC_LEDGER",
+        ("paths", "ledger"),
+        str(Path(user_data_dir("sheetsync")) / "ledger.sqlite3"),
+        help="payments ledger (SQLite)",
+    ),
+    Setting(
+        "cache_dir",
+        "SHEETSYNC_CACHE_DIR",
+        ("paths", "cache_dir"),
+        user_cache_dir("sheetsync"),
+        help="ETag cache, one folder per API key hash",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -132,9 +154,7 @@ def _shown(setting: Setting, value: str | None) -> str:
     return value if value is not None else "(not set)"
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Read the environment and ./sheetsync.toml into Settings and validate the enumerations."""
     environ = os.environ if environ is None else environ
     file_values = _read_toml((cwd or Path.cwd()) / CONFIG_FILE)

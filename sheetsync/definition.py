@@ -273,8 +273,9 @@ class _Checker:
         return DefinitionError(message, file=self.file, line=self.line(path))
 
     # -- generic shape checks
-    def mapping(self, value: Any, path: Path_, what: str, allowed: Sequence[str],
-                required: Sequence[str] = ()) -> dict[str, Any]:
+    def mapping(
+        self, value: Any, path: Path_, what: str, allowed: Sequence[str], required: Sequence[str] = ()
+    ) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(path, f"{what} must be a mapping, not {_kind(value)}")
         for key in value:
@@ -319,8 +320,9 @@ class _Checker:
                 self.check_name(name, path, frame, template_names=("value", "report"))
         return compiled
 
-    def check_name(self, name: tuple[str, ...], path: Path_, frame: str | None,
-                   template_names: Sequence[str] = ()) -> None:
+    def check_name(
+        self, name: tuple[str, ...], path: Path_, frame: str | None, template_names: Sequence[str] = ()
+    ) -> None:
         root = name[0]
         if root == "params":
             if len(name) < 2 or name[1] not in self.params:
@@ -338,15 +340,20 @@ class _Checker:
         if columns is None or column in columns:
             return
         origin = self.origin.get(frame, "")
-        where = (f"is not documented for endpoint '{origin}'" if origin.startswith("endpoint:")
-                 else f"is not a column of frame '{frame}'")
+        where = (
+            f"is not documented for endpoint '{origin}'"
+            if origin.startswith("endpoint:")
+            else f"is not a column of frame '{frame}'"
+        )
         where = where.replace("endpoint:", "")
         raise self.fail(path, f"field '{column}' {where}{_hint(column, columns)}")
 
     def frame(self, name: Any, path: Path_) -> str:
         if not isinstance(name, str) or name not in self.frames:
-            raise self.fail(path, f"unknown frame '{name}'{_hint(str(name), self.frames)} (sources and `as:` "
-                                  "names of earlier steps)")
+            raise self.fail(
+                path,
+                f"unknown frame '{name}'{_hint(str(name), self.frames)} (sources and `as:` names of earlier steps)",
+            )
         return name
 
 
@@ -376,9 +383,15 @@ def coerce_param(spec: ParamSpec, raw: Any, *, today: date | None = None) -> Any
             return [_coerce_one(item_kind, item, today) for item in items]
         return _coerce_one(kind, raw, today)
     except (ValueError, InvalidOperation, TypeError):
-        want = {"int": "a whole number", "int_list": "whole numbers separated by commas, e.g. 1,2,3",
-                "str_list": "text values separated by commas", "date": "a date YYYY-MM-DD or 'today'",
-                "decimal": "a number", "bool": "true or false", "str": "text"}[kind]
+        want = {
+            "int": "a whole number",
+            "int_list": "whole numbers separated by commas, e.g. 1,2,3",
+            "str_list": "text values separated by commas",
+            "date": "a date YYYY-MM-DD or 'today'",
+            "decimal": "a number",
+            "bool": "true or false",
+            "str": "text",
+        }[kind]
         raise ParameterError(f"parameter {spec.name} expects {want}, got {raw!r}") from None
 
 
@@ -418,14 +431,15 @@ def resolve_params(definition: Definition, given: Mapping[str, Any], *, today: d
     for name in given:
         if name not in definition.params:
             known = ", ".join(definition.params) or "none"
-            raise ParameterError(f"report {definition.name} has no parameter '{name}'"
-                                 f"{_hint(name, definition.params)} (parameters: {known})")
+            raise ParameterError(
+                f"report {definition.name} has no parameter '{name}'"
+                f"{_hint(name, definition.params)} (parameters: {known})"
+            )
     values: dict[str, Any] = {}
     for name, spec in definition.params.items():
         raw = given.get(name, spec.default)
         if raw is None and spec.required:
-            raise ParameterError(f"report {definition.name} needs parameter {name} ({spec.type}): "
-                                 f"add -p {name}=VALUE")
+            raise ParameterError(f"report {definition.name} needs parameter {name} ({spec.type}): add -p {name}=VALUE")
         values[name] = coerce_param(spec, raw, today=today)
     return values
 
@@ -459,8 +473,11 @@ def _check_params(c: _Checker, raw: Any) -> None:
         c.mapping(spec, path, f"parameter '{name}'", ("type", "required", "default", "help"), ("type",))
         kind = spec["type"]
         if kind not in PARAM_TYPES:
-            raise c.fail((*path, "type"), f"parameter '{name}' has unknown type '{kind}'{_hint(str(kind), PARAM_TYPES)}"
-                                          f" (types: {', '.join(PARAM_TYPES)})")
+            raise c.fail(
+                (*path, "type"),
+                f"parameter '{name}' has unknown type '{kind}'{_hint(str(kind), PARAM_TYPES)}"
+                f" (types: {', '.join(PARAM_TYPES)})",
+            )
         param = ParamSpec(name, kind, bool(spec.get("required", False)), None, str(spec.get("help", "")))
         default = spec.get("default")
         if default is not None:
@@ -493,11 +510,14 @@ def _check_sources(c: _Checker, raw: Any) -> None:
             columns, allowed = _kss_endpoint(c, name, endpoint, path)
         else:
             if endpoint not in KOTIS_ENDPOINTS:
-                raise c.fail((*path, "endpoint"), f"unknown Kotis endpoint '{endpoint}'"
-                                                  f"{_hint(endpoint, KOTIS_ENDPOINTS)}")
+                raise c.fail(
+                    (*path, "endpoint"), f"unknown Kotis endpoint '{endpoint}'{_hint(endpoint, KOTIS_ENDPOINTS)}"
+                )
             columns, allowed = None, dict.fromkeys(KOTIS_ENDPOINTS[endpoint])
-        params = {key: _source_param(c, name, endpoint, key, value, allowed, (*path, "params", key))
-                  for key, value in params_raw.items()}
+        params = {
+            key: _source_param(c, name, endpoint, key, value, allowed, (*path, "params", key))
+            for key, value in params_raw.items()
+        }
         if api == "kss":
             for pname, param in allowed.items():
                 if getattr(param, "required", False) and pname not in params:
@@ -513,8 +533,11 @@ def _kss_endpoint(c: _Checker, name: str, endpoint: str, path: Path_) -> tuple[s
         lists = [e for e, spec in c.endpoints.items() if not getattr(spec, "single", False)]
         raise c.fail((*path, "endpoint"), f"source '{name}': unknown KSS endpoint '{endpoint}'{_hint(endpoint, lists)}")
     if getattr(found, "single", False) or "{" in endpoint:
-        raise c.fail((*path, "endpoint"), f"source '{name}': '{endpoint}' fetches one record per request; use the "
-                                          "list endpoint with an IDs parameter instead")
+        raise c.fail(
+            (*path, "endpoint"),
+            f"source '{name}': '{endpoint}' fetches one record per request; use the "
+            "list endpoint with an IDs parameter instead",
+        )
     if getattr(found, "method", "GET") != "GET":
         raise c.fail((*path, "endpoint"), f"source '{name}': reports can only read (GET) endpoints")
     fields = set(getattr(found, "fields", ()) or ())
@@ -522,12 +545,16 @@ def _kss_endpoint(c: _Checker, name: str, endpoint: str, path: Path_) -> tuple[s
     return (fields or None), params
 
 
-def _source_param(c: _Checker, source: str, endpoint: str, key: str, value: Any, allowed: Mapping[str, Any],
-                  path: Path_) -> Any:
+def _source_param(
+    c: _Checker, source: str, endpoint: str, key: str, value: Any, allowed: Mapping[str, Any], path: Path_
+) -> Any:
     if key not in allowed:
         names = ", ".join(allowed) or "none"
-        raise c.fail(path, f"source '{source}': endpoint '{endpoint}' has no parameter '{key}'"
-                           f"{_hint(key, allowed)} (parameters: {names})")
+        raise c.fail(
+            path,
+            f"source '{source}': endpoint '{endpoint}' has no parameter '{key}'"
+            f"{_hint(key, allowed)} (parameters: {names})",
+        )
     if isinstance(value, dict):
         c.mapping(value, path, f"parameter {key}", ("from", "field", "fields"), ("from",))
         paths = value.get("fields") or value.get("field")
@@ -539,8 +566,11 @@ def _source_param(c: _Checker, source: str, endpoint: str, key: str, value: Any,
         if template is None:
             match = re.fullmatch(r"\s*\{\{\s*sources\.(\w+)\.([\w.]+)\s*\}\}\s*", value)
             if not match:
-                raise c.fail(path, f"parameter {key}: a dependent value must be exactly "
-                                   "{{ sources.NAME.FIELD }} (or from:/field:)")
+                raise c.fail(
+                    path,
+                    f"parameter {key}: a dependent value must be exactly "
+                    "{{ sources.NAME.FIELD }} (or from:/field:)",
+                )
             return _from_source(c, match.group(1), [match.group(2)], path)
         return template
     _check_literal(c, endpoint, key, value, allowed, path)
@@ -559,8 +589,10 @@ def _check_literal(c: _Checker, endpoint: str, key: str, value: Any, allowed: Ma
 
 def _from_source(c: _Checker, source: str, paths: list[str], path: Path_) -> FromSource:
     if source not in c.sources:
-        raise c.fail(path, f"a dependent parameter reads source '{source}', which is not declared above it"
-                           f"{_hint(source, c.sources)}")
+        raise c.fail(
+            path,
+            f"a dependent parameter reads source '{source}', which is not declared above it{_hint(source, c.sources)}",
+        )
     for p in paths:
         c.check_field(p.split(".")[0], source, path)
     return FromSource(source, paths)
@@ -709,8 +741,11 @@ def _step_group(c: _Checker, o: dict[str, Any], frame: str, path: Path_) -> set[
     for name, text in aggregate.items():
         expr = c.expr(text, (*path, "aggregate", name), frame, aggregates=True)
         if expr.top_call is None:
-            raise c.fail((*path, "aggregate", name), f"aggregate {name} must be one of sum(), count(), average(), "
-                                                     "min(), max(), first(), last(), count_distinct(), list(), join()")
+            raise c.fail(
+                (*path, "aggregate", name),
+                f"aggregate {name} must be one of sum(), count(), average(), "
+                "min(), max(), first(), last(), count_distinct(), list(), join()",
+            )
         compiled[name] = expr
     o["_compiled"] = compiled
     return set(by) | set(aggregate)
@@ -767,13 +802,36 @@ def _step_head(c: _Checker, o: dict[str, Any], frame: str, path: Path_) -> set[s
 
 
 _STEP_CHECKS = {
-    "join": _step_join, "explode": _step_explode, "derive": _step_derive, "filter": _step_filter,
-    "sort": _step_sort, "group": _step_group, "select": _step_select, "rename": _step_rename,
-    "dedupe": _step_dedupe, "union": _step_union, "running": _step_running, "head": _step_head,
+    "join": _step_join,
+    "explode": _step_explode,
+    "derive": _step_derive,
+    "filter": _step_filter,
+    "sort": _step_sort,
+    "group": _step_group,
+    "select": _step_select,
+    "rename": _step_rename,
+    "dedupe": _step_dedupe,
+    "union": _step_union,
+    "running": _step_running,
+    "head": _step_head,
 }
 
-TAB_KEYS = ("id", "from", "name", "title", "columns", "split", "where", "rules", "info", "chart", "template",
-            "freeze_header", "autofilter", "as_of")
+TAB_KEYS = (
+    "id",
+    "from",
+    "name",
+    "title",
+    "columns",
+    "split",
+    "where",
+    "rules",
+    "info",
+    "chart",
+    "template",
+    "freeze_header",
+    "autofilter",
+    "as_of",
+)
 COLUMN_KEYS = ("header", "field", "expr", "format", "width", "total", "link")
 RULE_KEYS = ("when", "op", "value", "columns", "fill", "font_color", "bold")
 
@@ -797,10 +855,12 @@ def _check_tabs(c: _Checker, raw: Any, default_frame: str) -> list[TabSpec]:
         if split is not None:
             c.check_field(c.text(split, (*path, "split"), "split"), frame, (*path, "split"))
         tab = TabSpec(
-            id=tab_id, frame=frame,
+            id=tab_id,
+            frame=frame,
             name=c.template(item.get("name", item.get("title", tab_id)), (*path, "name"), frame),
             title=c.template(item.get("title", item.get("name", tab_id)), (*path, "title"), frame),
-            columns=columns, split=split,
+            columns=columns,
+            split=split,
             where=c.expr(item["where"], (*path, "where"), frame) if "where" in item else None,
             rules=[_check_rule(c, r, headers, (*path, "rules", j)) for j, r in enumerate(item.get("rules") or [])],
             info=_check_info(c, item.get("info"), frame, (*path, "info")),
@@ -842,8 +902,10 @@ def _check_columns(c: _Checker, raw: Any, frame: str, path: Path_) -> list[Colum
             if isinstance(spec, str):
                 spec = {"url": spec}
             c.mapping(spec, (*cpath, "link"), "link", ("url", "text"), ("url",))
-            link = LinkSpec(c.expr(spec["url"], (*cpath, "link", "url"), frame),
-                            c.expr(spec["text"], (*cpath, "link", "text"), frame) if "text" in spec else None)
+            link = LinkSpec(
+                c.expr(spec["url"], (*cpath, "link", "url"), frame),
+                c.expr(spec["text"], (*cpath, "link", "text"), frame) if "text" in spec else None,
+            )
         out.append(ColumnSpec(str(col["header"]), value, fmt, width, total, link))
     headers = [o.header for o in out]
     dupes = {h for h in headers if headers.count(h) > 1}
@@ -863,8 +925,9 @@ def _check_rule(c: _Checker, raw: Any, headers: list[str], path: Path_) -> RuleS
     c.mapping(raw, path, "rule", RULE_KEYS, ("when", "op"))
     for header in [raw["when"], *(raw.get("columns") or [])]:
         if header not in headers:
-            raise c.fail(path, f"rule names column '{header}', which is not a header of this tab"
-                               f"{_hint(str(header), headers)}")
+            raise c.fail(
+                path, f"rule names column '{header}', which is not a header of this tab{_hint(str(header), headers)}"
+            )
     if raw["op"] not in RULE_OPS:
         raise c.fail((*path, "op"), f"unknown rule op '{raw['op']}' (ops: {', '.join(RULE_OPS)})")
     value = raw.get("value")
@@ -873,8 +936,15 @@ def _check_rule(c: _Checker, raw: Any, headers: list[str], path: Path_) -> RuleS
     for key in ("fill", "font_color"):
         if raw.get(key) is not None and not re.fullmatch(r"#[0-9A-Fa-f]{6}", str(raw[key])):
             raise c.fail((*path, key), f"{key} must be a colour like #FFF2CC")
-    return RuleSpec(raw["when"], raw["op"], value, tuple(raw.get("columns") or ()),
-                    raw.get("fill", "#FFF2CC"), raw.get("font_color"), bool(raw.get("bold", False)))
+    return RuleSpec(
+        raw["when"],
+        raw["op"],
+        value,
+        tuple(raw.get("columns") or ()),
+        raw.get("fill", "#FFF2CC"),
+        raw.get("font_color"),
+        bool(raw.get("bold", False)),
+    )
 
 
 def _check_info(c: _Checker, raw: Any, frame: str, path: Path_) -> list[tuple[str, Template]]:
@@ -892,8 +962,9 @@ def _check_chart(c: _Checker, raw: Any, headers: list[str], path: Path_) -> tupl
     columns = c.names(raw["columns"], (*path, "columns"), "chart columns")
     for header in columns:
         if header not in headers:
-            raise c.fail(path, f"chart names column '{header}', which is not a header of this tab"
-                               f"{_hint(header, headers)}")
+            raise c.fail(
+                path, f"chart names column '{header}', which is not a header of this tab{_hint(header, headers)}"
+            )
     return str(raw.get("title", "")), tuple(columns)
 
 
@@ -932,8 +1003,9 @@ def _check_demo(c: _Checker, raw: Any) -> dict[str, Any]:
             c.frames["__demo__"] = columns
             c.check_field(str(value["field"]), "__demo__", (*path, "field"))
             c.origin["__demo__"] = f"endpoint:{endpoint}"
-            out[name] = DemoValue(endpoint, str(value["field"]), dict(value.get("params") or {}),
-                                  int(value.get("limit", 3)))
+            out[name] = DemoValue(
+                endpoint, str(value["field"]), dict(value.get("params") or {}), int(value.get("limit", 3))
+            )
         else:
             try:
                 out[name] = coerce_param(c.params[name], value)
@@ -948,8 +1020,12 @@ def _check_demo(c: _Checker, raw: Any) -> dict[str, Any]:
 TOP_KEYS = ("name", "title", "description", "params", "demo", "sources", "transforms", "tabs", "burst", "timezone")
 
 
-def parse_definition(text: str, file: str = "<definition>", *, endpoints: Mapping[str, Any] | None = None,
-                     ) -> Definition:
+def parse_definition(
+    text: str,
+    file: str = "<definition>",
+    *,
+    endpoints: Mapping[str, Any] | None = None,
+) -> Definition:
     """Validate a definition's text; raise one DefinitionError for the first mistake."""
     if endpoints is None:
         from sheetsync.apis.registry import ENDPOINTS
@@ -974,10 +1050,17 @@ def parse_definition(text: str, file: str = "<definition>", *, endpoints: Mappin
     except Exception:
         raise c.fail(("timezone",), f"unknown time zone '{timezone}'") from None
     return Definition(
-        name=name, title=str(data.get("title", name)), description=str(data.get("description", "")).strip(),
-        params=c.params, sources=c.sources, steps=steps, tabs=tabs,
-        burst=_check_burst(c, data.get("burst"), tabs, name), demo=_check_demo(c, data.get("demo")),
-        timezone=timezone, file=file,
+        name=name,
+        title=str(data.get("title", name)),
+        description=str(data.get("description", "")).strip(),
+        params=c.params,
+        sources=c.sources,
+        steps=steps,
+        tabs=tabs,
+        burst=_check_burst(c, data.get("burst"), tabs, name),
+        demo=_check_demo(c, data.get("demo")),
+        timezone=timezone,
+        file=file,
     )
 
 
@@ -1014,5 +1097,7 @@ def find_definition(report: str, *, endpoints: Mapping[str, Any] | None = None) 
         if not path.exists():
             raise DefinitionError(f"no definition file {report}")
         return load_definition(path, endpoints=endpoints)
-    raise DefinitionError(f"unknown report '{report}'{_hint(report, builtins)} (built-in: {', '.join(builtins)}; "
-                          "or give a path to a .yaml file)")
+    raise DefinitionError(
+        f"unknown report '{report}'{_hint(report, builtins)} (built-in: {', '.join(builtins)}; "
+        "or give a path to a .yaml file)"
+    )

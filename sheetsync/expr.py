@@ -595,8 +595,11 @@ class _Parser:
 
     def _check_arity(self, tok: Token, spec: Function, n: int) -> None:
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
-            want = str(spec.min_args) if spec.min_args == spec.max_args else (
-                f"{spec.min_args} or more" if spec.max_args is None else f"{spec.min_args} to {spec.max_args}")
+            want = (
+                str(spec.min_args)
+                if spec.min_args == spec.max_args
+                else (f"{spec.min_args} or more" if spec.max_args is None else f"{spec.min_args} to {spec.max_args}")
+            )
             raise ExprError(f"{tok.text}() takes {want} argument(s), got {n}", tok.pos)
 
     def parse_args(self, close: str) -> list[Callable[[Env], Any]]:

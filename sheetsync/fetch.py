@@ -134,8 +134,12 @@ class Fetcher:
                     del pending[source.name]
         return FetchResult(records, self.queries, datetime.now().astimezone(), skipped)
 
-    def _plan(self, source: SourceSpec, params: Mapping[str, Any], records: Mapping[str, list[dict[str, Any]]],
-              ) -> list[QueryKey]:
+    def _plan(
+        self,
+        source: SourceSpec,
+        params: Mapping[str, Any],
+        records: Mapping[str, list[dict[str, Any]]],
+    ) -> list[QueryKey]:
         """The queries of one source: one, or one per batch of its dependent parameter's values."""
         fixed: dict[str, Any] = {}
         dependent: tuple[str, list[Any]] | None = None
@@ -182,8 +186,14 @@ def _progress(enabled: bool, sources: Mapping[str, SourceSpec]) -> Iterator[Call
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     started = time.monotonic()
-    with Progress(TextColumn("[bold]fetching[/] {task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} sources"), TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]fetching[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} sources"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task(", ".join(sources), total=len(sources))
 
         def tick(name: str, count: int) -> None:

@@ -40,8 +40,12 @@ class LayoutContext:
 
     @property
     def expr_context(self) -> dict[str, Any]:
-        return {"params": self.params, "report": {"name": self.definition.name, "title": self.definition.title},
-                "__today": self.generated_at.astimezone(self.tz).date(), "__now": self.generated_at}
+        return {
+            "params": self.params,
+            "report": {"name": self.definition.name, "title": self.definition.title},
+            "__today": self.generated_at.astimezone(self.tz).date(),
+            "__now": self.generated_at,
+        }
 
     def stamp(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz) if moment.tzinfo else moment
@@ -92,15 +96,27 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
-    info = [("Report", ctx.definition.title), *extra, ("Parameters", ctx.param_text()),
-            ("Environment", ctx.environment), ("Data as of", as_of), ("Generated", ctx.stamp(ctx.generated_at))]
+    info = [
+        ("Report", ctx.definition.title),
+        *extra,
+        ("Parameters", ctx.param_text()),
+        ("Environment", ctx.environment),
+        ("Data as of", as_of),
+        ("Generated", ctx.stamp(ctx.generated_at)),
+    ]
     key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
     return model.Tab(
-        name=tab_name(name), key=key, title=title,
+        name=tab_name(name),
+        key=key,
+        title=title,
         columns=[model.Column(c.header, c.format, c.width, c.total) for c in spec.columns],
-        rows=cells, info=info, rules=[_rule(r, env) for r in spec.rules],
+        rows=cells,
+        info=info,
+        rules=[_rule(r, env) for r in spec.rules],
         chart=model.Chart(spec.chart[0] or title, spec.chart[1]) if spec.chart else None,
-        freeze_header=spec.freeze_header, autofilter=spec.autofilter, template=spec.template,
+        freeze_header=spec.freeze_header,
+        autofilter=spec.autofilter,
+        template=spec.template,
         note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
     )
 
@@ -168,8 +184,9 @@ def _rule(rule: RuleSpec, env: Mapping[str, Any]) -> model.ConditionalRule:
     value = rule.value.render(env) if isinstance(rule.value, Template) else rule.value
     if isinstance(value, str | float) and to_decimal(value) is not None:
         value = to_decimal(value)
-    return model.ConditionalRule(rule.when, rule.op, value, rule.columns,
-                                 model.Style(rule.fill, rule.font_color, rule.bold))
+    return model.ConditionalRule(
+        rule.when, rule.op, value, rule.columns, model.Style(rule.fill, rule.font_color, rule.bold)
+    )
 
 
 def slug(text: str) -> str:

@@ -36,39 +36,66 @@ def documented_fields(definition: Definition, endpoints: Mapping[str, Any] | Non
     return out
 
 
-def run_report(definition: Definition, params: Mapping[str, Any], connections: Any, *,
-               fetcher: Fetcher | None = None, progress: bool | None = None) -> ReportResult:
+def run_report(
+    definition: Definition,
+    params: Mapping[str, Any],
+    connections: Any,
+    *,
+    fetcher: Fetcher | None = None,
+    progress: bool | None = None,
+) -> ReportResult:
     """Fetch, transform and lay out one report. `params` are typed (see definition.resolve_params)."""
     started = time.monotonic()
     before = _stats(connections, definition)
     fetcher = fetcher or Fetcher(client_caller(connections), progress=progress)
     fetched = fetcher.run(definition, params)
-    workbooks, warnings = render(definition, params, fetched.records, documented_fields(definition),
-                                 environment=str(getattr(connections, "environment", "")),
-                                 fetched_at=fetched.fetched_at)
-    summary = summarize(definition, params, workbooks, warnings, _diff(before, _stats(connections, definition)),
-                        time.monotonic() - started, str(getattr(connections, "environment", "")))
+    workbooks, warnings = render(
+        definition,
+        params,
+        fetched.records,
+        documented_fields(definition),
+        environment=str(getattr(connections, "environment", "")),
+        fetched_at=fetched.fetched_at,
+    )
+    summary = summarize(
+        definition,
+        params,
+        workbooks,
+        warnings,
+        _diff(before, _stats(connections, definition)),
+        time.monotonic() - started,
+        str(getattr(connections, "environment", "")),
+    )
     return ReportResult(workbooks, summary)
 
 
-def render(definition: Definition, params: Mapping[str, Any], records: Mapping[str, list[dict[str, Any]]],
-           documented: Mapping[str, tuple[str, ...]], *, environment: str = "",
-           fetched_at: datetime | None = None) -> tuple[list[model.Workbook], list[str]]:
+def render(
+    definition: Definition,
+    params: Mapping[str, Any],
+    records: Mapping[str, list[dict[str, Any]]],
+    documented: Mapping[str, tuple[str, ...]],
+    *,
+    environment: str = "",
+    fetched_at: datetime | None = None,
+) -> tuple[list[model.Workbook], list[str]]:
     """The pure part of a run: records -> workbooks (no network), plus warnings."""
     warnings: list[str] = []
     now = datetime.now().astimezone()
     ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings)
     frames = build_frames(definition, records, documented, warnings, context=ctx.expr_context)
     burst = definition.burst
-    enabled = burst is not None and truthy(burst.enabled.render(ctx.expr_context)
-                                           if isinstance(burst.enabled, Template) else burst.enabled)
+    enabled = burst is not None and truthy(
+        burst.enabled.render(ctx.expr_context) if isinstance(burst.enabled, Template) else burst.enabled
+    )
     if not enabled or burst is None:
         return [_workbook(definition.name, definition, frames, ctx)], warnings
     first = frames[definition.tabs[0].frame]
     workbooks = []
     for value, rows in split_groups(first, burst.by):
-        subset = {name: _only(frame, burst.by, value) if burst.by in frame.columns else frame
-                  for name, frame in frames.items()}
+        subset = {
+            name: _only(frame, burst.by, value) if burst.by in frame.columns else frame
+            for name, frame in frames.items()
+        }
         env = {**ctx.expr_context, "value": value, **(rows[0] if rows else {})}
         name = file_stem(str(burst.name.render(env)))
         workbooks.append(_workbook(name, definition, subset, ctx))
@@ -110,15 +137,23 @@ def _diff(before: Mapping[str, dict[str, int]], after: Mapping[str, dict[str, in
     return out
 
 
-def summarize(definition: Definition, params: Mapping[str, Any], workbooks: list[model.Workbook],
-              warnings: list[str], requests: Mapping[str, dict[str, int]], seconds: float,
-              environment: str) -> dict[str, Any]:
+def summarize(
+    definition: Definition,
+    params: Mapping[str, Any],
+    workbooks: list[model.Workbook],
+    warnings: list[str],
+    requests: Mapping[str, dict[str, int]],
+    seconds: float,
+    environment: str,
+) -> dict[str, Any]:
     return {
         "report": definition.name,
         "environment": environment,
         "params": {k: _jsonable(v) for k, v in params.items()},
-        "workbooks": [{"name": wb.name, "tabs": [{"name": t.name, "key": t.key, "rows": len(t.rows)}
-                                                  for t in wb.tabs]} for wb in workbooks],
+        "workbooks": [
+            {"name": wb.name, "tabs": [{"name": t.name, "key": t.key, "rows": len(t.rows)} for t in wb.tabs]}
+            for wb in workbooks
+        ],
         "tabs": sum(len(wb.tabs) for wb in workbooks),
         "rows": sum(len(t.rows) for wb in workbooks for t in wb.tabs),
         "requests": {e: c.get("requests", 0) for e, c in sorted(requests.items())},

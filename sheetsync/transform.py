@@ -46,16 +46,22 @@ def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False, name=None)]
 
 
-def build_frames(definition: Definition, records: Mapping[str, list[dict[str, Any]]],
-                 documented: Mapping[str, Sequence[str]], warnings: list[str], *,
-                 context: Mapping[str, Any] | None = None) -> Frames:
+def build_frames(
+    definition: Definition,
+    records: Mapping[str, list[dict[str, Any]]],
+    documented: Mapping[str, Sequence[str]],
+    warnings: list[str],
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> Frames:
     """Frames of every source, then every step applied in order."""
     frames: Frames = {}
     for name, source in definition.sources.items():
         frame, missing = to_frame(records.get(name, []), documented.get(name, ()))
         if missing:
-            warnings.append(f"{source.endpoint}: documented field(s) missing from the data, shown empty: "
-                            f"{', '.join(missing)}")
+            warnings.append(
+                f"{source.endpoint}: documented field(s) missing from the data, shown empty: {', '.join(missing)}"
+            )
         frames[name] = frame
     for step in definition.steps:
         try:
@@ -92,8 +98,11 @@ def _join(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.Data
     left_on = _names(o.get("on") or o["left_on"])
     right_on = _names(o.get("on") or o["right_on"])
     how = o.get("how", "left")
-    picked = _names(o["columns"]) if "columns" in o else [c for c in right.columns
-                                                           if c not in right_on or left_on != right_on]
+    picked = (
+        _names(o["columns"])
+        if "columns" in o
+        else [c for c in right.columns if c not in right_on or left_on != right_on]
+    )
     names = join_column_names(set(left.columns), picked, str(o.get("prefix", "")), o["with"])
     index: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in records_of(right):
@@ -140,8 +149,13 @@ def _names(value: Any) -> list[str]:
 def _explode(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
     """One row per item of a list column (or of several, labelled); dict items become columns."""
     o = step.options
-    lists: dict[str, Any] = ({o["column"]: None} if "column" in o else
-                             dict(o["columns"]) if isinstance(o["columns"], dict) else dict.fromkeys(o["columns"]))
+    lists: dict[str, Any] = (
+        {o["column"]: None}
+        if "column" in o
+        else dict(o["columns"])
+        if isinstance(o["columns"], dict)
+        else dict.fromkeys(o["columns"])
+    )
     label = o.get("label") or ("Source" if len(lists) > 1 else None)
     prefix = str(o.get("prefix", ""))
     out: list[dict[str, Any]] = []
@@ -205,8 +219,9 @@ def sort_rows(rows: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, A
         try:
             rows = sorted(rows, key=lambda r, c=column: sort_key(r.get(c)), reverse=name.startswith("-"))
         except TypeError:
-            rows = sorted(rows, key=lambda r, c=column: (r.get(c) is None, _text(r.get(c)) or ""),
-                          reverse=name.startswith("-"))
+            rows = sorted(
+                rows, key=lambda r, c=column: (r.get(c) is None, _text(r.get(c)) or ""), reverse=name.startswith("-")
+            )
     return rows
 
 
@@ -299,6 +314,16 @@ def _head(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.Data
 
 
 STEPS: dict[str, Callable[[Frames, StepSpec, Mapping[str, Any]], pd.DataFrame]] = {
-    "join": _join, "explode": _explode, "derive": _derive, "filter": _filter, "sort": _sort, "group": _group,
-    "select": _select, "rename": _rename, "dedupe": _dedupe, "union": _union, "running": _running, "head": _head,
+    "join": _join,
+    "explode": _explode,
+    "derive": _derive,
+    "filter": _filter,
+    "sort": _sort,
+    "group": _group,
+    "select": _select,
+    "rename": _rename,
+    "dedupe": _dedupe,
+    "union": _union,
+    "running": _running,
+    "head": _head,
 }

@@ -32,6 +32,15 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SHEETSYNC_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("SHEETSYNC_LEDGER", str(home / "ledger.sqlite3"))
-    for name in ("KSS_API_KEY", "KOTIS_API_KEY", "KSS_BASE_URL", "KOTIS_BASE_URL", "KOTIS_STORES_BASE_URL",
-                 "KSS_ENV", "KSS_KEY_TYPE", "SHEETSYNC_GOOGLE_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in (
+        "KSS_API_KEY",
+        "KOTIS_API_KEY",
+        "KSS_BASE_URL",
+        "KOTIS_BASE_URL",
+        "KOTIS_STORES_BASE_URL",
+        "KSS_ENV",
+        "KSS_KEY_TYPE",
+        "SHEETSYNC_GOOGLE_CREDENTIALS",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
         monkeypatch.delenv(name, raising=False)

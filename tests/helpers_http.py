@@ -1,7 +1,7 @@
 """A scripted transport for requests: tests queue responses or exceptions and read what was sent.
 
-    adapter = FakeAdapter([(200, {"Data": []}), (429, {"Error": "slow"}, {"Retry-After": "2"})])
-    session = adapter.session()
+adapter = FakeAdapter([(200, {"Data": []}), (429, {"Error": "slow"}, {"Retry-After": "2"})])
+session = adapter.session()
 """
 
 from __future__ import annotations

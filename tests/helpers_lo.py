@@ -28,10 +28,21 @@ def recalculate_with_libreoffice(path: Path, out_dir: Path, *, timeout: float = 
         raise ValueError("out_dir must differ from the input's directory")
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        command = [binary, "--headless", "--norestore", f"-env:UserInstallation={Path(profile).as_uri()}",
-                   "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out_dir), str(path)]
+        command = [
+            binary,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out_dir),
+            str(path),
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if not target.exists():
-        raise RuntimeError(f"LibreOffice did not convert {path.name} (exit {result.returncode}): "
-                           f"{(result.stderr or result.stdout).strip()[:500]}")
+        raise RuntimeError(
+            f"LibreOffice did not convert {path.name} (exit {result.returncode}): "
+            f"{(result.stderr or result.stdout).strip()[:500]}"
+        )
     return target

@@ -14,8 +14,17 @@ from sheetsync.push.ledger import Ledger
 from sheetsync.push.payments import PushResult, push_allocations, xlsx_target
 from sheetsync.sinks.xlsx_read import XlsxSource
 
-HEADERS = ["AllocationID", "ARAccountID", "PaymentInvoiceNum", "TargetInvoiceNum", "Amount", "Status", "RequestID",
-           "Message", "Updated"]
+HEADERS = [
+    "AllocationID",
+    "ARAccountID",
+    "PaymentInvoiceNum",
+    "TargetInvoiceNum",
+    "Amount",
+    "Status",
+    "RequestID",
+    "Message",
+    "Updated",
+]
 
 
 @dataclass
@@ -29,8 +38,9 @@ def client_for(sandbox: Any, key: str = "employee") -> KssClient:
     return KssClient(sandbox.info.kss, sandbox.info.keys[key], key_type=key, sleep=lambda s: None, max_retries=0)
 
 
-def accounts(client: KssClient, *, payments: int = 1, invoices: int = 2,
-             minimum: Decimal = Decimal("50")) -> list[Account]:
+def accounts(
+    client: KssClient, *, payments: int = 1, invoices: int = 2, minimum: Decimal = Decimal("50")
+) -> list[Account]:
     """AR accounts with enough payments and open invoices that pending requests do not already cover."""
     pays = client.get_all("payments")
     invs = client.get_all("payments/openInvoices")
@@ -39,11 +49,18 @@ def accounts(client: KssClient, *, payments: int = 1, invoices: int = 2,
         pending[r["TargetInvoiceNum"]] = pending.get(r["TargetInvoiceNum"], Decimal(0)) + r["Amount"]
     found = []
     for ar in sorted({p["ARAccountID"] for p in pays}):
-        p = sorted((x for x in pays if x["ARAccountID"] == ar and x["AvailableBalance"] >= minimum),
-                   key=lambda x: -x["AvailableBalance"])
-        i = sorted((x for x in invs if x["ARAccountID"] == ar
-                    and x["OpenBalance"] - pending.get(x["InvoiceNum"], 0) >= minimum),
-                   key=lambda x: -x["OpenBalance"])
+        p = sorted(
+            (x for x in pays if x["ARAccountID"] == ar and x["AvailableBalance"] >= minimum),
+            key=lambda x: -x["AvailableBalance"],
+        )
+        i = sorted(
+            (
+                x
+                for x in invs
+                if x["ARAccountID"] == ar and x["OpenBalance"] - pending.get(x["InvoiceNum"], 0) >= minimum
+            ),
+            key=lambda x: -x["OpenBalance"],
+        )
         if len(p) >= payments and len(i) >= invoices:
             found.append(Account(ar, p, i))
     return found
@@ -66,8 +83,11 @@ def write_sheet(path: Path, rows: list[list[Any]], headers: list[str] = HEADERS,
 def sheet_rows(path: Path, tab: str = "Allocations") -> dict[int, dict[str, Any]]:
     """row number -> {header: value} of the data rows, as a person would see them."""
     ws = openpyxl.load_workbook(path)[tab]
-    header_row = next(r for r in range(1, 30) if ws.cell(r, 1).value == "AllocationID"
-                      or "PaymentInvoiceNum" in [c.value for c in ws[r]])
+    header_row = next(
+        r
+        for r in range(1, 30)
+        if ws.cell(r, 1).value == "AllocationID" or "PaymentInvoiceNum" in [c.value for c in ws[r]]
+    )
     headers = [c.value for c in ws[header_row]]
     out = {}
     for r in range(header_row + 1, ws.max_row + 1):

@@ -18,8 +18,12 @@ def kss_all(sandbox: Any, endpoint: str, **params: Any) -> list[dict]:
     out: list[dict] = []
     page = 1
     while True:
-        response = requests.get(f"{sandbox.info.kss}/{endpoint}", headers={"x-api-key": sandbox.info.keys["employee"]},
-                                params={**params, "Page": page, "PageSize": 500}, timeout=30)
+        response = requests.get(
+            f"{sandbox.info.kss}/{endpoint}",
+            headers={"x-api-key": sandbox.info.keys["employee"]},
+            params={**params, "Page": page, "PageSize": 500},
+            timeout=30,
+        )
         response.raise_for_status()
         data = response.json()["Data"]
         out += data
@@ -43,7 +47,7 @@ def table(ws: Any, header: str = "Customer") -> tuple[list[str], list[dict[str, 
     start = next(i for i, row in enumerate(rows) if row and row[0] == header)
     headers = [h for h in rows[start] if h is not None]
     data, total = [], None
-    for offset, row in enumerate(rows[start + 1:], start=start + 2):
+    for offset, row in enumerate(rows[start + 1 :], start=start + 2):
         if "Total" in row:  # the totals row, labelled in whichever column has `total: label`
             total = offset
             break

@@ -106,7 +106,7 @@ def _validate_object(value: Any, schema: dict[str, Any], name: str, path: str) -
         elif extra is not None:
             validate(item, extra, f"{path}.{key}")
         else:
-            raise bad(f'Invalid JSON payload received. Unknown name "{key}" at \'{path}\': Cannot find field.')
+            raise bad(f"Invalid JSON payload received. Unknown name \"{key}\" at '{path}': Cannot find field.")
     set_kinds = [k for k in value if k in props]
     if name in EXACTLY_ONE and len(set_kinds) != 1:
         raise bad(f"Invalid requests at '{path}': exactly one kind of request must be set, got {set_kinds}")
@@ -248,9 +248,15 @@ class Sheet:
 
     def snapshot(self) -> Sheet:
         """A copy that shares cell data (cells are replaced, never edited in place)."""
-        return Sheet(copy.deepcopy(self.properties), dict(self.cells), self.basic_filter,
-                     list(self.conditional_formats), list(self.developer_metadata), dict(self.column_pixels),
-                     list(self.charts))
+        return Sheet(
+            copy.deepcopy(self.properties),
+            dict(self.cells),
+            self.basic_filter,
+            list(self.conditional_formats),
+            list(self.developer_metadata),
+            dict(self.column_pixels),
+            list(self.charts),
+        )
 
     def value(self, a1: str) -> Any:
         """The effective value of one cell, as a test reads it ("B7")."""
@@ -355,10 +361,26 @@ class SheetsDouble(BaseAdapter):
         self.token_requests = 0
 
     # -- setup and faults ----------------------------------------------------------------------
-    def add_spreadsheet(self, spreadsheet_id: str, *, title: str = "Test sheet", shared: bool = True,
-                        tabs: tuple[str, ...] = ("Sheet1",)) -> Spreadsheet:
-        sheets = [Sheet({"sheetId": 0 if i == 0 else 100 + i, "title": name, "index": i, "sheetType": "GRID",
-                         "gridProperties": {"rowCount": 1000, "columnCount": 26}}) for i, name in enumerate(tabs)]
+    def add_spreadsheet(
+        self,
+        spreadsheet_id: str,
+        *,
+        title: str = "Test sheet",
+        shared: bool = True,
+        tabs: tuple[str, ...] = ("Sheet1",),
+    ) -> Spreadsheet:
+        sheets = [
+            Sheet(
+                {
+                    "sheetId": 0 if i == 0 else 100 + i,
+                    "title": name,
+                    "index": i,
+                    "sheetType": "GRID",
+                    "gridProperties": {"rowCount": 1000, "columnCount": 26},
+                }
+            )
+            for i, name in enumerate(tabs)
+        ]
         book = Spreadsheet(spreadsheet_id, title, sheets, shared=shared)
         self.spreadsheets[spreadsheet_id] = book
         return book
@@ -403,8 +425,9 @@ class SheetsDouble(BaseAdapter):
         parts = urlsplit(request.url or "")
         if parts.netloc == "oauth2.googleapis.com":
             self.token_requests += 1
-            return self._response(request, 200, {"access_token": "fake-access-token", "expires_in": 3600,
-                                                 "token_type": "Bearer"})
+            return self._response(
+                request, 200, {"access_token": "fake-access-token", "expires_in": 3600, "token_type": "Bearer"}
+            )
         if self._drops and self._drops[0] in (None, "batchUpdate" if ":batchUpdate" in parts.path else "get"):
             self._drops.pop(0)
             self.calls.append(Call(request.method or "GET", unquote(parts.path), {}, None, status=-1))
@@ -415,8 +438,10 @@ class SheetsDouble(BaseAdapter):
         try:
             status, payload = self._dispatch(call, request.headers.get("Authorization", ""))
         except ApiFault as fault:
-            status, payload = fault.status, {"error": {"code": fault.status, "message": fault.message,
-                                                       "status": fault.reason}}
+            status, payload = (
+                fault.status,
+                {"error": {"code": fault.status, "message": fault.message, "status": fault.reason}},
+            )
         call.status = status
         return self._response(request, status, payload)
 
@@ -475,9 +500,12 @@ class SheetsDouble(BaseAdapter):
             if missing:
                 raise bad(f"Unable to parse range: {missing[0]}")
             sheets = [s for s in sheets if s.title in wanted]
-        result = {"spreadsheetId": book.spreadsheet_id, "properties": {"title": book.title},
-                  "sheets": [render_sheet(s, grid) for s in sheets],
-                  "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit"}
+        result = {
+            "spreadsheetId": book.spreadsheet_id,
+            "properties": {"title": book.title},
+            "sheets": [render_sheet(s, grid) for s in sheets],
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit",
+        }
         fields = query.get("fields", [""])[0]
         return apply_mask(result, mask_for(fields, "Spreadsheet"))
 
@@ -490,7 +518,7 @@ class SheetsDouble(BaseAdapter):
             for index, request in enumerate(body.get("requests", [])):
                 if fail_after is not None and index == fail_after:
                     raise ApiFault(500, "Internal error encountered.", "INTERNAL")
-                (kind, args), = request.items()
+                ((kind, args),) = request.items()
                 handler: Callable[[Spreadsheet, dict], dict] | None = getattr(self, f"_do_{kind}", None)
                 if handler is None:
                     raise bad(f"requests[{index}]: the double does not model {kind}")
@@ -542,8 +570,11 @@ class SheetsDouble(BaseAdapter):
         masked_set(sheet.properties, props, mask_for(args["fields"], "SheetProperties"))
         grid = sheet.properties.setdefault("gridProperties", {})
         _check_frozen(grid)
-        sheet.cells = {(r, c): v for (r, c), v in sheet.cells.items()
-                       if r < grid.get("rowCount", 0) and c < grid.get("columnCount", 0)}
+        sheet.cells = {
+            (r, c): v
+            for (r, c), v in sheet.cells.items()
+            if r < grid.get("rowCount", 0) and c < grid.get("columnCount", 0)
+        }
         return {}
 
     def _do_appendDimension(self, book: Spreadsheet, args: dict) -> dict:
@@ -624,8 +655,9 @@ class SheetsDouble(BaseAdapter):
         sheet, r0, r1, c0, c1 = _grid_range(book, args["range"])
         for r in range(r0, r1):
             for c in range(c0, c1):
-                _set_cell(sheet, r, c, {"dataValidation": args["rule"]} if "rule" in args else {},
-                          {"dataValidation": None})
+                _set_cell(
+                    sheet, r, c, {"dataValidation": args["rule"]} if "rule" in args else {}, {"dataValidation": None}
+                )
         return {}
 
     def _do_createDeveloperMetadata(self, book: Spreadsheet, args: dict) -> dict:
@@ -697,8 +729,10 @@ def _check_frozen(grid: dict[str, int]) -> None:
 
 def _check_in_grid(sheet: Sheet, r: int, c: int) -> None:
     if r >= sheet.grid["rowCount"] or c >= sheet.grid["columnCount"]:
-        raise bad(f"Range ('{sheet.title}'!R{r + 1}C{c + 1}) exceeds grid limits. "
-                  f"Max rows: {sheet.grid['rowCount']}, max columns: {sheet.grid['columnCount']}")
+        raise bad(
+            f"Range ('{sheet.title}'!R{r + 1}C{c + 1}) exceeds grid limits. "
+            f"Max rows: {sheet.grid['rowCount']}, max columns: {sheet.grid['columnCount']}"
+        )
 
 
 def _grid_range(book: Spreadsheet, span: dict[str, int]) -> tuple[Sheet, int, int, int, int]:
@@ -726,8 +760,9 @@ def _set_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], mask: dict[str
 def _check_limits(book: Spreadsheet) -> None:
     total = sum(s.grid["rowCount"] * s.grid["columnCount"] for s in book.sheets)
     if total > MAX_CELLS:
-        raise bad(f"This action would increase the number of cells in the workbook above the limit of "
-                  f"{MAX_CELLS} cells.")
+        raise bad(
+            f"This action would increase the number of cells in the workbook above the limit of {MAX_CELLS} cells."
+        )
 
 
 def render_sheet(sheet: Sheet, grid: bool) -> dict[str, Any]:
@@ -769,23 +804,55 @@ def price_tab(rows: int = 3, *, key: str = "price-list:prices", name: str = "Pri
 
     from sheetsync.model import Column, ConditionalRule, Format, Link, Style, Tab, Total, Validation
 
-    columns = [Column("Code", width=12), Column("Name", total=Total.LABEL), Column("Price", Format.CURRENCY,
-               total=Total.SUM), Column("Qty", Format.INTEGER, total=Total.COUNT), Column("Since", Format.DATE),
-               Column("Active"), Column("Page"), Column("Customer")]
-    data = [[f"{i:04d}", f"Kettle {i}", Decimal(i) + Decimal("0.125"), i * 10, date(2024, 1, 1 + i % 28),
-             i % 2 == 0, Link(f"https://example.com/p/{i}", f"page {i}"), "Kettles"] for i in range(1, rows + 1)]
-    return Tab(name=name, key=key, title="Price list", columns=columns, rows=data,
-               info=[("Customer", "Kettles"), ("Currency", "USD")], note="Refreshed 2026-01-02 10:00; customer_ids=12",
-               rules=[ConditionalRule("Qty", "<", 20, columns=("Qty",), style=Style(fill="#FF0000", bold=True))],
-               validations=[Validation("Price", "positive_decimal", message="a price above 0"),
-                            Validation("Customer", "list", source=("Customers", "Name"))])
+    columns = [
+        Column("Code", width=12),
+        Column("Name", total=Total.LABEL),
+        Column("Price", Format.CURRENCY, total=Total.SUM),
+        Column("Qty", Format.INTEGER, total=Total.COUNT),
+        Column("Since", Format.DATE),
+        Column("Active"),
+        Column("Page"),
+        Column("Customer"),
+    ]
+    data = [
+        [
+            f"{i:04d}",
+            f"Kettle {i}",
+            Decimal(i) + Decimal("0.125"),
+            i * 10,
+            date(2024, 1, 1 + i % 28),
+            i % 2 == 0,
+            Link(f"https://example.com/p/{i}", f"page {i}"),
+            "Kettles",
+        ]
+        for i in range(1, rows + 1)
+    ]
+    return Tab(
+        name=name,
+        key=key,
+        title="Price list",
+        columns=columns,
+        rows=data,
+        info=[("Customer", "Kettles"), ("Currency", "USD")],
+        note="Refreshed 2026-01-02 10:00; customer_ids=12",
+        rules=[ConditionalRule("Qty", "<", 20, columns=("Qty",), style=Style(fill="#FF0000", bold=True))],
+        validations=[
+            Validation("Price", "positive_decimal", message="a price above 0"),
+            Validation("Customer", "list", source=("Customers", "Name")),
+        ],
+    )
 
 
 def customers_tab(names: tuple[str, ...] = ("Kettles", "Pots")) -> Any:
     from sheetsync.model import Column, Tab
 
-    return Tab(name="Customers", key="price-list:customers", title="Customers", columns=[Column("Name")],
-               rows=[[n] for n in names])
+    return Tab(
+        name="Customers",
+        key="price-list:customers",
+        title="Customers",
+        columns=[Column("Name")],
+        rows=[[n] for n in names],
+    )
 
 
 def price_workbook(rows: int = 3, *, extra_tabs: tuple[Any, ...] = ()) -> Any:
@@ -813,7 +880,8 @@ class LoopbackServer:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         prepared = requests.Request(
             environ["REQUEST_METHOD"],
-            "https://sheets.googleapis.com" + environ.get("PATH_INFO", "")
+            "https://sheets.googleapis.com"
+            + environ.get("PATH_INFO", "")
             + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""),
             headers={"Authorization": environ.get("HTTP_AUTHORIZATION", "")},
             data=environ["wsgi.input"].read(length) if length else None,

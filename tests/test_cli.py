@@ -39,7 +39,9 @@ def test_version() -> None:
 def test_errors_are_one_line_with_a_usage_exit_code(tmp_path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", "from sheetsync.cli import main; main()", "config", "show"],
-        capture_output=True, text=True, env={"KSS_ENV": "nowhere", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        env={"KSS_ENV": "nowhere", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
         cwd=tmp_path,
     )
     assert proc.returncode == 2
@@ -51,7 +53,9 @@ def test_errors_are_one_line_with_a_usage_exit_code(tmp_path) -> None:
 def test_unknown_command_is_a_usage_error(tmp_path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", "from sheetsync.cli import main; main()", "frobnicate"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2
     assert "No such command 'frobnicate'" in proc.stderr
@@ -62,7 +66,9 @@ def test_demo_into_an_impossible_directory_is_one_line_and_exit_2(tmp_path, out:
     (tmp_path / "file.txt").write_text("not a directory")
     proc = subprocess.run(
         [sys.executable, "-c", "from sheetsync.cli import main; main()", "demo", "--out", out.format(tmp=tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("error: output ") and proc.stderr.count("\n") == 1
@@ -71,8 +77,22 @@ def test_demo_into_an_impossible_directory_is_one_line_and_exit_2(tmp_path, out:
 def test_fetch_reaches_the_kotis_gets(capsys) -> None:
     from sheetsync.cli.common import run_safely
 
-    code = run_safely(cli, ["fetch", "kotis/orders/by_source", "--sandbox", "-p", "source=all",
-                            "-p", "start_date=2025-10-01", "-p", "end_date=2026-02-28", "--format", "json"])
+    code = run_safely(
+        cli,
+        [
+            "fetch",
+            "kotis/orders/by_source",
+            "--sandbox",
+            "-p",
+            "source=all",
+            "-p",
+            "start_date=2025-10-01",
+            "-p",
+            "end_date=2026-02-28",
+            "--format",
+            "json",
+        ],
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     import json
@@ -80,8 +100,18 @@ def test_fetch_reaches_the_kotis_gets(capsys) -> None:
     orders = json.loads(out)
     assert orders and {"order_number", "status", "source"} <= set(orders[0])
     assert "3 requests" in err  # 151 days split into non-overlapping windows of at most 60 days
-    code = run_safely(cli, ["fetch", "kotis/orders/status", "--sandbox", "-p",
-                            f"order_numbers={orders[0]['order_number']}", "--format", "json"])
+    code = run_safely(
+        cli,
+        [
+            "fetch",
+            "kotis/orders/status",
+            "--sandbox",
+            "-p",
+            f"order_numbers={orders[0]['order_number']}",
+            "--format",
+            "json",
+        ],
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)[0]["order_number"] == orders[0]["order_number"]

@@ -20,7 +20,8 @@ def test_one_client_shared_by_concurrent_threads(sandbox, tmp_path) -> None:
 
 
 def test_missing_key_is_one_clear_error(tmp_path) -> None:
-    with open_connections(load_settings({}, cwd=tmp_path)) as connections, pytest.raises(
-        ConfigError, match="KSS_API_KEY is not set"
+    with (
+        open_connections(load_settings({}, cwd=tmp_path)) as connections,
+        pytest.raises(ConfigError, match="KSS_API_KEY is not set"),
     ):
         connections.kss  # noqa: B018

@@ -66,47 +66,59 @@ def test_yaml_keys_stay_text() -> None:
     d = parse_definition(
         "name: t\nsources:\n  a: {endpoint: customerPricing, params: {CustomerIDs: [1]}}\n"
         "  b: {endpoint: products}\ntransforms:\n  - join: {frame: a, with: b, on: ProductID}\n"
-        "tabs: [{columns: [ProductName]}]\n", "t.yaml")
+        "tabs: [{columns: [ProductName]}]\n",
+        "t.yaml",
+    )
     assert d.steps[0].options["on"] == "ProductID"
 
 
 def test_derived_columns_are_known_to_later_steps_and_tabs() -> None:
-    text = ("name: t\nsources:\n  p: {endpoint: products}\ntransforms:\n"
-            "  - derive: {columns: {Cases: 'ceil(WholesaleUnitsPerCase / 2)', Double: Cases * 2}}\n"
-            "tabs: [{columns: [Double, {header: X, expr: Cases + 1}]}]\n")
+    text = (
+        "name: t\nsources:\n  p: {endpoint: products}\ntransforms:\n"
+        "  - derive: {columns: {Cases: 'ceil(WholesaleUnitsPerCase / 2)', Double: Cases * 2}}\n"
+        "tabs: [{columns: [Double, {header: X, expr: Cases + 1}]}]\n"
+    )
     assert parse_definition(text, "t.yaml").steps[0].output == "p"
     with pytest.raises(DefinitionError, match=r"t.yaml:6: field 'Doubel' is not a column of frame 'p'"):
         parse_definition(text.replace("[Double,", "[Doubel,"), "t.yaml")
 
 
 def test_explode_with_fields_keeps_checking() -> None:
-    text = ("name: t\nsources:\n  a: {endpoint: arAging}\ntransforms:\n"
-            "  - explode: {columns: {CurrentInvoices: Current, Invoices_1_30: 1-30}, label: Bucket,"
-            " fields: [InvoiceID, InvoiceNum], as: items}\n"
-            "tabs: [{columns: [Bucket, InvoiceNum, CustomerID]}]\n")
+    text = (
+        "name: t\nsources:\n  a: {endpoint: arAging}\ntransforms:\n"
+        "  - explode: {columns: {CurrentInvoices: Current, Invoices_1_30: 1-30}, label: Bucket,"
+        " fields: [InvoiceID, InvoiceNum], as: items}\n"
+        "tabs: [{columns: [Bucket, InvoiceNum, CustomerID]}]\n"
+    )
     parse_definition(text, "t.yaml")
     with pytest.raises(DefinitionError, match="InvoiceNumber"):
         parse_definition(text.replace("[Bucket, InvoiceNum,", "[Bucket, InvoiceNumber,"), "t.yaml")
 
 
-@pytest.mark.parametrize(("kind", "raw", "expected"), [
-    ("int", "12", 12),
-    ("int_list", "1, 2,3", [1, 2, 3]),
-    ("str_list", "CA,NJ", ["CA", "NJ"]),
-    ("decimal", "1.10", __import__("decimal").Decimal("1.10")),
-    ("bool", "yes", True),
-    ("date", "2026-01-31", __import__("datetime").date(2026, 1, 31)),
-])
+@pytest.mark.parametrize(
+    ("kind", "raw", "expected"),
+    [
+        ("int", "12", 12),
+        ("int_list", "1, 2,3", [1, 2, 3]),
+        ("str_list", "CA,NJ", ["CA", "NJ"]),
+        ("decimal", "1.10", __import__("decimal").Decimal("1.10")),
+        ("bool", "yes", True),
+        ("date", "2026-01-31", __import__("datetime").date(2026, 1, 31)),
+    ],
+)
 def test_coerce_param(kind: str, raw: str, expected: object) -> None:
     assert coerce_param(ParamSpec("x", kind), raw) == expected
 
 
-@pytest.mark.parametrize(("given", "message"), [
-    ({}, r"needs parameter customer_ids \(int_list\): add -p customer_ids=VALUE"),
-    ({"customer_id": "1"}, r"has no parameter 'customer_id' \(did you mean 'customer_ids'\?\)"),
-    ({"customer_ids": "1,a"}, r"customer_ids expects whole numbers"),
-    ({"customer_ids": "1", "effective_date": "31/01/2026"}, r"effective_date expects a date"),
-])
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({}, r"needs parameter customer_ids \(int_list\): add -p customer_ids=VALUE"),
+        ({"customer_id": "1"}, r"has no parameter 'customer_id' \(did you mean 'customer_ids'\?\)"),
+        ({"customer_ids": "1,a"}, r"customer_ids expects whole numbers"),
+        ({"customer_ids": "1", "effective_date": "31/01/2026"}, r"effective_date expects a date"),
+    ],
+)
 def test_resolve_params_refuses(given: dict[str, str], message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         resolve_params(find_definition("price-list"), given)

@@ -53,8 +53,10 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def refresh(double: SheetsDouble, creds: FakeServiceAccountCredentials, sleeps: list[float]):
     def run(*workbooks: Workbook, **kwargs):
-        return write_workbooks(SHEET_ID, list(workbooks), credentials=creds, session=double.session(creds),
-                               sleep=sleeps.append, **kwargs)
+        return write_workbooks(
+            SHEET_ID, list(workbooks), credentials=creds, session=double.session(creds), sleep=sleeps.append, **kwargs
+        )
+
     return run
 
 
@@ -63,8 +65,17 @@ def book(double: SheetsDouble):
 
 
 def test_a_refresh_of_a_multi_tab_workbook_is_one_read_and_one_batch_update(double, refresh) -> None:
-    stats = refresh(price_workbook(50), Workbook("other", [customers_tab().__class__(
-        name="Extra", key="other:extra", title="Extra", columns=[Column("A")], rows=[["x"]])]))
+    stats = refresh(
+        price_workbook(50),
+        Workbook(
+            "other",
+            [
+                customers_tab().__class__(
+                    name="Extra", key="other:extra", title="Extra", columns=[Column("A")], rows=[["x"]]
+                )
+            ],
+        ),
+    )
     assert double.counts() == {"get": 1, "batchUpdate": 1}
     assert stats["api_calls"] == 2 and stats["batch_updates"] == 1 and stats["tabs_added"] == 3
     assert book(double).titles == ["Sheet1", "Prices", "Customers", "Extra"]
@@ -111,28 +122,37 @@ def test_layout_matches_the_model(double, refresh) -> None:
     assert link["userEnteredValue"] == {"stringValue": "page 1"}
     assert link["textFormatRuns"][0]["format"]["link"] == {"uri": "https://example.com/p/1"}
     # filter over header + data, widths in pixels, developer metadata
-    assert sheet.basic_filter["range"] == {"sheetId": sheet.sheet_id, "startRowIndex": 4, "endRowIndex": 8,
-                                           "startColumnIndex": 0, "endColumnIndex": 8}
+    assert sheet.basic_filter["range"] == {
+        "sheetId": sheet.sheet_id,
+        "startRowIndex": 4,
+        "endRowIndex": 8,
+        "startColumnIndex": 0,
+        "endColumnIndex": 8,
+    }
     assert sheet.column_pixels[0] == 12 * 7 + 5
     assert set(sheet.column_pixels) == set(range(8))
     assert [(m["metadataKey"], m["metadataValue"]) for m in sheet.developer_metadata] == [
-        ("sheetsync.tab", "price-list:prices")]
+        ("sheetsync.tab", "price-list:prices")
+    ]
 
 
 def test_conditional_formats_and_validation(double, refresh) -> None:
     refresh(price_workbook(3))
     sheet = book(double).sheet("Prices")
     (rule,) = sheet.conditional_formats
-    assert rule["ranges"] == [{"sheetId": sheet.sheet_id, "startRowIndex": 5, "endRowIndex": 8,
-                               "startColumnIndex": 3, "endColumnIndex": 4}]
+    assert rule["ranges"] == [
+        {"sheetId": sheet.sheet_id, "startRowIndex": 5, "endRowIndex": 8, "startColumnIndex": 3, "endColumnIndex": 4}
+    ]
     assert rule["booleanRule"]["condition"] == {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=$D6<20"}]}
     assert rule["booleanRule"]["format"]["backgroundColor"] == {"red": 1.0, "green": 0.0, "blue": 0.0}
     price_rule = sheet.cells[(5, 2)]["dataValidation"]
     assert price_rule["condition"] == {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}
     assert price_rule["inputMessage"] == "a price above 0"
     customer_rule = sheet.cells[(7, 7)]["dataValidation"]
-    assert customer_rule["condition"] == {"type": "ONE_OF_RANGE",
-                                          "values": [{"userEnteredValue": "='Customers'!$A$4:$A$5"}]}
+    assert customer_rule["condition"] == {
+        "type": "ONE_OF_RANGE",
+        "values": [{"userEnteredValue": "='Customers'!$A$4:$A$5"}],
+    }
     assert "dataValidation" not in sheet.cells.get((8, 2), {})  # not on the totals row
 
 
@@ -246,8 +266,15 @@ def test_a_validation_naming_a_missing_tab_is_a_render_error(refresh) -> None:
 
 
 def test_an_empty_tab_and_a_tab_without_filter(double, refresh) -> None:
-    empty = Tab(name="Empty", key="x:empty", title="Nothing", columns=[Column("A", Format.DECIMAL)], rows=[],
-                autofilter=False, freeze_header=False)
+    empty = Tab(
+        name="Empty",
+        key="x:empty",
+        title="Nothing",
+        columns=[Column("A", Format.DECIMAL)],
+        rows=[],
+        autofilter=False,
+        freeze_header=False,
+    )
     refresh(Workbook("x", [empty]))
     sheet = book(double).sheet("Empty")
     assert sheet.row_values(3) == ["A"] and sheet.basic_filter is None
@@ -355,8 +382,9 @@ def test_staging_that_would_cross_the_cell_limit_is_refused_before_sending(doubl
 
 def test_two_reports_sharing_a_spreadsheet_keep_each_others_tabs(double, refresh) -> None:
     refresh(price_workbook(3))
-    other = Workbook("aging", [Tab(name="Aging", key="ar-aging/summary", title="Aging", columns=[Column("A")],
-                                   rows=[["x"]])])
+    other = Workbook(
+        "aging", [Tab(name="Aging", key="ar-aging/summary", title="Aging", columns=[Column("A")], rows=[["x"]])]
+    )
     stats = refresh(other)
     assert stats["tabs_deleted"] == 0
     assert book(double).titles == ["Sheet1", "Prices", "Customers", "Aging"]

@@ -24,21 +24,32 @@ EMAIL = "report-bot@sheetsync-tests.iam.gserviceaccount.com"
 def throwaway_service_account(path: Path) -> Path:
     """A service-account JSON with a key generated for this test only (never a real key)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    path.write_text(json.dumps({
-        "type": "service_account", "project_id": "sheetsync-tests", "private_key_id": "test",
-        "private_key": pem, "client_email": EMAIL, "client_id": "1",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }))
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "sheetsync-tests",
+                "private_key_id": "test",
+                "private_key": pem,
+                "client_email": EMAIL,
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
     return path
 
 
 @pytest.fixture(autouse=True)
 def no_adc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No application default credentials and no saved token unless a test sets them up."""
+
     def missing(*args, **kwargs):
         raise DefaultCredentialsError("Could not automatically determine credentials.")
+
     monkeypatch.setattr(google.auth, "default", missing)
     monkeypatch.setenv(google_auth.TOKEN_ENV_VAR, str(tmp_path / "token.json"))
 
@@ -62,20 +73,24 @@ def test_application_default_credentials_come_next(monkeypatch) -> None:
 
 def test_then_the_token_saved_by_auth_login(tmp_path) -> None:
     token = Path(google_auth.token_path())
-    token.write_text(json.dumps({"type": "authorized_user", "client_id": "c", "client_secret": "s",
-                                 "refresh_token": "r"}))
+    token.write_text(
+        json.dumps({"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"})
+    )
     credentials = load_credentials(None)
     assert credentials.refresh_token == "r"
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "Google credentials file .* does not exist"),
-    ("{not json", "is not valid JSON \\(line 1\\)"),
-    ('["a"]', "is not a JSON object"),
-    ('{"type": "external_account"}', "not a service-account JSON \\(its type is 'external_account'"),
-    ('{"type": "service_account", "private_key": "nope", "client_email": "x@y"}', "broken service-account JSON"),
-    ('{"type": "authorized_user"}', "broken Google token"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "Google credentials file .* does not exist"),
+        ("{not json", "is not valid JSON \\(line 1\\)"),
+        ('["a"]', "is not a JSON object"),
+        ('{"type": "external_account"}', "not a service-account JSON \\(its type is 'external_account'"),
+        ('{"type": "service_account", "private_key": "nope", "client_email": "x@y"}', "broken service-account JSON"),
+        ('{"type": "authorized_user"}', "broken Google token"),
+    ],
+)
 def test_broken_credentials_are_one_line(tmp_path, content, message) -> None:
     path = tmp_path / "creds.json"
     if content is not None:
@@ -129,8 +144,10 @@ def test_auth_login_saves_the_token(tmp_path, monkeypatch) -> None:
         def run_local_server(self, port: int, open_browser: bool):
             class Creds:
                 def to_json(self) -> str:
-                    return json.dumps({"type": "authorized_user", "client_id": "c", "client_secret": "s",
-                                       "refresh_token": "r"})
+                    return json.dumps(
+                        {"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"}
+                    )
+
             return Creds()
 
     from google_auth_oauthlib.flow import InstalledAppFlow

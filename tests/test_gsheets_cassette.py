@@ -71,7 +71,9 @@ def test_a_refresh_sends_exactly_the_pinned_requests() -> None:
             server.stop()
     assert stats["api_calls"] == 2
     assert [(r.method, r.path) for r in cassette.requests] == [
-        ("GET", f"/v4/spreadsheets/{SHEET_ID}"), ("POST", f"/v4/spreadsheets/{SHEET_ID}:batchUpdate")]
+        ("GET", f"/v4/spreadsheets/{SHEET_ID}"),
+        ("POST", f"/v4/spreadsheets/{SHEET_ID}:batchUpdate"),
+    ]
     if not recording:
         assert cassette.all_played
     text = (CASSETTES / name).read_text()

@@ -36,8 +36,7 @@ def run(*args: str) -> str:
 
 def test_price_list_to_a_google_sheet_matches_the_xlsx(double, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    output = run("price-list", "--sandbox", "-p", "customer_ids=1,2", "-o", f"gsheet://{SHEET_ID}",
-                 "-o", "prices.xlsx")
+    output = run("price-list", "--sandbox", "-p", "customer_ids=1,2", "-o", f"gsheet://{SHEET_ID}", "-o", "prices.xlsx")
     assert double.counts() == {"get": 1, "batchUpdate": 1}
     assert f"gsheet://{SHEET_ID} (2 Google Sheets API calls)" in output
 

@@ -20,19 +20,36 @@ def batch(api, *requests_: dict) -> requests.Response:
     return api[1].post(f"{URL}:batchUpdate", json={"requests": list(requests_)})
 
 
-@pytest.mark.parametrize("request_, message", [
-    ({"addSheet": {"properties": {"title": "x", "colour": 1}}}, 'Unknown name "colour"'),
-    ({"addSheet": {"properties": {"title": 5}}}, "TYPE_STRING"),
-    ({"addSheet": {"properties": {"gridProperties": {"rowCount": "many"}}}}, "TYPE_INT32"),
-    ({"addSheet": {}, "deleteSheet": {"sheetId": 0}}, "exactly one kind"),
-    ({}, "exactly one kind"),
-    ({"updateCells": {"start": {"sheetId": 0}, "rows": [{"values": [
-        {"userEnteredValue": {"stringValue": "a", "numberValue": 1}}]}], "fields": "*"}}, "only one of"),
-    ({"setBasicFilter": {"filter": {"range": {"sheetId": 0}, "sortSpecs": {}}}}, "expected a list"),
-    ({"addConditionalFormatRule": {"rule": {"ranges": [{"sheetId": 0}], "booleanRule": {
-        "condition": {"type": "FORMULA"}}}}}, "not one of the enum values"),
-    ({"autoFill": {"useAlternateSeries": True}}, "does not model autoFill"),
-])
+@pytest.mark.parametrize(
+    "request_, message",
+    [
+        ({"addSheet": {"properties": {"title": "x", "colour": 1}}}, 'Unknown name "colour"'),
+        ({"addSheet": {"properties": {"title": 5}}}, "TYPE_STRING"),
+        ({"addSheet": {"properties": {"gridProperties": {"rowCount": "many"}}}}, "TYPE_INT32"),
+        ({"addSheet": {}, "deleteSheet": {"sheetId": 0}}, "exactly one kind"),
+        ({}, "exactly one kind"),
+        (
+            {
+                "updateCells": {
+                    "start": {"sheetId": 0},
+                    "rows": [{"values": [{"userEnteredValue": {"stringValue": "a", "numberValue": 1}}]}],
+                    "fields": "*",
+                }
+            },
+            "only one of",
+        ),
+        ({"setBasicFilter": {"filter": {"range": {"sheetId": 0}, "sortSpecs": {}}}}, "expected a list"),
+        (
+            {
+                "addConditionalFormatRule": {
+                    "rule": {"ranges": [{"sheetId": 0}], "booleanRule": {"condition": {"type": "FORMULA"}}}
+                }
+            },
+            "not one of the enum values",
+        ),
+        ({"autoFill": {"useAlternateSeries": True}}, "does not model autoFill"),
+    ],
+)
 def test_invalid_requests_are_answered_400(api, request_, message) -> None:
     response = batch(api, request_)
     assert response.status_code == 400
@@ -58,9 +75,11 @@ def test_unknown_query_parameters_are_refused(api) -> None:
 
 def test_a_failing_batch_changes_nothing(api) -> None:
     double, _ = api
-    response = batch(api, {"addSheet": {"properties": {"sheetId": 7, "title": "New"}}},
-                     {"updateCells": {"start": {"sheetId": 7, "rowIndex": 5000}, "rows": [{"values": [{}]}],
-                                      "fields": "*"}})
+    response = batch(
+        api,
+        {"addSheet": {"properties": {"sheetId": 7, "title": "New"}}},
+        {"updateCells": {"start": {"sheetId": 7, "rowIndex": 5000}, "rows": [{"values": [{}]}], "fields": "*"}},
+    )
     assert response.status_code == 400 and "exceeds grid limits" in response.text
     assert double.spreadsheets["D1"].titles == ["Sheet1"]
 

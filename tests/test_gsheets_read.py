@@ -51,24 +51,33 @@ def text(value: str) -> dict:
 
 @pytest.fixture
 def allocations(double: SheetsDouble) -> None:
-    put(double, "Allocations", [
-        [text("Allocations for May")],
-        [],
-        [text(" Invoice "), text("AMOUNT"), text("Paid on"), text("Done"), text("Note")],
-        [text("INV-0042"), num(100.1, "CURRENCY"), num(45413, "DATE"), {"userEnteredValue": {"boolValue": True}}],
-        [],
-        [text("0007"), num(12), num(45413.5, "DATE_TIME"), None, text("late")],
-        [text("   "), None, None],
-        [text("INV-9"), {"userEnteredValue": {"formulaValue": "=VLOOKUP(A9,X:Y,2)"}}],
-    ])
+    put(
+        double,
+        "Allocations",
+        [
+            [text("Allocations for May")],
+            [],
+            [text(" Invoice "), text("AMOUNT"), text("Paid on"), text("Done"), text("Note")],
+            [text("INV-0042"), num(100.1, "CURRENCY"), num(45413, "DATE"), {"userEnteredValue": {"boolValue": True}}],
+            [],
+            [text("0007"), num(12), num(45413.5, "DATE_TIME"), None, text("late")],
+            [text("   "), None, None],
+            [text("INV-9"), {"userEnteredValue": {"formulaValue": "=VLOOKUP(A9,X:Y,2)"}}],
+        ],
+    )
 
 
 def test_rows_come_back_typed_with_row_numbers(source, allocations, double) -> None:
     rows = source.read_rows("Allocations", required=["invoice", "Amount"])
     assert [r.row_number for r in rows] == [4, 6, 8]  # blank rows skipped, numbers as the sheet shows them
     first, second, third = rows
-    assert first.values == {"invoice": "INV-0042", "Amount": Decimal("100.1"), "Paid on": date(2024, 5, 1),
-                            "Done": True, "Note": None}  # ragged row padded
+    assert first.values == {
+        "invoice": "INV-0042",
+        "Amount": Decimal("100.1"),
+        "Paid on": date(2024, 5, 1),
+        "Done": True,
+        "Note": None,
+    }  # ragged row padded
     assert first.cells["Amount"] == "B4"
     assert second.values["invoice"] == "0007" and second.values["Amount"] == 12
     assert second.values["Paid on"] == datetime(2024, 5, 1, 12, 0)
@@ -97,7 +106,8 @@ def test_reading_back_what_the_writer_wrote(double) -> None:
     creds = FakeServiceAccountCredentials()
     write_workbooks(SHEET_ID, [price_workbook(3)], credentials=creds, session=double.session(creds))
     rows = GoogleSheetSource(SHEET_ID, credentials=creds, session=double.session(creds)).read_rows(
-        "Prices", required=["Code", "Price"])
+        "Prices", required=["Code", "Price"]
+    )
     assert [r.row_number for r in rows[:3]] == [6, 7, 8]
     assert rows[0].values["Code"] == "0001" and rows[0].values["Price"] == Decimal("1.13")
     assert rows[0].values["Since"] == date(2024, 1, 2) and rows[0].values["Active"] is False
@@ -109,8 +119,13 @@ def test_write_back_sets_named_cells_in_one_call_and_nothing_else(source, alloca
     sheet = double.spreadsheets[SHEET_ID].sheet("Allocations")
     before = copy.deepcopy(sheet.cells)
     double.calls.clear()
-    source.write_back("Allocations", {rows[0].row_number: {"Note": "=posted", "Paid on": date(2024, 6, 3)},
-                                      rows[1].row_number: {"Status": "Posted", "amount": Decimal("12.50")}})
+    source.write_back(
+        "Allocations",
+        {
+            rows[0].row_number: {"Note": "=posted", "Paid on": date(2024, 6, 3)},
+            rows[1].row_number: {"Status": "Posted", "amount": Decimal("12.50")},
+        },
+    )
     assert double.counts() == {"batchUpdate": 1}
     changed = {k for k in set(before) | set(sheet.cells) if before.get(k) != sheet.cells.get(k)}
     assert changed == {(3, 4), (3, 2), (2, 5), (5, 5), (5, 1)}

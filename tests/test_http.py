@@ -38,8 +38,9 @@ class Clock:
 def make(script, **kw):
     adapter = FakeAdapter(script)
     clock = Clock()
-    client = HttpClient(session=adapter.session(), sleep=clock.sleep, clock=clock, request_id_header="X-Request-Id",
-                        **kw)
+    client = HttpClient(
+        session=adapter.session(), sleep=clock.sleep, clock=clock, request_id_header="X-Request-Id", **kw
+    )
     return client, adapter, clock
 
 
@@ -132,8 +133,13 @@ def test_post_not_retried_on_500():
 
 
 def test_pacing_waits_for_short_reset_and_refuses_long_one():
-    client, adapter, clock = make([(200, {}, {"RateLimit-Remaining": "0", "RateLimit-Reset": "5"}), (200, {}),
-                                   (200, {}, {"RateLimit-Remaining": "0", "RateLimit-Reset": "900"})])
+    client, adapter, clock = make(
+        [
+            (200, {}, {"RateLimit-Remaining": "0", "RateLimit-Reset": "5"}),
+            (200, {}),
+            (200, {}, {"RateLimit-Remaining": "0", "RateLimit-Reset": "900"}),
+        ]
+    )
     client.send("GET", URL, endpoint="products")
     client.send("GET", URL, endpoint="products")
     assert clock.slept == [5]
@@ -155,7 +161,8 @@ def test_client_side_budget():
 
 def test_build_query_keeps_commas_literal():
     assert build_query([("CustomerIDs", "1,2,3"), ("Name", "a b&c"), ("T", "2025-01-01T00:00:00Z")]) == (
-        "CustomerIDs=1,2,3&Name=a%20b%26c&T=2025-01-01T00:00:00Z")
+        "CustomerIDs=1,2,3&Name=a%20b%26c&T=2025-01-01T00:00:00Z"
+    )
 
 
 def test_redaction():

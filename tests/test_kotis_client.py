@@ -26,8 +26,18 @@ from sheetsync.errors import (
 )
 from sheetsync.sandbox.kotis_data import DELIVERY_STATUSES, ORDER_STATUSES, TODAY, build_kotis_data
 
-ADDRESS = {"name": "Test Person", "attention": "", "address1": "123 First Street", "address2": "",
-           "city": "Seattle", "state": "WA", "zip": "98102", "country": "", "phone": "", "address_type": ""}
+ADDRESS = {
+    "name": "Test Person",
+    "attention": "",
+    "address1": "123 First Street",
+    "address2": "",
+    "city": "Seattle",
+    "state": "WA",
+    "zip": "98102",
+    "country": "",
+    "phone": "",
+    "address_type": "",
+}
 KWF = "https://kwf.example/api/v1"
 STORES = "https://stores.example/api/v1"
 DATA = build_kotis_data(0, 1)
@@ -69,9 +79,12 @@ def by_source_queries(running) -> list[dict]:  # type: ignore[no-untyped-def]
 def test_sku_quantities(shared) -> None:  # type: ignore[no-untyped-def]
     rows = client_for(shared).sku_quantities()
     assert len(rows) == len(DATA.skus)
-    assert rows[0] == {"id": DATA.skus[0]["id"], "sku": DATA.skus[0]["sku"],
-                       "physical_quantity": DATA.skus[0]["physical_quantity"],
-                       "available_quantity": DATA.skus[0]["available_quantity"]}
+    assert rows[0] == {
+        "id": DATA.skus[0]["id"],
+        "sku": DATA.skus[0]["sku"],
+        "physical_quantity": DATA.skus[0]["physical_quantity"],
+        "available_quantity": DATA.skus[0]["available_quantity"],
+    }
 
 
 def test_order_status_rows_join_shipments(shared) -> None:  # type: ignore[no-untyped-def]
@@ -89,8 +102,15 @@ def test_order_status_rows_join_shipments(shared) -> None:  # type: ignore[no-un
     assert {r["order_status"] for r in rows} - {None} == set(ORDER_STATUSES)
     bare = next(o for o in DATA.orders.values() if not o.shipment_ids)
     assert [r for r in rows if r["order_number"] == bare.order_number] == [
-        {"order_number": bare.order_number, "order_status": bare.status if bare.show_attributes else None,
-         "shipment_id": None, "tracking_numbers": None, "shipment_date": None, "delivery_status": None}]
+        {
+            "order_number": bare.order_number,
+            "order_status": bare.status if bare.show_attributes else None,
+            "shipment_id": None,
+            "tracking_numbers": None,
+            "shipment_date": None,
+            "delivery_status": None,
+        }
+    ]
     dated = next(r for r in rows if r["shipment_date"])
     assert isinstance(dated["shipment_date"], datetime) and dated["shipment_date"].tzinfo is not None
 
@@ -111,21 +131,41 @@ def test_order_status_sends_literal_commas_in_batches(monkeypatch: pytest.Monkey
     monkeypatch.setattr(kotis, "STATUS_BATCH", 2)
     client, adapter, _ = fake_client((200, {"data": []}), (200, {"data": []}))
     client.order_status(["1", "2", "3", "2"])
-    assert [r.url for r in adapter.sent] == [f"{KWF}/orders/status?order_numbers=1,2",
-                                             f"{KWF}/orders/status?order_numbers=3"]
+    assert [r.url for r in adapter.sent] == [
+        f"{KWF}/orders/status?order_numbers=1,2",
+        f"{KWF}/orders/status?order_numbers=3",
+    ]
     assert all(r.headers["Authorization"] == "secret-key" for r in adapter.sent)
 
 
 def test_order_status_tolerates_missing_members() -> None:
-    body = {"data": [{"id": "1", "type": "orders"},                                     # no attributes, no links
-                     {"id": "2", "type": "orders", "relationships": {"shipments": {"data": [{"id": "9"}]}}}],
-            "included": [{"id": "9", "type": "shipments", "attributes": {"status": "failure", "carrier": "UPS"}}]}
+    body = {
+        "data": [
+            {"id": "1", "type": "orders"},  # no attributes, no links
+            {"id": "2", "type": "orders", "relationships": {"shipments": {"data": [{"id": "9"}]}}},
+        ],
+        "included": [{"id": "9", "type": "shipments", "attributes": {"status": "failure", "carrier": "UPS"}}],
+    }
     client, _, _ = fake_client((200, body))
     assert client.order_status(["1", "2"]) == [
-        {"order_number": "1", "order_status": None, "shipment_id": None, "tracking_numbers": None,
-         "shipment_date": None, "delivery_status": None},
-        {"order_number": "2", "order_status": None, "shipment_id": "9", "tracking_numbers": None,
-         "shipment_date": None, "delivery_status": "failure", "carrier": "UPS"}]
+        {
+            "order_number": "1",
+            "order_status": None,
+            "shipment_id": None,
+            "tracking_numbers": None,
+            "shipment_date": None,
+            "delivery_status": None,
+        },
+        {
+            "order_number": "2",
+            "order_status": None,
+            "shipment_id": "9",
+            "tracking_numbers": None,
+            "shipment_date": None,
+            "delivery_status": "failure",
+            "carrier": "UPS",
+        },
+    ]
 
 
 # ---- orders/by_source ----------------------------------------------------------------------------
@@ -136,7 +176,8 @@ def test_by_source_150_days_split_into_windows(fresh) -> None:  # type: ignore[n
     assert by_source_queries(fresh) == [
         {"source": "all", "start_date": "2025-09-01", "end_date": "2025-10-31"},
         {"source": "all", "start_date": "2025-11-01", "end_date": "2025-12-31"},
-        {"source": "all", "start_date": "2026-01-01", "end_date": "2026-01-28"}]
+        {"source": "all", "start_date": "2026-01-01", "end_date": "2026-01-28"},
+    ]
     expected = {o.order_number for o in DATA.orders.values() if start <= o.order_date.date() <= end}
     assert [r["order_number"] for r in rows] == sorted(expected, key=lambda n: (DATA.orders[n].order_date, n))
     assert isinstance(rows[0]["order_date"], datetime) and rows[0]["order_date"].tzinfo is not None
@@ -153,8 +194,13 @@ def test_by_source_windows_do_not_overlap_and_cover_the_range() -> None:
 
 
 def test_by_source_deduplicates_by_order_number() -> None:
-    row = {"order_number": "7", "order_date": "2025-08-02T12:30Z", "status": "shipped", "source": "csv",
-           "portal_name": None}
+    row = {
+        "order_number": "7",
+        "order_date": "2025-08-02T12:30Z",
+        "status": "shipped",
+        "source": "csv",
+        "portal_name": None,
+    }
     again = {**row, "status": "delivered"}
     other = {**row, "order_number": "8"}
     client, adapter, _ = fake_client((200, {"data": [row]}), (200, {"data": [again, other]}), (200, {"data": []}))
@@ -176,16 +222,19 @@ def test_by_source_sends_portal_name_in_the_query(fresh) -> None:  # type: ignor
     assert all(q["portal_name"] == portal and q["source"] == "portal" for q in by_source_queries(fresh))
 
 
-@pytest.mark.parametrize("args, match", [
-    (("", "2025-01-01", "2025-01-31"), "source is required"),
-    (("email", "2025-01-01", "2025-01-31"), "invalid source 'email'; valid sources: all, portal, api"),
-    (("all", None, "2025-01-31"), "start_date is required"),
-    (("all", "2025-01-01", ""), "end_date is required"),
-    (("all", "01/02/2025", "2025-01-31"), "start_date '01/02/2025' is not an ISO 8601 date"),
-    (("all", "2025-01-01", "2025-02-30"), "end_date '2025-02-30' is not an ISO 8601 date"),
-    (("all", "2025-02-01", "2025-01-31"), "end_date 2025-01-31 is before start_date 2025-02-01"),
-    (("api", "2025-01-01", "2025-01-31", "acme-store"), "portal_name is only used with source 'portal'"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (("", "2025-01-01", "2025-01-31"), "source is required"),
+        (("email", "2025-01-01", "2025-01-31"), "invalid source 'email'; valid sources: all, portal, api"),
+        (("all", None, "2025-01-31"), "start_date is required"),
+        (("all", "2025-01-01", ""), "end_date is required"),
+        (("all", "01/02/2025", "2025-01-31"), "start_date '01/02/2025' is not an ISO 8601 date"),
+        (("all", "2025-01-01", "2025-02-30"), "end_date '2025-02-30' is not an ISO 8601 date"),
+        (("all", "2025-02-01", "2025-01-31"), "end_date 2025-01-31 is before start_date 2025-02-01"),
+        (("api", "2025-01-01", "2025-01-31", "acme-store"), "portal_name is only used with source 'portal'"),
+    ],
+)
 def test_by_source_validation_before_sending(args: tuple, match: str) -> None:
     client, adapter, _ = fake_client()
     with pytest.raises(ParameterError, match=match):
@@ -194,8 +243,15 @@ def test_by_source_validation_before_sending(args: tuple, match: str) -> None:
 
 
 def test_by_source_api_error_is_typed_with_title_and_detail() -> None:
-    body = {"errors": [{"title": "Invalid source", "status": "400",
-                        "detail": "Invalid source. Valid sources: all, portal, api, csv, inventory-management"}]}
+    body = {
+        "errors": [
+            {
+                "title": "Invalid source",
+                "status": "400",
+                "detail": "Invalid source. Valid sources: all, portal, api, csv, inventory-management",
+            }
+        ]
+    }
     client, _, _ = fake_client((400, body))
     with pytest.raises(BadRequestError) as caught:
         client.orders_by_source("all", "2025-01-01", "2025-01-02")
@@ -209,8 +265,15 @@ def test_by_source_api_error_is_typed_with_title_and_detail() -> None:
 def test_create_order_then_status_and_by_source(fresh) -> None:  # type: ignore[no-untyped-def]
     client = client_for(fresh)
     sku = next(s for s in client.sku_quantities() if s["available_quantity"] >= 2)
-    result = client.create_order({"email": "test@example.com", "shipping_method": "Economy", "order_id": "",
-                                  "skus": [{"quantity": "2", "sku": sku["sku"]}], "address": ADDRESS})
+    result = client.create_order(
+        {
+            "email": "test@example.com",
+            "shipping_method": "Economy",
+            "order_id": "",
+            "skus": [{"quantity": "2", "sku": sku["sku"]}],
+            "address": ADDRESS,
+        }
+    )
     assert result["status"] == "success"
     number = result["order_num"]
     assert client.order_status([number])[0]["order_status"] == "pending"
@@ -222,8 +285,9 @@ def test_create_order_then_status_and_by_source(fresh) -> None:  # type: ignore[
 
 def test_create_order_invalid_is_typed(fresh) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadRequestError) as caught:
-        client_for(fresh).create_order({"skus": [{"quantity": "3", "sku": "1"}, {"quantity": "1", "sku": "2"}],
-                                        "address": ADDRESS})
+        client_for(fresh).create_order(
+            {"skus": [{"quantity": "3", "sku": "1"}, {"quantity": "1", "sku": "2"}], "address": ADDRESS}
+        )
     assert caught.value.title == "Invalid Order"  # type: ignore[attr-defined]
     assert caught.value.detail == "Sku 1 does not exist, Sku 2 does not exist"  # type: ignore[attr-defined]
     with pytest.raises(ParameterError, match="non-empty 'skus'"):
@@ -240,8 +304,10 @@ def test_invalid_key_is_an_auth_error_without_the_key(shared) -> None:  # type: 
 
 
 def test_errors_array_in_a_200_is_still_an_error() -> None:
-    client, _, _ = fake_client((200, {"errors": [{"title": "Invalid Api Key", "detail": ""}]}),
-                               (200, {"errors": [{"title": "Invalid Order", "detail": "Sku 1 does not exist"}]}))
+    client, _, _ = fake_client(
+        (200, {"errors": [{"title": "Invalid Api Key", "detail": ""}]}),
+        (200, {"errors": [{"title": "Invalid Order", "detail": "Sku 1 does not exist"}]}),
+    )
     with pytest.raises(AuthError):
         client.sku_quantities()
     with pytest.raises(BadRequestError, match="Sku 1 does not exist"):
@@ -259,9 +325,13 @@ def test_get_is_retried_post_is_not() -> None:
     assert len(adapter.sent) == 1 and slept == []
 
 
-@pytest.mark.parametrize("call", [
-    lambda c: c.create_order({"skus": [{"sku": "1", "quantity": 1}]}),
-    lambda c: c.create_redemption_codes("acme-store", 10)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.create_order({"skus": [{"sku": "1", "quantity": 1}]}),
+        lambda c: c.create_redemption_codes("acme-store", 10),
+    ],
+)
 def test_post_timeout_is_an_ambiguous_outcome(call) -> None:  # type: ignore[no-untyped-def]
     client, adapter, slept = fake_client(requests.exceptions.ReadTimeout("read timed out"))
     with pytest.raises(AmbiguousOutcomeError):
@@ -300,13 +370,16 @@ def test_redemption_limits_report_the_allowed_number(fresh) -> None:  # type: ig
     assert not_found.value.title == "Invalid Portal"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("slug, number, match", [
-    ("", 1, "portal_slug is required"),
-    ("acme-store", 0, "from 1 to 5,000"),
-    ("acme-store", 5001, "from 1 to 5,000"),
-    ("acme-store", "12", "from 1 to 5,000"),
-    ("acme-store", True, "from 1 to 5,000"),
-])
+@pytest.mark.parametrize(
+    "slug, number, match",
+    [
+        ("", 1, "portal_slug is required"),
+        ("acme-store", 0, "from 1 to 5,000"),
+        ("acme-store", 5001, "from 1 to 5,000"),
+        ("acme-store", "12", "from 1 to 5,000"),
+        ("acme-store", True, "from 1 to 5,000"),
+    ],
+)
 def test_redemption_refused_before_sending(slug: str, number: object, match: str) -> None:
     client, adapter, _ = fake_client()
     with pytest.raises(ParameterError, match=match):
@@ -323,11 +396,14 @@ def test_redemption_sends_the_documented_body() -> None:
     assert sent.headers["Content-Type"] == "application/json"
 
 
-@pytest.mark.parametrize("status, body", [
-    (200, {"message": "Daily limit reached: allowed number to create is 120", "allowed_number_to_create": 120}),
-    (200, {"message": "You can create 120 more codes today"}),
-    (400, {"errors": [{"title": "Limit", "detail": "The allowed number to create is 120"}]}),
-])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (200, {"message": "Daily limit reached: allowed number to create is 120", "allowed_number_to_create": 120}),
+        (200, {"message": "You can create 120 more codes today"}),
+        (400, {"errors": [{"title": "Limit", "detail": "The allowed number to create is 120"}]}),
+    ],
+)
 def test_redemption_limit_answers_in_other_shapes(status: int, body: dict) -> None:
     client, _, _ = fake_client((status, body))
     with pytest.raises(RedemptionLimitError) as caught:

@@ -35,8 +35,18 @@ TARGET = os.environ.get("SHEETSYNC_VCR_TARGET", "sandbox")
 LIVE_KEY = os.environ.get("KOTIS_API_KEY")  # read at import: conftest removes it from each test's environment
 LIVE_URLS = ("https://kwf.kotisdesign.com/api/v1", "https://stores.kotisdesign.com/api/v1")
 REPLAY_URLS = ("http://sandbox.invalid/kotis/api/v1", "http://sandbox.invalid/kotis-stores/api/v1")
-ADDRESS = {"name": "Test Person", "attention": "", "address1": "123 First Street", "address2": "",
-           "city": "Seattle", "state": "WA", "zip": "98102", "country": "", "phone": "", "address_type": ""}
+ADDRESS = {
+    "name": "Test Person",
+    "attention": "",
+    "address1": "123 First Street",
+    "address2": "",
+    "city": "Seattle",
+    "state": "WA",
+    "zip": "98102",
+    "country": "",
+    "phone": "",
+    "address_type": "",
+}
 
 
 def _drop_throttled(response: dict) -> dict | None:
@@ -62,8 +72,10 @@ def recorded(name: str, *, key: str | None = None) -> Iterator[tuple[KotisClient
     """(client, requests sent as "METHOD /path?query") inside cassette `name`."""
     path = CASSETTES / f"{name}.json"
     if RECORD_MODE == "none" and not path.exists():
-        pytest.fail(f"cassette {path.relative_to(Path(__file__).parent)} is missing: record it with "
-                    "SHEETSYNC_VCR_RECORD=once (see this module's docstring)")
+        pytest.fail(
+            f"cassette {path.relative_to(Path(__file__).parent)} is missing: record it with "
+            "SHEETSYNC_VCR_RECORD=once (see this module's docstring)"
+        )
     sent: list[str] = []
     session = requests.Session()
     session.hooks["response"].append(lambda r, *a, **k: sent.append(_describe(r.request)))
@@ -119,9 +131,11 @@ def test_orders_by_source_150_days_in_windows() -> None:
     start = date(2025, 9, 1)
     with recorded("orders_by_source_150_days") as (client, sent):
         rows = client.orders_by_source("all", start, start + timedelta(days=149))
-    assert sent == ["GET /orders/by_source?source=all&start_date=2025-09-01&end_date=2025-10-31",
-                    "GET /orders/by_source?source=all&start_date=2025-11-01&end_date=2025-12-31",
-                    "GET /orders/by_source?source=all&start_date=2026-01-01&end_date=2026-01-28"]
+    assert sent == [
+        "GET /orders/by_source?source=all&start_date=2025-09-01&end_date=2025-10-31",
+        "GET /orders/by_source?source=all&start_date=2025-11-01&end_date=2025-12-31",
+        "GET /orders/by_source?source=all&start_date=2026-01-01&end_date=2026-01-28",
+    ]
     numbers = [r["order_number"] for r in rows]
     assert len(numbers) == len(set(numbers))
     if TARGET == "sandbox":
@@ -132,8 +146,9 @@ def test_orders_by_source_150_days_in_windows() -> None:
 def test_orders_by_source_portal_name() -> None:
     with recorded("orders_by_source_portal") as (client, sent):
         rows = client.orders_by_source("portal", "2026-01-01", "2026-02-28", portal_name="acme-store")
-    assert sent == ["GET /orders/by_source?source=portal&start_date=2026-01-01&end_date=2026-02-28"
-                    "&portal_name=acme-store"]
+    assert sent == [
+        "GET /orders/by_source?source=portal&start_date=2026-01-01&end_date=2026-02-28&portal_name=acme-store"
+    ]
     assert rows and {(r["source"], r["portal_name"]) for r in rows} == {("portal", "acme-store")}
 
 
@@ -147,16 +162,24 @@ def test_invalid_key() -> None:
 # ---- writing -------------------------------------------------------------------------------------
 @sandbox_only
 def test_create_order_and_its_errors() -> None:
-    order = {"email": "test@example.com", "shipping_method": "Economy", "order_id": "",
-             "skus": [{"quantity": "3", "sku": "107530-1-S"}], "address": ADDRESS}
+    order = {
+        "email": "test@example.com",
+        "shipping_method": "Economy",
+        "order_id": "",
+        "skus": [{"quantity": "3", "sku": "107530-1-S"}],
+        "address": ADDRESS,
+    }
     bad = {**order, "skus": [{"quantity": "3", "sku": "1"}, {"quantity": "1", "sku": "2"}]}
     with recorded("create_order") as (client, sent):
         created = client.create_order(order)
         with pytest.raises(BadRequestError) as caught:
             client.create_order(bad)
         status = client.order_status([created["order_num"]])
-    assert sent == ["POST /orders/create", "POST /orders/create",
-                    f"GET /orders/status?order_numbers={created['order_num']}"]
+    assert sent == [
+        "POST /orders/create",
+        "POST /orders/create",
+        f"GET /orders/status?order_numbers={created['order_num']}",
+    ]
     assert created == {"status": "success", "order_num": "5130081"}
     assert caught.value.detail == "Sku 1 does not exist, Sku 2 does not exist"  # type: ignore[attr-defined]
     assert status[0]["order_status"] == "pending"

@@ -22,8 +22,18 @@ from sheetsync.sandbox.kotis_data import (
 
 KEY = "test-kotis-key"
 AUTH = {"Authorization": KEY}
-ADDRESS = {"name": "Test Person", "attention": "", "address1": "123 First Street", "address2": "",
-           "city": "Seattle", "state": "WA", "zip": "98102", "country": "", "phone": "", "address_type": ""}
+ADDRESS = {
+    "name": "Test Person",
+    "attention": "",
+    "address1": "123 First Street",
+    "address2": "",
+    "city": "Seattle",
+    "state": "WA",
+    "zip": "98102",
+    "country": "",
+    "phone": "",
+    "address_type": "",
+}
 
 
 @pytest.fixture
@@ -71,12 +81,17 @@ def test_data_is_deterministic_and_grows_with_scale() -> None:
 
 # ---- auth and routing ----------------------------------------------------------------------------
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "wrong"}, {"Authorization": f"Bearer {KEY}"}])
-@pytest.mark.parametrize("app, method, path", [
-    ("kwf", "GET", "/api/v1/skus/quantity"), ("kwf", "POST", "/api/v1/orders/create"),
-    ("kwf", "GET", "/api/v1/orders/status"), ("kwf", "GET", "/api/v1/orders/by_source"),
-    ("stores", "POST", "/api/v1/redemption_codes/create")])
-def test_invalid_key_answers_401(apps: tuple[Client, Client], headers: dict, app: str, method: str,
-                                 path: str) -> None:
+@pytest.mark.parametrize(
+    "app, method, path",
+    [
+        ("kwf", "GET", "/api/v1/skus/quantity"),
+        ("kwf", "POST", "/api/v1/orders/create"),
+        ("kwf", "GET", "/api/v1/orders/status"),
+        ("kwf", "GET", "/api/v1/orders/by_source"),
+        ("stores", "POST", "/api/v1/redemption_codes/create"),
+    ],
+)
+def test_invalid_key_answers_401(apps: tuple[Client, Client], headers: dict, app: str, method: str, path: str) -> None:
     client = apps[0] if app == "kwf" else apps[1]
     response = client.open(path, method=method, headers=headers)
     assert response.status_code == 401
@@ -107,8 +122,13 @@ def _skus(kwf: Client) -> list[dict]:
 
 def test_create_order_then_visible_everywhere(kwf: Client) -> None:
     sku = next(s for s in _skus(kwf) if s["available_quantity"] >= 3)
-    order = {"email": "test@example.com", "shipping_method": "Economy", "order_id": "",
-             "skus": [{"quantity": "3", "sku": sku["sku"]}], "address": ADDRESS}
+    order = {
+        "email": "test@example.com",
+        "shipping_method": "Economy",
+        "order_id": "",
+        "skus": [{"quantity": "3", "sku": sku["sku"]}],
+        "address": ADDRESS,
+    }
     response = kwf.post("/api/v1/orders/create", json=order, headers=AUTH)
     assert response.status_code == 200
     body = response.get_json()
@@ -118,29 +138,50 @@ def test_create_order_then_visible_everywhere(kwf: Client) -> None:
     assert after["available_quantity"] == sku["available_quantity"] - 3
     assert after["physical_quantity"] == sku["physical_quantity"]
     status = kwf.get(f"/api/v1/orders/status?order_numbers={number}", headers=AUTH).get_json()
-    assert status["data"] == [{"id": number, "type": "orders", "attributes": {"status": "pending"},
-                               "relationships": {"shipments": {"data": []}}}]
+    assert status["data"] == [
+        {
+            "id": number,
+            "type": "orders",
+            "attributes": {"status": "pending"},
+            "relationships": {"shipments": {"data": []}},
+        }
+    ]
     code, listed = _by_source(kwf, source="api", start_date=TODAY.isoformat(), end_date=TODAY.isoformat())
     assert code == 200
     assert [r for r in listed["data"] if r["order_number"] == number] == [
-        {"order_number": number, "order_date": listed["data"][-1]["order_date"], "status": "pending",
-         "source": "api", "portal_name": None}]
+        {
+            "order_number": number,
+            "order_date": listed["data"][-1]["order_date"],
+            "status": "pending",
+            "source": "api",
+            "portal_name": None,
+        }
+    ]
 
 
 def test_create_order_reports_every_problem(kwf: Client) -> None:
     sku = next(s for s in _skus(kwf) if s["available_quantity"] < 400)
-    order = {"skus": [{"quantity": "1", "sku": "1"}, {"quantity": "1", "sku": "2"},
-                      {"quantity": "0", "sku": sku["sku"]}], "address": ADDRESS}
+    order = {
+        "skus": [{"quantity": "1", "sku": "1"}, {"quantity": "1", "sku": "2"}, {"quantity": "0", "sku": sku["sku"]}],
+        "address": ADDRESS,
+    }
     response = kwf.post("/api/v1/orders/create", json=order, headers=AUTH)
     assert response.status_code == 400
-    assert response.get_json() == {"errors": [{"title": "Invalid Order", "detail":
-                                               f"Sku 1 does not exist, Sku 2 does not exist, Sku {sku['sku']} "
-                                               "quantity must be a positive whole number"}]}
+    assert response.get_json() == {
+        "errors": [
+            {
+                "title": "Invalid Order",
+                "detail": f"Sku 1 does not exist, Sku 2 does not exist, Sku {sku['sku']} "
+                "quantity must be a positive whole number",
+            }
+        ]
+    }
     too_many = {"skus": [{"quantity": str(sku["available_quantity"] + 1), "sku": sku["sku"]}], "address": ADDRESS}
     detail = kwf.post("/api/v1/orders/create", json=too_many, headers=AUTH).get_json()["errors"][0]["detail"]
     assert f"has only {sku['available_quantity']} available" in detail
-    no_address = kwf.post("/api/v1/orders/create", json={"skus": [{"quantity": 1, "sku": sku["sku"]}]},
-                          headers=AUTH).get_json()
+    no_address = kwf.post(
+        "/api/v1/orders/create", json={"skus": [{"quantity": 1, "sku": sku["sku"]}]}, headers=AUTH
+    ).get_json()
     assert no_address["errors"][0]["detail"] == "Address is missing"
     assert kwf.post("/api/v1/orders/create", data="nope", headers=AUTH).status_code == 400
 
@@ -203,17 +244,20 @@ def test_by_source_exactly_60_days_is_allowed(kwf: Client) -> None:
     assert _by_source(kwf, source="all", start_date="2026-01-01", end_date="2026-03-03")[0] == 400
 
 
-@pytest.mark.parametrize("params, titles", [
-    ({"start_date": "2026-01-01", "end_date": "2026-01-31"}, ["Missing source"]),
-    ({"source": "email", "start_date": "2026-01-01", "end_date": "2026-01-31"}, ["Invalid source"]),
-    ({"source": "all", "end_date": "2026-01-31"}, ["Missing start_date"]),
-    ({"source": "all", "start_date": "2026-01-01"}, ["Missing end_date"]),
-    ({"source": "all", "start_date": "01/02/2026", "end_date": "2026-01-31"}, ["Invalid start_date"]),
-    ({"source": "all", "start_date": "2026-01-01", "end_date": "2026-02-30"}, ["Invalid end_date"]),
-    ({"source": "all", "start_date": "2026-01-31", "end_date": "2026-01-01"}, ["Invalid date range"]),
-    ({"source": "all", "start_date": "2025-10-01", "end_date": "2026-01-01"}, ["Invalid date range"]),
-    ({}, ["Missing source", "Missing start_date", "Missing end_date"]),
-])
+@pytest.mark.parametrize(
+    "params, titles",
+    [
+        ({"start_date": "2026-01-01", "end_date": "2026-01-31"}, ["Missing source"]),
+        ({"source": "email", "start_date": "2026-01-01", "end_date": "2026-01-31"}, ["Invalid source"]),
+        ({"source": "all", "end_date": "2026-01-31"}, ["Missing start_date"]),
+        ({"source": "all", "start_date": "2026-01-01"}, ["Missing end_date"]),
+        ({"source": "all", "start_date": "01/02/2026", "end_date": "2026-01-31"}, ["Invalid start_date"]),
+        ({"source": "all", "start_date": "2026-01-01", "end_date": "2026-02-30"}, ["Invalid end_date"]),
+        ({"source": "all", "start_date": "2026-01-31", "end_date": "2026-01-01"}, ["Invalid date range"]),
+        ({"source": "all", "start_date": "2025-10-01", "end_date": "2026-01-01"}, ["Invalid date range"]),
+        ({}, ["Missing source", "Missing start_date", "Missing end_date"]),
+    ],
+)
 def test_by_source_errors(kwf: Client, params: dict, titles: list[str]) -> None:
     code, body = _by_source(kwf, **params)
     assert code == 400
@@ -226,8 +270,9 @@ def test_by_source_errors(kwf: Client, params: dict, titles: list[str]) -> None:
 
 # ---- redemption codes ----------------------------------------------------------------------------
 def _codes(stores: Client, slug: str, number: object) -> tuple[int, dict]:
-    response = stores.post("/api/v1/redemption_codes/create", json={"portal_slug": slug, "number_to_create": number},
-                           headers=AUTH)
+    response = stores.post(
+        "/api/v1/redemption_codes/create", json={"portal_slug": slug, "number_to_create": number}, headers=AUTH
+    )
     return response.status_code, response.get_json()
 
 
@@ -250,17 +295,24 @@ def test_redemption_daily_and_yearly_limits(stores: Client) -> None:
     assert _codes(stores, "northwind-store", 250)[0] == 200  # the allowed number goes through
     code, body = _codes(stores, "greenleaf-store", 2000)
     assert code == 422 and body["errors"][0]["meta"] == {
-        "allowed_number_to_create": 1200, "limit": "yearly", "daily_remaining": 5000, "yearly_remaining": 1200}
+        "allowed_number_to_create": 1200,
+        "limit": "yearly",
+        "daily_remaining": 5000,
+        "yearly_remaining": 1200,
+    }
 
 
-@pytest.mark.parametrize("payload, status, title", [
-    ({"number_to_create": "5"}, 400, "Missing portal_slug"),
-    ({"portal_slug": "acme-store"}, 400, "Missing number_to_create"),
-    ({"portal_slug": "acme-store", "number_to_create": "-2"}, 400, "Invalid number_to_create"),
-    ({"portal_slug": "acme-store", "number_to_create": "2.5"}, 400, "Invalid number_to_create"),
-    ({"portal_slug": "no-such-portal", "number_to_create": "5"}, 404, "Invalid Portal"),
-    ({"portal_slug": "harbor-store", "number_to_create": "5"}, 404, "Invalid Portal"),  # inactive
-])
+@pytest.mark.parametrize(
+    "payload, status, title",
+    [
+        ({"number_to_create": "5"}, 400, "Missing portal_slug"),
+        ({"portal_slug": "acme-store"}, 400, "Missing number_to_create"),
+        ({"portal_slug": "acme-store", "number_to_create": "-2"}, 400, "Invalid number_to_create"),
+        ({"portal_slug": "acme-store", "number_to_create": "2.5"}, 400, "Invalid number_to_create"),
+        ({"portal_slug": "no-such-portal", "number_to_create": "5"}, 404, "Invalid Portal"),
+        ({"portal_slug": "harbor-store", "number_to_create": "5"}, 404, "Invalid Portal"),  # inactive
+    ],
+)
 def test_redemption_errors(stores: Client, payload: dict, status: int, title: str) -> None:
     response = stores.post("/api/v1/redemption_codes/create", json=payload, headers=AUTH)
     assert response.status_code == status
@@ -268,8 +320,9 @@ def test_redemption_errors(stores: Client, payload: dict, status: int, title: st
 
 
 def test_redemption_accepts_form_body(stores: Client) -> None:
-    response = stores.post("/api/v1/redemption_codes/create", data={"portal_slug": "acme-store",
-                                                                     "number_to_create": "2"}, headers=AUTH)
+    response = stores.post(
+        "/api/v1/redemption_codes/create", data={"portal_slug": "acme-store", "number_to_create": "2"}, headers=AUTH
+    )
     assert response.status_code == 200 and len(response.get_json()["codes"]) == 2
 
 
@@ -294,7 +347,11 @@ def test_over_http_get_with_body_and_post(served: tuple[str, str]) -> None:
     assert response.status_code == 200 and {r["portal_name"] for r in response.json()["data"]} <= {"acme-store"}
     response = requests.get(f"{kwf}/orders/status?order_numbers=5130001,5130002", headers=AUTH, timeout=5)
     assert [o["id"] for o in response.json()["data"]] == ["5130001", "5130002"]
-    response = requests.post(f"{stores}/redemption_codes/create", headers=AUTH, timeout=5,
-                             json={"portal_slug": "acme-store", "number_to_create": "3"})
+    response = requests.post(
+        f"{stores}/redemption_codes/create",
+        headers=AUTH,
+        timeout=5,
+        json={"portal_slug": "acme-store", "number_to_create": "3"},
+    )
     assert response.status_code == 200 and response.json()["number_created"] == 3
     assert requests.get(f"{kwf}/skus/quantity", timeout=5).status_code == 401

@@ -97,13 +97,15 @@ def test_parameters_and_key_type_refused_before_any_request():
     with pytest.raises(ForbiddenError, match="arAging"):
         kss.iter_pages("arAging")
     with pytest.raises(ForbiddenError, match="payments/applications/requested"):
-        kss.request_payment_application(payment_invoice_num="P", target_invoice_num="T", ar_account_id=1,
-                                        amount=Decimal(1))
+        kss.request_payment_application(
+            payment_invoice_num="P", target_invoice_num="T", ar_account_id=1, amount=Decimal(1)
+        )
     assert adapter.sent == []
 
 
-@pytest.mark.parametrize(("status", "error"), [(400, BadRequestError), (401, AuthError), (403, ForbiddenError),
-                                               (404, NotFoundError)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(400, BadRequestError), (401, AuthError), (403, ForbiddenError), (404, NotFoundError)]
+)
 def test_errors_typed_with_status_message_and_request_id(status, error):
     kss, _, _ = client([(status, {"Error": "InvoiceIDs parameter is required"}, {"X-Request-Id": "abc123"})])
     with pytest.raises(error) as info:
@@ -138,28 +140,43 @@ def test_long_quota_wait_raises_with_recovery_time():
 def test_post_sends_params_in_query_and_maps_fields():
     answer = {"Data": {"RequestID": 2, "Amount": "500.00", "Status": "Pending", "MatchedPaymentApplicationID": None}}
     kss, adapter, _ = client([(200, answer)])
-    row = kss.request_payment_application(payment_invoice_num="INV-PAY-0001", target_invoice_num="INV 2",
-                                          ar_account_id=123, amount=Decimal("500.00"), client_request_id="abc42")
-    assert row == {"RequestID": 2, "Amount": Decimal("500.00"), "Status": "Pending",
-                   "MatchedPaymentApplicationID": None}
+    row = kss.request_payment_application(
+        payment_invoice_num="INV-PAY-0001",
+        target_invoice_num="INV 2",
+        ar_account_id=123,
+        amount=Decimal("500.00"),
+        client_request_id="abc42",
+    )
+    assert row == {
+        "RequestID": 2,
+        "Amount": Decimal("500.00"),
+        "Status": "Pending",
+        "MatchedPaymentApplicationID": None,
+    }
     sent = adapter.sent[0]
     assert sent.method == "POST" and not sent.body
-    assert target(sent) == ("/api/v1/payments/applications/requested?PaymentInvoiceNum=INV-PAY-0001"
-                            "&TargetInvoiceNum=INV%202&ARAccountID=123&Amount=500.00")
+    assert target(sent) == (
+        "/api/v1/payments/applications/requested?PaymentInvoiceNum=INV-PAY-0001"
+        "&TargetInvoiceNum=INV%202&ARAccountID=123&Amount=500.00"
+    )
     assert sent.headers["X-Request-Id"] == "abc42"
 
 
-@pytest.mark.parametrize("failure", [
-    requests.ReadTimeout("timed out"),
-    requests.ConnectionError("Connection aborted."),
-    (500, {"Error": "boom"}),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ReadTimeout("timed out"),
+        requests.ConnectionError("Connection aborted."),
+        (500, {"Error": "boom"}),
+    ],
+)
 def test_post_never_retried(failure):
     kss, adapter, _ = client([failure, (200, {"Data": {"RequestID": 1}})])
     expected = ServerError if isinstance(failure, tuple) else AmbiguousOutcomeError
     with pytest.raises(expected) as info:
-        kss.request_payment_application(payment_invoice_num="P", target_invoice_num="T", ar_account_id=1,
-                                        amount=Decimal("1.00"))
+        kss.request_payment_application(
+            payment_invoice_num="P", target_invoice_num="T", ar_account_id=1, amount=Decimal("1.00")
+        )
     assert len(adapter.sent) == 1
     assert KEY not in str(info.value)
 
@@ -184,12 +201,15 @@ def newer(rows):
 
 
 def test_payments_revision_fallback_get():
-    merged = [{"RequestID": 9, "Status": "Confirmed", "PaymentApplicationID": 77, "Amount": "5.00"},
-              {"RequestID": None, "Status": "Confirmed", "PaymentApplicationID": 78, "Amount": "6.00"}]
+    merged = [
+        {"RequestID": 9, "Status": "Confirmed", "PaymentApplicationID": 77, "Amount": "5.00"},
+        {"RequestID": None, "Status": "Confirmed", "PaymentApplicationID": 78, "Amount": "6.00"},
+    ]
     kss, adapter, _ = client([(404, {"Error": "Not found"}), newer(merged), newer(merged[1:])])
     rows = kss.payment_requests([1, 2], statuses=["Confirmed"])
-    assert rows == [{"RequestID": 9, "Status": "Confirmed", "MatchedPaymentApplicationID": 77,
-                     "Amount": Decimal("5.00")}]
+    assert rows == [
+        {"RequestID": 9, "Status": "Confirmed", "MatchedPaymentApplicationID": 77, "Amount": Decimal("5.00")}
+    ]
     assert kss.payments_revision == "2026"
     confirmed = kss.payment_applications([1])
     assert [r["PaymentApplicationID"] for r in confirmed] == [78]
@@ -203,16 +223,21 @@ def test_payments_revision_fallback_get():
 def test_payments_revision_fallback_post():
     answer = {"Data": {"RequestID": 3, "Status": "Pending", "PaymentApplicationID": None}}
     kss, adapter, _ = client([(404, {"Error": "Not found"}), (200, answer)])
-    row = kss.request_payment_application(payment_invoice_num="P", target_invoice_num="T", ar_account_id=1,
-                                          amount=Decimal("1.00"))
+    row = kss.request_payment_application(
+        payment_invoice_num="P", target_invoice_num="T", ar_account_id=1, amount=Decimal("1.00")
+    )
     assert row["MatchedPaymentApplicationID"] is None and "PaymentApplicationID" not in row
-    assert [urlsplit(r.url).path for r in adapter.sent] == ["/api/v1/payments/applications/requested",
-                                                           "/api/v1/payments/applications"]
+    assert [urlsplit(r.url).path for r in adapter.sent] == [
+        "/api/v1/payments/applications/requested",
+        "/api/v1/payments/applications",
+    ]
 
 
 def test_confirmed_on_newer_revision_detected_by_shape():
-    merged = [{"RequestID": 9, "Status": "Pending", "PaymentApplicationID": None},
-              {"RequestID": None, "Status": "Confirmed", "PaymentApplicationID": 78}]
+    merged = [
+        {"RequestID": 9, "Status": "Pending", "PaymentApplicationID": None},
+        {"RequestID": None, "Status": "Confirmed", "PaymentApplicationID": 78},
+    ]
     kss, _, _ = client([newer(merged)])
     assert [r["PaymentApplicationID"] for r in kss.payment_applications(1)] == [78]
     assert kss.payments_revision == "2026"

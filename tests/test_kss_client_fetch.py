@@ -49,13 +49,16 @@ def test_fetch_table(capsys):
     assert code == 0 and lines[0].split()[0] and set(lines[1]) <= {"-", " "}
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["products", "-p", "SuplierIDs=1"], ExitCode.USAGE, "did you mean SupplierIDs"),
-    (["products", "-p", "SupplierIDs=abc"], ExitCode.USAGE, "expects a number"),
-    (["prodcts"], ExitCode.USAGE, "did you mean products"),
-    (["arAging", "--sandbox-key", "supplier"], ExitCode.API, "not available to Supplier keys"),
-    (["products", "-p", "oops"], ExitCode.USAGE, "expected NAME=VALUE"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["products", "-p", "SuplierIDs=1"], ExitCode.USAGE, "did you mean SupplierIDs"),
+        (["products", "-p", "SupplierIDs=abc"], ExitCode.USAGE, "expects a number"),
+        (["prodcts"], ExitCode.USAGE, "did you mean products"),
+        (["arAging", "--sandbox-key", "supplier"], ExitCode.API, "not available to Supplier keys"),
+        (["products", "-p", "oops"], ExitCode.USAGE, "expected NAME=VALUE"),
+    ],
+)
 def test_fetch_refusals_are_one_line(capsys, args, code, message):
     got, out, err = run(capsys, *args, "--sandbox")
     assert got == code and message in err and err.count("\n") == 1 and out == ""

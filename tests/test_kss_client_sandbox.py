@@ -93,8 +93,10 @@ def test_products_all_pages_exact_requests():
         pages = list(kss.iter_pages("products", {"States": ["CA", "NJ"]}, page_size=20))
     rows = [r for p in pages for r in p]
     assert len(pages) >= 2 and len(rows) == len({r["ProductID"] for r in rows})
-    assert queries(sent)[:2] == ["GET /products?States=CA,NJ&Page=1&PageSize=20",
-                                 "GET /products?States=CA,NJ&Page=2&PageSize=20"]
+    assert queries(sent)[:2] == [
+        "GET /products?States=CA,NJ&Page=1&PageSize=20",
+        "GET /products?States=CA,NJ&Page=2&PageSize=20",
+    ]
     assert all(isinstance(r["ProductID"], int) for r in rows)
     assert kss.stats.as_dict()["products"]["pages"] == len(pages)
 
@@ -146,8 +148,10 @@ def test_retries_on_429_burst_honour_retry_after():
 
 @sandbox_only
 def test_persistent_500_raises_server_error():
-    with recorded("faults_500", options={"fault_500_rate": 1.0}, max_retries=2) as (kss, sent, _), \
-            pytest.raises(ServerError):
+    with (
+        recorded("faults_500", options={"fault_500_rate": 1.0}, max_retries=2) as (kss, sent, _),
+        pytest.raises(ServerError),
+    ):
         kss.get_all("states")
     assert len(sent) == 3
 
@@ -188,9 +192,12 @@ def test_post_dropped_connection_is_ambiguous_and_not_retried():
         payment = next(p for p in kss.get_all("payments") if p["AvailableBalance"] > 1)
         target = kss.get_all("payments/openInvoices", {"ARAccountIDs": [payment["ARAccountID"]]})[0]
         with pytest.raises(AmbiguousOutcomeError) as info:
-            kss.request_payment_application(payment_invoice_num=payment["PaymentInvoiceNum"],
-                                            target_invoice_num=target["InvoiceNum"],
-                                            ar_account_id=payment["ARAccountID"], amount=Decimal("1.00"))
+            kss.request_payment_application(
+                payment_invoice_num=payment["PaymentInvoiceNum"],
+                target_invoice_num=target["InvoiceNum"],
+                ar_account_id=payment["ARAccountID"],
+                amount=Decimal("1.00"),
+            )
         posts = [r for r in running.requests_log() if r["method"] == "POST"]
     assert len(posts) == 1
     assert running.info.keys["employee"] not in str(info.value)

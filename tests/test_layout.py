@@ -38,19 +38,42 @@ tabs:
       - {when: Total, op: ">", value: "{{ params.alert }}", fill: "#F4CCCC"}
 BURST
 """
-RECORDS = {"invoices": [
-    {"InvoiceID": 1, "CustomerID": 12, "CustomerName": "Kettles [CA]: a very long customer name indeed",
-     "InvoiceNum": "=X-1", "PDFURL": "https://example.com/1", "Date": datetime(2026, 2, 10, 7, tzinfo=UTC),
-     "InvoiceTotal": D("1536.005"), "TotalNumUnits": "72"},
-    {"InvoiceID": 2, "CustomerID": 15, "CustomerName": "Pine", "InvoiceNum": "X-2", "PDFURL": None,
-     "Date": datetime(2026, 2, 11, 7, tzinfo=UTC), "InvoiceTotal": D("10"), "TotalNumUnits": None},
-]}
+RECORDS = {
+    "invoices": [
+        {
+            "InvoiceID": 1,
+            "CustomerID": 12,
+            "CustomerName": "Kettles [CA]: a very long customer name indeed",
+            "InvoiceNum": "=X-1",
+            "PDFURL": "https://example.com/1",
+            "Date": datetime(2026, 2, 10, 7, tzinfo=UTC),
+            "InvoiceTotal": D("1536.005"),
+            "TotalNumUnits": "72",
+        },
+        {
+            "InvoiceID": 2,
+            "CustomerID": 15,
+            "CustomerName": "Pine",
+            "InvoiceNum": "X-2",
+            "PDFURL": None,
+            "Date": datetime(2026, 2, 11, 7, tzinfo=UTC),
+            "InvoiceTotal": D("10"),
+            "TotalNumUnits": None,
+        },
+    ]
+}
 
 
 def build(burst: str = "", params: dict | None = None):
     definition = parse_definition(TEXT.replace("BURST", burst), "inv.yaml")
-    return render(definition, params or {"customer_ids": [12, 15], "alert": D(100)}, RECORDS, {},
-                  environment="sandbox", fetched_at=datetime(2026, 2, 12, 18, tzinfo=UTC))
+    return render(
+        definition,
+        params or {"customer_ids": [12, 15], "alert": D(100)},
+        RECORDS,
+        {},
+        environment="sandbox",
+        fetched_at=datetime(2026, 2, 12, 18, tzinfo=UTC),
+    )
 
 
 def test_split_tabs_typed_cells_and_header_block() -> None:

@@ -19,8 +19,17 @@ def test_durable_settings(tmp_path) -> None:
 def test_intent_then_result_survive_a_reopen(tmp_path) -> None:
     path = tmp_path / "l.sqlite3"
     ledger = Ledger.open(path)
-    ledger.record_intent("id:A-1", ar_account=7, payment="PAY-1", target="INV-1", amount=Decimal("10.10"),
-                         run_id="r1", source="s.xlsx", row_number=5, watermark=40)
+    ledger.record_intent(
+        "id:A-1",
+        ar_account=7,
+        payment="PAY-1",
+        target="INV-1",
+        amount=Decimal("10.10"),
+        run_id="r1",
+        source="s.xlsx",
+        row_number=5,
+        watermark=40,
+    )
     assert Ledger.open(path).get("id:A-1").state == SENDING  # committed before the POST
     ledger.record_result("id:A-1", POSTED, request_id=41)
     entry = Ledger.open(path).get("id:A-1")
@@ -28,8 +37,17 @@ def test_intent_then_result_survive_a_reopen(tmp_path) -> None:
     assert entry.same_allocation(7, "PAY-1", "INV-1", Decimal("10.10"))
     ledger.mark_written(["id:A-1"], "s.xlsx")
     assert ledger.get("id:A-1").written_to == "s.xlsx"
-    ledger.record_intent("id:A-1", ar_account=7, payment="PAY-1", target="INV-1", amount=Decimal("10.10"),
-                         run_id="r2", source="s.xlsx", row_number=5, watermark=41)
+    ledger.record_intent(
+        "id:A-1",
+        ar_account=7,
+        payment="PAY-1",
+        target="INV-1",
+        amount=Decimal("10.10"),
+        run_id="r2",
+        source="s.xlsx",
+        row_number=5,
+        watermark=41,
+    )
     again = ledger.get("id:A-1")
     assert (again.attempts, again.request_id, again.written_to) == (2, None, None)
     ledger.record_result("id:A-1", NOT_SENT, message="quota")

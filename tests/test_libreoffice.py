@@ -16,21 +16,37 @@ from sheetsync.sinks.xlsx import XlsxSource, write_workbook
 pytestmark = [
     pytest.mark.libreoffice,
     # CI installs LibreOffice, so there a missing soffice fails the tests instead of skipping them
-    pytest.mark.skipif(soffice() is None and not os.environ.get("CI"),
-                       reason="LibreOffice (soffice) is not installed; CI installs it"),
+    pytest.mark.skipif(
+        soffice() is None and not os.environ.get("CI"), reason="LibreOffice (soffice) is not installed; CI installs it"
+    ),
 ]
 
 
 def test_libreoffice_recalculates_totals(tmp_path: Path) -> None:
-    columns = [Column("Invoice"), Column("Qty", Format.INTEGER, total=Total.SUM),
-               Column("Amount", Format.CURRENCY, total=Total.SUM), Column("Days", Format.INTEGER,
-                                                                          total=Total.AVERAGE),
-               Column("Lines", Format.INTEGER, total=Total.COUNT), Column("PDF")]
-    rows = [[f"=INV-{i}", i, Decimal(i) + Decimal("0.125"), i * 2, 1, Link(f"https://x.test/{i}", "pdf")]
-            for i in range(1, 11)]
-    tab = Tab("Open items", "open", "Open items", columns, rows, info=[("Customer", "Kettles")],
-              rules=[ConditionalRule("Qty", "<", 3)], validations=[Validation("Amount", "positive_decimal")],
-              chart=Chart("Totals", ("Qty", "Amount")), note="refreshed")
+    columns = [
+        Column("Invoice"),
+        Column("Qty", Format.INTEGER, total=Total.SUM),
+        Column("Amount", Format.CURRENCY, total=Total.SUM),
+        Column("Days", Format.INTEGER, total=Total.AVERAGE),
+        Column("Lines", Format.INTEGER, total=Total.COUNT),
+        Column("PDF"),
+    ]
+    rows = [
+        [f"=INV-{i}", i, Decimal(i) + Decimal("0.125"), i * 2, 1, Link(f"https://x.test/{i}", "pdf")]
+        for i in range(1, 11)
+    ]
+    tab = Tab(
+        "Open items",
+        "open",
+        "Open items",
+        columns,
+        rows,
+        info=[("Customer", "Kettles")],
+        rules=[ConditionalRule("Qty", "<", 3)],
+        validations=[Validation("Amount", "positive_decimal")],
+        chart=Chart("Totals", ("Qty", "Amount")),
+        note="refreshed",
+    )
     source = tmp_path / "in" / "report.xlsx"
     write_workbook(Workbook("report", [tab]), source)
 
@@ -52,8 +68,15 @@ def test_libreoffice_recalculates_totals(tmp_path: Path) -> None:
 def test_libreoffice_opens_a_templated_statement(tmp_path: Path) -> None:
     columns = [Column("Invoice"), Column("Open balance", Format.CURRENCY, total=Total.SUM)]
     rows = [[f"INV-{i}", Decimal(i) * 100 + Decimal("0.10")] for i in range(1, 6)]
-    tab = Tab("Kettles", "kettles", "Statement for Kettles", columns, rows, info=[("Customer", "Kettles")],
-              template="statement")
+    tab = Tab(
+        "Kettles",
+        "kettles",
+        "Statement for Kettles",
+        columns,
+        rows,
+        info=[("Customer", "Kettles")],
+        template="statement",
+    )
     source = tmp_path / "in" / "statement.xlsx"
     write_workbook(Workbook("statement", [tab]), source)
 
@@ -83,11 +106,12 @@ def test_libreoffice_opens_every_demo_workbook_and_recalculates_the_same_totals(
             for row in ws.iter_rows():
                 for cell in row:
                     if isinstance(cell.value, str) and cell.value.startswith("=SUBTOTAL(109,"):
-                        ref = cell.value[len("=SUBTOTAL(109,"):-1]
+                        ref = cell.value[len("=SUBTOTAL(109,") : -1]
                         column = [c.value for r in ws[ref] for c in r]
                         expected = sum(Decimal(str(v)) for v in column if isinstance(v, (int, float)))
                         got = theirs[ws.title][cell.coordinate].value
                         checked += 1
                         assert Decimal(str(got)).quantize(Decimal("0.01")) == expected.quantize(Decimal("0.01")), (
-                            f"{path.name} {ws.title}!{cell.coordinate}")
+                            f"{path.name} {ws.title}!{cell.coordinate}"
+                        )
     assert checked >= 10  # the aging summary, statements and reorder tabs carry totals

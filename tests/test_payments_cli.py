@@ -36,8 +36,17 @@ def test_template_fill_plan_apply_advance_status(cli_env, tmp_path) -> None:
     assert book.sheetnames == ["Allocations", "Payments", "Open invoices"]
     ws = book["Allocations"]
     header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "AllocationID")
-    assert [c.value for c in ws[header]] == ["AllocationID", "ARAccountID", "PaymentInvoiceNum", "TargetInvoiceNum",
-                                             "Amount", "Status", "RequestID", "Message", "Updated"]
+    assert [c.value for c in ws[header]] == [
+        "AllocationID",
+        "ARAccountID",
+        "PaymentInvoiceNum",
+        "TargetInvoiceNum",
+        "Amount",
+        "Status",
+        "RequestID",
+        "Message",
+        "Updated",
+    ]
     kinds = sorted(dv.type for dv in ws.data_validations.dataValidation)
     assert kinds == ["decimal", "list", "list"]
     pay = a.payments[0]["PaymentInvoiceNum"]
@@ -74,8 +83,7 @@ def test_template_fill_plan_apply_advance_status(cli_env, tmp_path) -> None:
     assert len(posts(sandbox)) == 2
 
 
-def test_plan_with_rejected_rows_exits_partial_and_a_missing_file_is_a_usage_error(cli_env, tmp_path,
-                                                                                    capsys) -> None:
+def test_plan_with_rejected_rows_exits_partial_and_a_missing_file_is_a_usage_error(cli_env, tmp_path, capsys) -> None:
     sandbox, _ = cli_env
     a = accounts(client_for(sandbox))[0]
     book = openpyxl.Workbook()
@@ -92,8 +100,7 @@ def test_plan_with_rejected_rows_exits_partial_and_a_missing_file_is_a_usage_err
     assert err.startswith("error: no such workbook") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("path", [["payments"], ["payments", "template"], ["payments", "push"],
-                                  ["payments", "status"]])
+@pytest.mark.parametrize("path", [["payments"], ["payments", "template"], ["payments", "push"], ["payments", "status"]])
 def test_help_has_an_example(path) -> None:
     result = _run(*path, "--help")
     assert result.exit_code == 0 and "Example:" in result.output

@@ -30,10 +30,12 @@ def sheet(fresh_sandbox):
     client = client_for(fresh_sandbox)
     a = accounts(client, invoices=2, minimum=Decimal("20"))[0]
     pay = a.payments[0]["PaymentInvoiceNum"]
-    rows = [HEADERS,
-            ["G-1", a.ar, pay, a.invoices[0]["InvoiceNum"], 2.5, None],
-            ["G-2", a.ar, pay, a.invoices[1]["InvoiceNum"], 3, "sending 20990101000000-abcdef"],
-            ["G-3", a.ar, pay, a.invoices[1]["InvoiceNum"], 1.25, None]]
+    rows = [
+        HEADERS,
+        ["G-1", a.ar, pay, a.invoices[0]["InvoiceNum"], 2.5, None],
+        ["G-2", a.ar, pay, a.invoices[1]["InvoiceNum"], 3, "sending 20990101000000-abcdef"],
+        ["G-3", a.ar, pay, a.invoices[1]["InvoiceNum"], 1.25, None],
+    ]
     double = SheetsDouble()
     double.add_spreadsheet(SHEET_ID, tabs=("Allocations",))
     cells = double.spreadsheets[SHEET_ID].sheet("Allocations").cells

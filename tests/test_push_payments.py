@@ -25,8 +25,19 @@ def _bad_sheet(path: Path, a, b) -> dict[str, int]:
     pay, pay_b = a.payments[0], b.payments[0]
     inv1, inv2, inv3 = (i["InvoiceNum"] for i in a.invoices[:3])
     avail = pay["AvailableBalance"]
-    headers = ["Note", "PaymentInvoiceNum", "AllocationID", "TargetInvoiceNum", "ARAccountID", "Amount", "Status",
-               "RequestID", "Message", "Updated", "Extra"]
+    headers = [
+        "Note",
+        "PaymentInvoiceNum",
+        "AllocationID",
+        "TargetInvoiceNum",
+        "ARAccountID",
+        "Amount",
+        "Status",
+        "RequestID",
+        "Message",
+        "Updated",
+        "Extra",
+    ]
     rows = {
         "good": ["ok", pay["PaymentInvoiceNum"], "G-1", inv1, a.ar, 10.1, None, None, None, None, "x"],
         "text": ["", pay["PaymentInvoiceNum"], "T-1", inv1, a.ar, "ten dollars", None],
@@ -90,8 +101,7 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_posted_for_it(setup) -> N
     assert result.exit_code == ExitCode.PARTIAL
     sent = posts(sandbox)
     assert len(sent) == len(good)
-    assert sorted(e["query"]["Amount"] for e in sent) == sorted(
-        str(decisions[n[name]].row.amount) for name in good)
+    assert sorted(e["query"]["Amount"] for e in sent) == sorted(str(decisions[n[name]].row.amount) for name in good)
     listed = client.get_all("payments", {"ARAccountIDs": [a.ar]})
     after = {p["PaymentInvoiceNum"]: p["AvailableBalance"] for p in listed}
     assert after[a.payments[0]["PaymentInvoiceNum"]] == totals.left  # balances match the plan
@@ -110,8 +120,10 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_posted_for_it(setup) -> N
 def test_plan_is_ok_when_every_row_is_valid_and_apply_posts_them(setup) -> None:
     sandbox, client, a, _, tmp = setup
     pay = a.payments[0]["PaymentInvoiceNum"]
-    path = write_sheet(tmp / "ok.xlsx", [["A-1", a.ar, pay, a.invoices[0]["InvoiceNum"], 12.5],
-                                         ["A-2", a.ar, pay, a.invoices[1]["InvoiceNum"], 7]])
+    path = write_sheet(
+        tmp / "ok.xlsx",
+        [["A-1", a.ar, pay, a.invoices[0]["InvoiceNum"], 12.5], ["A-2", a.ar, pay, a.invoices[1]["InvoiceNum"], 7]],
+    )
     assert push(client, path, tmp / "l.sqlite3", apply=False).exit_code == ExitCode.OK
     result = push(client, path, tmp / "l.sqlite3")
     assert result.exit_code == ExitCode.OK
@@ -121,8 +133,9 @@ def test_plan_is_ok_when_every_row_is_valid_and_apply_posts_them(setup) -> None:
 
 def test_supplier_key_may_not_push(setup) -> None:
     sandbox, _, a, _, tmp = setup
-    path = write_sheet(tmp / "s.xlsx", [["A-1", a.ar, a.payments[0]["PaymentInvoiceNum"],
-                                         a.invoices[0]["InvoiceNum"], 1]])
+    path = write_sheet(
+        tmp / "s.xlsx", [["A-1", a.ar, a.payments[0]["PaymentInvoiceNum"], a.invoices[0]["InvoiceNum"], 1]]
+    )
     from sheetsync.errors import ForbiddenError
 
     with pytest.raises(ForbiddenError, match="Supplier key may not"):
@@ -134,8 +147,9 @@ def test_a_workbook_openpyxl_cannot_keep_gets_its_outcomes_in_a_copy(setup, monk
     from sheetsync.sinks.xlsx_read import XlsxSource
 
     sandbox, client, a, _, tmp = setup
-    path = write_sheet(tmp / "shapes.xlsx", [["C-1", a.ar, a.payments[0]["PaymentInvoiceNum"],
-                                              a.invoices[0]["InvoiceNum"], 3]])
+    path = write_sheet(
+        tmp / "shapes.xlsx", [["C-1", a.ar, a.payments[0]["PaymentInvoiceNum"], a.invoices[0]["InvoiceNum"], 3]]
+    )
     original = path.read_bytes()
     monkeypatch.setattr(XlsxSource, "rewrite_blockers", lambda self: ["shapes or text boxes in xl/drawings/x.xml"])
     result = push(client, path, tmp / "l.sqlite3")

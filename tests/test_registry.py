@@ -26,37 +26,57 @@ def test_all_documented_endpoints_are_registered():
     assert "Statuses" in registry.NEWER_REVISION["payments/applications"].params
 
 
-@pytest.mark.parametrize(("name", "params", "raw", "expected"), [
-    ("products", {"SupplierIDs": [1, 2], "States": ["CA", "NJ"]}, None, [("SupplierIDs", "1,2"), ("States", "CA,NJ")]),
-    ("products", {"SupplierIDs": "1,2", "Statuses": 1}, None, [("SupplierIDs", "1,2"), ("Statuses", "1")]),
-    ("invoices", {"StartDate": date(2025, 1, 1), "EndDate": "2025-02-01"}, None,
-     [("StartDate", "2025-01-01"), ("EndDate", "2025-02-01")]),
-    ("suppliers", {"Active": [True, False]}, None, [("Active", "true,false")]),
-    ("customers", {"OnHold": True}, None, [("OnHold", "true")]),
-    ("products", None, {"Brand": "x y", "Extra": [1, 2]}, [("Brand", "x y"), ("Extra", "1,2")]),
-])
+@pytest.mark.parametrize(
+    ("name", "params", "raw", "expected"),
+    [
+        (
+            "products",
+            {"SupplierIDs": [1, 2], "States": ["CA", "NJ"]},
+            None,
+            [("SupplierIDs", "1,2"), ("States", "CA,NJ")],
+        ),
+        ("products", {"SupplierIDs": "1,2", "Statuses": 1}, None, [("SupplierIDs", "1,2"), ("Statuses", "1")]),
+        (
+            "invoices",
+            {"StartDate": date(2025, 1, 1), "EndDate": "2025-02-01"},
+            None,
+            [("StartDate", "2025-01-01"), ("EndDate", "2025-02-01")],
+        ),
+        ("suppliers", {"Active": [True, False]}, None, [("Active", "true,false")]),
+        ("customers", {"OnHold": True}, None, [("OnHold", "true")]),
+        ("products", None, {"Brand": "x y", "Extra": [1, 2]}, [("Brand", "x y"), ("Extra", "1,2")]),
+    ],
+)
 def test_encode_params(name, params, raw, expected):
     assert registry.endpoint(name).encode_params(params, raw) == expected
 
 
 def test_post_params_encode_amount_exactly():
     ep = registry.endpoint("payments/applications/requested", "POST")
-    pairs = ep.encode_params({"PaymentInvoiceNum": "P-1", "TargetInvoiceNum": "T-1", "ARAccountID": 7,
-                              "Amount": Decimal("12.50")})
+    pairs = ep.encode_params(
+        {"PaymentInvoiceNum": "P-1", "TargetInvoiceNum": "T-1", "ARAccountID": 7, "Amount": Decimal("12.50")}
+    )
     assert ("Amount", "12.50") in pairs
 
 
-@pytest.mark.parametrize(("name", "params", "pattern"), [
-    ("products", {"SuplierIDs": [1]}, r"products: unknown parameter 'SuplierIDs' \(did you mean SupplierIDs\?\); "
-                                      r"allowed: SupplierIDs, ProductIDs, States, Statuses"),
-    ("products", {"supplierids": [1]}, r"did you mean SupplierIDs"),
-    ("products", {"SupplierIDs": ["abc"]}, r"parameter SupplierIDs expects a number or a list of numbers"),
-    ("products", {"SupplierIDs": 1.5}, r"parameter SupplierIDs expects"),
-    ("suppliers", {"Active": "yes"}, r"parameter Active expects true/false"),
-    ("invoices", {"StartDate": "01/02/2025"}, r"parameter StartDate expects a date, YYYY-MM-DD"),
-    ("customerPricing", {}, r"customerPricing: parameter CustomerIDs is required"),
-    ("productCategories", {"X": 1}, r"unknown parameter 'X'; allowed: none"),
-])
+@pytest.mark.parametrize(
+    ("name", "params", "pattern"),
+    [
+        (
+            "products",
+            {"SuplierIDs": [1]},
+            r"products: unknown parameter 'SuplierIDs' \(did you mean SupplierIDs\?\); "
+            r"allowed: SupplierIDs, ProductIDs, States, Statuses",
+        ),
+        ("products", {"supplierids": [1]}, r"did you mean SupplierIDs"),
+        ("products", {"SupplierIDs": ["abc"]}, r"parameter SupplierIDs expects a number or a list of numbers"),
+        ("products", {"SupplierIDs": 1.5}, r"parameter SupplierIDs expects"),
+        ("suppliers", {"Active": "yes"}, r"parameter Active expects true/false"),
+        ("invoices", {"StartDate": "01/02/2025"}, r"parameter StartDate expects a date, YYYY-MM-DD"),
+        ("customerPricing", {}, r"customerPricing: parameter CustomerIDs is required"),
+        ("productCategories", {"X": 1}, r"unknown parameter 'X'; allowed: none"),
+    ],
+)
 def test_bad_parameters_refused(name, params, pattern):
     with pytest.raises(ParameterError, match=pattern):
         registry.endpoint(name).encode_params(params)
@@ -84,11 +104,13 @@ def test_key_type_refused_naming_endpoint():
 
 
 def test_record_typing():
-    raw = loads(b'{"CustomerID": 1, "OpenCredit": "-31.050000", "TotalCases": "30", "UnitPrice": 15.5,'
-                b' "DeliveryDays": "1", "PostalCode": "0042", "StartDate": "2025-01-01",'
-                b' "TimeUpdated": "2025-01-15T10:00:00.000Z", "OnHold": false, "PromotionID": null,'
-                b' "Mystery": "5.60", "MysteryCode": "0042", "Invoices_1_30": [{"InvoiceID": 5, "InvoiceNum": "X-5"}],'
-                b' "SupplierID": "17"}')
+    raw = loads(
+        b'{"CustomerID": 1, "OpenCredit": "-31.050000", "TotalCases": "30", "UnitPrice": 15.5,'
+        b' "DeliveryDays": "1", "PostalCode": "0042", "StartDate": "2025-01-01",'
+        b' "TimeUpdated": "2025-01-15T10:00:00.000Z", "OnHold": false, "PromotionID": null,'
+        b' "Mystery": "5.60", "MysteryCode": "0042", "Invoices_1_30": [{"InvoiceID": 5, "InvoiceNum": "X-5"}],'
+        b' "SupplierID": "17"}'
+    )
     rec = type_record(raw)
     assert rec["OpenCredit"] == Decimal("-31.050000") and isinstance(rec["OpenCredit"], Decimal)
     assert rec["TotalCases"] == Decimal("30")

@@ -15,9 +15,13 @@ from helpers_reports import kss_all, money, run_cli, table
 
 from sheetsync.expr import compile_expr
 
-BUCKETS = {"Current": ("CurrentDue", "CurrentInvoices"), "1-30": ("Due_1_30", "Invoices_1_30"),
-           "31-60": ("Due_31_60", "Invoices_31_60"), "61-90": ("Due_61_90", "Invoices_61_90"),
-           "91+": ("Due_91", "Invoices_91")}
+BUCKETS = {
+    "Current": ("CurrentDue", "CurrentInvoices"),
+    "1-30": ("Due_1_30", "Invoices_1_30"),
+    "31-60": ("Due_31_60", "Invoices_31_60"),
+    "61-90": ("Due_61_90", "Invoices_61_90"),
+    "91+": ("Due_91", "Invoices_91"),
+}
 BOUNDS = {"Current": (None, 0), "1-30": (1, 30), "31-60": (31, 60), "61-90": (61, 90), "91+": (91, None)}
 SANDBOX_TODAY = date(2026, 3, 2)  # the sandbox ages its invoices from this day (the day after CloseDate)
 
@@ -41,12 +45,16 @@ def world(sandbox) -> dict[str, Any]:
     ids += [ref["InvoiceID"] for row in aging for ref in row["CreditInvoices"]]
     invoices: dict[int, dict] = {}
     for i in range(0, len(ids), 200):
-        for inv in kss_all(sandbox, "invoices", InvoiceIDs=",".join(map(str, ids[i:i + 200])),
-                           Statuses="1,2,3,4,5,7"):
+        for inv in kss_all(
+            sandbox, "invoices", InvoiceIDs=",".join(map(str, ids[i : i + 200])), Statuses="1,2,3,4,5,7"
+        ):
             invoices[inv["InvoiceID"]] = inv
     customers = kss_all(sandbox, "customers", AccountStatuses="Active,Inactive,OutOfBus")
-    return {"aging": {row["CustomerID"]: row for row in aging}, "invoices": invoices,
-            "customers": {c["CustomerID"]: c for c in customers}}
+    return {
+        "aging": {row["CustomerID"]: row for row in aging},
+        "invoices": invoices,
+        "customers": {c["CustomerID"]: c for c in customers},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +105,11 @@ def test_every_summary_row_reconciles_with_ar_aging(book, world) -> None:
 
 def test_each_statement_is_its_customers_open_items_and_totals_to_the_cent(book, world) -> None:
     statements = [ws for ws in book.worksheets if ws.title != "Summary"]
-    with_items = {cid for cid, row in world["aging"].items()
-                  if any(row[listed] for _, listed in BUCKETS.values()) or row["CreditInvoices"]}
+    with_items = {
+        cid
+        for cid, row in world["aging"].items()
+        if any(row[listed] for _, listed in BUCKETS.values()) or row["CreditInvoices"]
+    }
     assert {statement_customer(ws) for ws in statements} == with_items
     for ws in statements:
         cid = statement_customer(ws)
@@ -144,8 +155,17 @@ def test_days_past_due_of_a_known_invoice(book, world) -> None:
 
 def test_as_of_moves_days_past_due_into_the_bucket_ranges(tmp_path: Path, world) -> None:
     out = tmp_path / "asof.xlsx"
-    run_cli("run", "ar-aging", "--sandbox", "-o", str(out), "-p", "customer_ids=1,2,3",
-            "-p", f"as_of={SANDBOX_TODAY.isoformat()}")
+    run_cli(
+        "run",
+        "ar-aging",
+        "--sandbox",
+        "-o",
+        str(out),
+        "-p",
+        "customer_ids=1,2,3",
+        "-p",
+        f"as_of={SANDBOX_TODAY.isoformat()}",
+    )
     book = openpyxl.load_workbook(out)
     checked = 0
     for ws in book.worksheets[1:]:
@@ -162,8 +182,7 @@ def test_as_of_moves_days_past_due_into_the_bucket_ranges(tmp_path: Path, world)
 
 
 def test_burst_gives_each_customer_only_their_own_rows(tmp_path: Path, world) -> None:
-    run_cli("run", "ar-aging", "--sandbox", "-o", str(tmp_path) + "/", "-p", "customer_ids=1,5",
-            "-p", "burst=true")
+    run_cli("run", "ar-aging", "--sandbox", "-o", str(tmp_path) + "/", "-p", "customer_ids=1,5", "-p", "burst=true")
     files = sorted(tmp_path.glob("*.xlsx"))
     assert len(files) == 2
     for path in files:
@@ -203,14 +222,17 @@ def test_libreoffice_recalculates_summary_and_statement_totals(workbook: Path, w
 # ---------------------------------------------------------------- the money() expression function
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("money(1234.5)", "$1,234.50"),
-    ("money(-78.785)", "-$78.79"),
-    ("money(0)", "$0.00"),
-    ("money(null)", None),
-    ("money(12, '€')", "€12.00"),
-    ("money('1000000.004')", "$1,000,000.00"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("money(1234.5)", "$1,234.50"),
+        ("money(-78.785)", "-$78.79"),
+        ("money(0)", "$0.00"),
+        ("money(null)", None),
+        ("money(12, '€')", "€12.00"),
+        ("money('1000000.004')", "$1,000,000.00"),
+    ],
+)
 def test_money_formats_amounts_for_header_lines(text: str, expected: str | None) -> None:
     assert compile_expr(text).evaluate({}) == expected
 

@@ -34,8 +34,12 @@ def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 def get_all(sandbox, endpoint: str, **params: str) -> list[dict]:
     rows, page = [], 1
     while True:
-        response = requests.get(f"{sandbox.info.kss}/{endpoint}", params={**params, "Page": page, "PageSize": 500},
-                                headers={"x-api-key": sandbox.info.keys["employee"]}, timeout=10)
+        response = requests.get(
+            f"{sandbox.info.kss}/{endpoint}",
+            params={**params, "Page": page, "PageSize": 500},
+            headers={"x-api-key": sandbox.info.keys["employee"]},
+            timeout=10,
+        )
         response.raise_for_status()
         data = response.json()["Data"]
         rows.extend(data)
@@ -48,7 +52,9 @@ def sheet_rows(ws) -> list[dict]:
     values = list(ws.iter_rows(values_only=True))
     header_index = next(i for i, row in enumerate(values) if row[0] == "Category")
     header = values[header_index]
-    return [dict(zip(header, row, strict=True)) for row in values[header_index + 1:] if any(v is not None for v in row)]
+    return [
+        dict(zip(header, row, strict=True)) for row in values[header_index + 1 :] if any(v is not None for v in row)
+    ]
 
 
 def test_price_list_reconciles_with_the_sandbox(kss_env, tmp_path: Path, capsys) -> None:
@@ -63,10 +69,14 @@ def test_price_list_reconciles_with_the_sandbox(kss_env, tmp_path: Path, capsys)
     assert summary["requests"] == {p: 1 for p in paths} and summary["tabs"] == 3
 
     pricing = get_all(kss_env, "customerPricing", CustomerIDs="1,2,3")
-    products = {p["ProductID"]: p for p in get_all(kss_env, "products",
-                                                   ProductIDs=",".join(str(r["ProductID"]) for r in pricing))}
-    customers = {c["CustomerID"]: c for c in get_all(kss_env, "customers", CustomerIDs="1,2,3",
-                                                     AccountStatuses="Active,Inactive,OutOfBus")}
+    products = {
+        p["ProductID"]: p
+        for p in get_all(kss_env, "products", ProductIDs=",".join(str(r["ProductID"]) for r in pricing))
+    }
+    customers = {
+        c["CustomerID"]: c
+        for c in get_all(kss_env, "customers", CustomerIDs="1,2,3", AccountStatuses="Active,Inactive,OutOfBus")
+    }
     promotions = {p["PromotionID"]: p for p in get_all(kss_env, "promotionsProducts")}
     workbook = openpyxl.load_workbook(out)
     assert len(workbook.worksheets) == 3
@@ -97,27 +107,53 @@ def test_price_list_reconciles_with_the_sandbox(kss_env, tmp_path: Path, capsys)
 
 
 def test_identical_queries_are_fetched_once_and_cached_runs_use_304(kss_env, tmp_path: Path, capsys) -> None:
-    code, stdout, _ = invoke(capsys, "run", "price-list", "-p", "customer_ids=2", "-p", "customer_ids=2",
-                             "-o", str(tmp_path / "a.xlsx"), "--json")
+    code, stdout, _ = invoke(
+        capsys,
+        "run",
+        "price-list",
+        "-p",
+        "customer_ids=2",
+        "-p",
+        "customer_ids=2",
+        "-o",
+        str(tmp_path / "a.xlsx"),
+        "--json",
+    )
     assert code == 0
     assert all(n == 1 for n in json.loads(stdout)["requests"].values())
-    code, stdout, _ = invoke(capsys, "run", "price-list", "-p", "customer_ids=2", "-o", str(tmp_path / "b.xlsx"),
-                             "--json")
+    code, stdout, _ = invoke(
+        capsys, "run", "price-list", "-p", "customer_ids=2", "-o", str(tmp_path / "b.xlsx"), "--json"
+    )
     assert code == 0 and json.loads(stdout)["not_modified"] >= 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["-p", "customer_ids=1,x"], "error: parameter customer_ids expects whole numbers"),
-    ([], "error: report price-list needs parameter customer_ids"),
-    (["-p", "customer_id=1"], "did you mean 'customer_ids'?"),
-    (["-p", "customer_ids=1", "-o", "out.csv"], "error: output 'out.csv'"),
-    (["-p", "customer_ids=1", "-o", "ftp://x/y.xlsx"], "error: output 'ftp://x/y.xlsx'"),
-    (["-p", "customer_ids=1", "-o", "missing-dir/x.xlsx"], "directory missing-dir does not exist"),
-    (["-p", "customer_ids=1", "-o", "ok.xlsx", "-o", "gsheet://abcdefghijkl", "--google-credentials", "nope.json"],
-     "error: "),
-])
-def test_bad_input_is_one_line_exit_2_before_any_request(kss_env, tmp_path: Path, capsys, monkeypatch,
-                                                         args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "customer_ids=1,x"], "error: parameter customer_ids expects whole numbers"),
+        ([], "error: report price-list needs parameter customer_ids"),
+        (["-p", "customer_id=1"], "did you mean 'customer_ids'?"),
+        (["-p", "customer_ids=1", "-o", "out.csv"], "error: output 'out.csv'"),
+        (["-p", "customer_ids=1", "-o", "ftp://x/y.xlsx"], "error: output 'ftp://x/y.xlsx'"),
+        (["-p", "customer_ids=1", "-o", "missing-dir/x.xlsx"], "directory missing-dir does not exist"),
+        (
+            [
+                "-p",
+                "customer_ids=1",
+                "-o",
+                "ok.xlsx",
+                "-o",
+                "gsheet://abcdefghijkl",
+                "--google-credentials",
+                "nope.json",
+            ],
+            "error: ",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_before_any_request(
+    kss_env, tmp_path: Path, capsys, monkeypatch, args: list[str], message: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     existing = tmp_path / "price-list.xlsx"
     existing.write_bytes(b"keep me")

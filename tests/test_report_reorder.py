@@ -82,8 +82,19 @@ def test_doi_alert_is_a_live_rule_on_the_doi_column(book, tmp_path: Path) -> Non
     rules = {str(cf.sqref): [r.formula for r in cf.rules] for cf in ws.conditional_formatting}
     assert rules[f"A{first}:O{total - 1}"] == [[f"${letter}{first}<7"]]
     out = tmp_path / "alert5.xlsx"
-    run_cli("run", "reorder", "--sandbox", "-o", str(out), "-p", "doi_alert=5", "-p", "target_days=30",
-            "-p", "location_ids=1")
+    run_cli(
+        "run",
+        "reorder",
+        "--sandbox",
+        "-o",
+        str(out),
+        "-p",
+        "doi_alert=5",
+        "-p",
+        "target_days=30",
+        "-p",
+        "location_ids=1",
+    )
     ws = openpyxl.load_workbook(out)["Warehouse"]
     assert any(r.formula == [f"${letter}{first}<5"] for cf in ws.conditional_formatting for r in cf.rules)
     _, rows, _, _ = table(ws, "Location")
@@ -119,8 +130,10 @@ def test_retailer_rows_cover_no_sales_and_never_counted(book, world) -> None:
 @pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_recalculates_reorder_totals(workbook: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(recalculate_with_libreoffice(workbook, tmp_path / "lo"), data_only=True)
-    for name, first, headers in (("Warehouse", "Location", ("Available", "Suggested cases", "Suggested units")),
-                                 ("Retailers", "Customer", ("Inventory", "Suggested cases"))):
+    for name, first, headers in (
+        ("Warehouse", "Location", ("Available", "Suggested cases", "Suggested units")),
+        ("Retailers", "Customer", ("Inventory", "Suggested cases")),
+    ):
         ws = book[name]
         all_headers, rows, _, total = table(ws, first)
         for header in headers:

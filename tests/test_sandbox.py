@@ -18,8 +18,9 @@ from sheetsync.cli.sandbox import sandbox_group
 from sheetsync.sandbox.server import SandboxOptions, start_sandbox
 
 
-def get(sb, path: str, key: str | None = "employee", params: dict | None = None, headers: dict | None = None,
-        **kw) -> requests.Response:
+def get(
+    sb, path: str, key: str | None = "employee", params: dict | None = None, headers: dict | None = None, **kw
+) -> requests.Response:
     hdrs = dict(headers or {})
     if key:
         hdrs["x-api-key"] = sb.info.keys[key]
@@ -28,8 +29,7 @@ def get(sb, path: str, key: str | None = "employee", params: dict | None = None,
 
 def post_request(sb, key: str = "employee", **params) -> requests.Response:
     path = params.pop("_path", "payments/applications/requested")
-    return requests.post(f"{sb.info.kss}/{path}", params=params, headers={"x-api-key": sb.info.keys[key]},
-                         timeout=10)
+    return requests.post(f"{sb.info.kss}/{path}", params=params, headers={"x-api-key": sb.info.keys[key]}, timeout=10)
 
 
 def all_rows(sb, path: str, **params) -> list[dict]:
@@ -136,23 +136,26 @@ def test_empty_result_and_literal_or_encoded_commas(sandbox) -> None:
     assert literal == encoded and [c["CustomerID"] for c in literal["Data"]] == [1, 2, 11]
 
 
-@pytest.mark.parametrize(("path", "params", "message"), [
-    ("invoiceTransactions", {}, "InvoiceIDs parameter is required"),
-    ("invoiceTransactions", {"InvoiceIDs": "abc"}, "InvoiceIDs"),
-    ("invoiceCOAs", {}, "InvoiceIDs parameter is required"),
-    ("invoices", {"Statuses": "x"}, "Statuses"),
-    ("invoices", {"Statuses": "6"}, "Statuses"),
-    ("invoices", {"StartDate": "2025-13-45"}, "StartDate"),
-    ("customerPricing", {}, "CustomerIDs parameter is required"),
-    ("customerPricing", {"CustomerIDs": "1", "EffectiveDate": "soon"}, "EffectiveDate"),
-    ("customers", {"AccountStatuses": "Closed"}, "AccountStatuses"),
-    ("customers", {"OnHold": "maybe"}, "OnHold"),
-    ("purchaseTrans", {}, "PurchaseIDs parameter is required"),
-    ("purchases", {"Statuses": "Lost"}, "Statuses"),
-    ("products", {"Page": "0"}, "Page"),
-    ("products", {"PageSize": "many"}, "PageSize"),
-    ("customers/abc", {}, "customerID"),
-])
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("invoiceTransactions", {}, "InvoiceIDs parameter is required"),
+        ("invoiceTransactions", {"InvoiceIDs": "abc"}, "InvoiceIDs"),
+        ("invoiceCOAs", {}, "InvoiceIDs parameter is required"),
+        ("invoices", {"Statuses": "x"}, "Statuses"),
+        ("invoices", {"Statuses": "6"}, "Statuses"),
+        ("invoices", {"StartDate": "2025-13-45"}, "StartDate"),
+        ("customerPricing", {}, "CustomerIDs parameter is required"),
+        ("customerPricing", {"CustomerIDs": "1", "EffectiveDate": "soon"}, "EffectiveDate"),
+        ("customers", {"AccountStatuses": "Closed"}, "AccountStatuses"),
+        ("customers", {"OnHold": "maybe"}, "OnHold"),
+        ("purchaseTrans", {}, "PurchaseIDs parameter is required"),
+        ("purchases", {"Statuses": "Lost"}, "Statuses"),
+        ("products", {"Page": "0"}, "Page"),
+        ("products", {"PageSize": "many"}, "PageSize"),
+        ("customers/abc", {}, "customerID"),
+    ],
+)
 def test_bad_parameters_are_400(sandbox, path, params, message) -> None:
     r = get(sandbox, path, params=params)
     assert r.status_code == 400 and message in r.json()["Error"]
@@ -165,8 +168,9 @@ def test_invoice_transactions_statuses_only_drop_verified(sandbox) -> None:
     ids = f"{by_status[5]},{by_status[7]}"
     seen = {r["InvoiceID"] for r in data(get(sandbox, "invoiceTransactions", params={"InvoiceIDs": ids}))}
     assert seen == {by_status[5], by_status[7]}
-    seen = {r["InvoiceID"] for r in data(get(sandbox, "invoiceTransactions", params={"InvoiceIDs": ids,
-                                                                                     "Statuses": "1"}))}
+    seen = {
+        r["InvoiceID"] for r in data(get(sandbox, "invoiceTransactions", params={"InvoiceIDs": ids, "Statuses": "1"}))
+    }
     assert seen == {by_status[5]}
 
 
@@ -181,8 +185,14 @@ def test_customer_key_scope(sandbox) -> None:
     assert 1 <= len(mine) <= 2
     other = next(c for c in range(1, 41) if c not in mine)
     for path in ("invoices", "arAging", "retailerInventory", "allocations", "deliveryDays"):
-        rows = data(get(sandbox, path, key="customer", params={"PageSize": 500, "Statuses": "1,2,3,4,5,7"}
-                        if path == "invoices" else {"PageSize": 500}))
+        rows = data(
+            get(
+                sandbox,
+                path,
+                key="customer",
+                params={"PageSize": 500, "Statuses": "1,2,3,4,5,7"} if path == "invoices" else {"PageSize": 500},
+            )
+        )
         assert {r["CustomerID"] for r in rows} <= mine, path
     ars = {p["ARAccountID"] for p in data(get(sandbox, "payments", key="customer", params={"PageSize": 500}))}
     assert len(ars) <= 2
@@ -199,24 +209,42 @@ def test_supplier_key_scope(sandbox) -> None:
     assert 1 <= len(mine) <= 2
     products = data(get(sandbox, "products", key="supplier", params={"PageSize": 500}))
     assert products and {p["SupplierID"] for p in products} <= mine
-    lines = data(get(sandbox, "invoiceTransactions", key="supplier", params={"InvoiceIDs": ",".join(
-        str(i) for i in range(9001, 9101))}))
+    lines = data(
+        get(
+            sandbox,
+            "invoiceTransactions",
+            key="supplier",
+            params={"InvoiceIDs": ",".join(str(i) for i in range(9001, 9101))},
+        )
+    )
     assert lines and {line["SupplierID"] for line in lines} <= mine
     other = next(s for s in range(1, 9) if s not in mine)
     assert get(sandbox, "products", key="supplier", params={"SupplierIDs": other}).status_code == 403
-    for denied in ("arAging", "payments", "payments/openInvoices", "payments/applications",
-                   "payments/applications/requested"):
+    for denied in (
+        "arAging",
+        "payments",
+        "payments/openInvoices",
+        "payments/applications",
+        "payments/applications/requested",
+    ):
         assert get(sandbox, denied, key="supplier").status_code == 403, denied
-    assert post_request(sandbox, "supplier", PaymentInvoiceNum="x", TargetInvoiceNum="y", ARAccountID=1,
-                        Amount=1).status_code == 403
+    assert (
+        post_request(
+            sandbox, "supplier", PaymentInvoiceNum="x", TargetInvoiceNum="y", ARAccountID=1, Amount=1
+        ).status_code
+        == 403
+    )
 
 
 # ---- lifecycle and the POST ----------------------------------------------------------------------
 def _payment_and_target(sb) -> tuple[dict, dict]:
     payments = data(get(sb, "payments", params={"PageSize": 500}))
     for payment in sorted(payments, key=lambda p: -Decimal(p["AvailableBalance"])):
-        targets = [i for i in data(get(sb, "payments/openInvoices", params={"ARAccountIDs": payment["ARAccountID"]}))
-                   if Decimal(i["OpenBalance"]) >= 10]
+        targets = [
+            i
+            for i in data(get(sb, "payments/openInvoices", params={"ARAccountIDs": payment["ARAccountID"]}))
+            if Decimal(i["OpenBalance"]) >= 10
+        ]
         if targets:
             return payment, targets[0]
     raise AssertionError("no payment with an open invoice")
@@ -227,25 +255,45 @@ def _available(sb, payment_num: str) -> Decimal:
     return next(Decimal(p["AvailableBalance"]) for p in rows if p["PaymentInvoiceNum"] == payment_num)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"Amount": "-5"}, "positive"), ({"Amount": "0"}, "positive"), ({"Amount": "abc"}, "number"),
-    ({"Amount": "99999999"}, "available balance"), ({"PaymentInvoiceNum": "PAY-NOPE"}, "not found"),
-    ({"TargetInvoiceNum": "INV-2026-009999999"}, "not found"), ({"ARAccountID": "x"}, "ARAccountID"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"Amount": "-5"}, "positive"),
+        ({"Amount": "0"}, "positive"),
+        ({"Amount": "abc"}, "number"),
+        ({"Amount": "99999999"}, "available balance"),
+        ({"PaymentInvoiceNum": "PAY-NOPE"}, "not found"),
+        ({"TargetInvoiceNum": "INV-2026-009999999"}, "not found"),
+        ({"ARAccountID": "x"}, "ARAccountID"),
+    ],
+)
 def test_post_validation(fresh_sandbox, change, message) -> None:
     payment, target = _payment_and_target(fresh_sandbox)
-    params = {"PaymentInvoiceNum": payment["PaymentInvoiceNum"], "TargetInvoiceNum": target["InvoiceNum"],
-              "ARAccountID": payment["ARAccountID"], "Amount": "1.00", **change}
+    params = {
+        "PaymentInvoiceNum": payment["PaymentInvoiceNum"],
+        "TargetInvoiceNum": target["InvoiceNum"],
+        "ARAccountID": payment["ARAccountID"],
+        "Amount": "1.00",
+        **change,
+    }
     r = post_request(fresh_sandbox, **params)
     assert r.status_code == 400 and message in r.json()["Error"]
 
 
 def test_post_rejects_target_in_another_ar_account(fresh_sandbox) -> None:
     payment, _ = _payment_and_target(fresh_sandbox)
-    foreign = next(i for i in data(get(fresh_sandbox, "payments/openInvoices", params={"PageSize": 500}))
-                   if i["ARAccountID"] != payment["ARAccountID"])
-    r = post_request(fresh_sandbox, PaymentInvoiceNum=payment["PaymentInvoiceNum"], Amount="1.00",
-                     TargetInvoiceNum=foreign["InvoiceNum"], ARAccountID=payment["ARAccountID"])
+    foreign = next(
+        i
+        for i in data(get(fresh_sandbox, "payments/openInvoices", params={"PageSize": 500}))
+        if i["ARAccountID"] != payment["ARAccountID"]
+    )
+    r = post_request(
+        fresh_sandbox,
+        PaymentInvoiceNum=payment["PaymentInvoiceNum"],
+        Amount="1.00",
+        TargetInvoiceNum=foreign["InvoiceNum"],
+        ARAccountID=payment["ARAccountID"],
+    )
     assert r.status_code == 400 and "does not belong" in r.json()["Error"]
 
 
@@ -256,8 +304,9 @@ def test_request_lifecycle_observed_through_public_endpoints(fresh_sandbox) -> N
     before = _available(sb, num)
     created = []
     for _ in range(5):  # request ids n..n+4: at least one is confirmed and the id%5 rule rejects one
-        r = post_request(sb, PaymentInvoiceNum=num, TargetInvoiceNum=target["InvoiceNum"], ARAccountID=ar,
-                         Amount="1.00")
+        r = post_request(
+            sb, PaymentInvoiceNum=num, TargetInvoiceNum=target["InvoiceNum"], ARAccountID=ar, Amount="1.00"
+        )
         created.append(data_post(r))
     assert _available(sb, num) == before - 5
     ids = {c["RequestID"] for c in created}
@@ -273,8 +322,16 @@ def test_request_lifecycle_observed_through_public_endpoints(fresh_sandbox) -> N
     final = mine()
     assert {r["Status"] for r in final.values()} == {"Confirmed", "Rejected"}
     confirmed = [r for r in final.values() if r["Status"] == "Confirmed"]
-    apps = {a["PaymentApplicationID"]: a for a in data(get(sb, "payments/applications", params={
-        "ARAccountIDs": ar, "TargetInvoiceNums": target["InvoiceNum"], "PageSize": 500}))}
+    apps = {
+        a["PaymentApplicationID"]: a
+        for a in data(
+            get(
+                sb,
+                "payments/applications",
+                params={"ARAccountIDs": ar, "TargetInvoiceNums": target["InvoiceNum"], "PageSize": 500},
+            )
+        )
+    }
     assert all(r["MatchedPaymentApplicationID"] in apps and r["TimeConfirmed"] for r in confirmed)
     assert _available(sb, num) == before - len(confirmed)
     inv = data(get(sb, "invoices", params={"InvoiceIDs": target["InvoiceID"], "Statuses": "1,2,3,4,5,7"}))[0]
@@ -316,10 +373,20 @@ def test_drop_after_post_applies_then_drops(fresh_sandbox) -> None:
     payment, target = _payment_and_target(sb)
     sb.set_faults(drop_after_post=1)
     with pytest.raises(requests.ConnectionError):
-        post_request(sb, PaymentInvoiceNum=payment["PaymentInvoiceNum"], TargetInvoiceNum=target["InvoiceNum"],
-                     ARAccountID=payment["ARAccountID"], Amount="2.00")
-    rows = data(get(sb, "payments/applications/requested", params={"ARAccountIDs": payment["ARAccountID"],
-                                                                   "Statuses": "Pending"}))
+        post_request(
+            sb,
+            PaymentInvoiceNum=payment["PaymentInvoiceNum"],
+            TargetInvoiceNum=target["InvoiceNum"],
+            ARAccountID=payment["ARAccountID"],
+            Amount="2.00",
+        )
+    rows = data(
+        get(
+            sb,
+            "payments/applications/requested",
+            params={"ARAccountIDs": payment["ARAccountID"], "Statuses": "Pending"},
+        )
+    )
     assert any(r["Amount"] == "2.00" and r["TargetInvoiceNum"] == target["InvoiceNum"] for r in rows)
     assert sb.options.drop_after_post == 0
 
@@ -336,16 +403,22 @@ def test_requests_log_records_what_was_received(fresh_sandbox) -> None:
 def test_payments_revision_2026() -> None:
     with start_sandbox(options=SandboxOptions(payments_revision="2026")) as sb:
         assert get(sb, "payments/applications/requested").status_code == 404
-        assert post_request(sb, PaymentInvoiceNum="x", TargetInvoiceNum="y", ARAccountID=1,
-                            Amount=1).status_code == 404
+        assert post_request(sb, PaymentInvoiceNum="x", TargetInvoiceNum="y", ARAccountID=1, Amount=1).status_code == 404
         rows = all_rows(sb, "payments/applications")
         assert {r["Status"] for r in rows} == {"Pending", "Exported", "Confirmed", "Rejected"}
         assert any(r["RequestID"] is None and r["Status"] == "Confirmed" for r in rows)
         assert all((r["PaymentApplicationID"] is not None) == (r["Status"] == "Confirmed") for r in rows)
         payment, target = _payment_and_target(sb)
-        created = data_post(post_request(sb, _path="payments/applications", PaymentInvoiceNum=payment[
-            "PaymentInvoiceNum"], TargetInvoiceNum=target["InvoiceNum"], ARAccountID=payment["ARAccountID"],
-            Amount="1.00"))
+        created = data_post(
+            post_request(
+                sb,
+                _path="payments/applications",
+                PaymentInvoiceNum=payment["PaymentInvoiceNum"],
+                TargetInvoiceNum=target["InvoiceNum"],
+                ARAccountID=payment["ARAccountID"],
+                Amount="1.00",
+            )
+        )
         pending = all_rows(sb, "payments/applications", Statuses="Pending")
         assert created["RequestID"] in {r["RequestID"] for r in pending}
         assert data(get(sb, "payments/types")) and data(get(sb, "vendors")) and data(get(sb, "suppliers/creditTerms"))
@@ -390,8 +463,12 @@ def test_cli_advance_against_running_sandbox(fresh_sandbox) -> None:
 
 
 def test_cli_serve_prints_one_json_line() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "sandbox", "serve",
-                             "--seed", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from sheetsync.cli import main; main()", "sandbox", "serve", "--seed", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         info = json.loads(line)
@@ -406,16 +483,21 @@ def test_cli_serve_prints_one_json_line() -> None:
 
 def test_kotis_apps_are_mounted_and_logged(sandbox) -> None:
     pytest.importorskip("sheetsync.sandbox.kotis")
-    r = requests.get(f"{sandbox.info.kotis}/skus/quantity", headers={"Authorization": sandbox.info.keys["kotis"]},
-                     timeout=10)
+    r = requests.get(
+        f"{sandbox.info.kotis}/skus/quantity", headers={"Authorization": sandbox.info.keys["kotis"]}, timeout=10
+    )
     assert r.status_code == 200
     entry = sandbox.requests_log()[-1]
     assert entry["api"] == "kotis" and entry["path"] == "/skus/quantity" and entry["key_type"] == "kotis"
 
 
 def test_cli_serve_fault_flags_reach_the_server() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "sandbox", "serve",
-                             "--burst-429", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from sheetsync.cli import main; main()", "sandbox", "serve", "--burst-429", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = json.loads(proc.stdout.readline())
         headers = {"x-api-key": info["keys"]["employee"]}

@@ -15,8 +15,13 @@ from sheetsync.sandbox.data import NEVER_COUNTED, TODAY
 from sheetsync.sandbox.server import SandboxOptions, start_sandbox
 
 ALL_INVOICE_STATUSES = "1,2,3,4,5,7"
-BUCKETS = [("CurrentDue", "CurrentInvoices"), ("Due_1_30", "Invoices_1_30"), ("Due_31_60", "Invoices_31_60"),
-           ("Due_61_90", "Invoices_61_90"), ("Due_91", "Invoices_91")]
+BUCKETS = [
+    ("CurrentDue", "CurrentInvoices"),
+    ("Due_1_30", "Invoices_1_30"),
+    ("Due_31_60", "Invoices_31_60"),
+    ("Due_61_90", "Invoices_61_90"),
+    ("Due_91", "Invoices_91"),
+]
 
 
 class Api:
@@ -28,22 +33,25 @@ class Api:
     def all(self, endpoint: str, **params) -> list[dict]:
         rows, page = [], 1
         while True:
-            body = self.session.get(f"{self.base}/{endpoint}", params={**params, "Page": page, "PageSize": 500},
-                                    timeout=30).json()
+            body = self.session.get(
+                f"{self.base}/{endpoint}", params={**params, "Page": page, "PageSize": 500}, timeout=30
+            ).json()
             rows += body["Data"]
             if not body["HasNextPage"]:
                 return rows
             page += 1
 
 
-@pytest.fixture(scope="module", params=[(0, 1), (1, 1), (2, 1), (0, 3), (1, 3), (2, 3)],
-                ids=lambda p: f"seed{p[0]}-scale{p[1]}")
+@pytest.fixture(
+    scope="module", params=[(0, 1), (1, 1), (2, 1), (0, 3), (1, 3), (2, 3)], ids=lambda p: f"seed{p[0]}-scale{p[1]}"
+)
 def world(request) -> Iterator[dict]:
     seed, scale = request.param
     with start_sandbox(options=SandboxOptions(seed=seed, scale=scale)) as running:
         api = Api(running)
         yield {
-            "api": api, "scale": scale,
+            "api": api,
+            "scale": scale,
             "invoices": api.all("invoices", Statuses=ALL_INVOICE_STATUSES),
             "customers": api.all("customers", AccountStatuses="Active,Inactive,OutOfBus"),
             "aging": api.all("arAging"),
@@ -138,8 +146,10 @@ def test_inventory_adds_up_and_not_authorized_rows_are_allocated(world) -> None:
         if row["NotAuthorized"]:
             assert alloc > 0 and row["AvailableUnits"] == 0
     assert any(r["NotAuthorized"] for r in rows)
-    trans = {t["PurchaseTransID"]: t for t in api.all("purchaseTrans", PurchaseIDs=",".join(
-        str(p["PurchaseID"]) for p in api.all("purchases")))}
+    trans = {
+        t["PurchaseTransID"]: t
+        for t in api.all("purchaseTrans", PurchaseIDs=",".join(str(p["PurchaseID"]) for p in api.all("purchases")))
+    }
     assert all(trans[r["PurchaseTransID"]]["ProductID"] == r["ProductID"] for r in rows)
 
 

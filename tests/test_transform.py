@@ -9,12 +9,22 @@ from sheetsync.definition import parse_definition
 from sheetsync.transform import build_frames, records_of, to_frame
 
 AGING = [
-    {"CustomerID": 1, "OpenCredit": D("-31.05"), "CurrentInvoices": [],
-     "Invoices_1_30": [{"InvoiceID": 11, "InvoiceNum": "X-11"}, {"InvoiceID": 12, "InvoiceNum": "X-12"}],
-     "Invoices_31_60": [{"InvoiceID": 13, "InvoiceNum": "X-13"}], "CreditInvoices": [{"InvoiceID": 90,
-                                                                                          "InvoiceNum": "C-90"}]},
-    {"CustomerID": 2, "OpenCredit": D("0"), "CurrentInvoices": [{"InvoiceID": 21, "InvoiceNum": "X-21"}],
-     "Invoices_1_30": [], "Invoices_31_60": [], "CreditInvoices": []},
+    {
+        "CustomerID": 1,
+        "OpenCredit": D("-31.05"),
+        "CurrentInvoices": [],
+        "Invoices_1_30": [{"InvoiceID": 11, "InvoiceNum": "X-11"}, {"InvoiceID": 12, "InvoiceNum": "X-12"}],
+        "Invoices_31_60": [{"InvoiceID": 13, "InvoiceNum": "X-13"}],
+        "CreditInvoices": [{"InvoiceID": 90, "InvoiceNum": "C-90"}],
+    },
+    {
+        "CustomerID": 2,
+        "OpenCredit": D("0"),
+        "CurrentInvoices": [{"InvoiceID": 21, "InvoiceNum": "X-21"}],
+        "Invoices_1_30": [],
+        "Invoices_31_60": [],
+        "CreditInvoices": [],
+    },
 ]
 INVOICES = [
     {"InvoiceID": 11, "CustomerID": 1, "OpenBalance": D("100.10"), "DueDate": date(2026, 1, 1)},
@@ -64,8 +74,9 @@ def frames(text: str = STATEMENT, records: dict | None = None) -> dict:
     definition = parse_definition(text, "statement.yaml")
     params = {"as_of": date(2026, 2, 1)}
     warnings: list[str] = []
-    out = build_frames(definition, records or {"aging": AGING, "invoices": INVOICES}, {}, warnings,
-                       context={"params": params})
+    out = build_frames(
+        definition, records or {"aging": AGING, "invoices": INVOICES}, {}, warnings, context={"params": params}
+    )
     out["_warnings"] = warnings
     return out
 
@@ -104,8 +115,10 @@ transforms:
   - join: {frame: pricing, with: promos, on: PromotionID, columns: [PromotionName], as: rows}
 tabs: [{columns: [PromotionName]}]
 """
-    records = {"pricing": [{"ProductID": 1, "PromotionID": None}, {"ProductID": 2, "PromotionID": 42}],
-               "promos": [{"PromotionID": None, "PromotionName": "ghost"}, {"PromotionID": 42, "PromotionName": "P"}]}
+    records = {
+        "pricing": [{"ProductID": 1, "PromotionID": None}, {"ProductID": 2, "PromotionID": 42}],
+        "promos": [{"PromotionID": None, "PromotionName": "ghost"}, {"PromotionID": 42, "PromotionName": "P"}],
+    }
     rows = records_of(frames(text, records)["rows"])
     assert [r["PromotionName"] for r in rows] == [None, "P"]
 
@@ -120,8 +133,10 @@ transforms:
   - join: {frame: pricing, with: products, on: ProductID, how: inner, columns: [ProductName, State], as: rows}
 tabs: [{columns: [ProductName]}]
 """
-    records = {"pricing": [{"ProductID": 1, "State": "CA"}, {"ProductID": 3, "State": "CA"}],
-               "products": [{"ProductID": 1, "ProductName": "Bar", "State": "NJ"}]}
+    records = {
+        "pricing": [{"ProductID": 1, "State": "CA"}, {"ProductID": 3, "State": "CA"}],
+        "products": [{"ProductID": 1, "ProductName": "Bar", "State": "NJ"}],
+    }
     rows = records_of(frames(text, records)["rows"])
     assert rows == [{"ProductID": 1, "State": "CA", "ProductName": "Bar", "State_products": "NJ"}]
 
@@ -143,7 +158,12 @@ transforms:
   - sort: {by: [WholesaleUnitsPerCase, ProductName]}
 tabs: [{columns: [ProductName]}]
 """
-    records = {"p": [{"ProductName": "b", "WholesaleUnitsPerCase": None}, {"ProductName": "a", "WholesaleUnitsPerCase":
-                     D("10")}, {"ProductName": "c", "WholesaleUnitsPerCase": 9}, {"ProductName": "A",
-                                                                                   "WholesaleUnitsPerCase": 9}]}
+    records = {
+        "p": [
+            {"ProductName": "b", "WholesaleUnitsPerCase": None},
+            {"ProductName": "a", "WholesaleUnitsPerCase": D("10")},
+            {"ProductName": "c", "WholesaleUnitsPerCase": 9},
+            {"ProductName": "A", "WholesaleUnitsPerCase": 9},
+        ]
+    }
     assert [r["ProductName"] for r in records_of(frames(text, records)["p"])] == ["A", "c", "a", "b"]

@@ -27,7 +27,7 @@ from sheetsync.model import (
 from sheetsync.sinks import xlsx_write
 from sheetsync.sinks.xlsx import write_workbook
 
-HOSTILE = ["=1+1", "+x", "-5", "@SUM(A1)", "0042", "=HYPERLINK(\"http://evil\")"]
+HOSTILE = ["=1+1", "+x", "-5", "@SUM(A1)", "0042", '=HYPERLINK("http://evil")']
 
 
 def sample_tab(rows: list[list] | None = None, **kw) -> Tab:
@@ -43,20 +43,43 @@ def sample_tab(rows: list[list] | None = None, **kw) -> Tab:
     ]
     if rows is None:
         rows = [
-            ["=1+1", 3, Decimal("1.005"), Decimal("0.25"), date(2024, 1, 2),
-             datetime(2024, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5))), Link("https://x.test/1", "INV-1"), 1],
-            ["+x", 12, Decimal("2.5"), Decimal("0.5"), date(2024, 2, 3), datetime(2024, 2, 3, 4, 5),
-             Link("https://x.test/2", "INV-2"), 2],
+            [
+                "=1+1",
+                3,
+                Decimal("1.005"),
+                Decimal("0.25"),
+                date(2024, 1, 2),
+                datetime(2024, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5))),
+                Link("https://x.test/1", "INV-1"),
+                1,
+            ],
+            [
+                "+x",
+                12,
+                Decimal("2.5"),
+                Decimal("0.5"),
+                date(2024, 2, 3),
+                datetime(2024, 2, 3, 4, 5),
+                Link("https://x.test/2", "INV-2"),
+                2,
+            ],
             ["-5", None, 7, None, None, None, "@SUM(A1)", 3],
             ["0042", 1, Decimal("-3.333"), Decimal("0.1"), date(2024, 3, 1), datetime(2024, 3, 1), "plain", None],
         ]
     defaults = dict(
-        name="Price list", key="prices", title="Price list for Kettles", columns=columns, rows=rows,
+        name="Price list",
+        key="prices",
+        title="Price list for Kettles",
+        columns=columns,
+        rows=rows,
         info=[("Customer", "=Kettles"), ("As of", "2024-03-01")],
-        rules=[ConditionalRule("Qty", "<", 10, ("Qty", "Price"), Style(fill="#FFC7CE", bold=True)),
-               ConditionalRule("Name", "==", "+x")],
+        rules=[
+            ConditionalRule("Qty", "<", 10, ("Qty", "Price"), Style(fill="#FFC7CE", bold=True)),
+            ConditionalRule("Name", "==", "+x"),
+        ],
         validations=[Validation("Price", "positive_decimal", message="Amount > 0")],
-        chart=Chart("Totals", ("Qty", "Price")), note="Refreshed 2024-03-01 10:00",
+        chart=Chart("Totals", ("Qty", "Price")),
+        note="Refreshed 2024-03-01 10:00",
     )
     defaults.update(kw)
     return Tab(**defaults)
@@ -96,13 +119,21 @@ def test_hostile_strings_stay_text(tmp_path: Path) -> None:
             cell = ws[f"{column}{6 + offset}"]
             assert (cell.value, cell.data_type) == (text, "s")
     sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    assert [r[0] for r in sheet[5:5 + len(HOSTILE)]] == HOSTILE
+    assert [r[0] for r in sheet[5 : 5 + len(HOSTILE)]] == HOSTILE
 
 
 def test_totals_are_subtotal_formulas_over_exact_ranges(written: Path) -> None:
     ws = openpyxl.load_workbook(written).active
-    assert [c.value for c in ws[10]] == ["Total", "=SUBTOTAL(109,B6:B9)", "=SUBTOTAL(109,C6:C9)",
-                                         "=SUBTOTAL(101,D6:D9)", None, None, None, "=SUBTOTAL(103,H6:H9)"]
+    assert [c.value for c in ws[10]] == [
+        "Total",
+        "=SUBTOTAL(109,B6:B9)",
+        "=SUBTOTAL(109,C6:C9)",
+        "=SUBTOTAL(101,D6:D9)",
+        None,
+        None,
+        None,
+        "=SUBTOTAL(103,H6:H9)",
+    ]
     assert ws["C10"].number_format == '"$"#,##0.00' and ws["H10"].number_format == "#,##0"
     assert ws["B10"].font.b
 
@@ -135,8 +166,14 @@ def test_conditional_formatting_and_validation(written: Path) -> None:
 
 def test_list_validation_points_at_other_tab(tmp_path: Path) -> None:
     payments = Tab("Payments: open", "payments", "Payments", [Column("Invoice")], [["P-1"], ["P-2"], ["P-3"]])
-    alloc = Tab("Allocations", "alloc", "Allocations", [Column("Payment"), Column("Amount", Format.CURRENCY)],
-                [[None, None]] * 2, validations=[Validation("Payment", "list", ("Payments: open", "Invoice"))])
+    alloc = Tab(
+        "Allocations",
+        "alloc",
+        "Allocations",
+        [Column("Payment"), Column("Amount", Format.CURRENCY)],
+        [[None, None]] * 2,
+        validations=[Validation("Payment", "list", ("Payments: open", "Invoice"))],
+    )
     path = tmp_path / "v.xlsx"
     write_workbook(Workbook("v", [payments, alloc]), path)
     book = openpyxl.load_workbook(path)
@@ -147,8 +184,14 @@ def test_list_validation_points_at_other_tab(tmp_path: Path) -> None:
 
 def test_calamine_reads_typed_values(written: Path) -> None:
     sheet = CalamineWorkbook.from_path(str(written)).get_sheet_by_index(0).to_python()
-    assert sheet[5][:6] == ["=1+1", 3, pytest.approx(1.01), pytest.approx(0.25), date(2024, 1, 2),
-                            datetime(2024, 1, 2, 3, 4)]
+    assert sheet[5][:6] == [
+        "=1+1",
+        3,
+        pytest.approx(1.01),
+        pytest.approx(0.25),
+        date(2024, 1, 2),
+        datetime(2024, 1, 2, 3, 4),
+    ]
     assert sheet[6][6] == "INV-2"
 
 

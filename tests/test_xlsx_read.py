@@ -53,8 +53,14 @@ def test_headers_matched_by_name_ignoring_case_and_spaces(tmp_path: Path) -> Non
     assert first.values["Amount"] == Decimal("100.1") and isinstance(first.values["Amount"], Decimal)
     assert first.values["TargetInvoiceNum"] == "INV-1"
     assert first.values["Allocation"] == "A-1"  # merged header cell A3:B3 counts once
-    assert first.cells == {"Allocation": "A4", "TargetInvoiceNum": "C4", "Amount": "D4", "Paid on": "E4",
-                           "Stamp": "F4", "Extra": "G4"}
+    assert first.cells == {
+        "Allocation": "A4",
+        "TargetInvoiceNum": "C4",
+        "Amount": "D4",
+        "Paid on": "E4",
+        "Stamp": "F4",
+        "Extra": "G4",
+    }
     assert first.values["Paid on"] == date(2024, 5, 1)
     assert first.values["Stamp"] == datetime(2024, 5, 1, 9, 30)
     assert rows[2].values["TargetInvoiceNum"] == "0042" and rows[2].values["Amount"] == 25
@@ -74,8 +80,9 @@ def test_formula_with_cached_value_reads_the_value(tmp_path: Path) -> None:
         parts = {name: archive.read(name) for name in archive.namelist()}
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
     assert "<f>D4*2</f><v></v>" in sheet or "<f>D4*2</f><v />" in sheet
-    sheet = sheet.replace("<f>D4*2</f><v></v>", "<f>D4*2</f><v>200.2</v>").replace("<f>D4*2</f><v />",
-                                                                                    "<f>D4*2</f><v>200.2</v>")
+    sheet = sheet.replace("<f>D4*2</f><v></v>", "<f>D4*2</f><v>200.2</v>").replace(
+        "<f>D4*2</f><v />", "<f>D4*2</f><v>200.2</v>"
+    )
     parts["xl/worksheets/sheet1.xml"] = sheet.encode()
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in parts.items():
@@ -93,8 +100,12 @@ def test_missing_required_header_names_tab_and_headers(tmp_path: Path) -> None:
 
 
 def test_reads_back_what_the_writer_wrote(tmp_path: Path) -> None:
-    columns = [Column("Invoice"), Column("Amount", Format.CURRENCY, total=Total.SUM), Column("Due", Format.DATE),
-               Column("Count", Format.INTEGER)]
+    columns = [
+        Column("Invoice"),
+        Column("Amount", Format.CURRENCY, total=Total.SUM),
+        Column("Due", Format.DATE),
+        Column("Count", Format.INTEGER),
+    ]
     rows = [["=SUM(A1)", Decimal("10.10"), date(2024, 1, 31), 3], ["0042", Decimal("0.1"), None, None]]
     tab = Tab("Open items", "open", "Open items", columns, rows, info=[("Customer", "Kettles")])
     path = tmp_path / "w.xlsx"
@@ -115,8 +126,10 @@ def test_write_back_sets_only_named_cells(tmp_path: Path) -> None:
     path = allocation_sheet(tmp_path / "a.xlsx")
     source = XlsxSource(path)
     source.read_rows("Allocations", required=["Amount", "Allocation"])
-    source.write_back("Allocations", {4: {"Status": "=posted", "Amount": Decimal("100.10")},
-                                      8: {"Status": "rejected", "RequestID": 77}})
+    source.write_back(
+        "Allocations",
+        {4: {"Status": "=posted", "Amount": Decimal("100.10")}, 8: {"Status": "rejected", "RequestID": 77}},
+    )
     ws = openpyxl.load_workbook(path)["Allocations"]
     assert [c.value for c in ws[3]][7:] == ["Status", "RequestID"]
     assert ws["H3"].font.b == ws["G3"].font.b
@@ -136,14 +149,16 @@ def test_write_back_sets_only_named_cells(tmp_path: Path) -> None:
 
 def add_shape(path: Path) -> None:
     """Add a drawing with a text-box shape, as Excel writes one, to an existing workbook."""
-    drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-               '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
-               'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><xdr:twoCellAnchor>'
-               '<xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row><xdr:rowOff>0'
-               '</xdr:rowOff></xdr:from><xdr:to><xdr:col>3</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>4'
-               '</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:sp macro="" textlink=""><xdr:nvSpPr>'
-               '<xdr:cNvPr id="2" name="TextBox 1"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr/>'
-               '</xdr:sp><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>')
+    drawing = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><xdr:twoCellAnchor>'
+        "<xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row><xdr:rowOff>0"
+        "</xdr:rowOff></xdr:from><xdr:to><xdr:col>3</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>4"
+        '</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to><xdr:sp macro="" textlink=""><xdr:nvSpPr>'
+        '<xdr:cNvPr id="2" name="TextBox 1"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr/>'
+        "</xdr:sp><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>"
+    )
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr("xl/drawings/drawing1.xml", drawing)
 

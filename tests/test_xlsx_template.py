@@ -16,15 +16,29 @@ from sheetsync.errors import RenderError
 from sheetsync.model import Column, Format, Link, Tab, Total, Validation, Workbook
 from sheetsync.sinks.xlsx import XlsxSource, write_workbook
 
-COLUMNS = [Column("Invoice"), Column("Date", Format.DATE), Column("Open balance", Format.CURRENCY, total=Total.SUM),
-           Column("PDF")]
+COLUMNS = [
+    Column("Invoice"),
+    Column("Date", Format.DATE),
+    Column("Open balance", Format.CURRENCY, total=Total.SUM),
+    Column("PDF"),
+]
 
 
 def statement(name: str, n: int, **kw) -> Tab:
-    rows = [[f"INV-{i}", date(2024, 1, i), Decimal(i) * 10 + Decimal("0.005"), Link(f"https://x.test/{i}", "pdf")]
-            for i in range(1, n + 1)]
-    return Tab(name, name, f"Statement for {name}", COLUMNS, rows,
-               info=[("Customer", name), ("Statement date", "2024-02-01")], template="statement", **kw)
+    rows = [
+        [f"INV-{i}", date(2024, 1, i), Decimal(i) * 10 + Decimal("0.005"), Link(f"https://x.test/{i}", "pdf")]
+        for i in range(1, n + 1)
+    ]
+    return Tab(
+        name,
+        name,
+        f"Statement for {name}",
+        COLUMNS,
+        rows,
+        info=[("Customer", name), ("Statement date", "2024-02-01")],
+        template="statement",
+        **kw,
+    )
 
 
 def test_shipped_statement_template(tmp_path: Path) -> None:
@@ -108,8 +122,7 @@ def test_template_errors(tmp_path: Path) -> None:
     custom_template(tmp_path)
     other.template = "custom"
     with pytest.raises(RenderError, match="different templates"):
-        write_workbook(Workbook("x", [statement("Kettles", 1), other]), tmp_path / "x.xlsx",
-                       templates_dir=tmp_path)
+        write_workbook(Workbook("x", [statement("Kettles", 1), other]), tmp_path / "x.xlsx", templates_dir=tmp_path)
     long_info = statement("Kettles", 1)
     long_info.info = [("line", str(i)) for i in range(12)]
     with pytest.raises(RenderError, match="12 header lines do not fit"):

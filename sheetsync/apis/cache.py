@@ -55,8 +55,7 @@ class EtagCache:
 
     def store(self, url: str, etag: str, body: bytes) -> None:
         with self._lock, closing(self._connect()) as db, db:
-            db.execute("INSERT OR REPLACE INTO etags (url, etag, body) VALUES (?, ?, ?)",
-                       (cache_key(url), etag, body))
+            db.execute("INSERT OR REPLACE INTO etags (url, etag, body) VALUES (?, ?, ?)", (cache_key(url), etag, body))
 
     def clear(self) -> None:
         with self._lock, closing(self._connect()) as db, db:

@@ -199,8 +199,12 @@ def error_for_response(
     """The typed ApiError for a final 4xx/5xx response (never includes a key: the URL is not used)."""
     status = response.status_code
     where = f"{response.request.method if response.request else 'GET'} {endpoint}"
-    kwargs: dict[str, Any] = {"status": status, "api_message": api_message, "request_id": request_id,
-                              "endpoint": endpoint}
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "api_message": api_message,
+        "request_id": request_id,
+        "endpoint": endpoint,
+    }
     if status == 401:
         return AuthError(f"{where}: 401 unauthorized (the API key is missing or not valid here)", **kwargs)
     if status == 403:
@@ -244,8 +248,14 @@ def _never_connected(exc: BaseException) -> bool:
 class _Pacer:
     """Waits before a request when the server's quota or the client-side budget is spent."""
 
-    def __init__(self, *, requests_per_hour: int | None, max_wait: float,
-                 sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        *,
+        requests_per_hour: int | None,
+        max_wait: float,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
         self.requests_per_hour = requests_per_hour
         self.max_wait = max_wait
         self.sleep = sleep
@@ -261,8 +271,12 @@ class _Pacer:
             return
         if wait > self.max_wait:
             recovers_at = _local_time(self.clock() + wait)
-            raise RateLimitedError(f"GET {endpoint}: {why}; {_describe_recovery(recovers_at)}",
-                                   recovers_at=recovers_at, endpoint=endpoint, status=429)
+            raise RateLimitedError(
+                f"GET {endpoint}: {why}; {_describe_recovery(recovers_at)}",
+                recovers_at=recovers_at,
+                endpoint=endpoint,
+                status=429,
+            )
         log.info("pacing: waiting %.1fs before %s (%s)", wait, endpoint, why)
         self.sleep(wait)
 
@@ -320,8 +334,7 @@ class HttpClient:
         self.stats = stats if stats is not None else RequestStats()
         self.request_id_header = request_id_header
         self.secret_headers = tuple(secret_headers)
-        self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait,
-                            sleep=sleep, clock=clock)
+        self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait, sleep=sleep, clock=clock)
 
     def send(
         self,
@@ -343,8 +356,9 @@ class HttpClient:
         def attempt() -> requests.Response:
             nonlocal attempts
             attempts += 1
-            return self._send_once(method, url, endpoint=endpoint, headers=headers, json=json, data=data,
-                                   idempotent=idempotent)
+            return self._send_once(
+                method, url, endpoint=endpoint, headers=headers, json=json, data=data, idempotent=idempotent
+            )
 
         try:
             response = self._retrying()(attempt) if idempotent else attempt()
@@ -390,8 +404,17 @@ class HttpClient:
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("retry %d after %s, waiting %.2fs", state.attempt_number, what, wait)
 
-    def _send_once(self, method: str, url: str, *, endpoint: str, headers: Mapping[str, str] | None,
-                   json: Any, data: Any, idempotent: bool) -> requests.Response:
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        data: Any,
+        idempotent: bool,
+    ) -> requests.Response:
         self.pacer.before_request(endpoint)
         sent_headers = dict(headers or {})
         if self.request_id_header and self.request_id_header not in sent_headers:
@@ -399,8 +422,9 @@ class HttpClient:
         log.debug("%s %s headers=%s", method, redact_url(url), redact_headers(sent_headers, self.secret_headers))
         self.pacer.sent()
         try:
-            response = self.session.request(method, url, headers=sent_headers, json=json, data=data,
-                                            timeout=self.timeout, allow_redirects=False)
+            response = self.session.request(
+                method, url, headers=sent_headers, json=json, data=data, timeout=self.timeout, allow_redirects=False
+            )
         except requests.exceptions.RequestException as exc:
             if idempotent and _is_transient(exc):
                 raise
@@ -408,16 +432,21 @@ class HttpClient:
         self.pacer.observe(response.headers)
         return response
 
-    def _transport_error(self, method: str, endpoint: str, exc: BaseException, headers: Mapping[str, str],
-                         idempotent: bool) -> ApiError:
+    def _transport_error(
+        self, method: str, endpoint: str, exc: BaseException, headers: Mapping[str, str], idempotent: bool
+    ) -> ApiError:
         request_id = headers.get(self.request_id_header or "", None)
         kind = type(exc).__name__
         if not idempotent and not _never_connected(exc):
             return AmbiguousOutcomeError(
                 f"{method} {endpoint}: no answer after the request was sent ({kind}); it may or may not have "
-                "taken effect: check before sending it again", request_id=request_id, endpoint=endpoint)
-        return ServerError(f"{method} {endpoint}: could not reach the API ({kind})", request_id=request_id,
-                           endpoint=endpoint)
+                "taken effect: check before sending it again",
+                request_id=request_id,
+                endpoint=endpoint,
+            )
+        return ServerError(
+            f"{method} {endpoint}: could not reach the API ({kind})", request_id=request_id, endpoint=endpoint
+        )
 
 
 def _is_transient(exc: BaseException) -> bool:

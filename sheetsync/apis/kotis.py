@@ -46,10 +46,10 @@ from sheetsync.apis.http import HttpClient, RequestStats, build_query, error_for
 from sheetsync.errors import ApiError, AuthError, BadRequestError, ParameterError
 
 SOURCES = ("all", "portal", "api", "csv", "inventory-management")
-MAX_RANGE_DAYS = 60       # end_date - start_date may be at most this many days
+MAX_RANGE_DAYS = 60  # end_date - start_date may be at most this many days
 DAILY_CODE_LIMIT = 5_000
 YEARLY_CODE_LIMIT = 50_000
-STATUS_BATCH = 100        # order numbers per orders/status request
+STATUS_BATCH = 100  # order numbers per orders/status request
 SHIPMENT_FIELDS = ("shipment_id", "tracking_numbers", "shipment_date", "delivery_status")
 
 
@@ -64,14 +64,23 @@ class RedemptionLimitError(BadRequestError):
 class KotisClient:
     """A Kotis API client for one key. See the module docstring."""
 
-    def __init__(self, base_url: str, stores_base_url: str, api_key: str, *,
-                 session: requests.Session | None = None, timeout: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep, stats: RequestStats | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        stores_base_url: str,
+        api_key: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        stats: RequestStats | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.stores_base_url = stores_base_url.rstrip("/")
         self._headers = {"Authorization": api_key, "Accept": "application/json"}
-        self.http = HttpClient(session=session, timeout=timeout, sleep=sleep, stats=stats,
-                               secret_headers=("Authorization",))
+        self.http = HttpClient(
+            session=session, timeout=timeout, sleep=sleep, stats=stats, secret_headers=("Authorization",)
+        )
         self.stats = self.http.stats
 
     def __repr__(self) -> str:
@@ -92,14 +101,21 @@ class KotisClient:
         numbers = _order_numbers(order_numbers)
         rows: list[dict] = []
         for start in range(0, len(numbers), STATUS_BATCH):
-            batch = numbers[start:start + STATUS_BATCH]
+            batch = numbers[start : start + STATUS_BATCH]
             body = self._get("orders/status", [("order_numbers", ",".join(batch))])
             rows.extend(join_orders_with_shipments(body))
         return rows
 
-    def orders_by_source(self, source: str, start_date: date | str | None = None,
-                         end_date: date | str | None = None, portal_name: str | None = None, *,
-                         start: date | str | None = None, end: date | str | None = None) -> list[dict]:
+    def orders_by_source(
+        self,
+        source: str,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        portal_name: str | None = None,
+        *,
+        start: date | str | None = None,
+        end: date | str | None = None,
+    ) -> list[dict]:
         """`start`/`end` are aliases of `start_date`/`end_date` (report definitions use the short names)."""
         start_date = start_date if start_date is not None else start
         end_date = end_date if end_date is not None else end
@@ -118,17 +134,22 @@ class KotisClient:
         if not portal_slug or not str(portal_slug).strip():
             raise ParameterError("create_redemption_codes: portal_slug is required")
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= DAILY_CODE_LIMIT:
-            raise ParameterError(f"create_redemption_codes: number must be a whole number from 1 to "
-                                 f"{DAILY_CODE_LIMIT:,} (the daily limit; {YEARLY_CODE_LIMIT:,} a year), "
-                                 f"got {number!r}")
+            raise ParameterError(
+                f"create_redemption_codes: number must be a whole number from 1 to "
+                f"{DAILY_CODE_LIMIT:,} (the daily limit; {YEARLY_CODE_LIMIT:,} a year), "
+                f"got {number!r}"
+            )
         payload = {"portal_slug": str(portal_slug).strip(), "number_to_create": str(number)}
         body = self._post(self.stores_base_url, "redemption_codes/create", payload)
         allowed = allowed_number(body)
         if allowed is not None and allowed < number and not _created(body):
             raise RedemptionLimitError(
                 f"POST redemption_codes/create: {number:,} codes asked for, the portal may create {allowed:,} "
-                "now (daily limit 5,000, yearly 50,000)", allowed_number=allowed,
-                api_message=_message(body), endpoint="redemption_codes/create")
+                "now (daily limit 5,000, yearly 50,000)",
+                allowed_number=allowed,
+                api_message=_message(body),
+                endpoint="redemption_codes/create",
+            )
         return _plain(body)
 
     # ---- transport -------------------------------------------------------------------------------
@@ -142,8 +163,14 @@ class KotisClient:
         return body
 
     def _post(self, base: str, endpoint: str, payload: dict) -> Any:
-        response = self.http.send("POST", f"{base}/{endpoint}", endpoint=endpoint, idempotent=False,
-                                  headers={**self._headers, "Content-Type": "application/json"}, json=payload)
+        response = self.http.send(
+            "POST",
+            f"{base}/{endpoint}",
+            endpoint=endpoint,
+            idempotent=False,
+            headers={**self._headers, "Content-Type": "application/json"},
+            json=payload,
+        )
         return self._checked(response, endpoint)
 
     def _checked(self, response: requests.Response, endpoint: str) -> Any:
@@ -151,8 +178,11 @@ class KotisClient:
         errors = body.get("errors") if isinstance(body, dict) else None
         if response.status_code < 400 and not errors:
             if body is None:
-                raise ApiError(f"{response.request.method} {endpoint}: the answer is not JSON",
-                               status=response.status_code, endpoint=endpoint)
+                raise ApiError(
+                    f"{response.request.method} {endpoint}: the answer is not JSON",
+                    status=response.status_code,
+                    endpoint=endpoint,
+                )
             return body
         raise typed_error(response, endpoint, errors)
 
@@ -163,22 +193,36 @@ def typed_error(response: requests.Response, endpoint: str, errors: Any) -> ApiE
     entries = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
     first = entries[0] if entries else {}
     title, detail = str(first.get("title") or ""), str(first.get("detail") or "")
-    text = "; ".join(": ".join(p for p in (str(e.get("title") or ""), str(e.get("detail") or "")) if p)
-                     for e in entries) or None
+    text = (
+        "; ".join(": ".join(p for p in (str(e.get("title") or ""), str(e.get("detail") or "")) if p) for e in entries)
+        or None
+    )
     method = response.request.method if response.request is not None else "GET"
     allowed = allowed_number({"errors": entries}) if endpoint == "redemption_codes/create" else None
     if allowed is not None:
         error: ApiError = RedemptionLimitError(
-            f"{method} {endpoint}: the redemption code limit allows {allowed:,} more now", allowed_number=allowed,
-            status=response.status_code, api_message=text, endpoint=endpoint)
+            f"{method} {endpoint}: the redemption code limit allows {allowed:,} more now",
+            allowed_number=allowed,
+            status=response.status_code,
+            api_message=text,
+            endpoint=endpoint,
+        )
     elif response.status_code >= 400:
         error = error_for_response(response, endpoint=endpoint, api_message=text)
     elif title.lower() == "invalid api key":
-        error = AuthError(f"{method} {endpoint}: the API key is not valid", status=response.status_code,
-                          api_message=text, endpoint=endpoint)
+        error = AuthError(
+            f"{method} {endpoint}: the API key is not valid",
+            status=response.status_code,
+            api_message=text,
+            endpoint=endpoint,
+        )
     else:
-        error = BadRequestError(f"{method} {endpoint}: the API refused the request", status=response.status_code,
-                                api_message=text, endpoint=endpoint)
+        error = BadRequestError(
+            f"{method} {endpoint}: the API refused the request",
+            status=response.status_code,
+            api_message=text,
+            endpoint=endpoint,
+        )
     error.title, error.detail, error.errors = title, detail, entries  # type: ignore[attr-defined]
     return error
 
@@ -230,15 +274,27 @@ def flatten_resource(resource: dict) -> dict:
 
 def join_orders_with_shipments(body: Any) -> list[dict]:
     """orders/status: one row per order x shipment; an order without shipments gives one row."""
-    shipments = {str(s.get("id")): s for s in (body.get("included") or []) if isinstance(s, dict)
-                 and s.get("type", "shipments") == "shipments"} if isinstance(body, dict) else {}
+    shipments = (
+        {
+            str(s.get("id")): s
+            for s in (body.get("included") or [])
+            if isinstance(s, dict) and s.get("type", "shipments") == "shipments"
+        }
+        if isinstance(body, dict)
+        else {}
+    )
     rows: list[dict] = []
     for order in _data(body):
-        order_row = {"order_number": _str(order.get("id")),
-                     "order_status": (order.get("attributes") or {}).get("status")}
+        order_row = {
+            "order_number": _str(order.get("id")),
+            "order_status": (order.get("attributes") or {}).get("status"),
+        }
         refs = ((order.get("relationships") or {}).get("shipments") or {}).get("data") or []
-        joined = [_shipment_row(str(ref.get("id")), shipments.get(str(ref.get("id"))))
-                  for ref in refs if isinstance(ref, dict)]
+        joined = [
+            _shipment_row(str(ref.get("id")), shipments.get(str(ref.get("id"))))
+            for ref in refs
+            if isinstance(ref, dict)
+        ]
         if not joined:
             joined = [dict.fromkeys(SHIPMENT_FIELDS)]
         rows.extend({**order_row, **shipment} for shipment in joined)
@@ -249,9 +305,12 @@ def _shipment_row(shipment_id: str, resource: dict | None) -> dict:
     attributes = dict((resource or {}).get("attributes") or {})
     status = attributes.pop("delivery_status", None)
     fallback = attributes.pop("status", None)
-    row = {"shipment_id": shipment_id, "tracking_numbers": attributes.pop("tracking_numbers", None),
-           "shipment_date": _timestamp(attributes.pop("shipment_date", None)),
-           "delivery_status": status if status is not None else fallback}
+    row = {
+        "shipment_id": shipment_id,
+        "tracking_numbers": attributes.pop("tracking_numbers", None),
+        "shipment_date": _timestamp(attributes.pop("shipment_date", None)),
+        "delivery_status": status if status is not None else fallback,
+    }
     row.update(_plain(attributes))
     return row
 
@@ -304,8 +363,9 @@ def _json_or_none(response: requests.Response) -> Any:
 
 # ---- parameters ------------------------------------------------------------------------------------
 def _order_numbers(value: Iterable[str | int] | str | int) -> list[str]:
-    items: Iterator[Any] = iter(value.split(",")) if isinstance(value, str) else (
-        iter([value]) if isinstance(value, int) else iter(value))
+    items: Iterator[Any] = (
+        iter(value.split(",")) if isinstance(value, str) else (iter([value]) if isinstance(value, int) else iter(value))
+    )
     numbers = [str(n).strip() for n in items if str(n).strip()]
     bad = [n for n in numbers if not re.fullmatch(r"[A-Za-z0-9_-]+", n)]
     if bad:
@@ -323,12 +383,12 @@ def _as_date(name: str, value: date | str | None) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ParameterError(f"orders_by_source: {name} {value!r} is not an ISO 8601 date (e.g. 2025-08-01)") \
-            from None
+        raise ParameterError(f"orders_by_source: {name} {value!r} is not an ISO 8601 date (e.g. 2025-08-01)") from None
 
 
-def by_source_windows(source: str, start_date: date | str | None, end_date: date | str | None,
-                      portal_name: str | None = None) -> list[tuple[date, date]]:
+def by_source_windows(
+    source: str, start_date: date | str | None, end_date: date | str | None, portal_name: str | None = None
+) -> list[tuple[date, date]]:
     """Validate the parameters of orders/by_source and split the range into windows of at most 60 days."""
     if not source:
         raise ParameterError(f"orders_by_source: source is required; valid sources: {', '.join(SOURCES)}")
@@ -348,5 +408,4 @@ def by_source_windows(source: str, start_date: date | str | None, end_date: date
     return windows
 
 
-__all__ = ["KotisClient", "RedemptionLimitError", "by_source_windows", "flatten_resource",
-           "join_orders_with_shipments"]
+__all__ = ["KotisClient", "RedemptionLimitError", "by_source_windows", "flatten_resource", "join_orders_with_shipments"]

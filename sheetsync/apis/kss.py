@@ -66,9 +66,17 @@ class KssClient:
         self.base_url = base_url.rstrip("/")
         self.key_type = key_type
         self._headers = {"x-api-key": api_key, "Accept": "application/json"}
-        self.http = HttpClient(session=session, timeout=timeout, retry=RetryPolicy(max_retries=max_retries),
-                               sleep=sleep, clock=clock, stats=stats, requests_per_hour=requests_per_hour,
-                               request_id_header="X-Request-Id", secret_headers=("x-api-key",))
+        self.http = HttpClient(
+            session=session,
+            timeout=timeout,
+            retry=RetryPolicy(max_retries=max_retries),
+            sleep=sleep,
+            clock=clock,
+            stats=stats,
+            requests_per_hour=requests_per_hour,
+            request_id_header="X-Request-Id",
+            secret_headers=("x-api-key",),
+        )
         self.stats = self.http.stats
         self.cache = EtagCache(cache_dir, api_key) if cache_dir else None
         self.payments_revision: str | None = None  # learnt from the API: "2025" or "2026"
@@ -77,8 +85,14 @@ class KssClient:
         return f"KssClient({self.base_url!r}, key_type={self.key_type!r})"
 
     # ---- reading ---------------------------------------------------------------------------------
-    def iter_pages(self, endpoint: str, params: Mapping[str, Any] | None = None, *,
-                   raw_params: Mapping[str, Any] | None = None, page_size: int = 500) -> Iterator[list[dict]]:
+    def iter_pages(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        raw_params: Mapping[str, Any] | None = None,
+        page_size: int = 500,
+    ) -> Iterator[list[dict]]:
         """Typed records of a GET endpoint, one list per page (validated before any request)."""
         ep, path_values, query_params = _prepare(endpoint, params)
         if page_size < 1:
@@ -105,28 +119,50 @@ class KssClient:
         return rows[0]
 
     # ---- payments, either revision ---------------------------------------------------------------
-    def payment_requests(self, ar_account_ids: Iterable[int] | int | None, statuses: Iterable[str] | None = None,
-                         ) -> list[dict]:
+    def payment_requests(
+        self,
+        ar_account_ids: Iterable[int] | int | None,
+        statuses: Iterable[str] | None = None,
+    ) -> list[dict]:
         """Allocation requests with their Status (documented fields), from either revision."""
         return self.get_all(REQUESTED, {"ARAccountIDs": _ids(ar_account_ids), "Statuses": _opt_list(statuses)})
 
-    def payment_applications(self, ar_account_ids: Iterable[int] | int | None, *,
-                             payment_invoice_nums: Iterable[str] | None = None,
-                             target_invoice_nums: Iterable[str] | None = None) -> list[dict]:
+    def payment_applications(
+        self,
+        ar_account_ids: Iterable[int] | int | None,
+        *,
+        payment_invoice_nums: Iterable[str] | None = None,
+        target_invoice_nums: Iterable[str] | None = None,
+    ) -> list[dict]:
         """Confirmed payment applications (documented fields), from either revision."""
-        return self.get_all(CONFIRMED, {"ARAccountIDs": _ids(ar_account_ids),
-                                        "PaymentInvoiceNums": _opt_list(payment_invoice_nums),
-                                        "TargetInvoiceNums": _opt_list(target_invoice_nums)})
+        return self.get_all(
+            CONFIRMED,
+            {
+                "ARAccountIDs": _ids(ar_account_ids),
+                "PaymentInvoiceNums": _opt_list(payment_invoice_nums),
+                "TargetInvoiceNums": _opt_list(target_invoice_nums),
+            },
+        )
 
-    def request_payment_application(self, *, payment_invoice_num: str, target_invoice_num: str,
-                                    ar_account_id: int, amount: Decimal,
-                                    client_request_id: str | None = None) -> dict:
+    def request_payment_application(
+        self,
+        *,
+        payment_invoice_num: str,
+        target_invoice_num: str,
+        ar_account_id: int,
+        amount: Decimal,
+        client_request_id: str | None = None,
+    ) -> dict:
         """POST an allocation request. Never retried once it may have been sent: a timeout or a dropped
         connection raises AmbiguousOutcomeError (reconcile before sending again)."""
         if client_request_id is not None and not re.fullmatch(r"[A-Za-z0-9]{1,64}", client_request_id):
             raise ParameterError("client_request_id must be 1 to 64 letters or digits")
-        params = {"PaymentInvoiceNum": payment_invoice_num, "TargetInvoiceNum": target_invoice_num,
-                  "ARAccountID": ar_account_id, "Amount": amount}
+        params = {
+            "PaymentInvoiceNum": payment_invoice_num,
+            "TargetInvoiceNum": target_invoice_num,
+            "ARAccountID": ar_account_id,
+            "Amount": amount,
+        }
         documented = registry.endpoint(REQUESTED, "POST")
         documented.check_key_type(self.key_type)
         documented.encode_params(params)
@@ -139,8 +175,14 @@ class KssClient:
         return _as_request_row(self._post(newer, params, client_request_id))
 
     # ---- internals -------------------------------------------------------------------------------
-    def _pages_with_fallback(self, ep: Endpoint, path_values: dict[str, Any], params: dict[str, Any],
-                             raw_params: Mapping[str, Any] | None, page_size: int) -> Iterator[list[dict]]:
+    def _pages_with_fallback(
+        self,
+        ep: Endpoint,
+        path_values: dict[str, Any],
+        params: dict[str, Any],
+        raw_params: Mapping[str, Any] | None,
+        page_size: int,
+    ) -> Iterator[list[dict]]:
         if ep.key in registry.FALLBACKS and self.payments_revision == "2026":
             yield from self._newer_pages(ep, params, raw_params, page_size)
             return
@@ -158,8 +200,9 @@ class KssClient:
             self.payments_revision = "2026"
             yield from self._newer_pages(ep, params, raw_params, page_size)
 
-    def _newer_pages(self, ep: Endpoint, params: dict[str, Any], raw_params: Mapping[str, Any] | None,
-                     page_size: int) -> Iterator[list[dict]]:
+    def _newer_pages(
+        self, ep: Endpoint, params: dict[str, Any], raw_params: Mapping[str, Any] | None, page_size: int
+    ) -> Iterator[list[dict]]:
         newer = registry.NEWER_REVISION[registry.FALLBACKS[ep.key]]
         params = dict(params)
         if ep.key == CONFIRMED:
@@ -169,8 +212,14 @@ class KssClient:
                 rows = [_as_request_row(r) for r in rows if r.get("RequestID") is not None]
             yield rows
 
-    def _pages(self, ep: Endpoint, path_values: dict[str, Any], params: Mapping[str, Any],
-               raw_params: Mapping[str, Any] | None, page_size: int) -> Iterator[list[dict]]:
+    def _pages(
+        self,
+        ep: Endpoint,
+        path_values: dict[str, Any],
+        params: Mapping[str, Any],
+        raw_params: Mapping[str, Any] | None,
+        page_size: int,
+    ) -> Iterator[list[dict]]:
         ep.check_key_type(self.key_type)
         pairs = ep.encode_params(params, raw_params)
         path = ep.url_path(path_values)
@@ -215,8 +264,12 @@ class KssClient:
         if isinstance(data, list):
             data = data[0] if data else None
         if not isinstance(data, dict):
-            raise ApiError(f"POST {ep.name}: the answer carried no record", status=response.status_code,
-                           request_id=response.headers.get("X-Request-Id"), endpoint=ep.name)
+            raise ApiError(
+                f"POST {ep.name}: the answer carried no record",
+                status=response.status_code,
+                request_id=response.headers.get("X-Request-Id"),
+                endpoint=ep.name,
+            )
         return type_record(data)
 
     def _url(self, path: str, pairs: list[tuple[str, str]]) -> str:
@@ -225,16 +278,26 @@ class KssClient:
 
     def _checked(self, response: requests.Response, ep: Endpoint) -> Any:
         request_id = response.headers.get("X-Request-Id") or (
-            response.request.headers.get("X-Request-Id") if response.request else None)
+            response.request.headers.get("X-Request-Id") if response.request else None
+        )
         body = _json_or_none(response)
         if response.status_code >= 400:
             api_message = body.get("Error") or body.get("error") if isinstance(body, dict) else None
-            raise error_for_response(response, endpoint=ep.name, api_message=api_message,
-                                     request_id=str(request_id) if request_id else None, clock=self.http.clock)
+            raise error_for_response(
+                response,
+                endpoint=ep.name,
+                api_message=api_message,
+                request_id=str(request_id) if request_id else None,
+                clock=self.http.clock,
+            )
         if body is None:
-            raise ApiError(f"{response.request.method if response.request else 'GET'} {ep.name}: "
-                           f"the answer was not JSON (status {response.status_code})",
-                           status=response.status_code, request_id=request_id, endpoint=ep.name)
+            raise ApiError(
+                f"{response.request.method if response.request else 'GET'} {ep.name}: "
+                f"the answer was not JSON (status {response.status_code})",
+                status=response.status_code,
+                request_id=request_id,
+                endpoint=ep.name,
+            )
         return body
 
 

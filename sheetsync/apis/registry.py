@@ -84,7 +84,10 @@ class Endpoint:
         if key_type not in self.key_types:
             raise ForbiddenError(
                 f"{self.method} /{self.name} is not available to {key_type.capitalize()} keys "
-                f"(allowed: {', '.join(self.key_types)})", endpoint=self.name, status=403)
+                f"(allowed: {', '.join(self.key_types)})",
+                endpoint=self.name,
+                status=403,
+            )
 
     def url_path(self, path_values: Mapping[str, Any] | None = None) -> str:
         """The concrete path, path parameters filled in (validated as numbers)."""
@@ -98,8 +101,11 @@ class Endpoint:
             path = path.replace("{" + name + "}", text)
         return path
 
-    def encode_params(self, params: Mapping[str, Any] | None, raw_params: Mapping[str, Any] | None = None,
-                      ) -> list[tuple[str, str]]:
+    def encode_params(
+        self,
+        params: Mapping[str, Any] | None,
+        raw_params: Mapping[str, Any] | None = None,
+    ) -> list[tuple[str, str]]:
         """Validate and encode documented parameters (None values dropped), then append raw ones."""
         pairs: list[tuple[str, str]] = []
         given = {k: v for k, v in (params or {}).items() if v is not None}
@@ -204,168 +210,301 @@ def _raw(value: Any) -> str:
 # (method, path, flags, parameters "Name:type" with "!" for required, documented record fields)
 # flags: paged, single, no-customer / no-supplier ("Not available to ... keys")
 _DOCUMENTED: tuple[tuple[str, str, str, str, str], ...] = (
-    ('GET', '/allocations', 'paged',
-     'CustomerIDs:number[] SupplierIDs:number[] States:string[]',
-     'AllocationID ProductID CustomerID Units AllocationTypeID StartDate EndDate TimeUpdated'),
-    ('GET', '/arAging', 'paged no-supplier',
-     'CustomerIDs:number[] States:string[]',
-     'CustomerID OpenCredit CurrentDue Due_1_30 Due_31_60 Due_61_90 Due_91 CloseDate '
-     'TotalBalanceOutstanding StatementLink CurrentInvoices Invoices_1_30 Invoices_31_60 '
-     'Invoices_61_90 Invoices_91 StatementDate TimeUpdated CreditInvoices'),
-    ('GET', '/customerPricing', 'paged',
-     'CustomerIDs:number[]! EffectiveDate:date',
-     'ProductID CustomerID FullPrice UnitPrice Discount PromotionID StartDate EndDate TimeUpdated'),
-    ('GET', '/customers', 'paged',
-     'CustomerIDs:number[] States:string[] AccountStatuses:string[] OnHold:string',
-     'CustomerID CustomerName CustomerNameAlt ChainName LicenseNum Address LocationID OnHold '
-     'SalesRepEmail SalesRepName SalesRepPhone SalesRepUserID ProfilePictureURL '
-     'CollectionAgentFullName CollectionAgentEmail State DeliveryDays NextDeliveryDates AccountStatus '
-     'DeliveryDates DeliveryMinimum TimeUpdated'),
-    ('GET', '/customers/{customerID}', 'single',
-     '',
-     'CustomerID CustomerName CustomerNameAlt ChainName LicenseNum Address LocationID OnHold '
-     'SalesRepEmail SalesRepName SalesRepPhone SalesRepUserID ProfilePictureURL '
-     'CollectionAgentFullName CollectionAgentEmail State DeliveryDays NextDeliveryDates AccountStatus '
-     'DeliveryDates DeliveryMinimum TimeUpdated'),
-    ('GET', '/deliveryDays', 'paged',
-     'CustomerIDs:number[] States:string[]',
-     'CustomerID DeliveryDays DeliveryDates'),
-    ('GET', '/inventory', 'paged no-customer',
-     'SupplierIDs:number[] ProductIDs:number[] LocationIDs:number[] States:string[]',
-     'LocationID ProductID OnFloorInventory PreSales Allocated NotAuthorized AvailableUnits '
-     'PurchaseTransID DOI AvgDailySales90d TimeUpdated'),
-    ('GET', '/retailerInventory', 'paged',
-     'CustomerIDs:number[] SupplierIDs:number[] ProductIDs:number[] States:string[]',
-     'ID ProductID CustomerID LastInventoryDate Inventory DailySales TimeUpdated'),
-    ('GET', '/invoices', 'paged',
-     'CustomerIDs:number[] InvoiceIDs:number[] States:string[] Statuses:number[] StartDate:date '
-     'EndDate:date',
-     'InvoiceID CustomerID CustomerName InvoiceNum OpenDebit OpenCredit PONum PODate TermID PDFURL '
-     'Memo Date DueDate Status InvoiceTotal SubmittedByUserID SubmittedByUserName '
-     'SubmittedByUserEmail BuiltByUserID BuiltByUserName BuiltByUserEmail InvoiceTimeCreated '
-     'InvoiceLastUpdated TotalNumUnits TotalCases TotalFullPrice TotalExtPrice TotalDiscount '
-     'OpenBalance'),
-    ('GET', '/invoices/{invoiceID}', 'single',
-     '',
-     'InvoiceID CustomerID CustomerName InvoiceNum OpenDebit OpenCredit PONum PODate TermID PDFURL '
-     'Memo Date DueDate Status InvoiceTotal SubmittedByUserID SubmittedByUserName '
-     'SubmittedByUserEmail BuiltByUserID BuiltByUserName BuiltByUserEmail InvoiceTimeCreated '
-     'InvoiceLastUpdated TotalNumUnits TotalCases TotalFullPrice TotalExtPrice TotalDiscount '
-     'OpenBalance'),
-    ('GET', '/invoiceTransactions', 'paged',
-     'InvoiceIDs:number[]! Statuses:number[]',
-     'InvoiceTransID InvoiceID CustomerID ProductID ProductName Cases NumUnits Ordered BackOrder '
-     'FullPrice Discount UnitPrice ExtPrice TimeUpdated SupplierID PromotionID BatchCode COA_URL'),
-    ('GET', '/invoiceTransactions/{invoiceID}', 'paged',
-     '',
-     'InvoiceTransID InvoiceID CustomerID ProductID ProductName Cases NumUnits Ordered BackOrder '
-     'FullPrice Discount UnitPrice ExtPrice TimeUpdated SupplierID PromotionID BatchCode COA_URL'),
-    ('GET', '/invoiceCOAs', 'paged',
-     'InvoiceIDs:number[]!',
-     'InvoiceID ProductID InvoiceTransID BatchCode COA_URL TimeUpdated'),
-    ('GET', '/invoiceCOAs/{invoiceID}', 'paged',
-     '',
-     'InvoiceID ProductID InvoiceTransID BatchCode COA_URL TimeUpdated'),
-    ('GET', '/locations', 'paged',
-     'LocationIDs:number[] States:string[]',
-     'LocationID Location DBA Address Address2 Address3 City State PostalCode TimeUpdated'),
-    ('GET', '/locations/{locationID}', 'single',
-     '',
-     'LocationID Location DBA Address Address2 Address3 City State PostalCode TimeUpdated'),
-    ('GET', '/menuPromotions', 'paged',
-     'SupplierIDs:number[] States:string[] StartDate:date EndDate:date',
-     'MenuPromotionID SupplierID SupplierName State Description StartDate EndDate TimeUpdated'),
-    ('GET', '/promotionsProducts', 'paged',
-     'SupplierIDs:number[] States:string[]',
-     'PromotionID PromotionTypeID States PromotionName ProductOverrideType UnitPrice StartDate '
-     'EndDate AllProducts ProductIDs TimeUpdated'),
-    ('GET', '/productCategories', 'paged',
-     '',
-     'ProductCategoryID CategoryName Sequence TimeUpdated'),
-    ('GET', '/products', 'paged',
-     'SupplierIDs:number[] ProductIDs:number[] States:string[] Statuses:number[]',
-     'ProductID Supplier SupplierID ProductName BrandFamily ProductTypeName UnitNetWeight '
-     'WholesaleUnitsPerCase Description Ingredients ThumbnailImageURL FullSizeImageURL Potency '
-     'PotencyTHC Blend KSSMenuCategory KSSLiveCategoryID StatusID TimeUpdated State IsSample '
-     'ProductGroupID BrandStyle PackageID PackageName ProductTypeID StrainName StrainID Flavor '
-     'BrandID BrandName'),
-    ('GET', '/products/{productID}', 'single',
-     '',
-     'ProductID Supplier SupplierID ProductName BrandFamily ProductTypeName UnitNetWeight '
-     'WholesaleUnitsPerCase Description Ingredients ThumbnailImageURL FullSizeImageURL Potency '
-     'PotencyTHC Blend KSSMenuCategory KSSLiveCategoryID StatusID TimeUpdated State IsSample '
-     'ProductGroupID BrandStyle PackageID PackageName ProductTypeID StrainName StrainID Flavor '
-     'BrandID BrandName'),
-    ('GET', '/states', 'paged',
-     'States:string[]',
-     'StateAbbreviation StateName OrderCutOffTime TimeZone OrderCutOffDaysInAdvance TimeUpdated'),
-    ('GET', '/suppliers', 'paged',
-     'SupplierIDs:number[] States:string[] Active:boolean[]',
-     'SupplierID Supplier State Active Description BrandAssetsURL SupplierWebsiteURL TimeUpdated'),
-    ('GET', '/suppliers/{supplierID}', 'single',
-     '',
-     'SupplierID Supplier State Active Description BrandAssetsURL SupplierWebsiteURL TimeUpdated'),
-    ('GET', '/users', 'paged',
-     'UserIDs:number[] States:string[] CustomerIDs:number[] SupplierIDs:number[] Roles:string[] '
-     'Active:boolean[]',
-     'UserID SiteUserID UserActive KSSLiveAccess Email States Role CustomerIDs SupplierIDs '
-     'LocationIDs PowerUser'),
-    ('GET', '/users/{userID}', 'single',
-     '',
-     'UserID SiteUserID UserActive KSSLiveAccess Email States Role CustomerIDs SupplierIDs '
-     'LocationIDs PowerUser'),
-    ('GET', '/payments', 'paged no-supplier',
-     'ARAccountIDs:number[] PaymentTypeIDs:number[]',
-     'PaymentID PaymentInvoiceID PaymentInvoiceNum ARAccountID PaymentTypeID PaymentTypeName Amount '
-     'SupplierID LoadSheetStatusID PostDate TimeCreated TimeUpdated AvailableBalance'),
-    ('GET', '/payments/openInvoices', 'paged no-supplier',
-     'ARAccountIDs:number[]',
-     'InvoiceID InvoiceNum CustomerID ARAccountID InvoiceTotal OpenDebit OpenCredit OpenBalance '
-     'CreditTermID TermID DueDate Date PONum'),
-    ('GET', '/payments/applications', 'paged no-supplier',
-     'ARAccountIDs:number[] PaymentInvoiceNums:string[] TargetInvoiceNums:string[]',
-     'PaymentApplicationID PaymentInvoiceID PaymentInvoiceNum TargetInvoiceID TargetInvoiceNum '
-     'ARAccountID Amount AppliedBy TimeApplied TimeCreated TimeUpdated'),
-    ('GET', '/payments/applications/requested', 'paged no-supplier',
-     'ARAccountIDs:number[] Statuses:string[]',
-     'RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID '
-     'TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated'),
-    ('POST', '/payments/applications/requested', 'no-supplier',
-     'PaymentInvoiceNum:string! TargetInvoiceNum:string! ARAccountID:number! Amount:number!',
-     'RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID '
-     'TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated'),
-    ('GET', '/purchases', 'paged no-customer',
-     'PurchaseIDs:number[] VendorIDs:number[] LocationIDs:number[] Statuses:string[] StartDate:date '
-     'EndDate:date',
-     'PurchaseID ReceiveDate ShipmentNum ShipmentID ToLocationID ToLocationName VendorName VendorID '
-     'PostDate Status PONum Freight Tax OtherCost Total TotalCases PublicPDFLink Memo InvoiceDate '
-     'DueDate Terms TermID LastEditTime LastCalcTime TimeUpdated'),
-    ('GET', '/purchases/{purchaseID}', 'single no-customer',
-     '',
-     'PurchaseID ReceiveDate ShipmentNum ShipmentID ToLocationID ToLocationName VendorName VendorID '
-     'PostDate Status PONum Freight Tax OtherCost Total TotalCases PublicPDFLink Memo InvoiceDate '
-     'DueDate Terms TermID LastEditTime LastCalcTime TimeUpdated'),
-    ('GET', '/purchaseTrans', 'paged no-customer',
-     'PurchaseIDs:number[]!',
-     'PurchaseTransID PurchaseID ProductID Ordered NumUnits FOB DepositCost ExtPrice ExpirationDate '
-     'CodeDate BatchCode LaidInCost PalletTag Cases Weight TimeUpdated'),
-    ('GET', '/salesReps', 'paged',
-     'SupplierIDs:number[] CustomerIDs:number[]',
-     'UserID Name Email Type Suppliers Customers'),
+    (
+        "GET",
+        "/allocations",
+        "paged",
+        "CustomerIDs:number[] SupplierIDs:number[] States:string[]",
+        "AllocationID ProductID CustomerID Units AllocationTypeID StartDate EndDate TimeUpdated",
+    ),
+    (
+        "GET",
+        "/arAging",
+        "paged no-supplier",
+        "CustomerIDs:number[] States:string[]",
+        "CustomerID OpenCredit CurrentDue Due_1_30 Due_31_60 Due_61_90 Due_91 CloseDate "
+        "TotalBalanceOutstanding StatementLink CurrentInvoices Invoices_1_30 Invoices_31_60 "
+        "Invoices_61_90 Invoices_91 StatementDate TimeUpdated CreditInvoices",
+    ),
+    (
+        "GET",
+        "/customerPricing",
+        "paged",
+        "CustomerIDs:number[]! EffectiveDate:date",
+        "ProductID CustomerID FullPrice UnitPrice Discount PromotionID StartDate EndDate TimeUpdated",
+    ),
+    (
+        "GET",
+        "/customers",
+        "paged",
+        "CustomerIDs:number[] States:string[] AccountStatuses:string[] OnHold:string",
+        "CustomerID CustomerName CustomerNameAlt ChainName LicenseNum Address LocationID OnHold "
+        "SalesRepEmail SalesRepName SalesRepPhone SalesRepUserID ProfilePictureURL "
+        "CollectionAgentFullName CollectionAgentEmail State DeliveryDays NextDeliveryDates AccountStatus "
+        "DeliveryDates DeliveryMinimum TimeUpdated",
+    ),
+    (
+        "GET",
+        "/customers/{customerID}",
+        "single",
+        "",
+        "CustomerID CustomerName CustomerNameAlt ChainName LicenseNum Address LocationID OnHold "
+        "SalesRepEmail SalesRepName SalesRepPhone SalesRepUserID ProfilePictureURL "
+        "CollectionAgentFullName CollectionAgentEmail State DeliveryDays NextDeliveryDates AccountStatus "
+        "DeliveryDates DeliveryMinimum TimeUpdated",
+    ),
+    ("GET", "/deliveryDays", "paged", "CustomerIDs:number[] States:string[]", "CustomerID DeliveryDays DeliveryDates"),
+    (
+        "GET",
+        "/inventory",
+        "paged no-customer",
+        "SupplierIDs:number[] ProductIDs:number[] LocationIDs:number[] States:string[]",
+        "LocationID ProductID OnFloorInventory PreSales Allocated NotAuthorized AvailableUnits "
+        "PurchaseTransID DOI AvgDailySales90d TimeUpdated",
+    ),
+    (
+        "GET",
+        "/retailerInventory",
+        "paged",
+        "CustomerIDs:number[] SupplierIDs:number[] ProductIDs:number[] States:string[]",
+        "ID ProductID CustomerID LastInventoryDate Inventory DailySales TimeUpdated",
+    ),
+    (
+        "GET",
+        "/invoices",
+        "paged",
+        "CustomerIDs:number[] InvoiceIDs:number[] States:string[] Statuses:number[] StartDate:date EndDate:date",
+        "InvoiceID CustomerID CustomerName InvoiceNum OpenDebit OpenCredit PONum PODate TermID PDFURL "
+        "Memo Date DueDate Status InvoiceTotal SubmittedByUserID SubmittedByUserName "
+        "SubmittedByUserEmail BuiltByUserID BuiltByUserName BuiltByUserEmail InvoiceTimeCreated "
+        "InvoiceLastUpdated TotalNumUnits TotalCases TotalFullPrice TotalExtPrice TotalDiscount "
+        "OpenBalance",
+    ),
+    (
+        "GET",
+        "/invoices/{invoiceID}",
+        "single",
+        "",
+        "InvoiceID CustomerID CustomerName InvoiceNum OpenDebit OpenCredit PONum PODate TermID PDFURL "
+        "Memo Date DueDate Status InvoiceTotal SubmittedByUserID SubmittedByUserName "
+        "SubmittedByUserEmail BuiltByUserID BuiltByUserName BuiltByUserEmail InvoiceTimeCreated "
+        "InvoiceLastUpdated TotalNumUnits TotalCases TotalFullPrice TotalExtPrice TotalDiscount "
+        "OpenBalance",
+    ),
+    (
+        "GET",
+        "/invoiceTransactions",
+        "paged",
+        "InvoiceIDs:number[]! Statuses:number[]",
+        "InvoiceTransID InvoiceID CustomerID ProductID ProductName Cases NumUnits Ordered BackOrder "
+        "FullPrice Discount UnitPrice ExtPrice TimeUpdated SupplierID PromotionID BatchCode COA_URL",
+    ),
+    (
+        "GET",
+        "/invoiceTransactions/{invoiceID}",
+        "paged",
+        "",
+        "InvoiceTransID InvoiceID CustomerID ProductID ProductName Cases NumUnits Ordered BackOrder "
+        "FullPrice Discount UnitPrice ExtPrice TimeUpdated SupplierID PromotionID BatchCode COA_URL",
+    ),
+    (
+        "GET",
+        "/invoiceCOAs",
+        "paged",
+        "InvoiceIDs:number[]!",
+        "InvoiceID ProductID InvoiceTransID BatchCode COA_URL TimeUpdated",
+    ),
+    (
+        "GET",
+        "/invoiceCOAs/{invoiceID}",
+        "paged",
+        "",
+        "InvoiceID ProductID InvoiceTransID BatchCode COA_URL TimeUpdated",
+    ),
+    (
+        "GET",
+        "/locations",
+        "paged",
+        "LocationIDs:number[] States:string[]",
+        "LocationID Location DBA Address Address2 Address3 City State PostalCode TimeUpdated",
+    ),
+    (
+        "GET",
+        "/locations/{locationID}",
+        "single",
+        "",
+        "LocationID Location DBA Address Address2 Address3 City State PostalCode TimeUpdated",
+    ),
+    (
+        "GET",
+        "/menuPromotions",
+        "paged",
+        "SupplierIDs:number[] States:string[] StartDate:date EndDate:date",
+        "MenuPromotionID SupplierID SupplierName State Description StartDate EndDate TimeUpdated",
+    ),
+    (
+        "GET",
+        "/promotionsProducts",
+        "paged",
+        "SupplierIDs:number[] States:string[]",
+        "PromotionID PromotionTypeID States PromotionName ProductOverrideType UnitPrice StartDate "
+        "EndDate AllProducts ProductIDs TimeUpdated",
+    ),
+    ("GET", "/productCategories", "paged", "", "ProductCategoryID CategoryName Sequence TimeUpdated"),
+    (
+        "GET",
+        "/products",
+        "paged",
+        "SupplierIDs:number[] ProductIDs:number[] States:string[] Statuses:number[]",
+        "ProductID Supplier SupplierID ProductName BrandFamily ProductTypeName UnitNetWeight "
+        "WholesaleUnitsPerCase Description Ingredients ThumbnailImageURL FullSizeImageURL Potency "
+        "PotencyTHC Blend KSSMenuCategory KSSLiveCategoryID StatusID TimeUpdated State IsSample "
+        "ProductGroupID BrandStyle PackageID PackageName ProductTypeID StrainName StrainID Flavor "
+        "BrandID BrandName",
+    ),
+    (
+        "GET",
+        "/products/{productID}",
+        "single",
+        "",
+        "ProductID Supplier SupplierID ProductName BrandFamily ProductTypeName UnitNetWeight "
+        "WholesaleUnitsPerCase Description Ingredients ThumbnailImageURL FullSizeImageURL Potency "
+        "PotencyTHC Blend KSSMenuCategory KSSLiveCategoryID StatusID TimeUpdated State IsSample "
+        "ProductGroupID BrandStyle PackageID PackageName ProductTypeID StrainName StrainID Flavor "
+        "BrandID BrandName",
+    ),
+    (
+        "GET",
+        "/states",
+        "paged",
+        "States:string[]",
+        "StateAbbreviation StateName OrderCutOffTime TimeZone OrderCutOffDaysInAdvance TimeUpdated",
+    ),
+    (
+        "GET",
+        "/suppliers",
+        "paged",
+        "SupplierIDs:number[] States:string[] Active:boolean[]",
+        "SupplierID Supplier State Active Description BrandAssetsURL SupplierWebsiteURL TimeUpdated",
+    ),
+    (
+        "GET",
+        "/suppliers/{supplierID}",
+        "single",
+        "",
+        "SupplierID Supplier State Active Description BrandAssetsURL SupplierWebsiteURL TimeUpdated",
+    ),
+    (
+        "GET",
+        "/users",
+        "paged",
+        "UserIDs:number[] States:string[] CustomerIDs:number[] SupplierIDs:number[] Roles:string[] Active:boolean[]",
+        "UserID SiteUserID UserActive KSSLiveAccess Email States Role CustomerIDs SupplierIDs LocationIDs PowerUser",
+    ),
+    (
+        "GET",
+        "/users/{userID}",
+        "single",
+        "",
+        "UserID SiteUserID UserActive KSSLiveAccess Email States Role CustomerIDs SupplierIDs LocationIDs PowerUser",
+    ),
+    (
+        "GET",
+        "/payments",
+        "paged no-supplier",
+        "ARAccountIDs:number[] PaymentTypeIDs:number[]",
+        "PaymentID PaymentInvoiceID PaymentInvoiceNum ARAccountID PaymentTypeID PaymentTypeName Amount "
+        "SupplierID LoadSheetStatusID PostDate TimeCreated TimeUpdated AvailableBalance",
+    ),
+    (
+        "GET",
+        "/payments/openInvoices",
+        "paged no-supplier",
+        "ARAccountIDs:number[]",
+        "InvoiceID InvoiceNum CustomerID ARAccountID InvoiceTotal OpenDebit OpenCredit OpenBalance "
+        "CreditTermID TermID DueDate Date PONum",
+    ),
+    (
+        "GET",
+        "/payments/applications",
+        "paged no-supplier",
+        "ARAccountIDs:number[] PaymentInvoiceNums:string[] TargetInvoiceNums:string[]",
+        "PaymentApplicationID PaymentInvoiceID PaymentInvoiceNum TargetInvoiceID TargetInvoiceNum "
+        "ARAccountID Amount AppliedBy TimeApplied TimeCreated TimeUpdated",
+    ),
+    (
+        "GET",
+        "/payments/applications/requested",
+        "paged no-supplier",
+        "ARAccountIDs:number[] Statuses:string[]",
+        "RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID "
+        "TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated",
+    ),
+    (
+        "POST",
+        "/payments/applications/requested",
+        "no-supplier",
+        "PaymentInvoiceNum:string! TargetInvoiceNum:string! ARAccountID:number! Amount:number!",
+        "RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID "
+        "TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated",
+    ),
+    (
+        "GET",
+        "/purchases",
+        "paged no-customer",
+        "PurchaseIDs:number[] VendorIDs:number[] LocationIDs:number[] Statuses:string[] StartDate:date EndDate:date",
+        "PurchaseID ReceiveDate ShipmentNum ShipmentID ToLocationID ToLocationName VendorName VendorID "
+        "PostDate Status PONum Freight Tax OtherCost Total TotalCases PublicPDFLink Memo InvoiceDate "
+        "DueDate Terms TermID LastEditTime LastCalcTime TimeUpdated",
+    ),
+    (
+        "GET",
+        "/purchases/{purchaseID}",
+        "single no-customer",
+        "",
+        "PurchaseID ReceiveDate ShipmentNum ShipmentID ToLocationID ToLocationName VendorName VendorID "
+        "PostDate Status PONum Freight Tax OtherCost Total TotalCases PublicPDFLink Memo InvoiceDate "
+        "DueDate Terms TermID LastEditTime LastCalcTime TimeUpdated",
+    ),
+    (
+        "GET",
+        "/purchaseTrans",
+        "paged no-customer",
+        "PurchaseIDs:number[]!",
+        "PurchaseTransID PurchaseID ProductID Ordered NumUnits FOB DepositCost ExtPrice ExpirationDate "
+        "CodeDate BatchCode LaidInCost PalletTag Cases Weight TimeUpdated",
+    ),
+    (
+        "GET",
+        "/salesReps",
+        "paged",
+        "SupplierIDs:number[] CustomerIDs:number[]",
+        "UserID Name Email Type Suppliers Customers",
+    ),
 )
 
-_REQUEST_FIELDS = ("RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID "
-                   "TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated")
+_REQUEST_FIELDS = (
+    "RequestID PaymentInvoiceNum TargetInvoiceNum ARAccountID Amount Status RequestedByUserID "
+    "TimeRequested TimeExported TimeConfirmed MatchedPaymentApplicationID TimeUpdated"
+)
 
 # The newer revision (kss-field-notes.md): payment requests and confirmed applications merged into one
 # list with a Status, created by POST /payments/applications; three extra lists (fields undocumented).
 _NEWER: tuple[tuple[str, str, str, str, str], ...] = (
-    ("GET", "/payments/applications", "paged no-supplier",
-     "ARAccountIDs:number[] Statuses:string[] PaymentInvoiceNums:string[] TargetInvoiceNums:string[]",
-     _REQUEST_FIELDS.replace("MatchedPaymentApplicationID", "PaymentApplicationID")),
-    ("POST", "/payments/applications", "no-supplier",
-     "PaymentInvoiceNum:string! TargetInvoiceNum:string! ARAccountID:number! Amount:number!",
-     _REQUEST_FIELDS.replace("MatchedPaymentApplicationID", "PaymentApplicationID")),
+    (
+        "GET",
+        "/payments/applications",
+        "paged no-supplier",
+        "ARAccountIDs:number[] Statuses:string[] PaymentInvoiceNums:string[] TargetInvoiceNums:string[]",
+        _REQUEST_FIELDS.replace("MatchedPaymentApplicationID", "PaymentApplicationID"),
+    ),
+    (
+        "POST",
+        "/payments/applications",
+        "no-supplier",
+        "PaymentInvoiceNum:string! TargetInvoiceNum:string! ARAccountID:number! Amount:number!",
+        _REQUEST_FIELDS.replace("MatchedPaymentApplicationID", "PaymentApplicationID"),
+    ),
     ("GET", "/payments/types", "paged no-supplier", "", ""),
     ("GET", "/suppliers/creditTerms", "paged", "", ""),
     ("GET", "/vendors", "paged", "", ""),
@@ -381,10 +520,16 @@ def _build(row: tuple[str, str, str, str, str], revision: str) -> Endpoint:
         params[name] = Param(name, typ.rstrip("!"), required=typ.endswith("!"))
     excluded = {f.removeprefix("no-") for f in flag_set if f.startswith("no-")}
     return Endpoint(
-        name=path.lstrip("/"), path=path, method=method,
-        key_types=tuple(k for k in KEY_TYPES if k not in excluded), params=params,
-        paginated="paged" in flag_set, fields=tuple(fields_text.split()), single="single" in flag_set,
-        revision=revision, path_params=tuple(re.findall(r"{(\w+)}", path)),
+        name=path.lstrip("/"),
+        path=path,
+        method=method,
+        key_types=tuple(k for k in KEY_TYPES if k not in excluded),
+        params=params,
+        paginated="paged" in flag_set,
+        fields=tuple(fields_text.split()),
+        single="single" in flag_set,
+        revision=revision,
+        path_params=tuple(re.findall(r"{(\w+)}", path)),
     )
 
 
@@ -403,32 +548,32 @@ FALLBACKS: dict[str, str] = {
 # PostalCode stay strings. Fields not listed are typed by shape (timestamps, dates, decimal strings).
 _KINDS = {
     "decimal": "Allocated Amount AvailableBalance AvgDailySales90d Cases CurrentDue DOI DailySales DepositCost "
-               "Discount Due_1_30 Due_31_60 Due_61_90 Due_91 ExtPrice FOB Freight FullPrice Inventory InvoiceTotal "
-               "LaidInCost NumUnits OnFloorInventory OpenBalance OpenCredit OpenDebit Ordered OtherCost PreSales Tax "
-               "Total TotalBalanceOutstanding TotalCases TotalDiscount TotalExtPrice TotalFullPrice TotalNumUnits "
-               "UnitPrice Weight",
+    "Discount Due_1_30 Due_31_60 Due_61_90 Due_91 ExtPrice FOB Freight FullPrice Inventory InvoiceTotal "
+    "LaidInCost NumUnits OnFloorInventory OpenBalance OpenCredit OpenDebit Ordered OtherCost PreSales Tax "
+    "Total TotalBalanceOutstanding TotalCases TotalDiscount TotalExtPrice TotalFullPrice TotalNumUnits "
+    "UnitPrice Weight",
     "datetime": "CloseDate CodeDate Date DueDate ExpirationDate InvoiceDate InvoiceLastUpdated InvoiceTimeCreated "
-                "LastCalcTime LastEditTime LastInventoryDate PostDate ReceiveDate StatementDate TimeApplied "
-                "TimeConfirmed TimeCreated TimeExported TimeRequested TimeUpdated PODate",
+    "LastCalcTime LastEditTime LastInventoryDate PostDate ReceiveDate StatementDate TimeApplied "
+    "TimeConfirmed TimeCreated TimeExported TimeRequested TimeUpdated PODate",
     "date": "EndDate StartDate EffectiveDate",
     "int": "ARAccountID AllocationID AllocationTypeID AvailableUnits BackOrder BrandID BuiltByUserID CreditTermID "
-           "CustomerID DeliveryMinimum ID InvoiceID InvoiceTransID KSSLiveCategoryID LoadSheetStatusID LocationID "
-           "MatchedPaymentApplicationID MenuPromotionID PackageID PaymentApplicationID PaymentID PaymentInvoiceID "
-           "PaymentTypeID ProductCategoryID ProductGroupID ProductID ProductTypeID PromotionID PromotionTypeID "
-           "PurchaseID PurchaseTransID RequestID RequestedByUserID SalesRepUserID Sequence ShipmentID SiteUserID "
-           "StatusID SubmittedByUserID SupplierID TargetInvoiceID TermID ToLocationID Units UserID VendorID "
-           "WholesaleUnitsPerCase",
+    "CustomerID DeliveryMinimum ID InvoiceID InvoiceTransID KSSLiveCategoryID LoadSheetStatusID LocationID "
+    "MatchedPaymentApplicationID MenuPromotionID PackageID PaymentApplicationID PaymentID PaymentInvoiceID "
+    "PaymentTypeID ProductCategoryID ProductGroupID ProductID ProductTypeID PromotionID PromotionTypeID "
+    "PurchaseID PurchaseTransID RequestID RequestedByUserID SalesRepUserID Sequence ShipmentID SiteUserID "
+    "StatusID SubmittedByUserID SupplierID TargetInvoiceID TermID ToLocationID Units UserID VendorID "
+    "WholesaleUnitsPerCase",
     "bool": "Active AllProducts IsSample KSSLiveAccess NotAuthorized OnHold PowerUser UserActive",
     "str": "AccountStatus Address Address2 Address3 AppliedBy BatchCode Blend BrandAssetsURL BrandFamily BrandName "
-           "BrandStyle BuiltByUserEmail BuiltByUserName COA_URL CategoryName ChainName City CustomerName "
-           "CustomerNameAlt DBA DeliveryDays Description Email Flavor FullSizeImageURL Ingredients InvoiceNum "
-           "KSSMenuCategory LicenseNum Location Memo Name NextDeliveryDates OrderCutOffDaysInAdvance OrderCutOffTime "
-           "PDFURL PONum PackageName PaymentInvoiceNum PaymentTypeName PostalCode Potency PotencyTHC ProductName "
-           "ProductOverrideType ProductTypeName ProfilePictureURL PromotionName Role SalesRepEmail SalesRepName "
-           "SalesRepPhone ShipmentNum State StateAbbreviation StateName StatementLink SubmittedByUserEmail "
-           "SubmittedByUserName Supplier SupplierName SupplierWebsiteURL TargetInvoiceNum Terms ThumbnailImageURL "
-           "TimeZone ToLocationName Type UnitNetWeight VendorName CollectionAgentFullName CollectionAgentEmail "
-           "PalletTag StrainName PublicPDFLink",
+    "BrandStyle BuiltByUserEmail BuiltByUserName COA_URL CategoryName ChainName City CustomerName "
+    "CustomerNameAlt DBA DeliveryDays Description Email Flavor FullSizeImageURL Ingredients InvoiceNum "
+    "KSSMenuCategory LicenseNum Location Memo Name NextDeliveryDates OrderCutOffDaysInAdvance OrderCutOffTime "
+    "PDFURL PONum PackageName PaymentInvoiceNum PaymentTypeName PostalCode Potency PotencyTHC ProductName "
+    "ProductOverrideType ProductTypeName ProfilePictureURL PromotionName Role SalesRepEmail SalesRepName "
+    "SalesRepPhone ShipmentNum State StateAbbreviation StateName StatementLink SubmittedByUserEmail "
+    "SubmittedByUserName Supplier SupplierName SupplierWebsiteURL TargetInvoiceNum Terms ThumbnailImageURL "
+    "TimeZone ToLocationName Type UnitNetWeight VendorName CollectionAgentFullName CollectionAgentEmail "
+    "PalletTag StrainName PublicPDFLink",
 }
 FIELD_KINDS: dict[str, str] = {name: kind for kind, names in _KINDS.items() for name in names.split()}
 

@@ -22,8 +22,12 @@ def auth_group() -> None:
 
 
 @auth_group.command("login")
-@click.option("--client-secrets", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="OAuth client JSON (type Desktop app) downloaded from the Google Cloud console.")
+@click.option(
+    "--client-secrets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="OAuth client JSON (type Desktop app) downloaded from the Google Cloud console.",
+)
 @click.option("--no-browser", is_flag=True, help="Print the consent URL instead of opening a browser.")
 def login(client_secrets: Path, no_browser: bool) -> None:
     """Ask for your consent in the browser and save the token for later runs.
@@ -39,8 +43,12 @@ def login(client_secrets: Path, no_browser: bool) -> None:
 
 
 @auth_group.command("status")
-@click.option("--google-credentials", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A service-account JSON to check instead of the configured credentials.")
+@click.option(
+    "--google-credentials",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A service-account JSON to check instead of the configured credentials.",
+)
 def status(google_credentials: Path | None) -> None:
     """Say which Google credentials a run would use, without contacting Google.
 

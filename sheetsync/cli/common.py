@@ -48,8 +48,13 @@ def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add --sandbox / --sandbox-key / --seed to a command that talks to the APIs."""
 
     @click.option("--sandbox", is_flag=True, help="Use the built-in sandbox of both APIs (no keys, no network).")
-    @click.option("--sandbox-key", type=click.Choice(KEY_TYPES), default="employee", show_default=True,
-                  help="Which sandbox key type to use, to see its scope.")
+    @click.option(
+        "--sandbox-key",
+        type=click.Choice(KEY_TYPES),
+        default="employee",
+        show_default=True,
+        help="Which sandbox key type to use, to see its scope.",
+    )
     @click.option("--seed", type=int, default=0, show_default=True, help="Sandbox data seed.")
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -22,24 +22,47 @@ FORMATS = ("table", "csv", "json")
 KOTIS_GETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "kotis/skus/quantity": ("sku_quantities", (), ()),
     "kotis/orders/status": ("order_status", ("order_numbers",), ("order_numbers",)),
-    "kotis/orders/by_source": ("orders_by_source", ("source", "start_date", "end_date", "portal_name"),
-                               ("source", "start_date", "end_date")),
+    "kotis/orders/by_source": (
+        "orders_by_source",
+        ("source", "start_date", "end_date", "portal_name"),
+        ("source", "start_date", "end_date"),
+    ),
 }
 MAX_CELL = 40
 
 
 @click.command("fetch")
 @click.argument("endpoint", required=False)
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A documented parameter, e.g. -p States=CA,NJ -p StartDate=2025-01-01 (repeatable).")
-@click.option("--raw", "raw_params", multiple=True, metavar="NAME=VALUE",
-              help="A parameter sent as given, unchecked (for one the registry does not know).")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A documented parameter, e.g. -p States=CA,NJ -p StartDate=2025-01-01 (repeatable).",
+)
+@click.option(
+    "--raw",
+    "raw_params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A parameter sent as given, unchecked (for one the registry does not know).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many rows.")
 @click.option("--list", "list_endpoints", is_flag=True, help="List the endpoints and their parameters.")
 @api_options
-def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, ...], fmt: str,
-          limit: int | None, list_endpoints: bool, sandbox: bool, sandbox_key: str, seed: int) -> None:
+def fetch(
+    endpoint: str | None,
+    params: tuple[str, ...],
+    raw_params: tuple[str, ...],
+    fmt: str,
+    limit: int | None,
+    list_endpoints: bool,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> None:
     """Print the rows of a KSS or Kotis GET endpoint, all pages unless --limit.
 
     ENDPOINT is a documented path without the leading slash; Kotis paths start with kotis/
@@ -79,8 +102,7 @@ def fetch(endpoint: str | None, params: tuple[str, ...], raw_params: tuple[str, 
         click.echo(f"{len(rows)} rows, {kss.stats.total_requests} requests", err=True)
 
 
-def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | None, *, sandbox: bool,
-                seed: int) -> None:
+def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | None, *, sandbox: bool, seed: int) -> None:
     """A Kotis GET, its JSON:API documents flattened into rows."""
     if endpoint not in KOTIS_GETS:
         raise ParameterError(f"unknown Kotis endpoint {endpoint!r}; known: {', '.join(KOTIS_GETS)}")
@@ -163,8 +185,10 @@ def write_rows(rows: list[dict], fmt: str, cols: list[str], out: Any) -> None:
 def _table(rows: list[dict], cols: list[str]) -> str:
     cells = [[_clip(text(row.get(c))) for c in cols] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines) + "\n"
 

@@ -77,13 +77,25 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
 
 @payments_group.command("template")
 @click.option("--ar-account", "ar_account", type=int, required=True, help="The AR account to allocate for.")
-@click.option("-o", "--out", "out", default=None,
-              help="An .xlsx path or a Google Sheet (gsheet://ID or URL). Default: allocations-<ID>.xlsx")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    default=None,
+    help="An .xlsx path or a Google Sheet (gsheet://ID or URL). Default: allocations-<ID>.xlsx",
+)
 @click.option("--lines", type=click.IntRange(1, 5000), default=None, help="Allocation lines (default: 20 or more).")
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
-def template(ar_account: int, out: str | None, lines: int | None, credentials: str | None, sandbox: bool,
-             sandbox_key: str, seed: int) -> int:
+def template(
+    ar_account: int,
+    out: str | None,
+    lines: int | None,
+    credentials: str | None,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> int:
     """Write an allocation worksheet for one AR account: its payments with available balance, its open
     invoices, and allocation lines with dropdowns and status columns.
 
@@ -106,8 +118,10 @@ def template(ar_account: int, out: str | None, lines: int | None, credentials: s
         workbook = fetch_template(client, ar_account, where=out, lines=lines)
     written = write_outputs([target], [workbook], credentials=creds)
     payments, invoices = (len(t.rows) for t in workbook.tabs[1:3])
-    click.echo(f"Wrote {', '.join(written)}: {payments} payments with a balance, {invoices} open invoices, "
-               f"{len(workbook.tabs[0].rows)} allocation lines")
+    click.echo(
+        f"Wrote {', '.join(written)}: {payments} payments with a balance, {invoices} open invoices, "
+        f"{len(workbook.tabs[0].rows)} allocation lines"
+    )
     return _exit(ExitCode.OK)
 
 
@@ -118,8 +132,16 @@ def template(ar_account: int, out: str | None, lines: int | None, credentials: s
 @click.option("--ledger", default=None, help=LEDGER_HELP)
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
-def push(source: str, tab: str | None, apply: bool, ledger: str | None, credentials: str | None, sandbox: bool,
-         sandbox_key: str, seed: int) -> int:
+def push(
+    source: str,
+    tab: str | None,
+    apply: bool,
+    ledger: str | None,
+    credentials: str | None,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> int:
     """Check the allocation rows of SOURCE (an .xlsx or a Google Sheet) against the API and print the
     plan; with --apply, post each valid row once and write its outcome into the sheet.
 
@@ -157,8 +179,15 @@ def push(source: str, tab: str | None, apply: bool, ledger: str | None, credenti
 @click.option("--ledger", default=None, help=LEDGER_HELP)
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
-def status(source: str, tab: str | None, ledger: str | None, credentials: str | None, sandbox: bool,
-           sandbox_key: str, seed: int) -> int:
+def status(
+    source: str,
+    tab: str | None,
+    ledger: str | None,
+    credentials: str | None,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> int:
     """Refresh the Status of every requested row of SOURCE (Pending, Exported, Confirmed, Rejected).
 
     \b

@@ -76,8 +76,10 @@ def check(file: str) -> None:
       sheetsync reports check reports/price-list.yaml
     """
     definition = find_definition(file)
-    click.echo(f"ok: {file}: report {definition.name}, {len(definition.sources)} sources, "
-               f"{len(definition.steps)} transforms, {len(definition.tabs)} tab spec(s)")
+    click.echo(
+        f"ok: {file}: report {definition.name}, {len(definition.sources)} sources, "
+        f"{len(definition.steps)} transforms, {len(definition.tabs)} tab spec(s)"
+    )
 
 
 def describe(definition: Definition) -> str:
@@ -100,23 +102,45 @@ def describe(definition: Definition) -> str:
     if definition.burst:
         lines.append(f"burst: one workbook per {definition.burst.by}")
     if definition.demo:
-        shown = {k: (f"first {v.limit} {v.field} of {v.endpoint}" if isinstance(v, DemoValue) else v)
-                 for k, v in definition.demo.items()}
+        shown = {
+            k: (f"first {v.limit} {v.field} of {v.endpoint}" if isinstance(v, DemoValue) else v)
+            for k, v in definition.demo.items()
+        }
         lines.append(f"demo: {shown}")
     return "\n".join(lines)
 
 
 @click.command("run")
 @click.argument("report")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A report parameter, lists comma-separated (repeatable).")
-@click.option("-o", "--out", "outputs", multiple=True, metavar="OUT",
-              help="An .xlsx path, a directory, gsheet://ID or a Google Sheets URL (repeatable).")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A report parameter, lists comma-separated (repeatable).",
+)
+@click.option(
+    "-o",
+    "--out",
+    "outputs",
+    multiple=True,
+    metavar="OUT",
+    help="An .xlsx path, a directory, gsheet://ID or a Google Sheets URL (repeatable).",
+)
 @click.option("--google-credentials", type=click.Path(dir_okay=False), help="Credentials for gsheet:// outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @api_options
-def run(report: str, params: tuple[str, ...], outputs: tuple[str, ...], google_credentials: str | None,
-        as_json: bool, sandbox: bool, sandbox_key: str, seed: int) -> None:
+def run(
+    report: str,
+    params: tuple[str, ...],
+    outputs: tuple[str, ...],
+    google_credentials: str | None,
+    as_json: bool,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> None:
     """Run a report and write its workbook(s). REPORT is a built-in name or a .yaml path.
 
     Without -o the workbook goes to ./REPORT.xlsx (a bursting report writes one file per workbook
@@ -138,8 +162,9 @@ def run(report: str, params: tuple[str, ...], outputs: tuple[str, ...], google_c
     with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
         result = run_report(definition, values, connections)
     result.summary["google_sheets"] = {}
-    result.summary["outputs"] = write_outputs(targets, result.workbooks, credentials=credentials,
-                                              sheets_stats=result.summary["google_sheets"])
+    result.summary["outputs"] = write_outputs(
+        targets, result.workbooks, credentials=credentials, sheets_stats=result.summary["google_sheets"]
+    )
     _print_summary(result.summary, as_json)
 
 
@@ -179,8 +204,14 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 
 
 @click.command("demo")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="sheetsync-demo", show_default=True,
-              help="Directory for the demo workbooks.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="sheetsync-demo",
+    show_default=True,
+    help="Directory for the demo workbooks.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON on stdout.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sandbox data seed.")
 def demo(out_dir: str, as_json: bool, seed: int) -> None:

@@ -27,18 +27,49 @@ def sandbox_group() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic data.")
 @click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True, help="Grow every data set N times.")
 @click.option("--rate-limit", type=click.IntRange(min=1), default=None, help="Requests per key per hour.")
-@click.option("--payments-revision", type=click.Choice(["2025", "2026"]), default="2025", show_default=True,
-              help="2026 serves the newer payments paths instead of the documented ones.")
+@click.option(
+    "--payments-revision",
+    type=click.Choice(["2025", "2026"]),
+    default="2025",
+    show_default=True,
+    help="2026 serves the newer payments paths instead of the documented ones.",
+)
 @click.option("--live-quirks", is_flag=True, help="Records look like the live service's: missing/extra fields.")
-@click.option("--fault-500-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Share of requests answered 500.")
+@click.option(
+    "--fault-500-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests answered 500.",
+)
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True, help="Added latency.")
-@click.option("--burst-429", type=click.IntRange(min=0), default=0, show_default=True,
-              help="The first N requests answer 429 with Retry-After.")
-@click.option("--drop-after-post", type=click.IntRange(min=0), default=0, show_default=True,
-              help="The first N allocation POSTs are applied, then the connection is dropped unanswered.")
-def serve(host: str, port: int, seed: int, scale: int, rate_limit: int | None, payments_revision: str,
-          live_quirks: bool, fault_500_rate: float, latency_ms: int, burst_429: int, drop_after_post: int) -> None:
+@click.option(
+    "--burst-429",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The first N requests answer 429 with Retry-After.",
+)
+@click.option(
+    "--drop-after-post",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The first N allocation POSTs are applied, then the connection is dropped unanswered.",
+)
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    scale: int,
+    rate_limit: int | None,
+    payments_revision: str,
+    live_quirks: bool,
+    fault_500_rate: float,
+    latency_ms: int,
+    burst_429: int,
+    drop_after_post: int,
+) -> None:
     """Serve both APIs until interrupted; print one JSON line with the base URLs and keys first.
 
     \b
@@ -47,13 +78,20 @@ def serve(host: str, port: int, seed: int, scale: int, rate_limit: int | None, p
     """
     from sheetsync.sandbox.server import SandboxOptions, start_sandbox
 
-    options = SandboxOptions(seed=seed, scale=scale, rate_limit=rate_limit, payments_revision=payments_revision,
-                             live_quirks=live_quirks, fault_500_rate=fault_500_rate, latency_ms=latency_ms,
-                             burst_429=burst_429, drop_after_post=drop_after_post)
+    options = SandboxOptions(
+        seed=seed,
+        scale=scale,
+        rate_limit=rate_limit,
+        payments_revision=payments_revision,
+        live_quirks=live_quirks,
+        fault_500_rate=fault_500_rate,
+        latency_ms=latency_ms,
+        burst_429=burst_429,
+        drop_after_post=drop_after_post,
+    )
     running = start_sandbox(host=host, port=port, options=options)
     info = running.info
-    click.echo(json.dumps({"kss": info.kss, "kotis": info.kotis, "kotis_stores": info.kotis_stores,
-                           "keys": info.keys}))
+    click.echo(json.dumps({"kss": info.kss, "kotis": info.kotis, "kotis_stores": info.kotis_stores, "keys": info.keys}))
     click.get_text_stream("stdout").flush()
     try:
         threading.Event().wait()

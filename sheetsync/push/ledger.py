@@ -131,7 +131,7 @@ class Ledger:
     def entries(self, keys: list[str]) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
         for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+            chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self._conn.execute(f"SELECT * FROM allocations WHERE key IN ({marks})", chunk):
                 found[row["key"]] = _entry(row)
@@ -146,11 +146,23 @@ class Ledger:
 
     # ---- writes: each one its own durable transaction --------------------------------------------
     def record_run(self, run_id: str, source: str) -> None:
-        self._conn.execute("INSERT OR IGNORE INTO runs (run_id, source, started_at) VALUES (?, ?, ?)",
-                           (run_id, source, _now()))
+        self._conn.execute(
+            "INSERT OR IGNORE INTO runs (run_id, source, started_at) VALUES (?, ?, ?)", (run_id, source, _now())
+        )
 
-    def record_intent(self, key: str, *, ar_account: int, payment: str, target: str, amount: Decimal,
-                      run_id: str, source: str, row_number: int, watermark: int | None) -> None:
+    def record_intent(
+        self,
+        key: str,
+        *,
+        ar_account: int,
+        payment: str,
+        target: str,
+        amount: Decimal,
+        run_id: str,
+        source: str,
+        row_number: int,
+        watermark: int | None,
+    ) -> None:
         """Commit the intent to post, durably, before the POST is sent."""
         now = _now()
         self._conn.execute(
@@ -176,8 +188,10 @@ class Ledger:
             return
         now = _now()
         with self._transaction():
-            self._conn.executemany("UPDATE allocations SET written_to = ?, updated_at = ? WHERE key = ?",
-                                   [(source, now, key) for key in keys])
+            self._conn.executemany(
+                "UPDATE allocations SET written_to = ?, updated_at = ? WHERE key = ?",
+                [(source, now, key) for key in keys],
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -206,8 +220,19 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _entry(row: sqlite3.Row) -> Entry:
     return Entry(
-        key=row["key"], ar_account=row["ar_account"], payment=row["payment"], target=row["target"],
-        amount=Decimal(row["amount"]), state=row["state"], request_id=row["request_id"], message=row["message"],
-        watermark=row["watermark"], run_id=row["run_id"], source=row["source"], row_number=row["row_number"],
-        attempts=row["attempts"], written_to=row["written_to"], sent_at=row["sent_at"],
+        key=row["key"],
+        ar_account=row["ar_account"],
+        payment=row["payment"],
+        target=row["target"],
+        amount=Decimal(row["amount"]),
+        state=row["state"],
+        request_id=row["request_id"],
+        message=row["message"],
+        watermark=row["watermark"],
+        run_id=row["run_id"],
+        source=row["source"],
+        row_number=row["row_number"],
+        attempts=row["attempts"],
+        written_to=row["written_to"],
+        sent_at=row["sent_at"],
     )

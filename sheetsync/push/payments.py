@@ -121,12 +121,20 @@ def new_run_id() -> str:
 
 def check_key_type(key_type: str) -> None:
     if key_type == "supplier":
-        raise ForbiddenError("a Supplier key may not read payments or post allocation requests; "
-                             "use an employee or customer key")
+        raise ForbiddenError(
+            "a Supplier key may not read payments or post allocation requests; use an employee or customer key"
+        )
 
 
-def push_allocations(client: Any, target: SheetTarget, ledger: Ledger, *, apply: bool, key_type: str = "employee",
-                     run_id: str | None = None) -> PushResult:
+def push_allocations(
+    client: Any,
+    target: SheetTarget,
+    ledger: Ledger,
+    *,
+    apply: bool,
+    key_type: str = "employee",
+    run_id: str | None = None,
+) -> PushResult:
     """Plan (and with `apply`, post) the allocation rows of the target sheet."""
     check_key_type(key_type)
     run_id = run_id or new_run_id()
@@ -182,7 +190,7 @@ class _Applier:
         for index, d in enumerate(to_post):
             self._post(d)
             if self.result.stop is not None:
-                for rest in to_post[index + 1:]:
+                for rest in to_post[index + 1 :]:
                     self._outcome(rest, Outcome(NOT_SENT_STATUS, None, self._not_sent_message()))
                 break
         self._flush()
@@ -230,26 +238,42 @@ class _Applier:
         row = d.row
         ar, payment, target, amount = row.fingerprint
         watermark = max(self.watermarks.get(ar, 0), self.state.watermark(ar))
-        self.ledger.record_intent(row.key, ar_account=ar, payment=payment, target=target, amount=amount,
-                                  run_id=self.result.run_id, source=self.target.source_id,
-                                  row_number=row.row_number, watermark=watermark)
+        self.ledger.record_intent(
+            row.key,
+            ar_account=ar,
+            payment=payment,
+            target=target,
+            amount=amount,
+            run_id=self.result.run_id,
+            source=self.target.source_id,
+            row_number=row.row_number,
+            watermark=watermark,
+        )
         try:
             record = self.client.request_payment_application(
-                payment_invoice_num=payment, target_invoice_num=target, ar_account_id=ar, amount=amount,
-                client_request_id=f"ss{self.result.run_id.replace('-', '')}r{row.row_number}")
+                payment_invoice_num=payment,
+                target_invoice_num=target,
+                ar_account_id=ar,
+                amount=amount,
+                client_request_id=f"ss{self.result.run_id.replace('-', '')}r{row.row_number}",
+            )
         except ApiError as exc:
             self._failed(d, exc)
             return
         request_id = int(record["RequestID"])
         self.watermarks[ar] = max(watermark, request_id)
         self.ledger.record_result(row.key, POSTED, request_id=request_id)
-        self._outcome(d, Outcome(str(record.get("Status") or "Pending"), request_id,
-                                 f"requested by run {self.result.run_id}"), key=row.key)
+        self._outcome(
+            d,
+            Outcome(str(record.get("Status") or "Pending"), request_id, f"requested by run {self.result.run_id}"),
+            key=row.key,
+        )
 
     def _failed(self, d: Decision, exc: ApiError) -> None:
         key = d.row.key
         refused = isinstance(exc, (BadRequestError, NotFoundError)) or (
-            exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, AmbiguousOutcomeError))
+            exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, AmbiguousOutcomeError)
+        )
         if isinstance(exc, (RateLimitedError, AuthError, ForbiddenError)):  # refused before anything was created
             self.ledger.record_result(key, NOT_SENT, message=exc.message)
             self.result.stop = exc
@@ -260,9 +284,15 @@ class _Applier:
         else:
             self.ledger.record_result(key, UNKNOWN, message=exc.message)
             self.result.stop = exc
-            self._outcome(d, Outcome(UNKNOWN_STATUS, None,
-                                     "outcome unknown (no answer after sending); the next push checks the API "
-                                     "before sending anything, do not re-enter this row"))
+            self._outcome(
+                d,
+                Outcome(
+                    UNKNOWN_STATUS,
+                    None,
+                    "outcome unknown (no answer after sending); the next push checks the API "
+                    "before sending anything, do not re-enter this row",
+                ),
+            )
 
     def _not_sent_message(self) -> str:
         stop = self.result.stop
@@ -293,17 +323,26 @@ class _Applier:
 
 
 def _summary(result: PushResult, target: SheetTarget) -> list[str]:
-    posted = sum(1 for d in result.plan.of(POST) if result.outcomes.get(d.row.row_number, Outcome("", None, ""))
-                 .request_id is not None)
-    lines = [f"Run {result.run_id}: {posted} posted, {len(result.plan.of(REQUESTED))} already requested, "
-             f"{result.count(INVALID)} invalid, {result.count(REFUSED_STATUS)} refused by the API, "
-             f"{result.count(NOT_SENT_STATUS)} not sent, {result.count(UNKNOWN_STATUS)} unknown"]
+    posted = sum(
+        1
+        for d in result.plan.of(POST)
+        if result.outcomes.get(d.row.row_number, Outcome("", None, "")).request_id is not None
+    )
+    lines = [
+        f"Run {result.run_id}: {posted} posted, {len(result.plan.of(REQUESTED))} already requested, "
+        f"{result.count(INVALID)} invalid, {result.count(REFUSED_STATUS)} refused by the API, "
+        f"{result.count(NOT_SENT_STATUS)} not sent, {result.count(UNKNOWN_STATUS)} unknown"
+    ]
     if result.count(UNKNOWN_STATUS):
-        lines.append("Some outcomes are unknown: run `sheetsync payments push` again; it reconciles them with the "
-                     "API before sending anything.")
+        lines.append(
+            "Some outcomes are unknown: run `sheetsync payments push` again; it reconciles them with the "
+            "API before sending anything."
+        )
     if target.copy_to is not None:
-        lines.append(f"The workbook holds parts openpyxl cannot keep ({target.copy_reason}); it was left as it "
-                     f"was and the outcomes were written to {target.copy_to}")
+        lines.append(
+            f"The workbook holds parts openpyxl cannot keep ({target.copy_reason}); it was left as it "
+            f"was and the outcomes were written to {target.copy_to}"
+        )
     return lines
 
 
@@ -337,12 +376,19 @@ def refresh_status(client: Any, target: SheetTarget, ledger: Ledger, *, key_type
         entry = entries.get(row.key)
         if row.request_id is not None:
             wanted[row.row_number] = (row, row.request_id)
-        elif entry and entry.state == POSTED and entry.request_id and entry.written_to != target.source_id \
-                and not row.problems and entry.same_allocation(*row.fingerprint):
+        elif (
+            entry
+            and entry.state == POSTED
+            and entry.request_id
+            and entry.written_to != target.source_id
+            and not row.problems
+            and entry.same_allocation(*row.fingerprint)
+        ):
             wanted[row.row_number] = (row, entry.request_id)  # posted, not yet shown in this sheet
     ars = sorted({r.ar_account for r, _ in wanted.values() if r.ar_account is not None})
-    requests = {int(r["RequestID"]): r for r in (client.payment_requests(ars) if ars else [])
-                if r.get("RequestID") is not None}
+    requests = {
+        int(r["RequestID"]): r for r in (client.payment_requests(ars) if ars else []) if r.get("RequestID") is not None
+    }
     updates, counts, missing = {}, dict.fromkeys(STATUS_MESSAGES, 0), []
     for number, (row, rid) in sorted(wanted.items()):
         request = requests.get(rid)
@@ -352,16 +398,21 @@ def refresh_status(client: Any, target: SheetTarget, ledger: Ledger, *, key_type
             continue
         status = str(request.get("Status"))
         counts[status] = counts.get(status, 0) + 1
-        updates[number] = {STATUS: status, REQUEST_ID: rid,
-                           MESSAGE: STATUS_MESSAGES.get(status, lambda r: "")(request),
-                           UPDATED: _local(request.get("TimeUpdated"))}
+        updates[number] = {
+            STATUS: status,
+            REQUEST_ID: rid,
+            MESSAGE: STATUS_MESSAGES.get(status, lambda r: "")(request),
+            UPDATED: _local(request.get("TimeUpdated")),
+        }
     target.write(updates)
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no requested rows"
     lines = [f"Status of {_where(target)}: {shown}"]
     lines += [f"  row {n}: RequestID not found for its AR account" for n in missing]
     if target.copy_to is not None:
-        lines.append(f"The workbook holds parts openpyxl cannot keep ({target.copy_reason}); statuses were written "
-                     f"to {target.copy_to}")
+        lines.append(
+            f"The workbook holds parts openpyxl cannot keep ({target.copy_reason}); statuses were written "
+            f"to {target.copy_to}"
+        )
     return StatusResult(counts, missing, lines)
 
 

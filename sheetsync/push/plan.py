@@ -61,8 +61,12 @@ def fetch_state(client: Any, ar_accounts: Iterable[int]) -> ApiState:
 
 
 def request_fingerprint(request: dict[str, Any]) -> tuple[int, str, str, Decimal]:
-    return (int(request["ARAccountID"]), str(request["PaymentInvoiceNum"]), str(request["TargetInvoiceNum"]),
-            Decimal(str(request["Amount"])).quantize(Decimal("0.01")))
+    return (
+        int(request["ARAccountID"]),
+        str(request["PaymentInvoiceNum"]),
+        str(request["TargetInvoiceNum"]),
+        Decimal(str(request["Amount"])).quantize(Decimal("0.01")),
+    )
 
 
 @dataclass
@@ -124,8 +128,15 @@ class _Pool:
         return None
 
 
-def build_plan(rows: list[Allocation], state: ApiState, ledger: Ledger, *, source_id: str,
-               own_runs: set[str] | None = None, claims: bool = False) -> Plan:
+def build_plan(
+    rows: list[Allocation],
+    state: ApiState,
+    ledger: Ledger,
+    *,
+    source_id: str,
+    own_runs: set[str] | None = None,
+    claims: bool = False,
+) -> Plan:
     """Decide every row. `claims`: honour `sending <run>` marks of other runs (Google Sheets)."""
     pool = _Pool(state.requests)
     entries = ledger.entries([r.key for r in rows if r.key])
@@ -152,7 +163,7 @@ def _claimed_elsewhere(d: Decision, own_runs: set[str]) -> bool:
     status = d.row.status
     if not status.lower().startswith(CLAIM_PREFIX):
         return False
-    run = status[len(CLAIM_PREFIX):].strip()
+    run = status[len(CLAIM_PREFIX) :].strip()
     if run in own_runs:
         return False  # a run of this machine that is over (we hold the lock): its claim is stale
     d.action = CLAIMED
@@ -160,8 +171,9 @@ def _claimed_elsewhere(d: Decision, own_runs: set[str]) -> bool:
     return True
 
 
-def _requested(d: Decision, request_id: int, request: dict[str, Any] | None, note: str, *,
-               recovered: bool = False) -> bool:
+def _requested(
+    d: Decision, request_id: int, request: dict[str, Any] | None, note: str, *, recovered: bool = False
+) -> bool:
     d.action, d.request_id, d.note, d.recovered = REQUESTED, request_id, note, recovered
     d.request_status = request.get("Status") if request else None
     return True
@@ -181,9 +193,11 @@ def _conflicting_ledger(d: Decision) -> bool:
     if e is None or e.state not in (POSTED, *NEEDS_RECONCILIATION) or e.same_allocation(*d.row.fingerprint):
         return False
     d.action = REJECTED
-    d.reasons.append(f"{d.row.cell('AllocationID')}: AllocationID {d.row.allocation_id} was already used by an "
-                     f"earlier push for {e.payment} -> {e.target}, {e.amount} (account {e.ar_account}); "
-                     "give this row a new AllocationID")
+    d.reasons.append(
+        f"{d.row.cell('AllocationID')}: AllocationID {d.row.allocation_id} was already used by an "
+        f"earlier push for {e.payment} -> {e.target}, {e.amount} (account {e.ar_account}); "
+        "give this row a new AllocationID"
+    )
     return True
 
 
@@ -215,8 +229,9 @@ def _matched(d: Decision, pool: _Pool) -> bool:
     rid = pool.find(d.row.fingerprint, after=None, live_only=True)
     if rid is None:
         return False
-    return _requested(d, rid, pool.requests[rid], "an existing request with the same payment, invoice and amount",
-                      recovered=True)
+    return _requested(
+        d, rid, pool.requests[rid], "an existing request with the same payment, invoice and amount", recovered=True
+    )
 
 
 def _money(value: Any) -> Decimal:
@@ -238,8 +253,13 @@ def _check_balances(open_: list[Decision], state: ApiState) -> dict[str, Payment
     return totals
 
 
-def _check_row(d: Decision, state: ApiState, totals: dict[str, PaymentTotal], pending_on: dict[str, Decimal],
-               drawn_target: dict[str, Decimal]) -> list[str]:
+def _check_row(
+    d: Decision,
+    state: ApiState,
+    totals: dict[str, PaymentTotal],
+    pending_on: dict[str, Decimal],
+    drawn_target: dict[str, Decimal],
+) -> list[str]:
     row = d.row
     ar, pnum, tnum, amount = row.fingerprint
     reasons = []
@@ -247,24 +267,30 @@ def _check_row(d: Decision, state: ApiState, totals: dict[str, PaymentTotal], pe
     if payment is None:
         reasons.append(f"{row.cell('PaymentInvoiceNum')}: payment {pnum} not found for AR account {ar}")
     elif int(payment["ARAccountID"]) != ar:
-        reasons.append(f"{row.cell('PaymentInvoiceNum')}: payment {pnum} belongs to AR account "
-                       f"{payment['ARAccountID']}, not {ar}")
+        reasons.append(
+            f"{row.cell('PaymentInvoiceNum')}: payment {pnum} belongs to AR account {payment['ARAccountID']}, not {ar}"
+        )
     invoice = state.invoices.get(tnum)
     if invoice is None:
         reasons.append(f"{row.cell('TargetInvoiceNum')}: {tnum} is not an open invoice of AR account {ar}")
     elif int(invoice["ARAccountID"]) != ar:
-        reasons.append(f"{row.cell('TargetInvoiceNum')}: invoice {tnum} belongs to AR account "
-                       f"{invoice['ARAccountID']}, not {ar}")
+        reasons.append(
+            f"{row.cell('TargetInvoiceNum')}: invoice {tnum} belongs to AR account {invoice['ARAccountID']}, not {ar}"
+        )
     if reasons or payment is None or invoice is None:
         return reasons
     total = totals.get(pnum) or PaymentTotal(pnum, ar, _money(payment.get("AvailableBalance")))
     if total.to_post + amount > total.available:
-        reasons.append(f"{row.cell('Amount')}: {amount} overdraws payment {pnum}: available {total.available}, "
-                       f"earlier rows of this run take {total.to_post}")
+        reasons.append(
+            f"{row.cell('Amount')}: {amount} overdraws payment {pnum}: available {total.available}, "
+            f"earlier rows of this run take {total.to_post}"
+        )
     open_balance = _money(invoice.get("OpenBalance")) - pending_on[tnum]
     if drawn_target[tnum] + amount > open_balance:
-        reasons.append(f"{row.cell('Amount')}: {amount} exceeds what is open on invoice {tnum}: {open_balance} "
-                       f"(open balance less pending requests), earlier rows of this run take {drawn_target[tnum]}")
+        reasons.append(
+            f"{row.cell('Amount')}: {amount} exceeds what is open on invoice {tnum}: {open_balance} "
+            f"(open balance less pending requests), earlier rows of this run take {drawn_target[tnum]}"
+        )
     if not reasons:
         total.to_post += amount
         total.rows += 1
@@ -276,15 +302,20 @@ def _check_row(d: Decision, state: ApiState, totals: dict[str, PaymentTotal], pe
 def render_plan(plan: Plan, where: str) -> list[str]:
     """The plan as lines of text for a person."""
     post, done, bad, claimed = (plan.of(a) for a in (POST, REQUESTED, REJECTED, CLAIMED))
-    lines = [f"Plan for {where}: {len(post)} to post, {len(done)} already requested, {len(bad)} rejected"
-             + (f", {len(claimed)} claimed by another push" if claimed else "")]
+    lines = [
+        f"Plan for {where}: {len(post)} to post, {len(done)} already requested, {len(bad)} rejected"
+        + (f", {len(claimed)} claimed by another push" if claimed else "")
+    ]
     if post:
         lines.append("To post:")
         lines += [f"  {d.row.label()}: {_desc(d.row)}" + (f"  [{d.note}]" if d.note else "") for d in post]
     if done:
         lines.append("Already requested (skipped):")
-        lines += [f"  {d.row.label()}: {_desc(d.row)} -> request {d.request_id} "
-                  f"({d.request_status or 'status unknown'}; {d.note})" for d in done]
+        lines += [
+            f"  {d.row.label()}: {_desc(d.row)} -> request {d.request_id} "
+            f"({d.request_status or 'status unknown'}; {d.note})"
+            for d in done
+        ]
     if bad:
         lines.append("Rejected:")
         lines += [f"  {d.row.label()}: {'; '.join(d.reasons)}" for d in bad]
@@ -293,8 +324,11 @@ def render_plan(plan: Plan, where: str) -> list[str]:
         lines += [f"  {d.row.label()}: {'; '.join(d.reasons)}" for d in claimed]
     if plan.totals:
         lines.append("Totals per payment:")
-        lines += [f"  {t.payment} (account {t.ar_account}): available {t.available}, to post {t.to_post} "
-                  f"in {t.rows} row{'s' if t.rows != 1 else ''}, left {t.left}" for t in plan.totals.values()]
+        lines += [
+            f"  {t.payment} (account {t.ar_account}): available {t.available}, to post {t.to_post} "
+            f"in {t.rows} row{'s' if t.rows != 1 else ''}, left {t.left}"
+            for t in plan.totals.values()
+        ]
     return lines
 
 

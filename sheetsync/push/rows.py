@@ -15,7 +15,12 @@ from typing import Any
 from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, SheetSource
 
 PAYMENT, TARGET, ACCOUNT, AMOUNT, ALLOCATION_ID = (
-    "PaymentInvoiceNum", "TargetInvoiceNum", "ARAccountID", "Amount", "AllocationID")
+    "PaymentInvoiceNum",
+    "TargetInvoiceNum",
+    "ARAccountID",
+    "Amount",
+    "AllocationID",
+)
 STATUS, REQUEST_ID, MESSAGE, UPDATED = "Status", "RequestID", "Message", "Updated"
 REQUIRED = (PAYMENT, TARGET, ACCOUNT, AMOUNT)
 KNOWN = (ALLOCATION_ID, *REQUIRED, STATUS, REQUEST_ID, MESSAGE, UPDATED)
@@ -105,8 +110,10 @@ def parse_row(row: SheetRow) -> Allocation | None:
 
 def _formula(a: Allocation, value: Any, header: str) -> bool:
     if isinstance(value, FormulaWithoutValue):
-        a.problems.append(f"{value.cell}: {header} is a formula ({value.formula}) without a computed value; "
-                          "open and save the workbook in a spreadsheet program, or type the value")
+        a.problems.append(
+            f"{value.cell}: {header} is a formula ({value.formula}) without a computed value; "
+            "open and save the workbook in a spreadsheet program, or type the value"
+        )
         return True
     return False
 
@@ -209,8 +216,10 @@ def flag_duplicates(allocations: list[Allocation]) -> None:
             if a.request_id is not None:
                 continue  # already requested: the other copies are the mistake
             others = ", ".join(str(o.row_number) for o in same if o is not a)
-            a.problems.append(f"{a.cell(ALLOCATION_ID)}: AllocationID {ident} is also used in row {others}; "
-                              "give each allocation its own AllocationID")
+            a.problems.append(
+                f"{a.cell(ALLOCATION_ID)}: AllocationID {ident} is also used in row {others}; "
+                "give each allocation its own AllocationID"
+            )
 
 
 def keyed(allocations: list[Allocation]) -> None:

@@ -31,22 +31,79 @@ CITIES = {
     "NY": [("Brooklyn", "11201"), ("Albany", "12207")],
     "OK": [("Tulsa", "74103"), ("Norman", "73069")],
 }
-SUPPLIER_NAMES = ["Kiva", "Camino", "Terra", "Lost Farm", "Petra", "Wyld", "Plus Products", "Dosist",
-                  "Kikoko", "Stiiizy", "Raw Garden", "Papa & Barkley"]
+SUPPLIER_NAMES = [
+    "Kiva",
+    "Camino",
+    "Terra",
+    "Lost Farm",
+    "Petra",
+    "Wyld",
+    "Plus Products",
+    "Dosist",
+    "Kikoko",
+    "Stiiizy",
+    "Raw Garden",
+    "Papa & Barkley",
+]
 CATEGORIES = ["Chocolate", "Gummies", "Mints", "Beverages", "Vapes", "Flower", "Pre-Rolls", "Tinctures"]
-CATEGORY_TYPES = {"Chocolate": ("Edible - Chocolate", 57), "Gummies": ("Edible - Gummy", 58),
-                  "Mints": ("Edible - Mint", 59), "Beverages": ("Beverage", 60), "Vapes": ("Vape", 61),
-                  "Flower": ("Flower", 62), "Pre-Rolls": ("Pre-Roll", 63), "Tinctures": ("Tincture", 64)}
-FLAVORS = ["Dark", "Milk", "Mint", "Blueberry", "Wild Cherry", "Sour Apple", "Lemon", "Mango", "Original",
-           "Espresso", "Watermelon", "Grape"]
+CATEGORY_TYPES = {
+    "Chocolate": ("Edible - Chocolate", 57),
+    "Gummies": ("Edible - Gummy", 58),
+    "Mints": ("Edible - Mint", 59),
+    "Beverages": ("Beverage", 60),
+    "Vapes": ("Vape", 61),
+    "Flower": ("Flower", 62),
+    "Pre-Rolls": ("Pre-Roll", 63),
+    "Tinctures": ("Tincture", 64),
+}
+FLAVORS = [
+    "Dark",
+    "Milk",
+    "Mint",
+    "Blueberry",
+    "Wild Cherry",
+    "Sour Apple",
+    "Lemon",
+    "Mango",
+    "Original",
+    "Espresso",
+    "Watermelon",
+    "Grape",
+]
 PRICE_POINTS = [800, 1100, 1250, 1500, 1800, 2200, 3000]
 PRODUCT_STATUS_WEIGHTS = [(1, 70), (0, 10), (2, 5), (3, 3), (4, 5), (5, 7)]
-HOSTILE_PRODUCTS = ["=Mint Bar Dark", "+10 Pack Gummies", "Crème Brûlée Bites", "\"Big\" O'Neil's Pre-Roll",
-                    "@Night Tincture", "-Zero Sugar Mints"]
-HOSTILE_CUSTOMERS = {3: "=Green Door Dispensary", 4: "+Plus Wellness", 5: "-Minus Cannabis Co",
-                     6: "@Home Remedies", 7: "Café Ñandú Dispensario", 8: "O'Malley's \"Finest\" Buds"}
-CUSTOMER_WORDS = ["Kettles", "Green Leaf", "Harbor", "Sunset", "Pine", "Golden State", "Riverside",
-                  "Evergreen", "Blue Sky", "Canyon", "Lakeside", "Summit", "Oak", "Cedar"]
+HOSTILE_PRODUCTS = [
+    "=Mint Bar Dark",
+    "+10 Pack Gummies",
+    "Crème Brûlée Bites",
+    "\"Big\" O'Neil's Pre-Roll",
+    "@Night Tincture",
+    "-Zero Sugar Mints",
+]
+HOSTILE_CUSTOMERS = {
+    3: "=Green Door Dispensary",
+    4: "+Plus Wellness",
+    5: "-Minus Cannabis Co",
+    6: "@Home Remedies",
+    7: "Café Ñandú Dispensario",
+    8: "O'Malley's \"Finest\" Buds",
+}
+CUSTOMER_WORDS = [
+    "Kettles",
+    "Green Leaf",
+    "Harbor",
+    "Sunset",
+    "Pine",
+    "Golden State",
+    "Riverside",
+    "Evergreen",
+    "Blue Sky",
+    "Canyon",
+    "Lakeside",
+    "Summit",
+    "Oak",
+    "Cedar",
+]
 PAYMENT_TYPES = [(1, "Check"), (2, "Cash"), (3, "ACH"), (4, "Wire"), (5, "Credit Card")]
 TERMS = {1: 0, 3: 30, 5: 15}
 INVOICE_STATUSES = (1, 2, 3, 4, 5, 7)
@@ -86,13 +143,13 @@ class Invoice:
     submitted_by: int
     built_by: int
     created: datetime
-    total: int = 0          # cents, sum of ExtPrice
-    full: int = 0           # cents, sum of FullPrice * units
+    total: int = 0  # cents, sum of ExtPrice
+    full: int = 0  # cents, sum of FullPrice * units
     units: int = 0
-    cases: int = 0          # hundredths of a case
+    cases: int = 0  # hundredths of a case
     supplier_mask: int = 0  # bit per supplier id present in the lines
-    paid: int = 0           # cents applied by payment applications
-    adjust: int = 0         # credits (returns) in cents
+    paid: int = 0  # cents applied by payment applications
+    adjust: int = 0  # credits (returns) in cents
 
     @property
     def num(self) -> str:
@@ -160,8 +217,11 @@ class Dataset:
         """The best promotion for a product in a state on a date (lowest unit price), or None."""
         best = None
         for promo in self.promos_by_product.get(product["ProductID"], ()):
-            if (state in promo["States"] and promo["_start"] <= on <= promo["_end"]
-                    and (best is None or promo["_unit"] < best["_unit"])):
+            if (
+                state in promo["States"]
+                and promo["_start"] <= on <= promo["_end"]
+                and (best is None or promo["_unit"] < best["_unit"])
+            ):
                 best = promo
         return best
 
@@ -178,9 +238,19 @@ class Dataset:
             promo = self.promotion_for(product, state, invoice.date)
             full = product["_price"]
             discount = full - promo["_unit"] if promo else 0
-            out.append(Line(invoice.id * 100 + index + 1, product["ProductID"], units, ordered, full, discount,
-                            promo["PromotionID"] if promo else None,
-                            f"BATCH-{invoice.date.year}-{rng.randint(1, 999):03d}", rng.random() < 0.7))
+            out.append(
+                Line(
+                    invoice.id * 100 + index + 1,
+                    product["ProductID"],
+                    units,
+                    ordered,
+                    full,
+                    discount,
+                    promo["PromotionID"] if promo else None,
+                    f"BATCH-{invoice.date.year}-{rng.randint(1, 999):03d}",
+                    rng.random() < 0.7,
+                )
+            )
         return out
 
     def render_line(self, invoice: Invoice, line: Line) -> dict:
@@ -188,13 +258,23 @@ class Dataset:
         unit = line.full - line.discount
         upc = product["WholesaleUnitsPerCase"]
         return {
-            "InvoiceTransID": line.trans_id, "InvoiceID": invoice.id, "CustomerID": invoice.customer_id,
-            "ProductID": line.product_id, "ProductName": product["ProductName"],
-            "Cases": money(round(line.units * 100 / upc) if upc else 0), "NumUnits": line.units,
-            "Ordered": line.ordered, "BackOrder": line.ordered - line.units,
-            "FullPrice": money(line.full, 6), "Discount": money(line.discount, 6), "UnitPrice": money(unit, 6),
-            "ExtPrice": money(unit * line.units, 6), "TimeUpdated": ts(invoice.created + timedelta(hours=2)),
-            "SupplierID": product["SupplierID"], "PromotionID": line.promotion_id, "BatchCode": line.batch,
+            "InvoiceTransID": line.trans_id,
+            "InvoiceID": invoice.id,
+            "CustomerID": invoice.customer_id,
+            "ProductID": line.product_id,
+            "ProductName": product["ProductName"],
+            "Cases": money(round(line.units * 100 / upc) if upc else 0),
+            "NumUnits": line.units,
+            "Ordered": line.ordered,
+            "BackOrder": line.ordered - line.units,
+            "FullPrice": money(line.full, 6),
+            "Discount": money(line.discount, 6),
+            "UnitPrice": money(unit, 6),
+            "ExtPrice": money(unit * line.units, 6),
+            "TimeUpdated": ts(invoice.created + timedelta(hours=2)),
+            "SupplierID": product["SupplierID"],
+            "PromotionID": line.promotion_id,
+            "BatchCode": line.batch,
             "COA_URL": self.coa_url(line) if line.coa else None,
         }
 
@@ -206,17 +286,34 @@ class Dataset:
         sub, built = self.user_by_id[inv.submitted_by], self.user_by_id[inv.built_by]
         bal = inv.balance
         return {
-            "InvoiceID": inv.id, "CustomerID": inv.customer_id, "CustomerName": customer["CustomerName"],
-            "InvoiceNum": inv.num, "OpenDebit": money(max(bal, 0), 6), "OpenCredit": money(min(bal, 0), 6),
-            "PONum": inv.po_num, "PODate": day_ts(inv.date - timedelta(days=2)) if inv.po_num else None,
-            "TermID": inv.term_id, "PDFURL": f"https://example.com/api/invoice.pdf?InvoiceID={inv.id}",
-            "Memo": inv.memo, "Date": day_ts(inv.date), "DueDate": day_ts(inv.due, 7), "Status": inv.status,
-            "InvoiceTotal": money(inv.total, 6), "SubmittedByUserID": sub["UserID"],
-            "SubmittedByUserName": sub["_name"], "SubmittedByUserEmail": sub["Email"],
-            "BuiltByUserID": built["UserID"], "BuiltByUserName": built["_name"], "BuiltByUserEmail": built["Email"],
-            "InvoiceTimeCreated": ts(inv.created), "InvoiceLastUpdated": ts(inv.created + timedelta(hours=2)),
-            "TotalNumUnits": str(inv.units), "TotalCases": money(inv.cases), "TotalFullPrice": money(inv.full, 6),
-            "TotalExtPrice": money(inv.total, 6), "TotalDiscount": money(inv.full - inv.total, 6),
+            "InvoiceID": inv.id,
+            "CustomerID": inv.customer_id,
+            "CustomerName": customer["CustomerName"],
+            "InvoiceNum": inv.num,
+            "OpenDebit": money(max(bal, 0), 6),
+            "OpenCredit": money(min(bal, 0), 6),
+            "PONum": inv.po_num,
+            "PODate": day_ts(inv.date - timedelta(days=2)) if inv.po_num else None,
+            "TermID": inv.term_id,
+            "PDFURL": f"https://example.com/api/invoice.pdf?InvoiceID={inv.id}",
+            "Memo": inv.memo,
+            "Date": day_ts(inv.date),
+            "DueDate": day_ts(inv.due, 7),
+            "Status": inv.status,
+            "InvoiceTotal": money(inv.total, 6),
+            "SubmittedByUserID": sub["UserID"],
+            "SubmittedByUserName": sub["_name"],
+            "SubmittedByUserEmail": sub["Email"],
+            "BuiltByUserID": built["UserID"],
+            "BuiltByUserName": built["_name"],
+            "BuiltByUserEmail": built["Email"],
+            "InvoiceTimeCreated": ts(inv.created),
+            "InvoiceLastUpdated": ts(inv.created + timedelta(hours=2)),
+            "TotalNumUnits": str(inv.units),
+            "TotalCases": money(inv.cases),
+            "TotalFullPrice": money(inv.full, 6),
+            "TotalExtPrice": money(inv.total, 6),
+            "TotalDiscount": money(inv.full - inv.total, 6),
             "OpenBalance": money(bal, 6),
         }
 
@@ -239,15 +336,32 @@ def build_dataset(seed: int = 0, scale: int = 1) -> Dataset:
 
 def _states_locations(ds: Dataset) -> None:
     for abbr, name, tz, cutoff, days in STATES:
-        ds.states.append({"StateAbbreviation": abbr, "StateName": name, "OrderCutOffTime": cutoff, "TimeZone": tz,
-                          "OrderCutOffDaysInAdvance": days, "TimeUpdated": "2025-12-30T18:28:17.710Z"})
+        ds.states.append(
+            {
+                "StateAbbreviation": abbr,
+                "StateName": name,
+                "OrderCutOffTime": cutoff,
+                "TimeZone": tz,
+                "OrderCutOffDaysInAdvance": days,
+                "TimeUpdated": "2025-12-30T18:28:17.710Z",
+            }
+        )
         for city, postal in CITIES[abbr]:
             lid = len(ds.locations) + 1
-            ds.locations.append({
-                "LocationID": lid, "Location": city, "DBA": "KSS Sales & Service",
-                "Address": f"{100 + lid * 37} Distribution Way", "Address2": "Suite 2" if lid % 3 == 0 else None,
-                "Address3": "N/A", "City": city, "State": abbr, "PostalCode": postal,
-                "TimeUpdated": "2024-09-23T19:05:39.984Z"})
+            ds.locations.append(
+                {
+                    "LocationID": lid,
+                    "Location": city,
+                    "DBA": "KSS Sales & Service",
+                    "Address": f"{100 + lid * 37} Distribution Way",
+                    "Address2": "Suite 2" if lid % 3 == 0 else None,
+                    "Address3": "N/A",
+                    "City": city,
+                    "State": abbr,
+                    "PostalCode": postal,
+                    "TimeUpdated": "2024-09-23T19:05:39.984Z",
+                }
+            )
 
 
 def _suppliers_categories(ds: Dataset, rng: random.Random) -> None:
@@ -255,14 +369,27 @@ def _suppliers_categories(ds: Dataset, rng: random.Random) -> None:
         base = SUPPLIER_NAMES[i % len(SUPPLIER_NAMES)]
         name = base if i < len(SUPPLIER_NAMES) else f"{base} {i // len(SUPPLIER_NAMES) + 1}"
         slug = name.lower().replace(" ", "").replace("&", "and")
-        ds.suppliers.append({
-            "SupplierID": i + 1, "Supplier": name, "State": STATES[i % len(STATES)][0], "Active": i % 7 != 6,
-            "Description": f"{name} makes cannabis products." if rng.random() < 0.8 else None,
-            "BrandAssetsURL": f"https://cdn.example.com/{slug}/brand-assets.zip",
-            "SupplierWebsiteURL": f"https://www.{slug}.example.com", "TimeUpdated": "2025-01-01T00:00:00.000Z"})
+        ds.suppliers.append(
+            {
+                "SupplierID": i + 1,
+                "Supplier": name,
+                "State": STATES[i % len(STATES)][0],
+                "Active": i % 7 != 6,
+                "Description": f"{name} makes cannabis products." if rng.random() < 0.8 else None,
+                "BrandAssetsURL": f"https://cdn.example.com/{slug}/brand-assets.zip",
+                "SupplierWebsiteURL": f"https://www.{slug}.example.com",
+                "TimeUpdated": "2025-01-01T00:00:00.000Z",
+            }
+        )
     for i, name in enumerate(CATEGORIES):
-        ds.categories.append({"ProductCategoryID": i + 1, "CategoryName": name, "Sequence": i + 1,
-                              "TimeUpdated": "2025-01-01T00:00:00.000Z"})
+        ds.categories.append(
+            {
+                "ProductCategoryID": i + 1,
+                "CategoryName": name,
+                "Sequence": i + 1,
+                "TimeUpdated": "2025-01-01T00:00:00.000Z",
+            }
+        )
 
 
 def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
@@ -280,23 +407,37 @@ def _products(ds: Dataset, rng: random.Random) -> None:
         type_name, type_id = CATEGORY_TYPES[category]
         pid = 100 + i
         product = {
-            "ProductID": pid, "Supplier": supplier["Supplier"], "SupplierID": supplier["SupplierID"],
-            "ProductName": name, "BrandFamily": f"{supplier['Supplier']} {category}", "ProductTypeName": type_name,
-            "UnitNetWeight": rng.choice(["50g", "100mg", "1g", "3.5g", "12oz"]), "WholesaleUnitsPerCase": upc,
+            "ProductID": pid,
+            "Supplier": supplier["Supplier"],
+            "SupplierID": supplier["SupplierID"],
+            "ProductName": name,
+            "BrandFamily": f"{supplier['Supplier']} {category}",
+            "ProductTypeName": type_name,
+            "UnitNetWeight": rng.choice(["50g", "100mg", "1g", "3.5g", "12oz"]),
+            "WholesaleUnitsPerCase": upc,
             "Description": f"{name}: a {category.lower()} product." if rng.random() < 0.7 else None,
             "Ingredients": "Sugar, Cannabis Extract." if rng.random() < 0.6 else None,
             "ThumbnailImageURL": f"https://cdn.e8.co/sbx/thumb/{pid}.png",
             "FullSizeImageURL": f"https://cdn.e8.co/sbx/full/{pid}.png",
-            "Potency": rng.choice(["100mg THC", "5mg THC", "1g", "10mg CBD"]), "PotencyTHC": None,
+            "Potency": rng.choice(["100mg THC", "5mg THC", "1g", "10mg CBD"]),
+            "PotencyTHC": None,
             "Blend": rng.choice(["Hybrid", "Indica", "Sativa", "CBD"]),
             "KSSMenuCategory": "Edibles/Ingestibles" if cat_index < 4 else "Inhalables",
-            "KSSLiveCategoryID": cat_index + 1, "StatusID": _weighted(rng, PRODUCT_STATUS_WEIGHTS),
+            "KSSLiveCategoryID": cat_index + 1,
+            "StatusID": _weighted(rng, PRODUCT_STATUS_WEIGHTS),
             "TimeUpdated": ts(NOW - timedelta(days=rng.randint(1, 90), seconds=rng.randint(0, 86399))),
-            "State": supplier["State"], "IsSample": rng.random() < 0.03, "ProductGroupID": cat_index + 1,
+            "State": supplier["State"],
+            "IsSample": rng.random() < 0.03,
+            "ProductGroupID": cat_index + 1,
             "BrandStyle": f"{supplier['Supplier']} {category}" if rng.random() < 0.5 else None,
-            "PackageID": 10 + cat_index, "PackageName": f"{upc or 1} {category}", "ProductTypeID": type_id,
-            "StrainName": None, "StrainID": None, "Flavor": flavor.lower(),
-            "BrandID": 2600 + supplier["SupplierID"], "BrandName": f"{supplier['Supplier']} Base",
+            "PackageID": 10 + cat_index,
+            "PackageName": f"{upc or 1} {category}",
+            "ProductTypeID": type_id,
+            "StrainName": None,
+            "StrainID": None,
+            "Flavor": flavor.lower(),
+            "BrandID": 2600 + supplier["SupplierID"],
+            "BrandName": f"{supplier['Supplier']} Base",
             "_price": rng.choice(PRICE_POINTS),
         }
         ds.products.append(product)
@@ -307,14 +448,33 @@ def _products(ds: Dataset, rng: random.Random) -> None:
             ds.sellable_by_state[abbr] = [p for p in ds.products if p["StatusID"] in (1, 5)][:3]
 
 
-def _user(ds: Dataset, name: str, role: str, states: list[str], *, active: bool = True,
-          customers: list[int] | None = None, suppliers: list[int] | None = None,
-          locations: list[int] | None = None) -> dict:
+def _user(
+    ds: Dataset,
+    name: str,
+    role: str,
+    states: list[str],
+    *,
+    active: bool = True,
+    customers: list[int] | None = None,
+    suppliers: list[int] | None = None,
+    locations: list[int] | None = None,
+) -> dict:
     uid = 500 + len(ds.users)
     email = name.lower().replace(" ", ".").replace("'", "") + f"{uid}@example.com"
-    user = {"UserID": uid, "SiteUserID": 1000 + uid, "UserActive": active, "KSSLiveAccess": role != "Admin",
-            "Email": email, "States": states, "Role": role, "CustomerIDs": customers, "SupplierIDs": suppliers,
-            "LocationIDs": locations or [], "PowerUser": role == "Admin", "_name": name}
+    user = {
+        "UserID": uid,
+        "SiteUserID": 1000 + uid,
+        "UserActive": active,
+        "KSSLiveAccess": role != "Admin",
+        "Email": email,
+        "States": states,
+        "Role": role,
+        "CustomerIDs": customers,
+        "SupplierIDs": suppliers,
+        "LocationIDs": locations or [],
+        "PowerUser": role == "Admin",
+        "_name": name,
+    }
     ds.users.append(user)
     ds.user_by_id[uid] = user
     return user
@@ -346,28 +506,49 @@ def _users_customers(ds: Dataset, rng: random.Random) -> None:
         weekday = rng.randint(1, 5)
         dates = _delivery_dates(weekday)
         customer = {
-            "CustomerID": cid, "CustomerName": name, "CustomerNameAlt": "0042" if cid == 9 else word,
+            "CustomerID": cid,
+            "CustomerName": name,
+            "CustomerNameAlt": "0042" if cid == 9 else word,
             "ChainName": f"{word} Chain" if rng.random() < 0.4 else None,
             "LicenseNum": f"C10-{cid:07d}-LIC",
             "Address": f"{10 + cid} Main St, {loc['City']}, {state} {loc['PostalCode']}",
-            "LocationID": loc["LocationID"], "OnHold": status == "Active" and rng.random() < 0.15,
-            "SalesRepEmail": rep["Email"], "SalesRepName": rep["_name"],
+            "LocationID": loc["LocationID"],
+            "OnHold": status == "Active" and rng.random() < 0.15,
+            "SalesRepEmail": rep["Email"],
+            "SalesRepName": rep["_name"],
             "SalesRepPhone": f"555-555-{rep['UserID']:04d}",
             "SalesRepUserID": rep["UserID"],
             "ProfilePictureURL": f"https://cdn.e8.co/sbx/avatar/{rep['UserID']}.jpg",
             "CollectionAgentFullName": "Cole Lector" if i % 10 == 8 else None,
             "CollectionAgentEmail": "cole.lector@example.com" if i % 10 == 8 else None,
-            "State": state, "DeliveryDays": str(weekday), "NextDeliveryDates": ";".join(dates),
-            "AccountStatus": status, "DeliveryDates": dates, "DeliveryMinimum": rng.choice([0, 250, 500, 1000]),
+            "State": state,
+            "DeliveryDays": str(weekday),
+            "NextDeliveryDates": ";".join(dates),
+            "AccountStatus": status,
+            "DeliveryDates": dates,
+            "DeliveryMinimum": rng.choice([0, 250, 500, 1000]),
             "TimeUpdated": ts(NOW - timedelta(days=rng.randint(1, 300), seconds=rng.randint(0, 86399))),
         }
         ds.customers.append(customer)
         ds.customer_by_id[cid] = customer
-        _user(ds, f"{rng.choice(FIRST)} {rng.choice(LAST)}", "Customer", [state], active=status == "Active",
-              customers=[cid], locations=[loc["LocationID"]])
+        _user(
+            ds,
+            f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "Customer",
+            [state],
+            active=status == "Active",
+            customers=[cid],
+            locations=[loc["LocationID"]],
+        )
     for s in ds.suppliers:
-        _user(ds, f"{rng.choice(FIRST)} {rng.choice(LAST)}", "Supplier", [s["State"]], active=s["Active"],
-              suppliers=[s["SupplierID"]])
+        _user(
+            ds,
+            f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "Supplier",
+            [s["State"]],
+            active=s["Active"],
+            suppliers=[s["SupplierID"]],
+        )
 
 
 def _delivery_dates(weekday: int) -> list[str]:
@@ -387,11 +568,20 @@ def _promotions(ds: Dataset, rng: random.Random) -> None:
             end = start + timedelta(days=rng.randint(30, 120))
             pid = 40 + len(ds.promotions) + 1
             promo = {
-                "PromotionID": pid, "PromotionTypeID": rng.randint(1, 4), "States": [supplier["State"]],
+                "PromotionID": pid,
+                "PromotionTypeID": rng.randint(1, 4),
+                "States": [supplier["State"]],
                 "PromotionName": f"{supplier['Supplier']} {seasons[(pid + k) % len(seasons)]} Deal",
-                "ProductOverrideType": "none", "UnitPrice": unit / 100, "StartDate": start.isoformat(),
-                "EndDate": end.isoformat(), "AllProducts": False, "ProductIDs": [p["ProductID"] for p in members],
-                "TimeUpdated": day_ts(start - timedelta(days=10), 10), "_start": start, "_end": end, "_unit": unit,
+                "ProductOverrideType": "none",
+                "UnitPrice": unit / 100,
+                "StartDate": start.isoformat(),
+                "EndDate": end.isoformat(),
+                "AllProducts": False,
+                "ProductIDs": [p["ProductID"] for p in members],
+                "TimeUpdated": day_ts(start - timedelta(days=10), 10),
+                "_start": start,
+                "_end": end,
+                "_unit": unit,
                 "_supplier": supplier["SupplierID"],
             }
             ds.promotions.append(promo)
@@ -399,12 +589,18 @@ def _promotions(ds: Dataset, rng: random.Random) -> None:
                 ds.promos_by_product.setdefault(p["ProductID"], []).append(promo)
         for _ in range(2):
             start = TODAY - timedelta(days=rng.randint(-30, 120))
-            ds.menu_promotions.append({
-                "MenuPromotionID": 7001 + len(ds.menu_promotions), "SupplierID": supplier["SupplierID"],
-                "SupplierName": supplier["Supplier"], "State": supplier["State"],
-                "Description": f"Featured {supplier['Supplier']} products for menus.", "StartDate": start.isoformat(),
-                "EndDate": (start + timedelta(days=rng.randint(30, 90))).isoformat(),
-                "TimeUpdated": day_ts(start - timedelta(days=14), 10)})
+            ds.menu_promotions.append(
+                {
+                    "MenuPromotionID": 7001 + len(ds.menu_promotions),
+                    "SupplierID": supplier["SupplierID"],
+                    "SupplierName": supplier["Supplier"],
+                    "State": supplier["State"],
+                    "Description": f"Featured {supplier['Supplier']} products for menus.",
+                    "StartDate": start.isoformat(),
+                    "EndDate": (start + timedelta(days=rng.randint(30, 90))).isoformat(),
+                    "TimeUpdated": day_ts(start - timedelta(days=14), 10),
+                }
+            )
 
 
 def _allocations_inventory(ds: Dataset, rng: random.Random) -> None:
@@ -421,10 +617,18 @@ def _allocations_inventory(ds: Dataset, rng: random.Random) -> None:
         start = TODAY - timedelta(days=rng.randint(0, 60))
         for c in rng.sample(customers, min(len(customers), rng.randint(1, 3))):
             units = rng.choice([12, 24, 48])
-            ds.allocations.append({
-                "AllocationID": next_alloc, "ProductID": product["ProductID"], "CustomerID": c["CustomerID"],
-                "Units": units, "AllocationTypeID": 0, "StartDate": start.isoformat(),
-                "EndDate": (start + timedelta(days=90)).isoformat(), "TimeUpdated": day_ts(start, 10)})
+            ds.allocations.append(
+                {
+                    "AllocationID": next_alloc,
+                    "ProductID": product["ProductID"],
+                    "CustomerID": c["CustomerID"],
+                    "Units": units,
+                    "AllocationTypeID": 0,
+                    "StartDate": start.isoformat(),
+                    "EndDate": (start + timedelta(days=90)).isoformat(),
+                    "TimeUpdated": day_ts(start, 10),
+                }
+            )
             key = (c["LocationID"], product["ProductID"])
             allocated[key] = allocated.get(key, 0) + units
         next_alloc += 1
@@ -439,13 +643,22 @@ def _allocations_inventory(ds: Dataset, rng: random.Random) -> None:
             on_floor = presales + alloc + (0 if not_authorized else rng.randint(0, 2000))
             daily = rng.randint(0, 50000)
             available = on_floor - presales - alloc
-            ds.inventory.append({
-                "LocationID": loc["LocationID"], "ProductID": product["ProductID"],
-                "OnFloorInventory": money(on_floor * 100), "PreSales": money(presales * 100),
-                "Allocated": money(alloc * 100), "NotAuthorized": not_authorized, "AvailableUnits": available,
-                "PurchaseTransID": None, "DOI": money(round(available * 10000 / daily) if daily else 0),
-                "AvgDailySales90d": money(daily), "TimeUpdated": ts(NOW - timedelta(hours=rng.randint(1, 48))),
-                "_supplier": product["SupplierID"]})
+            ds.inventory.append(
+                {
+                    "LocationID": loc["LocationID"],
+                    "ProductID": product["ProductID"],
+                    "OnFloorInventory": money(on_floor * 100),
+                    "PreSales": money(presales * 100),
+                    "Allocated": money(alloc * 100),
+                    "NotAuthorized": not_authorized,
+                    "AvailableUnits": available,
+                    "PurchaseTransID": None,
+                    "DOI": money(round(available * 10000 / daily) if daily else 0),
+                    "AvgDailySales90d": money(daily),
+                    "TimeUpdated": ts(NOW - timedelta(hours=rng.randint(1, 48))),
+                    "_supplier": product["SupplierID"],
+                }
+            )
 
 
 def _purchases(ds: Dataset, rng: random.Random) -> None:
@@ -468,27 +681,59 @@ def _purchases(ds: Dataset, rng: random.Random) -> None:
             total += ext
             cases_total += cases
             row["PurchaseTransID"] = trans_id
-            ds.purchase_trans.append({
-                "PurchaseTransID": trans_id, "PurchaseID": pid, "ProductID": row["ProductID"], "Ordered": str(cases),
-                "NumUnits": str(cases * upc), "FOB": money(fob), "DepositCost": "0.00", "ExtPrice": money(ext),
-                "ExpirationDate": day_ts(post + timedelta(days=365), 0),
-                "CodeDate": day_ts(post - timedelta(days=30), 0),
-                "BatchCode": f"BCH-{trans_id}", "LaidInCost": money(fob + 50), "PalletTag": None,
-                "Cases": str(cases), "Weight": money(cases * upc * 10), "TimeUpdated": day_ts(post, 10)})
+            ds.purchase_trans.append(
+                {
+                    "PurchaseTransID": trans_id,
+                    "PurchaseID": pid,
+                    "ProductID": row["ProductID"],
+                    "Ordered": str(cases),
+                    "NumUnits": str(cases * upc),
+                    "FOB": money(fob),
+                    "DepositCost": "0.00",
+                    "ExtPrice": money(ext),
+                    "ExpirationDate": day_ts(post + timedelta(days=365), 0),
+                    "CodeDate": day_ts(post - timedelta(days=30), 0),
+                    "BatchCode": f"BCH-{trans_id}",
+                    "LaidInCost": money(fob + 50),
+                    "PalletTag": None,
+                    "Cases": str(cases),
+                    "Weight": money(cases * upc * 10),
+                    "TimeUpdated": day_ts(post, 10),
+                }
+            )
             trans_id += 1
         freight = rng.choice([0, 5000, 15000])
         loc = ds.locations[loc_id - 1]
-        ds.purchases.append({
-            "PurchaseID": pid, "ReceiveDate": day_ts(post, 0), "ShipmentNum": f"SHP-{post.year}-{pid:05d}",
-            "ShipmentID": 5000 + len(ds.purchases), "ToLocationID": loc_id, "ToLocationName": loc["Location"],
-            "VendorName": supplier["Supplier"], "VendorID": sup_id, "PostDate": day_ts(post, 0),
-            "Status": PURCHASE_STATUSES[len(ds.purchases) % len(PURCHASE_STATUSES)],
-            "PONum": f"PO-{post.year}-{pid:04d}", "Freight": money(freight), "Tax": "0.00", "OtherCost": "0.00",
-            "Total": money(total + freight), "TotalCases": str(cases_total), "PublicPDFLink": None, "Memo": None,
-            "InvoiceDate": day_ts(post, 0), "DueDate": day_ts(post + timedelta(days=30), 0), "Terms": "Net 30",
-            "TermID": 3, "LastEditTime": day_ts(post + timedelta(days=1), 10),
-            "LastCalcTime": day_ts(post + timedelta(days=1), 10), "TimeUpdated": day_ts(post + timedelta(days=1), 10),
-            "_post": post})
+        ds.purchases.append(
+            {
+                "PurchaseID": pid,
+                "ReceiveDate": day_ts(post, 0),
+                "ShipmentNum": f"SHP-{post.year}-{pid:05d}",
+                "ShipmentID": 5000 + len(ds.purchases),
+                "ToLocationID": loc_id,
+                "ToLocationName": loc["Location"],
+                "VendorName": supplier["Supplier"],
+                "VendorID": sup_id,
+                "PostDate": day_ts(post, 0),
+                "Status": PURCHASE_STATUSES[len(ds.purchases) % len(PURCHASE_STATUSES)],
+                "PONum": f"PO-{post.year}-{pid:04d}",
+                "Freight": money(freight),
+                "Tax": "0.00",
+                "OtherCost": "0.00",
+                "Total": money(total + freight),
+                "TotalCases": str(cases_total),
+                "PublicPDFLink": None,
+                "Memo": None,
+                "InvoiceDate": day_ts(post, 0),
+                "DueDate": day_ts(post + timedelta(days=30), 0),
+                "Terms": "Net 30",
+                "TermID": 3,
+                "LastEditTime": day_ts(post + timedelta(days=1), 10),
+                "LastCalcTime": day_ts(post + timedelta(days=1), 10),
+                "TimeUpdated": day_ts(post + timedelta(days=1), 10),
+                "_post": post,
+            }
+        )
 
 
 def _retailer_inventory(ds: Dataset, rng: random.Random) -> None:
@@ -497,12 +742,19 @@ def _retailer_inventory(ds: Dataset, rng: random.Random) -> None:
         pool = ds.sellable_by_state[c["State"]]
         for product in rng.sample(pool, min(len(pool), 8)):
             never = rng.random() < 0.25
-            ds.retailer_inventory.append({
-                "ID": next_id, "ProductID": product["ProductID"], "CustomerID": c["CustomerID"],
-                "LastInventoryDate": NEVER_COUNTED if never else day_ts(TODAY - timedelta(days=rng.randint(1, 60)), 6),
-                "Inventory": "0.00" if never else money(rng.randint(0, 60) * 100),
-                "DailySales": money(rng.randint(0, 300)),
-                "TimeUpdated": ts(NOW - timedelta(days=rng.randint(1, 30), seconds=rng.randint(0, 86399)))})
+            ds.retailer_inventory.append(
+                {
+                    "ID": next_id,
+                    "ProductID": product["ProductID"],
+                    "CustomerID": c["CustomerID"],
+                    "LastInventoryDate": NEVER_COUNTED
+                    if never
+                    else day_ts(TODAY - timedelta(days=rng.randint(1, 60)), 6),
+                    "Inventory": "0.00" if never else money(rng.randint(0, 60) * 100),
+                    "DailySales": money(rng.randint(0, 300)),
+                    "TimeUpdated": ts(NOW - timedelta(days=rng.randint(1, 30), seconds=rng.randint(0, 86399))),
+                }
+            )
             next_id += 1
 
 
@@ -522,11 +774,20 @@ def _invoices(ds: Dataset, rng: random.Random) -> None:
         else:
             status = _weighted(rng, [(7, 60), (5, 25), (3, 8), (4, 7)])
         po = rng.choice([None, None, f"PO-{inv_date.year}-{i:05d}", "0042"])
-        memo = rng.choice([None, None, "Deliver to back door", "Call before delivery; \"fragile\""])
-        inv = Invoice(id=9001 + i, customer_id=cid, date=inv_date, status=status, term_id=rng.choice([1, 3, 5]),
-                      po_num=po, memo=memo, submitted_by=rng.choice(staff), built_by=rng.choice(staff),
-                      created=datetime(inv_date.year, inv_date.month, inv_date.day, 13, 40, tzinfo=UTC)
-                      - timedelta(days=1, minutes=rng.randint(0, 600)))
+        memo = rng.choice([None, None, "Deliver to back door", 'Call before delivery; "fragile"'])
+        inv = Invoice(
+            id=9001 + i,
+            customer_id=cid,
+            date=inv_date,
+            status=status,
+            term_id=rng.choice([1, 3, 5]),
+            po_num=po,
+            memo=memo,
+            submitted_by=rng.choice(staff),
+            built_by=rng.choice(staff),
+            created=datetime(inv_date.year, inv_date.month, inv_date.day, 13, 40, tzinfo=UTC)
+            - timedelta(days=1, minutes=rng.randint(0, 600)),
+        )
         for line in ds.lines(inv):
             product = ds.product_by_id[line.product_id]
             upc = product["WholesaleUnitsPerCase"]

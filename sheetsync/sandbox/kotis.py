@@ -145,16 +145,26 @@ def _params(request: Request) -> dict[str, Any]:
 
 
 class KwfApp(_App):
-    rules = (("/api/v1/skus/quantity", "GET", "sku_quantity"),
-             ("/api/v1/orders/create", "POST", "create_order"),
-             ("/api/v1/orders/status", "GET", "order_status"),
-             ("/api/v1/orders/by_source", "GET", "orders_by_source"))
+    rules = (
+        ("/api/v1/skus/quantity", "GET", "sku_quantity"),
+        ("/api/v1/orders/create", "POST", "create_order"),
+        ("/api/v1/orders/status", "GET", "order_status"),
+        ("/api/v1/orders/by_source", "GET", "orders_by_source"),
+    )
 
     def sku_quantity(self, request: Request) -> Response:
-        data = [{"id": s["id"], "type": "skus",
-                 "attributes": {"physical_quantity": s["physical_quantity"],
-                                "available_quantity": s["available_quantity"], "sku": s["sku"]}}
-                for s in self.data.skus]
+        data = [
+            {
+                "id": s["id"],
+                "type": "skus",
+                "attributes": {
+                    "physical_quantity": s["physical_quantity"],
+                    "available_quantity": s["available_quantity"],
+                    "sku": s["sku"],
+                },
+            }
+            for s in self.data.skus
+        ]
         return _json(200, {"data": data, "jsonapi": JSONAPI})
 
     # ---- orders/create ---------------------------------------------------------------------------
@@ -177,9 +187,16 @@ class KwfApp(_App):
             sku = self.data.sku(code)
             assert sku is not None
             sku["available_quantity"] -= quantity
-        self.data.orders[number] = Order(order_number=number, order_date=created, status="pending", source="api",
-                                         portal_name=None, lines=lines, email=str(body.get("email") or ""),
-                                         order_id=str(body.get("order_id") or ""))
+        self.data.orders[number] = Order(
+            order_number=number,
+            order_date=created,
+            status="pending",
+            source="api",
+            portal_name=None,
+            lines=lines,
+            email=str(body.get("email") or ""),
+            order_id=str(body.get("order_id") or ""),
+        )
         return _json(200, {"status": "success", "order_num": number})
 
     def _order_lines(self, skus: Any) -> tuple[list[tuple[str, int]], list[str]]:
@@ -221,15 +238,22 @@ class KwfApp(_App):
         resource: dict[str, Any] = {"id": order.order_number, "type": "orders"}
         if order.show_attributes:
             resource["attributes"] = {"status": order.status}
-        resource["relationships"] = {"shipments": {"data": [{"type": "shipments", "id": sid}
-                                                           for sid in order.shipment_ids]}}
+        resource["relationships"] = {
+            "shipments": {"data": [{"type": "shipments", "id": sid} for sid in order.shipment_ids]}
+        }
         return resource
 
     def _shipment_resource(self, shipment_id: str) -> dict:
         s = self.data.shipments[shipment_id]
-        return {"id": s.id, "type": "shipments",
-                "attributes": {"tracking_numbers": s.tracking_numbers, "shipment_date": s.shipment_date.isoformat(),
-                               s.status_key: s.delivery_status}}
+        return {
+            "id": s.id,
+            "type": "shipments",
+            "attributes": {
+                "tracking_numbers": s.tracking_numbers,
+                "shipment_date": s.shipment_date.isoformat(),
+                s.status_key: s.delivery_status,
+            },
+        }
 
     # ---- orders/by_source ------------------------------------------------------------------------
     def orders_by_source(self, request: Request) -> Response:
@@ -238,14 +262,29 @@ class KwfApp(_App):
         portal = params.get("portal_name") or params.get("portal")
         first = datetime.combine(start, time.min, UTC)
         last = datetime.combine(end + timedelta(days=1), time.min, UTC)
-        rows = [o for o in self.data.orders.values() if first <= o.order_date < last
-                and (source == "all" or o.source == source)
-                and not (source == "portal" and portal and o.portal_name != portal)]
+        rows = [
+            o
+            for o in self.data.orders.values()
+            if first <= o.order_date < last
+            and (source == "all" or o.source == source)
+            and not (source == "portal" and portal and o.portal_name != portal)
+        ]
         rows.sort(key=lambda o: (o.order_date, o.order_number))
-        return _json(200, {"data": [{"order_number": o.order_number,
-                                     "order_date": o.order_date.strftime("%Y-%m-%dT%H:%MZ"),
-                                     "status": o.status, "source": o.source, "portal_name": o.portal_name}
-                                    for o in rows]})
+        return _json(
+            200,
+            {
+                "data": [
+                    {
+                        "order_number": o.order_number,
+                        "order_date": o.order_date.strftime("%Y-%m-%dT%H:%MZ"),
+                        "status": o.status,
+                        "source": o.source,
+                        "portal_name": o.portal_name,
+                    }
+                    for o in rows
+                ]
+            },
+        )
 
 
 def _by_source_params(params: dict[str, Any]) -> tuple[str, date, date]:
@@ -309,8 +348,9 @@ class StoresApp(_App):
         params = _params(request)
         missing = [k for k in ("portal_slug", "number_to_create") if str(params.get(k) or "").strip() == ""]
         if missing:
-            raise KotisError(400, [{"title": f"Missing {k}", "detail": f"{k} is required", "status": "400"}
-                                   for k in missing])
+            raise KotisError(
+                400, [{"title": f"Missing {k}", "detail": f"{k} is required", "status": "400"} for k in missing]
+            )
         slug = str(params["portal_slug"]).strip()
         number = _whole(params["number_to_create"])
         if number is None or number < 1:
@@ -322,20 +362,36 @@ class StoresApp(_App):
         yearly = YEARLY_LIMIT - portal.codes_this_year
         allowed = max(0, min(daily, yearly))
         if number > allowed:
-            limit, period, cap = ("daily", "today", DAILY_LIMIT) if daily <= yearly else \
-                ("yearly", "this year", YEARLY_LIMIT)
-            detail = (f"{slug} can create {allowed:,} more codes {period} ({limit} limit {cap:,}); "
-                      f"{number:,} requested")
-            raise _error(422, "Limit Exceeded", detail, meta={
-                "allowed_number_to_create": allowed, "limit": limit,
-                "daily_remaining": max(0, daily), "yearly_remaining": max(0, yearly)})
+            limit, period, cap = (
+                ("daily", "today", DAILY_LIMIT) if daily <= yearly else ("yearly", "this year", YEARLY_LIMIT)
+            )
+            detail = f"{slug} can create {allowed:,} more codes {period} ({limit} limit {cap:,}); {number:,} requested"
+            raise _error(
+                422,
+                "Limit Exceeded",
+                detail,
+                meta={
+                    "allowed_number_to_create": allowed,
+                    "limit": limit,
+                    "daily_remaining": max(0, daily),
+                    "yearly_remaining": max(0, yearly),
+                },
+            )
         codes = [redemption_code(self.seed, slug, portal.codes_created + i) for i in range(number)]
         portal.codes_created += number
         portal.codes_today += number
         portal.codes_this_year += number
-        return _json(200, {"status": "success", "portal_slug": slug, "number_created": number, "codes": codes,
-                           "daily_remaining": DAILY_LIMIT - portal.codes_today,
-                           "yearly_remaining": YEARLY_LIMIT - portal.codes_this_year})
+        return _json(
+            200,
+            {
+                "status": "success",
+                "portal_slug": slug,
+                "number_created": number,
+                "codes": codes,
+                "daily_remaining": DAILY_LIMIT - portal.codes_today,
+                "yearly_remaining": YEARLY_LIMIT - portal.codes_this_year,
+            },
+        )
 
 
 def create_kotis_apps(seed: int, scale: int, api_key: str) -> tuple[KwfApp, StoresApp]:

@@ -20,7 +20,7 @@ Handler = Callable[[Ctx], list[dict]]
 
 @dataclass(frozen=True)
 class Route:
-    name: str                 # documented path without the leading slash, e.g. "customers/{customerID}"
+    name: str  # documented path without the leading slash, e.g. "customers/{customerID}"
     handler: Handler
     method: str = "GET"
     denied: tuple[str, ...] = ()
@@ -64,8 +64,11 @@ def _active_default(ctx: Ctx) -> list[bool] | None:
 def suppliers(ctx: Ctx) -> list[dict]:
     scope = ctx.supplier_scope(ctx.ids("SupplierIDs"))
     wanted, active = ctx.strs("States"), _active_default(ctx)
-    return [s for s in ctx.ds.suppliers
-            if keep(s["SupplierID"], scope) and keep(s["State"], wanted) and keep(s["Active"], active)]
+    return [
+        s
+        for s in ctx.ds.suppliers
+        if keep(s["SupplierID"], scope) and keep(s["State"], wanted) and keep(s["Active"], active)
+    ]
 
 
 def supplier(ctx: Ctx) -> list[dict]:
@@ -83,9 +86,15 @@ def products(ctx: Ctx) -> list[dict]:
     elif statuses is None:
         statuses = [1]
     mine = ctx.key_states() if ctx.key.type == "customer" else None
-    return [p for p in ctx.ds.products
-            if keep(p["SupplierID"], scope) and keep(p["ProductID"], ids) and keep(p["State"], wanted)
-            and keep(p["StatusID"], statuses) and keep(p["State"], mine)]
+    return [
+        p
+        for p in ctx.ds.products
+        if keep(p["SupplierID"], scope)
+        and keep(p["ProductID"], ids)
+        and keep(p["State"], wanted)
+        and keep(p["StatusID"], statuses)
+        and keep(p["State"], mine)
+    ]
 
 
 def product(ctx: Ctx) -> list[dict]:
@@ -102,9 +111,14 @@ def customers(ctx: Ctx) -> list[dict]:
     wanted = ctx.strs("States")
     statuses = ctx.strs("AccountStatuses", ("Active", "Inactive", "OutOfBus")) or ["Active"]
     on_hold = ctx.bools("OnHold")
-    return [c for c in ctx.ds.customers
-            if keep(c["CustomerID"], scope) and keep(c["State"], wanted) and keep(c["AccountStatus"], statuses)
-            and keep(c["OnHold"], on_hold)]
+    return [
+        c
+        for c in ctx.ds.customers
+        if keep(c["CustomerID"], scope)
+        and keep(c["State"], wanted)
+        and keep(c["AccountStatus"], statuses)
+        and keep(c["OnHold"], on_hold)
+    ]
 
 
 def customer(ctx: Ctx) -> list[dict]:
@@ -117,9 +131,11 @@ def customer(ctx: Ctx) -> list[dict]:
 def delivery_days(ctx: Ctx) -> list[dict]:
     scope = ctx.customer_scope(ctx.ids("CustomerIDs"))
     wanted = ctx.strs("States")
-    return [{"CustomerID": c["CustomerID"], "DeliveryDays": c["DeliveryDays"], "DeliveryDates": c["DeliveryDates"]}
-            for c in ctx.ds.customers
-            if c["AccountStatus"] == "Active" and keep(c["CustomerID"], scope) and keep(c["State"], wanted)]
+    return [
+        {"CustomerID": c["CustomerID"], "DeliveryDays": c["DeliveryDays"], "DeliveryDates": c["DeliveryDates"]}
+        for c in ctx.ds.customers
+        if c["AccountStatus"] == "Active" and keep(c["CustomerID"], scope) and keep(c["State"], wanted)
+    ]
 
 
 def allocations(ctx: Ctx) -> list[dict]:
@@ -158,10 +174,16 @@ def sales_reps(ctx: Ctx) -> list[dict]:
             continue
         if sscope is not None and not any(s["SupplierID"] in sscope for s in sups):
             continue
-        out.append({"UserID": u["UserID"], "Name": u["_name"], "Email": u["Email"], "Type": kind,
-                    "Suppliers": [{"SupplierID": s["SupplierID"], "Supplier": s["Supplier"]} for s in sups],
-                    "Customers": [{"CustomerID": c["CustomerID"], "CustomerName": c["CustomerName"]}
-                                  for c in custs]})
+        out.append(
+            {
+                "UserID": u["UserID"],
+                "Name": u["_name"],
+                "Email": u["Email"],
+                "Type": kind,
+                "Suppliers": [{"SupplierID": s["SupplierID"], "Supplier": s["Supplier"]} for s in sups],
+                "Customers": [{"CustomerID": c["CustomerID"], "CustomerName": c["CustomerName"]} for c in custs],
+            }
+        )
     return out
 
 
@@ -170,11 +192,17 @@ def users(ctx: Ctx) -> list[dict]:
     cids, sids = ctx.ids("CustomerIDs"), ctx.ids("SupplierIDs")
     roles = ctx.strs("Roles", ("Customer", "Supplier", "Admin", "DistributorRep"))
     active = _active_default(ctx)
-    return [u for u in ctx.ds.users
-            if _user_visible(ctx, u) and keep(u["UserID"], ids) and keep(u["Role"], roles)
-            and keep(u["UserActive"], active) and (wanted is None or set(u["States"]) & set(wanted))
-            and (cids is None or set(u["CustomerIDs"] or ()) & set(cids))
-            and (sids is None or set(u["SupplierIDs"] or ()) & set(sids))]
+    return [
+        u
+        for u in ctx.ds.users
+        if _user_visible(ctx, u)
+        and keep(u["UserID"], ids)
+        and keep(u["Role"], roles)
+        and keep(u["UserActive"], active)
+        and (wanted is None or set(u["States"]) & set(wanted))
+        and (cids is None or set(u["CustomerIDs"] or ()) & set(cids))
+        and (sids is None or set(u["SupplierIDs"] or ()) & set(sids))
+    ]
 
 
 def _user_visible(ctx: Ctx, u: dict) -> bool:
@@ -198,18 +226,28 @@ def user(ctx: Ctx) -> list[dict]:
 def promotions(ctx: Ctx) -> list[dict]:
     scope = ctx.supplier_scope(ctx.ids("SupplierIDs"))
     wanted, mine = ctx.strs("States"), ctx.key_states() if ctx.key.type == "customer" else None
-    return [p for p in ctx.ds.promotions if keep(p["_supplier"], scope)
-            and (wanted is None or set(p["States"]) & set(wanted)) and (mine is None or set(p["States"]) & mine)]
+    return [
+        p
+        for p in ctx.ds.promotions
+        if keep(p["_supplier"], scope)
+        and (wanted is None or set(p["States"]) & set(wanted))
+        and (mine is None or set(p["States"]) & mine)
+    ]
 
 
 def menu_promotions(ctx: Ctx) -> list[dict]:
     scope = ctx.supplier_scope(ctx.ids("SupplierIDs"))
     wanted, start, end = ctx.strs("States"), ctx.day("StartDate"), ctx.day("EndDate")
     mine = ctx.key_states() if ctx.key.type == "customer" else None
-    return [m for m in ctx.ds.menu_promotions
-            if keep(m["SupplierID"], scope) and keep(m["State"], wanted) and keep(m["State"], mine)
-            and (start is None or m["EndDate"] >= start.isoformat())
-            and (end is None or m["StartDate"] <= end.isoformat())]
+    return [
+        m
+        for m in ctx.ds.menu_promotions
+        if keep(m["SupplierID"], scope)
+        and keep(m["State"], wanted)
+        and keep(m["State"], mine)
+        and (start is None or m["EndDate"] >= start.isoformat())
+        and (end is None or m["StartDate"] <= end.isoformat())
+    ]
 
 
 def customer_pricing(ctx: Ctx) -> list[dict]:
@@ -231,11 +269,19 @@ def customer_pricing(ctx: Ctx) -> list[dict]:
             promo = ctx.ds.promotion_for(p, c["State"], on)
             full = p["_price"]
             disc = full - promo["_unit"] if promo else 0
-            out.append({"ProductID": p["ProductID"], "CustomerID": cid, "FullPrice": money(full),
-                        "UnitPrice": money(full - disc), "Discount": money(disc),
-                        "PromotionID": promo["PromotionID"] if promo else None,
-                        "StartDate": promo["StartDate"] if promo else None,
-                        "EndDate": promo["EndDate"] if promo else None, "TimeUpdated": p["TimeUpdated"]})
+            out.append(
+                {
+                    "ProductID": p["ProductID"],
+                    "CustomerID": cid,
+                    "FullPrice": money(full),
+                    "UnitPrice": money(full - disc),
+                    "Discount": money(disc),
+                    "PromotionID": promo["PromotionID"] if promo else None,
+                    "StartDate": promo["StartDate"] if promo else None,
+                    "EndDate": promo["EndDate"] if promo else None,
+                    "TimeUpdated": p["TimeUpdated"],
+                }
+            )
     return out
 
 
@@ -244,9 +290,14 @@ def inventory(ctx: Ctx) -> list[dict]:
     scope = ctx.supplier_scope(ctx.ids("SupplierIDs"))
     pids, lids, wanted = ctx.ids("ProductIDs"), ctx.ids("LocationIDs"), ctx.strs("States")
     locs = {loc["LocationID"]: loc["State"] for loc in ctx.ds.locations}
-    return [r for r in ctx.ds.inventory
-            if keep(r["_supplier"], scope) and keep(r["ProductID"], pids) and keep(r["LocationID"], lids)
-            and keep(locs[r["LocationID"]], wanted)]
+    return [
+        r
+        for r in ctx.ds.inventory
+        if keep(r["_supplier"], scope)
+        and keep(r["ProductID"], pids)
+        and keep(r["LocationID"], lids)
+        and keep(locs[r["LocationID"]], wanted)
+    ]
 
 
 def retailer_inventory(ctx: Ctx) -> list[dict]:
@@ -254,9 +305,14 @@ def retailer_inventory(ctx: Ctx) -> list[dict]:
     sscope = ctx.supplier_scope(ctx.ids("SupplierIDs"))
     pids, wanted = ctx.ids("ProductIDs"), ctx.strs("States")
     ds = ctx.ds
-    return [r for r in ds.retailer_inventory
-            if keep(r["CustomerID"], cscope) and keep(ds.product_by_id[r["ProductID"]]["SupplierID"], sscope)
-            and keep(r["ProductID"], pids) and keep(ds.customer_by_id[r["CustomerID"]]["State"], wanted)]
+    return [
+        r
+        for r in ds.retailer_inventory
+        if keep(r["CustomerID"], cscope)
+        and keep(ds.product_by_id[r["ProductID"]]["SupplierID"], sscope)
+        and keep(r["ProductID"], pids)
+        and keep(ds.customer_by_id[r["CustomerID"]]["State"], wanted)
+    ]
 
 
 def purchases(ctx: Ctx) -> list[dict]:
@@ -264,10 +320,17 @@ def purchases(ctx: Ctx) -> list[dict]:
     statuses = ctx.strs("Statuses", PURCHASE_STATUSES)
     start, end = ctx.day("StartDate"), ctx.day("EndDate")
     scope = ctx.supplier_scope(None)
-    return [p for p in ctx.ds.purchases
-            if keep(p["PurchaseID"], ids) and keep(p["VendorID"], vendors) and keep(p["VendorID"], scope)
-            and keep(p["ToLocationID"], lids) and keep(p["Status"], statuses)
-            and (start is None or p["_post"] >= start) and (end is None or p["_post"] <= end)]
+    return [
+        p
+        for p in ctx.ds.purchases
+        if keep(p["PurchaseID"], ids)
+        and keep(p["VendorID"], vendors)
+        and keep(p["VendorID"], scope)
+        and keep(p["ToLocationID"], lids)
+        and keep(p["Status"], statuses)
+        and (start is None or p["_post"] >= start)
+        and (end is None or p["_post"] <= end)
+    ]
 
 
 def purchase(ctx: Ctx) -> list[dict]:
@@ -304,10 +367,16 @@ def invoices(ctx: Ctx) -> list[dict]:
     pool = [ds.invoice_by_id[i] for i in sorted(ids_set) if i in ds.invoice_by_id] if ids_set else ds.invoices
     if ids_set is not None and not ids_set:
         pool = []
-    return [ds.render_invoice(inv) for inv in pool
-            if inv.status in statuses and keep(inv.customer_id, scope) and _invoice_visible(ctx, inv)
-            and keep(ds.customer_by_id[inv.customer_id]["State"], wanted)
-            and (start is None or inv.date >= start) and (end is None or inv.date <= end)]
+    return [
+        ds.render_invoice(inv)
+        for inv in pool
+        if inv.status in statuses
+        and keep(inv.customer_id, scope)
+        and _invoice_visible(ctx, inv)
+        and keep(ds.customer_by_id[inv.customer_id]["State"], wanted)
+        and (start is None or inv.date >= start)
+        and (end is None or inv.date <= end)
+    ]
 
 
 def invoice(ctx: Ctx) -> list[dict]:
@@ -359,9 +428,18 @@ def invoice_transactions_one(ctx: Ctx) -> list[dict]:
 
 
 def _coas(rows: list[dict]) -> list[dict]:
-    return [{"InvoiceID": r["InvoiceID"], "ProductID": r["ProductID"], "InvoiceTransID": r["InvoiceTransID"],
-             "BatchCode": r["BatchCode"], "COA_URL": r["COA_URL"], "TimeUpdated": r["TimeUpdated"]}
-            for r in rows if r["COA_URL"]]
+    return [
+        {
+            "InvoiceID": r["InvoiceID"],
+            "ProductID": r["ProductID"],
+            "InvoiceTransID": r["InvoiceTransID"],
+            "BatchCode": r["BatchCode"],
+            "COA_URL": r["COA_URL"],
+            "TimeUpdated": r["TimeUpdated"],
+        }
+        for r in rows
+        if r["COA_URL"]
+    ]
 
 
 def invoice_coas(ctx: Ctx) -> list[dict]:
@@ -379,12 +457,20 @@ def ar_aging(ctx: Ctx) -> list[dict]:
     for inv in ctx.ds.invoices:
         if inv.balance != 0:
             by_customer.setdefault(inv.customer_id, []).append(inv)
-    return [_aging_row(ctx, c["CustomerID"], by_customer.get(c["CustomerID"], []))
-            for c in ctx.ds.customers if keep(c["CustomerID"], scope) and keep(c["State"], wanted)]
+    return [
+        _aging_row(ctx, c["CustomerID"], by_customer.get(c["CustomerID"], []))
+        for c in ctx.ds.customers
+        if keep(c["CustomerID"], scope) and keep(c["State"], wanted)
+    ]
 
 
-BUCKETS = (("CurrentDue", "CurrentInvoices"), ("Due_1_30", "Invoices_1_30"), ("Due_31_60", "Invoices_31_60"),
-           ("Due_61_90", "Invoices_61_90"), ("Due_91", "Invoices_91"))
+BUCKETS = (
+    ("CurrentDue", "CurrentInvoices"),
+    ("Due_1_30", "Invoices_1_30"),
+    ("Due_31_60", "Invoices_31_60"),
+    ("Due_61_90", "Invoices_61_90"),
+    ("Due_91", "Invoices_91"),
+)
 
 
 def _bucket(days_past_due: int) -> int:
@@ -408,13 +494,22 @@ def _aging_row(ctx: Ctx, cid: int, open_invoices: list[Invoice]) -> dict:
     row: dict = {"CustomerID": cid, "OpenCredit": money(credit, 6)}
     for (due, _), total in zip(BUCKETS, sums, strict=True):
         row[due] = money(total, 6)
-    row.update({"CloseDate": day_ts(TODAY - timedelta(days=1), 7),
-                "TotalBalanceOutstanding": money(sum(sums) + credit, 6),
-                "StatementLink": f"https://example.com/statement?Key={100000 + cid}"})
+    row.update(
+        {
+            "CloseDate": day_ts(TODAY - timedelta(days=1), 7),
+            "TotalBalanceOutstanding": money(sum(sums) + credit, 6),
+            "StatementLink": f"https://example.com/statement?Key={100000 + cid}",
+        }
+    )
     for (_, name), refs in zip(BUCKETS, lists, strict=True):
         row[name] = refs
-    row.update({"StatementDate": day_ts(TODAY.replace(day=1), 7), "TimeUpdated": day_ts(TODAY - timedelta(days=1), 7),
-                "CreditInvoices": credits})
+    row.update(
+        {
+            "StatementDate": day_ts(TODAY.replace(day=1), 7),
+            "TimeUpdated": day_ts(TODAY - timedelta(days=1), 7),
+            "CreditInvoices": credits,
+        }
+    )
     return row
 
 
@@ -433,11 +528,23 @@ def open_invoices(ctx: Ctx) -> list[dict]:
         bal = inv.balance
         if bal == 0 or not keep(ar, scope):
             continue
-        out.append({"InvoiceID": inv.id, "InvoiceNum": inv.num, "CustomerID": inv.customer_id, "ARAccountID": ar,
-                    "InvoiceTotal": money(inv.total), "OpenDebit": money(max(bal, 0)),
-                    "OpenCredit": money(min(bal, 0)), "OpenBalance": money(bal), "CreditTermID": inv.term_id,
-                    "TermID": inv.term_id, "DueDate": day_ts(inv.due, 0), "Date": day_ts(inv.date, 0),
-                    "PONum": inv.po_num})
+        out.append(
+            {
+                "InvoiceID": inv.id,
+                "InvoiceNum": inv.num,
+                "CustomerID": inv.customer_id,
+                "ARAccountID": ar,
+                "InvoiceTotal": money(inv.total),
+                "OpenDebit": money(max(bal, 0)),
+                "OpenCredit": money(min(bal, 0)),
+                "OpenBalance": money(bal),
+                "CreditTermID": inv.term_id,
+                "TermID": inv.term_id,
+                "DueDate": day_ts(inv.due, 0),
+                "Date": day_ts(inv.date, 0),
+                "PONum": inv.po_num,
+            }
+        )
     return out
 
 
@@ -450,15 +557,22 @@ def applications(ctx: Ctx) -> list[dict]:
     else:
         statuses = None
         rows = [ctx.book.render_application(a) for a in ctx.book.applications]
-    return [r for r in rows if keep(r["ARAccountID"], scope) and keep(r["PaymentInvoiceNum"], pays)
-            and keep(r["TargetInvoiceNum"], targets) and (statuses is None or r["Status"] in statuses)]
+    return [
+        r
+        for r in rows
+        if keep(r["ARAccountID"], scope)
+        and keep(r["PaymentInvoiceNum"], pays)
+        and keep(r["TargetInvoiceNum"], targets)
+        and (statuses is None or r["Status"] in statuses)
+    ]
 
 
 def requested(ctx: Ctx) -> list[dict]:
     scope = ctx.ar_scope(ctx.ids("ARAccountIDs"))
     statuses = ctx.strs("Statuses", REQUEST_STATUSES)
-    return [ctx.book.render_request(r) for r in ctx.book.requests
-            if keep(r.payment.ar, scope) and keep(r.status, statuses)]
+    return [
+        ctx.book.render_request(r) for r in ctx.book.requests if keep(r.payment.ar, scope) and keep(r.status, statuses)
+    ]
 
 
 def create_request(ctx: Ctx) -> list[dict]:
@@ -482,8 +596,9 @@ def create_request(ctx: Ctx) -> list[dict]:
         raise ApiError(400, "Amount must have at most 2 decimal places")
     user_id = _requesting_user(ctx)
     try:
-        req = ctx.book.create_request(payment_num=payment_num or "", target_num=target_num or "", ar=ar,
-                                      amount=int(amount * 100), user_id=user_id)
+        req = ctx.book.create_request(
+            payment_num=payment_num or "", target_num=target_num or "", ar=ar, amount=int(amount * 100), user_id=user_id
+        )
     except RequestError as exc:
         raise ApiError(400, str(exc)) from None
     return [ctx.book.render_request(req)]
@@ -502,14 +617,20 @@ def payment_types(ctx: Ctx) -> list[dict]:
 
 
 def credit_terms(ctx: Ctx) -> list[dict]:
-    return [{"CreditTermID": 1, "Name": "Due on receipt", "Days": 0}, {"CreditTermID": 3, "Name": "Net 30", "Days": 30},
-            {"CreditTermID": 5, "Name": "Net 15", "Days": 15}]
+    return [
+        {"CreditTermID": 1, "Name": "Due on receipt", "Days": 0},
+        {"CreditTermID": 3, "Name": "Net 30", "Days": 30},
+        {"CreditTermID": 5, "Name": "Net 15", "Days": 15},
+    ]
 
 
 def vendors(ctx: Ctx) -> list[dict]:
     scope = ctx.supplier_scope(None)
-    return [{"VendorID": s["SupplierID"], "VendorName": s["Supplier"], "State": s["State"], "Active": s["Active"]}
-            for s in ctx.ds.suppliers if keep(s["SupplierID"], scope)]
+    return [
+        {"VendorID": s["SupplierID"], "VendorName": s["Supplier"], "State": s["State"], "Active": s["Active"]}
+        for s in ctx.ds.suppliers
+        if keep(s["SupplierID"], scope)
+    ]
 
 
 NO_SUPPLIER, NO_CUSTOMER = ("supplier",), ("customer",)

@@ -26,7 +26,7 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class Key:
-    type: str                                   # employee | customer | supplier
+    type: str  # employee | customer | supplier
     customers: frozenset[int] = field(default_factory=frozenset)
     suppliers: frozenset[int] = field(default_factory=frozenset)
 

@@ -117,8 +117,9 @@ class PaymentBook:
                 inv.adjust += rng.randint(500, 5000)  # a return credited after payment: open credit
         payment.amount = payment.applied + (rng.randint(1000, 50000) if leftover else 0)
 
-    def _apply(self, payment: Payment, inv: Invoice, amount: int, who: str, when: datetime,
-               request_id: int | None = None) -> Application:
+    def _apply(
+        self, payment: Payment, inv: Invoice, amount: int, who: str, when: datetime, request_id: int | None = None
+    ) -> Application:
         app = Application(5001 + len(self.applications), payment, inv, amount, who, when, request_id)
         self.applications.append(app)
         payment.applied += amount
@@ -165,11 +166,13 @@ class PaymentBook:
         if amount <= 0:
             raise RequestError("Amount must be positive")
         if amount > payment.available:
-            raise RequestError(f"Amount {money(amount)} exceeds the payment's available balance "
-                               f"{money(payment.available)}")
+            raise RequestError(
+                f"Amount {money(amount)} exceeds the payment's available balance {money(payment.available)}"
+            )
         self.clock += timedelta(seconds=1)
-        req = Request(len(self.requests) + 1, payment, target, amount, "Pending", user_id, self.clock,
-                      updated=self.clock)
+        req = Request(
+            len(self.requests) + 1, payment, target, amount, "Pending", user_id, self.clock, updated=self.clock
+        )
         payment.pending += amount
         self.requests.append(req)
         return req
@@ -196,25 +199,46 @@ class PaymentBook:
     # ---- rendering -------------------------------------------------------------------------------
     def render_payment(self, p: Payment) -> dict:
         return {
-            "PaymentID": p.id, "PaymentInvoiceID": p.invoice_id, "PaymentInvoiceNum": p.num, "ARAccountID": p.ar,
-            "PaymentTypeID": p.type_id, "PaymentTypeName": dict(PAYMENT_TYPES)[p.type_id],
-            "Amount": money(p.amount), "SupplierID": None, "LoadSheetStatusID": 7, "PostDate": ts(p.post),
-            "TimeCreated": ts(p.post), "TimeUpdated": ts(p.post), "AvailableBalance": money(p.available),
+            "PaymentID": p.id,
+            "PaymentInvoiceID": p.invoice_id,
+            "PaymentInvoiceNum": p.num,
+            "ARAccountID": p.ar,
+            "PaymentTypeID": p.type_id,
+            "PaymentTypeName": dict(PAYMENT_TYPES)[p.type_id],
+            "Amount": money(p.amount),
+            "SupplierID": None,
+            "LoadSheetStatusID": 7,
+            "PostDate": ts(p.post),
+            "TimeCreated": ts(p.post),
+            "TimeUpdated": ts(p.post),
+            "AvailableBalance": money(p.available),
         }
 
     def render_application(self, a: Application) -> dict:
         return {
-            "PaymentApplicationID": a.id, "PaymentInvoiceID": a.payment.invoice_id,
-            "PaymentInvoiceNum": a.payment.num, "TargetInvoiceID": a.target.id, "TargetInvoiceNum": a.target.num,
-            "ARAccountID": a.payment.ar, "Amount": money(a.amount), "AppliedBy": a.applied_by,
-            "TimeApplied": ts(a.time), "TimeCreated": ts(a.time), "TimeUpdated": ts(a.time),
+            "PaymentApplicationID": a.id,
+            "PaymentInvoiceID": a.payment.invoice_id,
+            "PaymentInvoiceNum": a.payment.num,
+            "TargetInvoiceID": a.target.id,
+            "TargetInvoiceNum": a.target.num,
+            "ARAccountID": a.payment.ar,
+            "Amount": money(a.amount),
+            "AppliedBy": a.applied_by,
+            "TimeApplied": ts(a.time),
+            "TimeCreated": ts(a.time),
+            "TimeUpdated": ts(a.time),
         }
 
     def render_request(self, r: Request) -> dict:
         return {
-            "RequestID": r.id, "PaymentInvoiceNum": r.payment.num, "TargetInvoiceNum": r.target.num,
-            "ARAccountID": r.payment.ar, "Amount": money(r.amount), "Status": r.status,
-            "RequestedByUserID": r.user_id, "TimeRequested": ts(r.requested),
+            "RequestID": r.id,
+            "PaymentInvoiceNum": r.payment.num,
+            "TargetInvoiceNum": r.target.num,
+            "ARAccountID": r.payment.ar,
+            "Amount": money(r.amount),
+            "Status": r.status,
+            "RequestedByUserID": r.user_id,
+            "TimeRequested": ts(r.requested),
             "TimeExported": ts(r.exported) if r.exported else None,
             "TimeConfirmed": ts(r.confirmed) if r.confirmed else None,
             "MatchedPaymentApplicationID": r.application.id if r.application else None,
@@ -232,11 +256,23 @@ class PaymentBook:
         return rows
 
     def _merged(self, a: Application | None, r: Request | None) -> dict:
-        base = self.render_application(a) if a else {
-            "PaymentApplicationID": None, "PaymentInvoiceID": r.payment.invoice_id,
-            "PaymentInvoiceNum": r.payment.num, "TargetInvoiceID": r.target.id, "TargetInvoiceNum": r.target.num,
-            "ARAccountID": r.payment.ar, "Amount": money(r.amount), "AppliedBy": None, "TimeApplied": None,
-            "TimeCreated": ts(r.requested), "TimeUpdated": ts(r.updated or r.requested)}
+        base = (
+            self.render_application(a)
+            if a
+            else {
+                "PaymentApplicationID": None,
+                "PaymentInvoiceID": r.payment.invoice_id,
+                "PaymentInvoiceNum": r.payment.num,
+                "TargetInvoiceID": r.target.id,
+                "TargetInvoiceNum": r.target.num,
+                "ARAccountID": r.payment.ar,
+                "Amount": money(r.amount),
+                "AppliedBy": None,
+                "TimeApplied": None,
+                "TimeCreated": ts(r.requested),
+                "TimeUpdated": ts(r.updated or r.requested),
+            }
+        )
         base["Status"] = r.status if r else "Confirmed"
         base["RequestID"] = r.id if r else None
         base["RequestedByUserID"] = r.user_id if r else None

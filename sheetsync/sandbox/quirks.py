@@ -10,11 +10,24 @@ import random
 
 from sheetsync.sandbox.data import stable_seed
 
-SUPPLIER_HIDDEN_CUSTOMER_FIELDS = ("SalesRepEmail", "SalesRepName", "SalesRepPhone", "SalesRepUserID", "OnHold",
-                                   "CollectionAgentFullName", "CollectionAgentEmail", "DeliveryMinimum")
+SUPPLIER_HIDDEN_CUSTOMER_FIELDS = (
+    "SalesRepEmail",
+    "SalesRepName",
+    "SalesRepPhone",
+    "SalesRepUserID",
+    "OnHold",
+    "CollectionAgentFullName",
+    "CollectionAgentEmail",
+    "DeliveryMinimum",
+)
 OFTEN_NULL = {"products": ("BrandStyle", "Ingredients", "Description"), "locations": ("Address2",)}
-PURCHASE_EXTRAS = {"CreatedByUserID": 856, "ApprovedByUserID": None, "ExternalRef": "EXT-0000",
-                   "CurrencyCode": "USD", "SyncVersion": 3}
+PURCHASE_EXTRAS = {
+    "CreatedByUserID": 856,
+    "ApprovedByUserID": None,
+    "ExternalRef": "EXT-0000",
+    "CurrencyCode": "USD",
+    "SyncVersion": 3,
+}
 
 
 def apply_quirks(endpoint: str, rows: list[dict], key_type: str) -> list[dict]:

@@ -47,13 +47,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 class SandboxOptions:
     seed: int = 0
     scale: int = 1
-    rate_limit: int | None = None        # requests per key per hour; None = DEFAULT_RATE_LIMIT
-    payments_revision: str = "2025"      # "2026" serves the newer payments paths only
+    rate_limit: int | None = None  # requests per key per hour; None = DEFAULT_RATE_LIMIT
+    payments_revision: str = "2025"  # "2026" serves the newer payments paths only
     live_quirks: bool = False
-    fault_500_rate: float = 0.0          # share of requests answered 500
+    fault_500_rate: float = 0.0  # share of requests answered 500
     latency_ms: int = 0
-    burst_429: int = 0                   # the next N requests answer 429 with Retry-After
-    drop_after_post: int = 0             # the next N allocation POSTs are applied, then the connection is dropped
+    burst_429: int = 0  # the next N requests answer 429 with Retry-After
+    drop_after_post: int = 0  # the next N allocation POSTs are applied, then the connection is dropped
 
 
 @dataclass
@@ -66,15 +66,25 @@ class SandboxInfo:
 
 def sandbox_keys(seed: int) -> dict[str, str]:
     """Deterministic keys for a seed: sbx-emp-..., sbx-cust-..., sbx-sup-..., sbx-kotis-..."""
+
     def make(prefix: str, kind: str) -> str:
         return f"sbx-{prefix}-" + hashlib.sha256(f"sheetsync-sandbox:{seed}:{kind}".encode()).hexdigest()[:24]
-    return {"employee": make("emp", "employee"), "customer": make("cust", "customer"),
-            "supplier": make("sup", "supplier"), "kotis": make("kotis", "kotis")}
+
+    return {
+        "employee": make("emp", "employee"),
+        "customer": make("cust", "customer"),
+        "supplier": make("sup", "supplier"),
+        "kotis": make("kotis", "kotis"),
+    }
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers,
-                    content_type="application/json; charset=utf-8")
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 class KssApp:
@@ -87,10 +97,15 @@ class KssApp:
         self.log: list[dict] = []
         self.windows: dict[str, tuple[float, int]] = {}
         self.fault_rng = random.Random(stable_seed(options.seed, "faults"))
-        self.url_map = Map([Rule("/" + re.sub(r"\{(\w+)\}", r"<\1>", r.name), endpoint=r.name,
-                                 methods=["GET", "POST"]) for r in {r.name: r for r in ROUTES}.values()])
-        self.routes: dict[tuple[str, str], Route] = {(r.name, r.method): r for r in ROUTES
-                                                     if options.payments_revision in r.revisions}
+        self.url_map = Map(
+            [
+                Rule("/" + re.sub(r"\{(\w+)\}", r"<\1>", r.name), endpoint=r.name, methods=["GET", "POST"])
+                for r in {r.name: r for r in ROUTES}.values()
+            ]
+        )
+        self.routes: dict[tuple[str, str], Route] = {
+            (r.name, r.method): r for r in ROUTES if options.payments_revision in r.revisions
+        }
 
     def _scoped_keys(self, keys: dict[str, str]) -> dict[str, Key]:
         active = [c for c in self.ds.customers if c["AccountStatus"] == "Active"]
@@ -98,9 +113,11 @@ class KssApp:
         same_state = [c for c in active[1:] if c["State"] == first["State"]]
         customers = [first["CustomerID"]] + ([same_state[0]["CustomerID"]] if same_state else [])
         suppliers = [s["SupplierID"] for s in self.ds.suppliers if s["Active"]][:2]
-        return {keys["employee"]: Key("employee"),
-                keys["customer"]: Key("customer", customers=frozenset(customers)),
-                keys["supplier"]: Key("supplier", suppliers=frozenset(suppliers))}
+        return {
+            keys["employee"]: Key("employee"),
+            keys["customer"]: Key("customer", customers=frozenset(customers)),
+            keys["supplier"]: Key("supplier", suppliers=frozenset(suppliers)),
+        }
 
     # ---- WSGI ------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -142,7 +159,7 @@ class KssApp:
         return self._dispatch(request, key, raw_key)
 
     def _dispatch(self, request: Request, key: Key, raw_key: str) -> tuple[Response, bool]:
-        path = request.path[len(KSS_BASE):] or "/"
+        path = request.path[len(KSS_BASE) :] or "/"
         try:
             name, values = self.url_map.bind("sandbox").match(path, method=request.method)
         except (NotFound, MethodNotAllowed):
@@ -174,18 +191,18 @@ class KssApp:
             raise ApiError(400, "PageSize must be a positive number")
         return page or 1, min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
-    def _page_response(self, request: Request, route: Route, key: Key, raw_key: str, rows: list[dict],
-                       page: int, size: int) -> Response:
+    def _page_response(
+        self, request: Request, route: Route, key: Key, raw_key: str, rows: list[dict], page: int, size: int
+    ) -> Response:
         if route.single:
             chunk, page, has_next = rows[:1], 1, False
         else:
-            chunk = rows[(page - 1) * size: page * size]
+            chunk = rows[(page - 1) * size : page * size]
             has_next = page * size < len(rows)
         data = [_public(r) for r in chunk]
         if self.options.live_quirks:
             data = apply_quirks(route.name, data, key.type)
-        body = json.dumps({"Data": data, "Page": page, "PageSize": size, "HasNextPage": has_next},
-                          ensure_ascii=False)
+        body = json.dumps({"Data": data, "Page": page, "PageSize": size, "HasNextPage": has_next}, ensure_ascii=False)
         etag = 'W/"' + hashlib.sha256((raw_key + "\0" + body).encode()).hexdigest()[:32] + '"'
         if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
             return Response(status=304, headers={"ETag": etag})
@@ -212,9 +229,14 @@ class KssApp:
         response.headers["RateLimit-Reset"] = str(reset)
 
     def _record(self, request: Request, key: Key | None, status: int) -> None:
-        entry = {"api": "kss", "method": request.method, "path": request.path[len(KSS_BASE):] or "/",
-                 "query": {k: ",".join(request.args.getlist(k)) for k in request.args},
-                 "key_type": key.type if key else None, "status": status}
+        entry = {
+            "api": "kss",
+            "method": request.method,
+            "path": request.path[len(KSS_BASE) :] or "/",
+            "query": {k: ",".join(request.args.getlist(k)) for k in request.args},
+            "key_type": key.type if key else None,
+            "status": status,
+        }
         with self.lock:
             self.log.append(entry)
 
@@ -230,8 +252,9 @@ def _public(row: dict) -> dict:
 
 
 def _not_found_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-    return _json(404, {"errors": [{"status": "404", "title": "Not Found",
-                                   "detail": "Kotis sandbox not available"}]})(environ, start_response)
+    return _json(404, {"errors": [{"status": "404", "title": "Not Found", "detail": "Kotis sandbox not available"}]})(
+        environ, start_response
+    )
 
 
 def _kotis_apps(seed: int, scale: int, api_key: str) -> tuple[Callable, Callable]:
@@ -258,11 +281,15 @@ class _Logged:
 
         result = self.app(environ, capture)
         auth = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        path = request.path[len(KOTIS_BASE):] if request.path.startswith(KOTIS_BASE) else request.path
-        entry = {"api": self.api, "method": request.method, "path": path,
-                 "query": {k: ",".join(request.args.getlist(k)) for k in request.args},
-                 "key_type": "kotis" if auth == self.kotis_key else None,
-                 "status": status_box[0] if status_box else None}
+        path = request.path[len(KOTIS_BASE) :] if request.path.startswith(KOTIS_BASE) else request.path
+        entry = {
+            "api": self.api,
+            "method": request.method,
+            "path": path,
+            "query": {k: ",".join(request.args.getlist(k)) for k in request.args},
+            "key_type": "kotis" if auth == self.kotis_key else None,
+            "status": status_box[0] if status_box else None,
+        }
         with self.kss.lock:
             self.kss.log.append(entry)
         return result
@@ -278,9 +305,13 @@ class SandboxApp:
         self.book = PaymentBook(self.ds)
         self.kss = KssApp(self.ds, self.book, options, self.keys)
         kwf, stores = _kotis_apps(options.seed, options.scale, self.keys["kotis"])
-        self.wsgi = DispatcherMiddleware(self._root, {
-            "/kotis": _Logged(kwf, "kotis", self.kss, self.keys["kotis"]),
-            "/kotis-stores": _Logged(stores, "kotis_stores", self.kss, self.keys["kotis"])})
+        self.wsgi = DispatcherMiddleware(
+            self._root,
+            {
+                "/kotis": _Logged(kwf, "kotis", self.kss, self.keys["kotis"]),
+                "/kotis-stores": _Logged(stores, "kotis_stores", self.kss, self.keys["kotis"]),
+            },
+        )
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.wsgi(environ, start_response)
@@ -294,7 +325,7 @@ class SandboxApp:
         return _json(404, {"Error": "The endpoint does not exist"})(environ, start_response)
 
     def _admin(self, request: Request) -> Response:
-        action = request.path[len("/_admin/"):]
+        action = request.path[len("/_admin/") :]
         if action == "advance" and request.method == "POST":
             steps = request.args.get("steps", "1")
             if not steps.isdigit():
@@ -341,8 +372,9 @@ class RunningSandbox:
 
     def __init__(self, app: SandboxApp, server: BaseWSGIServer, info: SandboxInfo) -> None:
         self.app, self.server, self.info = app, server, info
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="sheetsync-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sheetsync-sandbox", daemon=True
+        )
         self._thread.start()
 
     def __enter__(self) -> RunningSandbox:
@@ -379,8 +411,12 @@ def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, options: SandboxOpt
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     root = f"http://{host}:{server.server_port}"
-    info = SandboxInfo(kss=root + KSS_BASE, kotis=root + "/kotis" + KOTIS_BASE,
-                       kotis_stores=root + "/kotis-stores" + KOTIS_BASE, keys=dict(app.keys))
+    info = SandboxInfo(
+        kss=root + KSS_BASE,
+        kotis=root + "/kotis" + KOTIS_BASE,
+        kotis_stores=root + "/kotis-stores" + KOTIS_BASE,
+        keys=dict(app.keys),
+    )
     return RunningSandbox(app, server, info)
 
 

@@ -135,13 +135,18 @@ def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
         props = sheet["properties"]
         grid = props.get("gridProperties", {})
         metadata = {m.get("metadataKey"): m.get("metadataValue") for m in sheet.get("developerMetadata", [])}
-        sheets.append(ExistingSheet(
-            sheet_id=props["sheetId"], title=props["title"],
-            size=GridSize(grid.get("rowCount", 0), grid.get("columnCount", 0)),
-            key=metadata.get(TAB_KEY), staging=STAGING_KEY in metadata,
-            conditional_formats=len(sheet.get("conditionalFormats", [])), has_filter="basicFilter" in sheet,
-            charts=[c["chartId"] for c in sheet.get("charts", []) if "chartId" in c],
-        ))
+        sheets.append(
+            ExistingSheet(
+                sheet_id=props["sheetId"],
+                title=props["title"],
+                size=GridSize(grid.get("rowCount", 0), grid.get("columnCount", 0)),
+                key=metadata.get(TAB_KEY),
+                staging=STAGING_KEY in metadata,
+                conditional_formats=len(sheet.get("conditionalFormats", [])),
+                has_filter="basicFilter" in sheet,
+                charts=[c["chartId"] for c in sheet.get("charts", []) if "chartId" in c],
+            )
+        )
     return sheets
 
 
@@ -152,8 +157,10 @@ def _plan(rendered: list[tuple[Tab, str, list[dict], GridSize]], existing: list[
     planned = []
     for tab, title, rows, size in rendered:
         if title.lower() in unmanaged_titles:
-            raise SinkError(f"tab {title!r} already exists in the spreadsheet and is not managed by sheetsync; "
-                            "rename or delete it, sheetsync never overwrites tabs it did not create")
+            raise SinkError(
+                f"tab {title!r} already exists in the spreadsheet and is not managed by sheetsync; "
+                "rename or delete it, sheetsync never overwrites tabs it did not create"
+            )
         old = managed.get(tab.key)
         sheet_id = old.sheet_id if old else _new_id(tab.key, taken)
         taken.add(sheet_id)
@@ -183,12 +190,18 @@ def _check_limits(planned: list[PlannedTab], existing: list[ExistingSheet], *, s
         during = " while staging a payload over 2 MB" if staging else ""
         raise SinkError(
             f"the spreadsheet would hold {total:,} cells{during}, over Google's limit of {MAX_CELLS:,}; the largest "
-            f"tab is {biggest.title!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)")
+            f"tab is {biggest.title!r} ({biggest.size.rows:,} rows x {biggest.size.columns} columns)"
+        )
 
 
 def _grid(sheet_id: int, size: GridSize) -> dict[str, int]:
-    return {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": size.rows,
-            "startColumnIndex": 0, "endColumnIndex": size.columns}
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": 0,
+        "endRowIndex": size.rows,
+        "startColumnIndex": 0,
+        "endColumnIndex": size.columns,
+    }
 
 
 def _data_request(p: PlannedTab) -> dict[str, Any]:
@@ -207,8 +220,12 @@ def _report_of(key: str) -> str:
     return re.split(r"[/:]", key, maxsplit=1)[0]
 
 
-def _final_requests(planned: list[PlannedTab], vanished: list[ExistingSheet],
-                    context: dict[str, tuple[dict[str, Tab], dict[str, str]]], data: list[Any]) -> list[dict[str, Any]]:
+def _final_requests(
+    planned: list[PlannedTab],
+    vanished: list[ExistingSheet],
+    context: dict[str, tuple[dict[str, Tab], dict[str, str]]],
+    data: list[Any],
+) -> list[dict[str, Any]]:
     titles = {p.title.lower() for p in planned}
     first = [s for s in vanished if s.title.lower() in titles]  # free the title before a new tab takes it
     requests_ = [{"deleteSheet": {"sheetId": s.sheet_id}} for s in first]
@@ -221,21 +238,37 @@ def _final_requests(planned: list[PlannedTab], vanished: list[ExistingSheet],
 
 
 def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
-    grid = {"rowCount": p.size.rows, "columnCount": p.size.columns,
-            "frozenRowCount": p.tab.header_row if p.tab.freeze_header else 0}
+    grid = {
+        "rowCount": p.size.rows,
+        "columnCount": p.size.columns,
+        "frozenRowCount": p.tab.header_row if p.tab.freeze_header else 0,
+    }
     if p.existing is None:
         return [
             {"addSheet": {"properties": {"sheetId": p.sheet_id, "title": p.title, "gridProperties": grid}}},
-            {"createDeveloperMetadata": {"developerMetadata": {
-                "metadataKey": TAB_KEY, "metadataValue": p.tab.key, "visibility": "DOCUMENT",
-                "location": {"sheetId": p.sheet_id}}}},
+            {
+                "createDeveloperMetadata": {
+                    "developerMetadata": {
+                        "metadataKey": TAB_KEY,
+                        "metadataValue": p.tab.key,
+                        "visibility": "DOCUMENT",
+                        "location": {"sheetId": p.sheet_id},
+                    }
+                }
+            },
         ]
-    requests_: list[dict[str, Any]] = [{"updateSheetProperties": {
-        "properties": {"sheetId": p.sheet_id, "title": p.title, "gridProperties": grid},
-        "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
-    }}]
-    requests_ += [{"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}
-                  for i in reversed(range(p.existing.conditional_formats))]
+    requests_: list[dict[str, Any]] = [
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": p.sheet_id, "title": p.title, "gridProperties": grid},
+                "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+            }
+        }
+    ]
+    requests_ += [
+        {"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}
+        for i in reversed(range(p.existing.conditional_formats))
+    ]
     requests_ += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in p.existing.charts]
     if p.existing.has_filter and not p.tab.autofilter:
         requests_.append({"clearBasicFilter": {"sheetId": p.sheet_id}})
@@ -243,8 +276,14 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
 
 
 # -- the staging path for payloads over MAX_PAYLOAD --------------------------------------------------
-def _send_staged(client: SheetsClient, planned: list[PlannedTab], existing: list[ExistingSheet],
-                 vanished: list[ExistingSheet], context: dict[str, Any], max_payload: int) -> int:
+def _send_staged(
+    client: SheetsClient,
+    planned: list[PlannedTab],
+    existing: list[ExistingSheet],
+    vanished: list[ExistingSheet],
+    context: dict[str, Any],
+    max_payload: int,
+) -> int:
     """Cell data into hidden staging tabs (one batchUpdate per chunk), then one atomic swap. Returns the
     number of staging batches."""
     staging = _staging_ids(planned, existing)
@@ -272,12 +311,30 @@ def _staging_batches(planned: list[PlannedTab], staging: dict[int, int], limit: 
     batch: list[dict[str, Any]] = []
     for p in planned:
         sid = staging[p.sheet_id]
-        batch.append({"addSheet": {"properties": {
-            "sheetId": sid, "title": f"_sheetsync_staging_{sid}", "hidden": True,
-            "gridProperties": {"rowCount": p.size.rows, "columnCount": p.size.columns}}}})
-        batch.append({"createDeveloperMetadata": {"developerMetadata": {
-            "metadataKey": STAGING_KEY, "metadataValue": p.tab.key, "visibility": "DOCUMENT",
-            "location": {"sheetId": sid}}}})
+        batch.append(
+            {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": sid,
+                        "title": f"_sheetsync_staging_{sid}",
+                        "hidden": True,
+                        "gridProperties": {"rowCount": p.size.rows, "columnCount": p.size.columns},
+                    }
+                }
+            }
+        )
+        batch.append(
+            {
+                "createDeveloperMetadata": {
+                    "developerMetadata": {
+                        "metadataKey": STAGING_KEY,
+                        "metadataValue": p.tab.key,
+                        "visibility": "DOCUMENT",
+                        "location": {"sheetId": sid},
+                    }
+                }
+            }
+        )
     used = len(json.dumps(batch))
     for p in planned:
         sid, start, rows = staging[p.sheet_id], 0, []
@@ -298,13 +355,24 @@ def _staging_batches(planned: list[PlannedTab], staging: dict[int, int], limit: 
 
 
 def _staged_cells(sheet_id: int, start: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": start, "columnIndex": 0}, "rows": rows,
-                            "fields": "*"}}
+    return {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": start, "columnIndex": 0},
+            "rows": rows,
+            "fields": "*",
+        }
+    }
 
 
 def _swap_requests(p: PlannedTab, staging_id: int) -> list[dict[str, Any]]:
     return [
         {"updateCells": {"range": _grid(p.sheet_id, p.size), "fields": "*"}},
-        {"copyPaste": {"source": _grid(staging_id, p.size), "destination": _grid(p.sheet_id, p.size),
-                       "pasteType": "PASTE_NORMAL", "pasteOrientation": "NORMAL"}},
+        {
+            "copyPaste": {
+                "source": _grid(staging_id, p.size),
+                "destination": _grid(p.sheet_id, p.size),
+                "pasteType": "PASTE_NORMAL",
+                "pasteOrientation": "NORMAL",
+            }
+        },
     ]

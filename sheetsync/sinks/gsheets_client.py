@@ -112,13 +112,17 @@ class SheetsClient(HTTPClient):
                 self.sleep(self._delay(attempt, exc.response))
             except RefreshError as exc:
                 who = account_email(self.credentials) or "the signed-in account"
-                raise AuthError(f"Google refused a token for {who}: {_first_line(exc)}; check the credentials "
-                                "or run `sheetsync auth login` again") from None
+                raise AuthError(
+                    f"Google refused a token for {who}: {_first_line(exc)}; check the credentials "
+                    "or run `sheetsync auth login` again"
+                ) from None
             except requests.ConnectionError as exc:
                 if method.lower() != "get":
                     raise AmbiguousOutcomeError(
                         f"the connection to Google Sheets dropped during a {_what(endpoint)}: it may or may not have "
-                        "been applied; a refresh is safe to run again", endpoint=_what(endpoint)) from exc
+                        "been applied; a refresh is safe to run again",
+                        endpoint=_what(endpoint),
+                    ) from exc
                 if attempt >= self.max_retries:
                     raise ServerError(f"Google Sheets could not be reached ({exc.__class__.__name__})") from exc
                 self.sleep(self._delay(attempt, None))
@@ -139,19 +143,39 @@ class SheetsClient(HTTPClient):
             email = account_email(self.credentials)
             who = f"the service account {email}" if email else "the signed-in Google account"
             cls = ForbiddenError if status == 403 else NotFoundError
-            return cls(f"{sheet} is not shared with {who} (or does not exist): share it with "
-                       f"{email or 'that account'} as an editor", status=status, endpoint=what)
+            return cls(
+                f"{sheet} is not shared with {who} (or does not exist): share it with "
+                f"{email or 'that account'} as an editor",
+                status=status,
+                endpoint=what,
+            )
         if status == 401:
-            return AuthError(f"Google rejected the credentials for {sheet}: check the credentials file "
-                             "or run `sheetsync auth login`", status=status, api_message=api_message, endpoint=what)
+            return AuthError(
+                f"Google rejected the credentials for {sheet}: check the credentials file "
+                "or run `sheetsync auth login`",
+                status=status,
+                api_message=api_message,
+                endpoint=what,
+            )
         if status == 429:
-            return RateLimitedError(f"Google Sheets quota exceeded for {sheet} after {retried} retries; "
-                                    "wait a minute and run again", status=status, endpoint=what)
+            return RateLimitedError(
+                f"Google Sheets quota exceeded for {sheet} after {retried} retries; wait a minute and run again",
+                status=status,
+                endpoint=what,
+            )
         if status >= 500 or status == 408:
-            return ServerError(f"Google Sheets failed ({status}) on {what} of {sheet} after {retried} retries",
-                               status=status, api_message=api_message, endpoint=what)
-        return BadRequestError(f"Google Sheets refused the {what} of {sheet} ({status})", status=status,
-                               api_message=api_message, endpoint=what)
+            return ServerError(
+                f"Google Sheets failed ({status}) on {what} of {sheet} after {retried} retries",
+                status=status,
+                api_message=api_message,
+                endpoint=what,
+            )
+        return BadRequestError(
+            f"Google Sheets refused the {what} of {sheet} ({status})",
+            status=status,
+            api_message=api_message,
+            endpoint=what,
+        )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -28,8 +28,17 @@ GRID_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),data(startRow,startColumn,"
     "rowData(values(userEnteredValue,effectiveValue,effectiveFormat.numberFormat))))"
 )
-ERROR_TEXT = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!", "REF": "#REF!",
-              "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A", "LOADING": "Loading...", "ERROR": "#ERROR!"}
+ERROR_TEXT = {
+    "NULL_VALUE": "#NULL!",
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
+    "LOADING": "Loading...",
+    "ERROR": "#ERROR!",
+}
 EPOCH = datetime(1899, 12, 30)
 HEADER_SCAN_ROWS = 30
 
@@ -46,8 +55,14 @@ class _Grid:
 class GoogleSheetSource:
     """Rows of a Google Sheet by header name, and write-back of named cells."""
 
-    def __init__(self, spreadsheet_id: str, *, credentials: Credentials, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        spreadsheet_id: str,
+        *,
+        credentials: Credentials,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.spreadsheet_id = spreadsheet_id
         self.client = SheetsClient(credentials, spreadsheet_id, session=session, sleep=sleep)
         self._titles: list[str] | None = None
@@ -73,8 +88,10 @@ class GoogleSheetSource:
         grid = self._grid(tab)
         index = _find_header_row(grid, required)
         if index is None:
-            raise SinkError(f"tab {grid.title!r} of Google Sheet {self.spreadsheet_id} has no header row with "
-                            f"{', '.join(repr(r) for r in required)}")
+            raise SinkError(
+                f"tab {grid.title!r} of Google Sheet {self.spreadsheet_id} has no header row with "
+                f"{', '.join(repr(r) for r in required)}"
+            )
         columns = _columns(grid.cells[index], required)
         result = []
         for r in range(index + 1, len(grid.cells)):
@@ -127,10 +144,12 @@ class GoogleSheetSource:
                 for r, row in enumerate(block.get("rowData", []), start=start_row):
                     while len(cells) <= r:
                         cells.append([])
-                    cells[r] = [None] * start_col + [_typed(v, f"{column_letter(start_col + c)}{r + 1}")
-                                                     for c, v in enumerate(row.get("values", []))]
-            self._grids[title] = _Grid(props["sheetId"], props["title"], size.get("rowCount", 0),
-                                       size.get("columnCount", 0), cells)
+                    cells[r] = [None] * start_col + [
+                        _typed(v, f"{column_letter(start_col + c)}{r + 1}") for c, v in enumerate(row.get("values", []))
+                    ]
+            self._grids[title] = _Grid(
+                props["sheetId"], props["title"], size.get("rowCount", 0), size.get("columnCount", 0), cells
+            )
         return self._grids[title]
 
 
@@ -201,18 +220,26 @@ def _cell_update(sheet_id: int, row: int, column: int, value: Any) -> dict[str, 
         data["userEnteredValue"] = typed
     if isinstance(value, date):
         fields += ",userEnteredFormat.numberFormat"
-        data["userEnteredFormat"] = {"numberFormat": number_format(
-            Format.DATETIME if isinstance(value, datetime) else Format.DATE)}
-    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": column},
-                            "rows": [{"values": [data]}], "fields": fields}}
+        data["userEnteredFormat"] = {
+            "numberFormat": number_format(Format.DATETIME if isinstance(value, datetime) else Format.DATE)
+        }
+    return {
+        "updateCells": {
+            "start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": column},
+            "rows": [{"values": [data]}],
+            "fields": fields,
+        }
+    }
 
 
 def _grow(grid: _Grid, last_row: int, columns: int) -> list[dict[str, Any]]:
     requests_ = []
     if last_row > grid.rows:
-        requests_.append({"appendDimension": {"sheetId": grid.sheet_id, "dimension": "ROWS",
-                                              "length": last_row - grid.rows}})
+        requests_.append(
+            {"appendDimension": {"sheetId": grid.sheet_id, "dimension": "ROWS", "length": last_row - grid.rows}}
+        )
     if columns > grid.columns:
-        requests_.append({"appendDimension": {"sheetId": grid.sheet_id, "dimension": "COLUMNS",
-                                              "length": columns - grid.columns}})
+        requests_.append(
+            {"appendDimension": {"sheetId": grid.sheet_id, "dimension": "COLUMNS", "length": columns - grid.columns}}
+        )
     return requests_

@@ -128,8 +128,10 @@ def cell(value: Any, fmt: Format, where: str, *, bold: bool = False) -> dict[str
 def tab_rows(tab: Tab) -> list[dict[str, Any]]:
     """RowData for the whole tab, from row 1: title, info block, blank row, headers, data, totals."""
     where = f"tab {tab.name!r}"
-    title: dict[str, Any] = {"userEnteredValue": extended_value(tab.title, Format.TEXT, f"{where} cell A1"),
-                             "userEnteredFormat": {"textFormat": {"bold": True, "fontSize": 14}}}
+    title: dict[str, Any] = {
+        "userEnteredValue": extended_value(tab.title, Format.TEXT, f"{where} cell A1"),
+        "userEnteredFormat": {"textFormat": {"bold": True, "fontSize": 14}},
+    }
     if tab.note:
         title["note"] = tab.note
     rows: list[dict[str, Any]] = [{"values": [title]}]
@@ -140,10 +142,14 @@ def tab_rows(tab: Tab) -> list[dict[str, Any]]:
     first = tab.first_data_row
     for offset, values in enumerate(tab.rows):
         row_number = first + offset
-        rows.append({"values": [
-            cell(v, c.format, f"{where} cell {column_letter(i)}{row_number}")
-            for i, (c, v) in enumerate(zip(tab.columns, values, strict=False))
-        ]})
+        rows.append(
+            {
+                "values": [
+                    cell(v, c.format, f"{where} cell {column_letter(i)}{row_number}")
+                    for i, (c, v) in enumerate(zip(tab.columns, values, strict=False))
+                ]
+            }
+        )
     if tab.has_totals:
         rows.append({"values": [_total_cell(tab, i, c) for i, c in enumerate(tab.columns)]})
     return rows
@@ -162,8 +168,9 @@ def _total_cell(tab: Tab, index: int, column: Column) -> dict[str, Any]:
     return {"userEnteredValue": {"formulaValue": formula}, "userEnteredFormat": BOLD}
 
 
-def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab],
-                    titles: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def format_requests(
+    tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab], titles: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Column number formats, widths, filter, conditional rules and validation of one tab."""
     requests: list[dict[str, Any]] = []
     first0 = tab.first_data_row - 1  # 0-based
@@ -171,20 +178,37 @@ def format_requests(tab: Tab, sheet_id: int, tabs_by_name: dict[str, Tab],
     widths = column_widths(tab)
     for index, column in enumerate(tab.columns):
         if end0 > first0:
-            requests.append({"repeatCell": {
-                "range": _range(sheet_id, first0, end0, index, index + 1),
-                "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format)}},
-                "fields": "userEnteredFormat.numberFormat",
-            }})
-        requests.append({"updateDimensionProperties": {
-            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
-            "properties": {"pixelSize": round(widths[index] * 7 + 5)},
-            "fields": "pixelSize",
-        }})
+            requests.append(
+                {
+                    "repeatCell": {
+                        "range": _range(sheet_id, first0, end0, index, index + 1),
+                        "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format)}},
+                        "fields": "userEnteredFormat.numberFormat",
+                    }
+                }
+            )
+        requests.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": index, "endIndex": index + 1},
+                    "properties": {"pixelSize": round(widths[index] * 7 + 5)},
+                    "fields": "pixelSize",
+                }
+            }
+        )
     if tab.autofilter and tab.columns:
         data_end = tab.first_data_row - 1 + len(tab.rows)
-        requests.append({"setBasicFilter": {"filter": {
-            "range": _range(sheet_id, tab.header_row - 1, max(data_end, tab.header_row), 0, len(tab.columns))}}})
+        requests.append(
+            {
+                "setBasicFilter": {
+                    "filter": {
+                        "range": _range(
+                            sheet_id, tab.header_row - 1, max(data_end, tab.header_row), 0, len(tab.columns)
+                        )
+                    }
+                }
+            }
+        )
     for rule in tab.rules:
         requests.append(_conditional(tab, sheet_id, rule))
     for validation in tab.validations:
@@ -209,10 +233,18 @@ def _conditional(tab: Tab, sheet_id: int, rule: ConditionalRule) -> dict[str, An
         ref = f"${column_letter(tab.column_index(rule.when))}{tab.first_data_row}"
     except KeyError as exc:
         raise RenderError(f"tab {tab.name!r}: conditional rule names unknown column {exc}") from None
-    return {"addConditionalFormatRule": {"index": 0, "rule": {"ranges": ranges, "booleanRule": {
-        "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": _formula(ref, rule)}]},
-        "format": _style(rule.style),
-    }}}}
+    return {
+        "addConditionalFormatRule": {
+            "index": 0,
+            "rule": {
+                "ranges": ranges,
+                "booleanRule": {
+                    "condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": _formula(ref, rule)}]},
+                    "format": _style(rule.style),
+                },
+            },
+        }
+    }
 
 
 def _formula(ref: str, rule: ConditionalRule) -> str:
@@ -238,19 +270,22 @@ def _style(style: Style) -> dict[str, Any]:
 
 def _color(hex_color: str) -> dict[str, float]:
     h = hex_color.lstrip("#")
-    return {name: round(int(h[i:i + 2], 16) / 255, 4) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+    return {name: round(int(h[i : i + 2], 16) / 255, 4) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
-def _validation(tab: Tab, sheet_id: int, validation: Validation, tabs_by_name: dict[str, Tab],
-                titles: dict[str, str]) -> dict[str, Any]:
+def _validation(
+    tab: Tab, sheet_id: int, validation: Validation, tabs_by_name: dict[str, Tab], titles: dict[str, str]
+) -> dict[str, Any]:
     if not tab.rows:
         return {}
     index = tab.column_index(validation.column)
     target = _range(sheet_id, tab.first_data_row - 1, tab.first_data_row - 1 + len(tab.rows), index, index + 1)
     rule: dict[str, Any] = {"strict": True}
     if validation.kind == "list":
-        rule["condition"] = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": _source_range(
-            validation, tab, tabs_by_name, titles)}]}
+        rule["condition"] = {
+            "type": "ONE_OF_RANGE",
+            "values": [{"userEnteredValue": _source_range(validation, tab, tabs_by_name, titles)}],
+        }
         rule["showCustomUi"] = True
     elif validation.kind == "positive_decimal":
         rule["condition"] = {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}
@@ -271,8 +306,9 @@ def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]
     try:
         letter = column_letter(source.column_index(header))
     except KeyError:
-        raise RenderError(f"tab {tab.name!r}: validation source column {header!r} is not in "
-                          f"tab {source_name!r}") from None
+        raise RenderError(
+            f"tab {tab.name!r}: validation source column {header!r} is not in tab {source_name!r}"
+        ) from None
     last = source.first_data_row + max(len(source.rows), 1) - 1
     quoted = quote_sheet(titles.get(source_name, source_name))
     return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
@@ -287,13 +323,27 @@ def _chart(tab: Tab, sheet_id: int) -> dict[str, Any]:
     except KeyError as exc:
         raise RenderError(f"tab {tab.name!r}: chart names unknown column {exc}") from None
     header0, totals0 = tab.header_row - 1, tab.totals_row - 1
-    domains = [{"domain": {"sourceRange": {"sources": [_range(sheet_id, header0, header0 + 1, i, i + 1)
-                                                       for i in indexes]}}}]
-    series = [{"series": {"sourceRange": {"sources": [_range(sheet_id, totals0, totals0 + 1, i, i + 1)
-                                                      for i in indexes]}}, "targetAxis": "LEFT_AXIS"}]
-    spec = {"title": tab.chart.title, "basicChart": {
-        "chartType": "COLUMN", "legendPosition": "NO_LEGEND", "headerCount": 0, "domains": domains, "series": series}}
+    domains = [
+        {"domain": {"sourceRange": {"sources": [_range(sheet_id, header0, header0 + 1, i, i + 1) for i in indexes]}}}
+    ]
+    series = [
+        {
+            "series": {"sourceRange": {"sources": [_range(sheet_id, totals0, totals0 + 1, i, i + 1) for i in indexes]}},
+            "targetAxis": "LEFT_AXIS",
+        }
+    ]
+    spec = {
+        "title": tab.chart.title,
+        "basicChart": {
+            "chartType": "COLUMN",
+            "legendPosition": "NO_LEGEND",
+            "headerCount": 0,
+            "domains": domains,
+            "series": series,
+        },
+    }
     anchor = {"sheetId": sheet_id, "rowIndex": header0, "columnIndex": len(tab.columns) - 1}
-    position = {"overlayPosition": {"anchorCell": anchor, "offsetXPixels": 160, "widthPixels": 600,
-                                    "heightPixels": 300}}
+    position = {
+        "overlayPosition": {"anchorCell": anchor, "offsetXPixels": 160, "widthPixels": 600, "heightPixels": 300}
+    }
     return {"addChart": {"chart": {"spec": spec, "position": position}}}

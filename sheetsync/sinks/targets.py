@@ -81,8 +81,10 @@ def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
     for target in targets:
         if isinstance(target, XlsxTarget):
             if many_workbooks:
-                raise SinkError(f"output {target.path}: this report writes one workbook per value (bursting); "
-                                "give a directory instead, e.g. -o out/")
+                raise SinkError(
+                    f"output {target.path}: this report writes one workbook per value (bursting); "
+                    "give a directory instead, e.g. -o out/"
+                )
             parent = target.path.parent
             if not parent.is_dir():
                 raise SinkError(f"output {target.path}: directory {parent} does not exist")
@@ -94,8 +96,10 @@ def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
                 raise SinkError(f"output {target.path}: {existing} is a file, not a directory")
             if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
                 raise SinkError(f"output {target.path}: {existing} is not writable")
-        if isinstance(target, XlsxTarget) and target.path.parent.is_dir() and not os.access(
-            target.path.parent, os.W_OK | os.X_OK
+        if (
+            isinstance(target, XlsxTarget)
+            and target.path.parent.is_dir()
+            and not os.access(target.path.parent, os.W_OK | os.X_OK)
         ):
             raise SinkError(f"output {target.path}: directory {target.path.parent} is not writable")
 
@@ -104,8 +108,14 @@ def needs_google(targets: Sequence[Target]) -> bool:
     return any(isinstance(t, GSheetTarget) for t in targets)
 
 
-def write_outputs(targets: Sequence[Target], workbooks: list[Workbook], *, credentials: Any = None,
-                  templates_dir: Path | None = None, sheets_stats: dict[str, Any] | None = None) -> list[str]:
+def write_outputs(
+    targets: Sequence[Target],
+    workbooks: list[Workbook],
+    *,
+    credentials: Any = None,
+    templates_dir: Path | None = None,
+    sheets_stats: dict[str, Any] | None = None,
+) -> list[str]:
     """Write the workbooks to every target; returns what was written (paths and gsheet:// ids).
 
     `sheets_stats`, when given, receives each Google Sheet's write statistics (API calls) by id."""

@@ -115,9 +115,15 @@ def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
     set_text(cell, str(value))
 
 
-def styled_cell(ws: Any, *, number_format: str | None = None, font: Font | None = None,
-                fill: PatternFill | None = None, border: Border | None = None,
-                base: Cell | None = None) -> Cell:
+def styled_cell(
+    ws: Any,
+    *,
+    number_format: str | None = None,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    border: Border | None = None,
+    base: Cell | None = None,
+) -> Cell:
     """A detached cell carrying a style, used as the prototype of a column's cells."""
     cell = Cell(ws)
     if base is not None and base.has_style:
@@ -141,6 +147,7 @@ def clone(proto: Cell) -> Cell:
 
 
 # -- widths ---------------------------------------------------------------------------------------
+
 
 def display_length(value: Any, fmt: Format) -> int:
     """About how many characters `value` shows as in a column of format `fmt`."""
@@ -240,9 +247,9 @@ def rule_formula(rule: ConditionalRule, ref: str) -> str:
     if rule.op in _COMPARISONS:
         return f"{ref}{_COMPARISONS[rule.op]}{formula_literal(rule.value)}"
     if rule.op == "blank":
-        return f'LEN({ref})=0'
+        return f"LEN({ref})=0"
     if rule.op == "not_blank":
-        return f'LEN({ref})>0'
+        return f"LEN({ref})>0"
     if rule.op == "true":
         return f"{ref}=TRUE"
     raise ValueError(f"unknown conditional rule operator {rule.op!r}")

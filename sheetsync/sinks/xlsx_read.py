@@ -109,8 +109,7 @@ class XlsxSource:
                 best = (row, len(texts))
         if best is None:
             if wanted:
-                raise SinkError(f"{self.path}: tab {ws.title!r} has no header row with "
-                                f"{', '.join(sorted(required))}")
+                raise SinkError(f"{self.path}: tab {ws.title!r} has no header row with {', '.join(sorted(required))}")
             return (self._header_rows.get(ws.title, 1), self._header_rows.get(ws.title, 1) + 1)
         if not wanted and ws.title in self._header_rows:
             row = self._header_rows[ws.title]
@@ -124,14 +123,15 @@ class XlsxSource:
         """Parts of the workbook that openpyxl would drop when saving it (shapes, slicers, ...)."""
         return rewrite_blockers(self.path)
 
-    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]], *,
-                   copy_to: Path | None = None) -> None:
+    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]], *, copy_to: Path | None = None) -> None:
         """Set named columns of named rows, keeping every other cell as it was, and save atomically.
         A workbook holding parts openpyxl cannot keep is only written to `copy_to`."""
         blockers = self.rewrite_blockers()
         if blockers and copy_to is None:
-            raise SinkError(f"{self.path}: not rewritten, it holds parts openpyxl cannot keep "
-                            f"({'; '.join(blockers)}); write the outcomes to a copy instead")
+            raise SinkError(
+                f"{self.path}: not rewritten, it holds parts openpyxl cannot keep "
+                f"({'; '.join(blockers)}); write the outcomes to a copy instead"
+            )
         book = self._load(data_only=False)
         ws = book[self._sheet_name(book, tab)]
         header_row = self._header_rows.get(ws.title) or self._find_header_row(ws, (), tab)[0]
@@ -144,6 +144,7 @@ class XlsxSource:
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
 
 def text_cells_by_row(ws: Any, limit: int) -> dict[int, dict[int, str]]:
     """row -> column -> stripped text, for the non-blank text cells of rows 1..limit."""

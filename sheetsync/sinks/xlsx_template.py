@@ -52,8 +52,10 @@ def build_templated(workbook: Workbook, titles: list[str], templates_dir: Path |
     """An openpyxl workbook (normal mode) holding every tab, templated ones inside their template."""
     names = {tab.template for tab in workbook.tabs if tab.template}
     if len(names) > 1:
-        raise RenderError(f"workbook {workbook.name!r}: tabs use different templates ({', '.join(sorted(names))}); "
-                          "one template per workbook")
+        raise RenderError(
+            f"workbook {workbook.name!r}: tabs use different templates ({', '.join(sorted(names))}); "
+            "one template per workbook"
+        )
     path = template_path(names.pop(), templates_dir)
     try:
         book = load_workbook(path)
@@ -65,10 +67,10 @@ def build_templated(workbook: Workbook, titles: list[str], templates_dir: Path |
     drop_marker_names(book)
     targets = prepare_sheets(book, proto, list(zip(workbook.tabs, titles, strict=True)))
     rename_references(book, proto_title, proto.title)
-    placements = {tab.name: placement_for(tab, *marks) if tab.template else Placement.of(tab)
-                  for tab in workbook.tabs}
-    frames = {tab.name: frame_of(tab, title, placements[tab.name])
-              for tab, title in zip(workbook.tabs, titles, strict=True)}
+    placements = {tab.name: placement_for(tab, *marks) if tab.template else Placement.of(tab) for tab in workbook.tabs}
+    frames = {
+        tab.name: frame_of(tab, title, placements[tab.name]) for tab, title in zip(workbook.tabs, titles, strict=True)
+    }
     for tab in workbook.tabs:
         ws = targets[tab.name]
         if tab.template:
@@ -101,11 +103,13 @@ def optional_name(book: Any, name: str, sheet: str) -> tuple[int, int] | None:
     return cell if title == sheet else None
 
 
-def placement_for(tab: Tab, anchor: tuple[int, int], title: tuple[int, int] | None,
-                  info: tuple[int, int] | None) -> Placement:
+def placement_for(
+    tab: Tab, anchor: tuple[int, int], title: tuple[int, int] | None, info: tuple[int, int] | None
+) -> Placement:
     if info is not None and tab.info and info[0] + len(tab.info) > anchor[0]:
-        raise RenderError(f"tab {tab.name!r}: {len(tab.info)} header lines do not fit above the template's "
-                          f"data at row {anchor[0]}")
+        raise RenderError(
+            f"tab {tab.name!r}: {len(tab.info)} header lines do not fit above the template's data at row {anchor[0]}"
+        )
     return Placement(header_row=anchor[0], first_col=anchor[1], title=title, info=info)
 
 
@@ -175,8 +179,17 @@ def render_into_template(ws: Any, tab: Tab, frame: Frame, frames: dict[str, Fram
     for key in [k for k in ws._cells if k[0] == data_row or (k[0] == header_row and k[1] > last_col)]:
         del ws._cells[key]  # the template's sample data row, and header cells past the columns
     keep = {letter for letter, dim in ws.column_dimensions.items() if dim.customWidth}
-    TabRenderer(ws, tab, frame, frames, write_only=False, header_style=header_style, data_style=data_style,
-                keep_widths=keep, templated=True).render()
+    TabRenderer(
+        ws,
+        tab,
+        frame,
+        frames,
+        write_only=False,
+        header_style=header_style,
+        data_style=data_style,
+        keep_widths=keep,
+        templated=True,
+    ).render()
     grow(ws, tab, frame)
 
 
@@ -241,6 +254,6 @@ def _absolute(ref: str) -> str:
     out = []
     for part in ref.split(":"):
         letters = "".join(ch for ch in part if ch.isalpha())
-        digits = part[len(letters):]
+        digits = part[len(letters) :]
         out.append(f"${letters}${digits}")
     return ":".join(out)

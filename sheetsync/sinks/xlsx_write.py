@@ -91,6 +91,7 @@ class _Prepared(list):
 
 # -- the public entry point -----------------------------------------------------------------------
 
+
 def write_workbook(workbook: Workbook, path: Path, *, templates_dir: Path | None = None) -> None:
     """Write every tab of `workbook` to `path`. Atomic: any failure leaves an existing file as it was."""
     path = Path(path)
@@ -168,13 +169,24 @@ def _file_mode(path: Path) -> int:
 
 # -- one tab --------------------------------------------------------------------------------------
 
+
 class TabRenderer:
     """Renders one tab into a worksheet, in write-only mode (rows streamed in order) or normal mode
     (cells placed, e.g. into a template)."""
 
-    def __init__(self, ws: Any, tab: Tab, frame: Frame, frames: dict[str, Frame], *, write_only: bool,
-                 header_style: Cell | None = None, data_style: Cell | None = None,
-                 keep_widths: set[str] | None = None, templated: bool = False) -> None:
+    def __init__(
+        self,
+        ws: Any,
+        tab: Tab,
+        frame: Frame,
+        frames: dict[str, Frame],
+        *,
+        write_only: bool,
+        header_style: Cell | None = None,
+        data_style: Cell | None = None,
+        keep_widths: set[str] | None = None,
+        templated: bool = False,
+    ) -> None:
         self.ws, self.tab, self.frame, self.frames = ws, tab, frame, frames
         self.write_only = write_only
         self.header_style, self.data_style = header_style, data_style
@@ -203,8 +215,9 @@ class TabRenderer:
             ws.freeze_panes = f"{col(frame.placement.first_col)}{frame.first_data_row}"
         self.setup_print()
         if tab.autofilter and tab.columns and not getattr(ws, "tables", None):
-            ws.auto_filter.ref = f"{frame.column(0)}{frame.header_row}:{frame.column(frame.n_cols - 1)}" \
-                                 f"{frame.last_data_row}"
+            ws.auto_filter.ref = (
+                f"{frame.column(0)}{frame.header_row}:{frame.column(frame.n_cols - 1)}{frame.last_data_row}"
+            )
         self.add_rules()
         self.add_validations()
         self.add_chart()
@@ -234,15 +247,22 @@ class TabRenderer:
             ranges = []
             for target in targets:
                 if target is None:
-                    ranges.append(f"{frame.column(0)}{frame.first_data_row}:{frame.column(frame.n_cols - 1)}"
-                                  f"{frame.last_data_row}")
+                    ranges.append(
+                        f"{frame.column(0)}{frame.first_data_row}:{frame.column(frame.n_cols - 1)}{frame.last_data_row}"
+                    )
                 else:
                     ranges.append(frame.data_range(target))
             style = rule.style
-            fill = PatternFill("solid", fgColor=cells.hex_colour(style.fill), bgColor=cells.hex_colour(style.fill)) \
-                if style.fill else None
-            font = Font(color=cells.hex_colour(style.font_color), bold=style.bold or None) \
-                if style.font_color or style.bold else None
+            fill = (
+                PatternFill("solid", fgColor=cells.hex_colour(style.fill), bgColor=cells.hex_colour(style.fill))
+                if style.fill
+                else None
+            )
+            font = (
+                Font(color=cells.hex_colour(style.font_color), bold=style.bold or None)
+                if style.font_color or style.bold
+                else None
+            )
             self.ws.conditional_formatting.add(" ".join(ranges), FormulaRule(formula=[formula], fill=fill, font=font))
 
     def add_validations(self) -> None:
@@ -251,8 +271,7 @@ class TabRenderer:
             try:
                 index = tab.column_index(validation.column)
             except KeyError:
-                raise RenderError(f"tab {tab.name!r}: validation names unknown column "
-                                  f"{validation.column!r}") from None
+                raise RenderError(f"tab {tab.name!r}: validation names unknown column {validation.column!r}") from None
             if validation.kind == "list":
                 rule = DataValidation(type="list", formula1=self.list_source(validation.source), allow_blank=True)
             elif validation.kind == "positive_decimal":
@@ -260,8 +279,9 @@ class TabRenderer:
             else:
                 raise RenderError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r}")
             rule.showErrorMessage = True
-            rule.error = validation.message or ("Choose a value from the list" if validation.kind == "list"
-                                                else "Enter a number greater than 0")
+            rule.error = validation.message or (
+                "Choose a value from the list" if validation.kind == "list" else "Enter a number greater than 0"
+            )
             rule.errorTitle = validation.column[:32]
             if validation.message:
                 rule.showInputMessage = True
@@ -283,8 +303,9 @@ class TabRenderer:
         try:
             return self.frames[tab_name].tab.column_index(header)
         except KeyError:
-            raise RenderError(f"tab {self.tab.name!r}: validation source column {header!r} is not in "
-                              f"tab {tab_name!r}") from None
+            raise RenderError(
+                f"tab {self.tab.name!r}: validation source column {header!r} is not in tab {tab_name!r}"
+            ) from None
 
     def add_chart(self) -> None:
         tab, frame = self.tab, self.frame
@@ -302,10 +323,14 @@ class TabRenderer:
         row = frame.totals_row
         if indexes == list(range(indexes[0], indexes[0] + len(indexes))):
             lo, hi = first + indexes[0], first + indexes[-1]
-            chart.add_data(Reference(self.ws, min_col=lo, max_col=hi, min_row=row, max_row=row), from_rows=True,
-                           titles_from_data=False)
-            chart.set_categories(Reference(self.ws, min_col=lo, max_col=hi, min_row=frame.header_row,
-                                           max_row=frame.header_row))
+            chart.add_data(
+                Reference(self.ws, min_col=lo, max_col=hi, min_row=row, max_row=row),
+                from_rows=True,
+                titles_from_data=False,
+            )
+            chart.set_categories(
+                Reference(self.ws, min_col=lo, max_col=hi, min_row=frame.header_row, max_row=frame.header_row)
+            )
             chart.legend = None
         else:
             for index in indexes:
@@ -335,9 +360,13 @@ class TabRenderer:
                 yield r + offset, [label_cell, self.text_cell(c + 1, value)]
         header = []
         for index, column in enumerate(tab.columns):
-            cell = cells.styled_cell(ws, base=self.header_style, font=None if self.header_style else cells.BOLD,
-                                     fill=None if self.header_style else cells.HEADER_FILL,
-                                     border=None if self.header_style else cells.HEADER_BORDER)
+            cell = cells.styled_cell(
+                ws,
+                base=self.header_style,
+                font=None if self.header_style else cells.BOLD,
+                fill=None if self.header_style else cells.HEADER_FILL,
+                border=None if self.header_style else cells.HEADER_BORDER,
+            )
             cell.column = placement.first_col + index
             cells.set_text(cell, column.header)
             header.append(cell)
@@ -363,8 +392,9 @@ class TabRenderer:
         has_label = any(c.total is Total.LABEL for c in tab.columns)
         for index, column in enumerate(tab.columns):
             fmt = Format.INTEGER if column.total is Total.COUNT else column.format
-            cell = cells.styled_cell(self.ws, number_format=NUMBER_FORMATS[fmt], font=cells.BOLD,
-                                     border=cells.TOTALS_BORDER)
+            cell = cells.styled_cell(
+                self.ws, number_format=NUMBER_FORMATS[fmt], font=cells.BOLD, border=cells.TOTALS_BORDER
+            )
             cell.column = frame.placement.first_col + index
             if column.total is Total.LABEL or (index == 0 and column.total is None and not has_label):
                 cells.set_text(cell, "Total")
