@@ -43,7 +43,8 @@ def write_google(workbook: Workbook, double: SheetsDouble | None = None) -> tupl
     if SHEET_ID not in double.spreadsheets:
         double.add_spreadsheet(SHEET_ID)
     creds = FakeServiceAccountCredentials()
-    stats = write_workbooks(SHEET_ID, [workbook], credentials=creds, session=double.session(creds), sleep=lambda s: None)
+    session = double.session(creds)
+    stats = write_workbooks(SHEET_ID, [workbook], credentials=creds, session=session, sleep=lambda s: None)
     return double, stats
 
 

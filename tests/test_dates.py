@@ -85,7 +85,7 @@ def records() -> dict[str, list[dict]]:
 
 def workbook(zone: str):
     definition = parse_definition(DEFINITION.replace("ZONE", zone), "due.yaml")
-    (book,), warnings = render(definition, {}, records(), {}, fetched_at=datetime(2026, 1, 26, 12, tzinfo=UTC))
+    (book,), _ = render(definition, {}, records(), {}, fetched_at=datetime(2026, 1, 26, 12, tzinfo=UTC))
     return book
 
 
