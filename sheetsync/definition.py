@@ -59,6 +59,7 @@ int/date/local_date/days_between/add_days/year/month/today/now and string functi
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Mapping, Sequence
@@ -196,7 +197,7 @@ class DemoValue:
 
     endpoint: str
     field: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     limit: int = 3
 
 
@@ -705,7 +706,8 @@ def _step_derive(c: _Checker, o: dict[str, Any], frame: str, path: Path_) -> set
     columns = o.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise c.fail(path, "derive needs `columns: {Name: expression}`")
-    known = set(c.frames[frame]) if c.frames[frame] is not None else None
+    known_now = c.frames[frame]
+    known = set(known_now) if known_now is not None else None
     compiled = {}
     for name, text in columns.items():
         c.frames["__derive__"] = known

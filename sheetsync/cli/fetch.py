@@ -113,11 +113,12 @@ def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | Non
     missing = [name for name in required if not query.get(name)]
     if missing:
         raise ParameterError(f"{endpoint}: parameter {missing[0]} is required (-p {missing[0]}=...)")
+    kwargs: dict[str, Any] = dict(query)
     if method == "order_status":
-        query = {"order_numbers": [n.strip() for n in query["order_numbers"].split(",") if n.strip()]}
+        kwargs = {"order_numbers": [n.strip() for n in query["order_numbers"].split(",") if n.strip()]}
     with open_connections(settings_from_context(), sandbox=sandbox, seed=seed) as connections:
         kotis = connections.kotis
-        rows = list(_limited(iter(getattr(kotis, method)(**query)), limit))
+        rows = list(_limited(iter(getattr(kotis, method)(**kwargs)), limit))
         write_rows(rows, fmt, columns((), rows), sys.stdout)
         click.echo(f"{len(rows)} rows, {kotis.stats.total_requests} requests", err=True)
 
