@@ -295,7 +295,7 @@ class KssClient:
                 f"{response.request.method if response.request else 'GET'} {ep.name}: "
                 f"the answer was not JSON (status {response.status_code})",
                 status=response.status_code,
-                request_id=request_id,
+                request_id=str(request_id) if request_id else None,
                 endpoint=ep.name,
             )
         return body
