@@ -480,7 +480,7 @@ def aging_close_date() -> date:
 
 
 def _aging_row(ctx: Ctx, cid: int, open_invoices: list[Invoice]) -> dict:
-    sums, lists = [0] * 5, [[] for _ in range(5)]
+    sums, lists = [0] * 5, [list[dict]() for _ in range(5)]
     credit, credits = 0, []
     close = aging_close_date()
     for inv in open_invoices:
