@@ -61,7 +61,7 @@ from sheetsync.definition.models import (
     SourceSpec,
     TabSpec,
 )
-from sheetsync.definition.params import PARAM_TYPES, coerce_param, parse_cli_params, resolve_params
+from sheetsync.definition.params import PARAM_TYPES, coerce_param, resolve_params
 from sheetsync.definition.steps import STEP_KINDS, AnyStep, Step
 
 __all__ = [
@@ -87,7 +87,6 @@ __all__ = [
     "json_schema",
     "json_schema_text",
     "load_definition",
-    "parse_cli_params",
     "parse_definition",
     "resolve_params",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
@@ -103,15 +103,3 @@ def resolve_params(definition: Definition, given: Mapping[str, Any], *, today: d
             raise ParameterError(f"report {definition.name} needs parameter {name} ({spec.type}): add -p {name}=VALUE")
         values[name] = coerce_param(spec, raw, today=today)
     return values
-
-
-def parse_cli_params(pairs: Sequence[str]) -> dict[str, str]:
-    """`-p name=value` pairs -> {name: value}; a repeated name joins list values with commas."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ParameterError(f"parameter {pair!r} is not name=value")
-        name = name.strip()
-        out[name] = f"{out[name]},{value}" if name in out else value
-    return out
