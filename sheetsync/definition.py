@@ -445,18 +445,6 @@ def resolve_params(definition: Definition, given: Mapping[str, Any], *, today: d
     return values
 
 
-def parse_cli_params(pairs: Sequence[str]) -> dict[str, str]:
-    """`-p name=value` pairs -> {name: value}; a repeated name joins list values with commas."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ParameterError(f"parameter {pair!r} is not name=value")
-        name = name.strip()
-        out[name] = f"{out[name]},{value}" if name in out else value
-    return out
-
-
 # ---------------------------------------------------------------- sections
 
 
