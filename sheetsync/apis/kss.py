@@ -124,7 +124,7 @@ class KssClient:
         pairs = ep.encode_params(query_params)
         paging = [("Page", str(page)), ("PageSize", str(page_size))]
         body = self._get(ep, ep.url_path(path_values), [*pairs, *paging])
-        rows = _rows(body)
+        rows = _rows(body, ep.key)
         self.stats.record(ep.key, pages=1, requests=0)
         return rows, _has_next(body, rows, page_size)
 
