@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import vcr
+from store_fixtures import pg_cluster, store_location  # noqa: F401 (fixtures of the state store)
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 
@@ -49,6 +50,8 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
         "KSS_KEY_TYPE",
         "SHEETSYNC_GOOGLE_CREDENTIALS",
         "GOOGLE_APPLICATION_CREDENTIALS",
+        "SHEETSYNC_DB",
+        "SHEETSYNC_REQUIRE_APPROVAL",
     ):
         monkeypatch.delenv(name, raising=False)
 
