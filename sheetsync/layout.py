@@ -93,7 +93,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         name = _render(spec.name, first, env) or spec.id
         title = _render(spec.title, first, env) or ctx.definition.title
         cells = [[_cell(col, row, env, ctx) for col in spec.columns] for row in rows]
-        extra = [(label, _render(t, first, env)) for label, t in spec.info]
+        extra = [(label, _render(t, first, env)) for label, t in spec.info.items()]
         as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
@@ -115,7 +115,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         rows=cells,
         info=info,
         rules=[_rule(r, env) for r in spec.rules],
-        chart=model.Chart(spec.chart[0] or title, spec.chart[1]) if spec.chart else None,
+        chart=model.Chart(spec.chart.title or title, tuple(spec.chart.columns)) if spec.chart else None,
         freeze_header=spec.freeze_header,
         autofilter=spec.autofilter,
         template=spec.template,

@@ -15,6 +15,7 @@ from sheetsync.definition import (
     DemoValue,
     builtin_paths,
     find_definition,
+    json_schema_text,
     load_definition,
     resolve_params,
 )
@@ -80,6 +81,17 @@ def check(file: str) -> None:
         f"ok: {file}: report {definition.name}, {len(definition.sources)} sources, "
         f"{len(definition.steps)} transforms, {len(definition.tabs)} tab spec(s)"
     )
+
+
+@reports_group.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of report definitions, for an editor's YAML language server.
+
+    \b
+    Example:
+      sheetsync reports schema > sheetsync-report.schema.json
+    """
+    click.echo(json_schema_text())
 
 
 def describe(definition: Definition) -> str:
