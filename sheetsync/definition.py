@@ -50,6 +50,11 @@ The language (reports/price-list.yaml is a complete example)::
         rules: [{when: Promotion, op: not_blank, fill: "#FFF2CC", columns: []}]  # < <= > >= == != blank
         chart: {title: Aging, columns: [Current, 1-30]}                          # not_blank true
         template: statement          # a workbook in templates/ (xlsx)
+        statement:                   # a customer-facing page (xlsx; letterhead from sheetsync.toml [company])
+          customer: ["{{ CustomerName }}", "{{ Address }}"]          # the customer block, a line each
+          facts: {Statement date: "{{ AsOf }}", Account: "{{ CustomerID }}"}
+          band: {Current: "{{ AgedCurrent }}", 1-30: "{{ Aged_1_30 }}"}   # the aging band, label -> amount
+          amount_due: "{{ TotalBalanceOutstanding }}"
     burst: {by: CustomerID, name: "ar-aging-{{ CustomerName }}", enabled: "{{ params.burst }}"}
 
 Expressions (sheetsync.expr) are parsed, never eval'd: fields, `params.x`, Decimal arithmetic,
@@ -162,6 +167,21 @@ class RuleSpec:
 
 
 @dataclass
+class StatementSpec:
+    """A customer-facing page around a tab (xlsx, see model.Statement); templates see the group's first row.
+
+    `customer`: the customer block, one template per line; `facts`: named lines such as the statement
+    date; `band`: the aging band, label -> amount; `amount_due`: the amount in the "Amount due" box.
+    The sender's letterhead, remit-to, terms and payment instructions come from sheetsync.toml [company].
+    """
+
+    customer: list[Template]
+    facts: list[tuple[str, Template]]
+    band: list[tuple[str, Template]]
+    amount_due: Template
+
+
+@dataclass
 class TabSpec:
     """A tab (or, with `split`, one tab per distinct value of a column) laid out from a frame."""
 
@@ -179,6 +199,7 @@ class TabSpec:
     freeze_header: bool = True
     autofilter: bool = True
     as_of: Template | None = None
+    statement: StatementSpec | None = None
     line: int | None = None
 
 
@@ -821,7 +842,9 @@ TAB_KEYS = (
     "freeze_header",
     "autofilter",
     "as_of",
+    "statement",
 )
+STATEMENT_KEYS = ("customer", "facts", "band", "amount_due")
 COLUMN_KEYS = ("header", "field", "expr", "format", "width", "total", "link")
 RULE_KEYS = ("when", "op", "value", "columns", "fill", "font_color", "bold")
 
@@ -859,6 +882,7 @@ def _check_tabs(c: _Checker, raw: Any, default_frame: str) -> list[TabSpec]:
             freeze_header=bool(item.get("freeze_header", True)),
             autofilter=bool(item.get("autofilter", True)),
             as_of=c.template(item["as_of"], (*path, "as_of"), frame) if "as_of" in item else None,
+            statement=_check_statement(c, item.get("statement"), frame, (*path, "statement")),
             line=c.line(path),
         )
         tabs.append(tab)
@@ -937,12 +961,25 @@ def _check_rule(c: _Checker, raw: Any, headers: list[str], path: Path_) -> RuleS
     )
 
 
-def _check_info(c: _Checker, raw: Any, frame: str, path: Path_) -> list[tuple[str, Template]]:
+def _check_info(c: _Checker, raw: Any, frame: str, path: Path_, what: str = "info") -> list[tuple[str, Template]]:
     if raw is None:
         return []
     if not isinstance(raw, dict):
-        raise c.fail(path, "info must be a mapping of label -> template")
+        raise c.fail(path, f"{what} must be a mapping of label -> template")
     return [(str(label), c.template(value, (*path, label), frame)) for label, value in raw.items()]
+
+
+def _check_statement(c: _Checker, raw: Any, frame: str, path: Path_) -> StatementSpec | None:
+    if raw is None:
+        return None
+    c.mapping(raw, path, "statement", STATEMENT_KEYS, ("customer", "amount_due"))
+    lines = raw["customer"] if isinstance(raw["customer"], list) else [raw["customer"]]
+    return StatementSpec(
+        customer=[c.template(line, (*path, "customer", i), frame) for i, line in enumerate(lines)],
+        facts=_check_info(c, raw.get("facts"), frame, (*path, "facts"), "statement facts"),
+        band=_check_info(c, raw.get("band"), frame, (*path, "band"), "statement band"),
+        amount_due=c.template(raw["amount_due"], (*path, "amount_due"), frame),
+    )
 
 
 def _check_chart(c: _Checker, raw: Any, headers: list[str], path: Path_) -> tuple[str, tuple[str, ...]] | None:

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from sheetsync.model import ConditionalRule, Format, Link, Tab
+from sheetsync.sinks.links import safe_link
 
 ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 MAX_CELL_TEXT = 32767
@@ -100,7 +101,9 @@ def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
     if isinstance(value, Link):
         cell._value = clean_text(value.text)
         cell.data_type = "s"
-        cell._hyperlink = Hyperlink(ref=cell.coordinate, target=value.url)
+        url = safe_link(value.url)  # never a link that carries a credential
+        if url is not None:
+            cell._hyperlink = Hyperlink(ref=cell.coordinate, target=url)
         return
     plain_types: tuple[type, ...] = (bool, str, int, Decimal, float, datetime, date)
     for base in plain_types:
