@@ -16,11 +16,10 @@ from sheetsync import model
 from sheetsync.definition import ColumnSpec, Definition, RuleSpec, TabSpec
 from sheetsync.errors import RenderError
 from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
+from sheetsync.sinks.text import XLSX, sheet_name, unique_sheet_names
 from sheetsync.transform import _key, records_of, row_env
 
 CENT = Decimal("0.01")
-MAX_TAB_NAME = 31
-_BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 @dataclass
@@ -95,7 +94,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         name = _render(spec.name, first, env) or spec.id
         title = _render(spec.title, first, env) or ctx.definition.title
         cells = [[_cell(col, row, env, ctx) for col in spec.columns] for row in rows]
-        extra = [(label, _render(t, first, env)) for label, t in spec.info]
+        extra = [(label, _render(t, first, env)) for label, t in spec.info.items()]
         as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
@@ -112,7 +111,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         rows=cells,
         info=[] if statement else info,  # a customer's page shows no run metadata
         rules=[_rule(r, env) for r in spec.rules],
-        chart=model.Chart(spec.chart[0] or title, spec.chart[1]) if spec.chart else None,
+        chart=model.Chart(spec.chart.title or title, tuple(spec.chart.columns)) if spec.chart else None,
         freeze_header=spec.freeze_header,
         autofilter=spec.autofilter,
         template=spec.template,
@@ -128,8 +127,8 @@ def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ct
     resolver = row_env(row, env)
     try:
         customer = [line for t in given.customer for line in (_text(t.render(resolver)) or "").splitlines()]
-        facts = [(label, _text(t.render(resolver)) or "") for label, t in given.facts]
-        band = [(label, _money(t.render(resolver))) for label, t in given.band]
+        facts = [(label, _text(t.render(resolver)) or "") for label, t in given.facts.items()]
+        band = [(label, _money(t.render(resolver))) for label, t in given.band.items()]
         due = to_decimal(given.amount_due.render(resolver))
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: statement: {exc.message}") from None
@@ -229,21 +228,15 @@ def slug(text: str) -> str:
 
 
 def tab_name(text: str) -> str:
-    cleaned = _BAD_TAB_CHARS.sub("-", text).strip().strip("'") or "Sheet"
-    return cleaned[:MAX_TAB_NAME].strip()
+    """A valid sheet name for every sink (sinks/text.py): Excel's rules, the strictest."""
+    return sheet_name(text, XLSX)
 
 
 def unique_tab_names(tabs: Sequence[model.Tab]) -> None:
-    """Make names unique within a workbook (case-insensitively, as spreadsheets compare them)."""
-    used: set[str] = set()
-    for tab in tabs:
-        name, n = tab.name, 2
-        while name.casefold() in used:
-            suffix = f" ({n})"
-            name = tab.name[: MAX_TAB_NAME - len(suffix)].rstrip() + suffix
-            n += 1
+    """Make names unique within a workbook (case-insensitively, as spreadsheets compare them), each still
+    within 31 UTF-16 units after its " (2)" suffix."""
+    for tab, name in zip(tabs, unique_sheet_names([t.name for t in tabs], XLSX), strict=True):
         tab.name = name
-        used.add(name.casefold())
 
 
 def file_stem(text: str) -> str:

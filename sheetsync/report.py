@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -154,7 +154,7 @@ def summarize(
     definition: Definition,
     params: Mapping[str, Any],
     workbooks: list[model.Workbook],
-    warnings: list[str],
+    warnings: Sequence[model.RunWarning | str],
     requests: Mapping[str, dict[str, int]],
     seconds: float,
     environment: str,
@@ -173,9 +173,28 @@ def summarize(
         "not_modified": sum(c.get("not_modified", 0) for c in requests.values()),
         "retries": sum(c.get("retries", 0) for c in requests.values()),
         "seconds": round(seconds, 2),
-        "warnings": warnings,
+        "warnings": [model.RunWarning.of(w).as_dict() for w in warnings],
         "outputs": [],
     }
+
+
+# Warnings that mean the user asked for something that is not there: the run exits PARTIAL (1).
+PARTIAL_CODES = frozenset({"id-not-returned"})
+
+
+def add_warnings(summary: dict[str, Any], warnings: Sequence[model.RunWarning]) -> None:
+    """Append warnings found after the run (by the sinks) to its summary, once each."""
+    for warning in warnings:
+        if warning.as_dict() not in summary["warnings"]:
+            summary["warnings"].append(warning.as_dict())
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """PARTIAL (1) when a warning says requested data is missing, else OK (0)."""
+    from sheetsync.errors import ExitCode
+
+    partial = any(w["code"] in PARTIAL_CODES for w in summary["warnings"])
+    return int(ExitCode.PARTIAL if partial else ExitCode.OK)
 
 
 def _jsonable(value: Any) -> Any:
