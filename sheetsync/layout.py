@@ -16,7 +16,7 @@ from sheetsync import model
 from sheetsync.definition import ColumnSpec, Definition, RuleSpec, TabSpec
 from sheetsync.errors import RenderError
 from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
-from sheetsync.sinks.text import XLSX, sheet_name, unique_sheet_names
+from sheetsync.sinks.text import XLSX, sheet_name, too_precise, unique_sheet_names
 from sheetsync.transform import _key, records_of, row_env
 
 CENT = Decimal("0.01")
@@ -31,7 +31,7 @@ class LayoutContext:
     environment: str
     fetched_at: datetime
     generated_at: datetime
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[model.RunWarning | str] = field(default_factory=list)
     company: model.Company | None = None  # the sender of customer-facing pages
 
     @property
@@ -103,6 +103,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
     info = [("Report", ctx.definition.title), *extra, *meta, ("Generated", ctx.stamp(ctx.generated_at))]
     note = f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}"
     key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
+    ctx.warnings.extend(long_number_warnings(spec.columns, cells, name))
     return model.Tab(
         name=tab_name(name),
         key=key,
@@ -155,6 +156,28 @@ def about(ctx: LayoutContext) -> list[tuple[str, str]]:
     ]
 
 
+NUMERIC_FORMATS = (model.Format.INTEGER, model.Format.DECIMAL, model.Format.CURRENCY, model.Format.PERCENT)
+
+
+def long_number_warnings(columns: Sequence[ColumnSpec], cells: list[list[Any]], tab: str) -> list[model.RunWarning]:
+    """One warning per numeric column holding digit strings too long for a spreadsheet's number (kept as text)."""
+    out = []
+    for index, column in enumerate(columns):
+        if column.format not in NUMERIC_FORMATS:
+            continue
+        count = sum(1 for row in cells if isinstance(row[index], str) and too_precise(to_decimal(row[index])))
+        if count:
+            out.append(
+                model.RunWarning(
+                    "number-as-text",
+                    f"tab {tab!r}, column {column.header!r}: {count} number(s) have more than 15 significant "
+                    "digits, which a spreadsheet would round; written as text with every digit",
+                    column.header,
+                )
+            )
+    return out
+
+
 def _as_of(template: Template | None, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> str:
     """The tab's `as_of` (e.g. the aging CloseDate) shown in the report's time zone; else the fetch time."""
     if template is None:
@@ -195,8 +218,8 @@ def typed(value: Any, fmt: model.Format, tz: ZoneInfo) -> Any:
     if fmt in (model.Format.DATE, model.Format.DATETIME):
         return _typed_time(value, fmt, tz)
     number = to_decimal(value) if not isinstance(value, date) else None
-    if number is None:
-        return value if isinstance(value, str) else _text(value)
+    if number is None or (isinstance(value, str) and too_precise(number)):
+        return value if isinstance(value, str) else _text(value)  # long digit strings keep every digit
     if fmt == model.Format.CURRENCY:
         return number.quantize(CENT, rounding=ROUND_HALF_UP)
     if fmt == model.Format.INTEGER and number == number.to_integral_value():

@@ -79,18 +79,24 @@ def render(
     environment: str = "",
     fetched_at: datetime | None = None,
     company: model.Company | None = None,
-) -> tuple[list[model.Workbook], list[str]]:
-    """The pure part of a run: records -> workbooks (no network), plus warnings."""
-    warnings: list[str] = []
+) -> tuple[list[model.Workbook], list[model.RunWarning | str]]:
+    """The pure part of a run: records -> workbooks (no network), plus warnings (data ones first)."""
+    data_warnings: list[str] = []
+    warnings: list[model.RunWarning | str] = []
     now = datetime.now().astimezone()
     ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company)
-    frames = build_frames(definition, records, documented, warnings, context=ctx.expr_context)
+    frames = build_frames(definition, records, documented, data_warnings, context=ctx.expr_context)
+    workbooks = _workbooks(definition, frames, ctx)
+    return workbooks, [*data_warnings, *warnings]
+
+
+def _workbooks(definition: Definition, frames: Frames, ctx: LayoutContext) -> list[model.Workbook]:
     burst = definition.burst
     enabled = burst is not None and truthy(
         burst.enabled.render(ctx.expr_context) if isinstance(burst.enabled, Template) else burst.enabled
     )
     if not enabled or burst is None:
-        return [_workbook(definition.name, definition, frames, ctx)], warnings
+        return [_workbook(definition.name, definition, frames, ctx)]
     first = frames[definition.tabs[0].frame]
     workbooks = []
     for value, rows in split_groups(first, burst.by):
@@ -101,7 +107,7 @@ def render(
         env = {**ctx.expr_context, "value": value, **(rows[0] if rows else {})}
         name = file_stem(str(burst.name.render(env)))
         workbooks.append(_workbook(name, definition, subset, ctx))
-    return workbooks, warnings
+    return workbooks
 
 
 def _only(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
