@@ -16,7 +16,7 @@ from sheetsync import model
 from sheetsync.definition import ColumnSpec, Definition, RuleSpec, TabSpec
 from sheetsync.errors import RenderError
 from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
-from sheetsync.sinks.text import XLSX, sheet_name, unique_sheet_names
+from sheetsync.sinks.text import XLSX, sheet_name, too_precise, unique_sheet_names
 from sheetsync.transform import _key, records_of, row_env
 
 CENT = Decimal("0.01")
@@ -31,7 +31,8 @@ class LayoutContext:
     environment: str
     fetched_at: datetime
     generated_at: datetime
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[model.RunWarning | str] = field(default_factory=list)
+    company: model.Company | None = None  # the sender of customer-facing pages
 
     @property
     def tz(self) -> ZoneInfo:
@@ -97,29 +98,84 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
-    info = [
-        ("Report", ctx.definition.title),
-        *extra,
-        ("Parameters", ctx.param_text()),
-        ("Environment", ctx.environment),
-        ("Data as of", as_of),
-        ("Generated", ctx.stamp(ctx.generated_at)),
-    ]
+    statement = _statement(spec, first, env, ctx) if spec.statement else None
+    meta = [("Parameters", ctx.param_text()), ("Environment", ctx.environment), ("Data as of", as_of)]
+    info = [("Report", ctx.definition.title), *extra, *meta, ("Generated", ctx.stamp(ctx.generated_at))]
+    note = f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}"
     key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
+    ctx.warnings.extend(long_number_warnings(spec.columns, cells, name))
     return model.Tab(
         name=tab_name(name),
         key=key,
         title=title,
         columns=[model.Column(c.header, c.format, c.width, c.total) for c in spec.columns],
         rows=cells,
-        info=info,
+        info=[] if statement else info,  # a customer's page shows no run metadata
         rules=[_rule(r, env) for r in spec.rules],
         chart=model.Chart(spec.chart.title or title, tuple(spec.chart.columns)) if spec.chart else None,
         freeze_header=spec.freeze_header,
         autofilter=spec.autofilter,
         template=spec.template,
-        note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
+        note=None if statement else note,
+        statement=statement,
     )
+
+
+def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> model.Statement:
+    """The customer-facing page of a tab: its templates over the group's first row, the company profile."""
+    assert spec.statement is not None
+    given = spec.statement
+    resolver = row_env(row, env)
+    try:
+        customer = [line for t in given.customer for line in (_text(t.render(resolver)) or "").splitlines()]
+        facts = [(label, _text(t.render(resolver)) or "") for label, t in given.facts.items()]
+        band = [(label, _money(t.render(resolver))) for label, t in given.band.items()]
+        due = to_decimal(given.amount_due.render(resolver))
+    except ExprError as exc:
+        raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: statement: {exc.message}") from None
+    company = ctx.company
+    if company is not None and company.terms and all(label != "Terms" for label, _ in facts):
+        facts.append(("Terms", company.terms))
+    amount_due = None if due is None else due.quantize(CENT, rounding=ROUND_HALF_UP)
+    return model.Statement(company, [c for c in customer if c.strip()], facts, band, amount_due)
+
+
+def _money(value: Any) -> Decimal:
+    number = to_decimal(value)
+    return Decimal("0.00") if number is None else number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def about(ctx: LayoutContext) -> list[tuple[str, str]]:
+    """The run metadata of a workbook: kept in its document properties and hidden "About" sheet."""
+    return [
+        ("Report", f"{ctx.definition.title} ({ctx.definition.name})"),
+        ("Parameters", ctx.param_text()),
+        ("Environment", ctx.environment),
+        ("Data fetched", ctx.stamp(ctx.fetched_at)),
+        ("Generated", ctx.stamp(ctx.generated_at)),
+    ]
+
+
+NUMERIC_FORMATS = (model.Format.INTEGER, model.Format.DECIMAL, model.Format.CURRENCY, model.Format.PERCENT)
+
+
+def long_number_warnings(columns: Sequence[ColumnSpec], cells: list[list[Any]], tab: str) -> list[model.RunWarning]:
+    """One warning per numeric column holding digit strings too long for a spreadsheet's number (kept as text)."""
+    out = []
+    for index, column in enumerate(columns):
+        if column.format not in NUMERIC_FORMATS:
+            continue
+        count = sum(1 for row in cells if isinstance(row[index], str) and too_precise(to_decimal(row[index])))
+        if count:
+            out.append(
+                model.RunWarning(
+                    "number-as-text",
+                    f"tab {tab!r}, column {column.header!r}: {count} number(s) have more than 15 significant "
+                    "digits, which a spreadsheet would round; written as text with every digit",
+                    column.header,
+                )
+            )
+    return out
 
 
 def _as_of(template: Template | None, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> str:
@@ -162,8 +218,8 @@ def typed(value: Any, fmt: model.Format, tz: ZoneInfo) -> Any:
     if fmt in (model.Format.DATE, model.Format.DATETIME):
         return _typed_time(value, fmt, tz)
     number = to_decimal(value) if not isinstance(value, date) else None
-    if number is None:
-        return value if isinstance(value, str) else _text(value)
+    if number is None or (isinstance(value, str) and too_precise(number)):
+        return value if isinstance(value, str) else _text(value)  # long digit strings keep every digit
     if fmt == model.Format.CURRENCY:
         return number.quantize(CENT, rounding=ROUND_HALF_UP)
     if fmt == model.Format.INTEGER and number == number.to_integral_value():

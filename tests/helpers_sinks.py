@@ -93,11 +93,13 @@ def as_date(value: Any) -> Any:
     return value
 
 
-def column_values(rows: Rows, header: str) -> list[Any]:
-    """The data values under `header` (rows after the header row, up to a totals row or the end)."""
+def column_values(rows: Rows, header: str, count: int | None = None) -> list[Any]:
+    """The data values under `header`: `count` rows after the header row, or up to a blank or "Total" row."""
     start = next(i for i, row in enumerate(rows) if header in row)
     index = rows[start].index(header)
     out = []
+    if count is not None:
+        return [row[index] if index < len(row) else None for row in rows[start + 1 : start + 1 + count]]
     for row in rows[start + 1 :]:
         if not row or all(v in (None, "") for v in row) or "Total" in row:
             break

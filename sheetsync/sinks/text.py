@@ -8,6 +8,9 @@
 - Sheet names lose the characters Excel forbids (``[]:*?/\\``), their edge quotes, the reserved name
   "History", and stay unique (ignoring case) after they are cut.
 - ``csv_cell`` applies the OWASP CSV-injection rule to text a spreadsheet application would run.
+- Numbers: spreadsheets hold IEEE doubles, exact to 15 significant digits. A number with more (a 17-digit
+  ID, a 22-digit tracking number in a column with a numeric format) is written as its exact digits as
+  text, never through a float, and counted per column.
 
 ``sanitize_workbook(workbook, limits)`` returns a cleaned copy and one warning per kind of change, with
 the count of cells changed.
@@ -16,8 +19,10 @@ the count of cells changed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from sheetsync.model import Link, RunWarning, Tab, Workbook
@@ -27,6 +32,7 @@ REPLACEMENT = "\ufffd"
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+([eE][-+]?\d+)?")
+MAX_EXACT_DIGITS = 15  # significant digits a spreadsheet's double keeps exactly
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,29 @@ def unique_sheet_names(names: Iterable[str], limits: TextLimits = XLSX) -> list[
     return out
 
 
+def significant_digits(value: int | Decimal) -> int:
+    """Significant digits of an exact number: 12345678901234567 -> 17, Decimal("34604.230000") -> 7."""
+    if isinstance(value, Decimal):
+        return len(value.normalize().as_tuple().digits) if value.is_finite() else 0
+    return len(str(abs(value)).rstrip("0")) or 1
+
+
+def too_precise(value: Any) -> bool:
+    """True for an int or Decimal a spreadsheet would round (more than 15 significant digits)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -(10**15) < value < 10**15 and significant_digits(value) > MAX_EXACT_DIGITS
+    if isinstance(value, Decimal):
+        return len(value.as_tuple().digits) > MAX_EXACT_DIGITS and significant_digits(value) > MAX_EXACT_DIGITS
+    return False
+
+
+def exact_text(value: int | Decimal) -> str:
+    """The digits of an exact number as text (never through a float, never in exponent form)."""
+    return str(value) if isinstance(value, int) else format(value, "f")
+
+
 def csv_cell(text: str) -> str:
     """OWASP CSV-injection rule: text starting with = + - @ tab or CR gets a leading "'"; numbers
     (also negative amounts that arrive as strings, "-31.05") are left as they are."""
@@ -124,6 +153,7 @@ class _Counts:
     forbidden: int = 0
     cut: int = 0
     longest: int = 0
+    long_numbers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tab, column) -> cells
 
     def clean(self, text: str, limit: int, utf16: bool) -> str:
         cleaned = xml_safe(text)
@@ -156,15 +186,17 @@ def _sanitize_tab(tab: Tab, limits: TextLimits, counts: _Counts) -> Tab:
         title=text(tab.title),
         info=[(text(label), text(value)) for label, value in tab.info],
         columns=[replace(c, header=text(c.header)) if isinstance(c.header, str) else c for c in tab.columns],
-        rows=_rows(tab.rows, text, limits),
+        rows=_rows(tab, text, limits, counts),
         note=text(tab.note) if tab.note else tab.note,
     )
 
 
-def _rows(rows: Sequence[Sequence[Any]], text: Any, limits: TextLimits) -> Sequence[Sequence[Any]]:
-    """The rows with cleaned strings; a row without a string to change is kept as it is (no copy)."""
+def _rows(tab: Tab, text: Any, limits: TextLimits, counts: _Counts) -> Sequence[Sequence[Any]]:
+    """The rows with cleaned strings and exact long numbers; a row with nothing to change is kept as it is."""
+    rows = tab.rows
     out: list[Sequence[Any]] | None = None
     safe = limits.cell // (2 if limits.utf16 else 1)
+    headers = [c.header for c in tab.columns]
     for index, row in enumerate(rows):
         if not any(_needs(value, safe) for value in row):
             if out is not None:
@@ -172,14 +204,24 @@ def _rows(rows: Sequence[Sequence[Any]], text: Any, limits: TextLimits) -> Seque
             continue
         if out is None:
             out = list(rows[:index])
-        out.append([_clean_value(value, text) for value in row])
+        cleaned = []
+        for position, value in enumerate(row):
+            if too_precise(value):
+                column = headers[position] if position < len(headers) else str(position + 1)
+                counts.long_numbers[(tab.name, column)] += 1
+                value = exact_text(value)
+            cleaned.append(_clean_value(value, text))
+        out.append(cleaned)
     return rows if out is None else out
 
 
 def _needs(value: Any, safe: int) -> bool:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return len(value) > safe or XML_FORBIDDEN.search(value) is not None
-    return isinstance(value, Link)
+    if kind is int or kind is Decimal:
+        return too_precise(value)
+    return isinstance(value, Link | str | int | Decimal) and not isinstance(value, bool)
 
 
 def _clean_value(value: Any, text: Any) -> Any:
@@ -219,6 +261,15 @@ def _warnings(book: str, limits: TextLimits, counts: _Counts, renamed: list[tupl
                 f"{book}: {counts.cut} text value(s) were longer than {limits.sink}'s {limits.cell:,} {unit} "
                 f"per cell (longest {counts.longest:,}) and were cut",
                 book,
+            )
+        )
+    for (tab, column), cells in counts.long_numbers.items():
+        out.append(
+            RunWarning(
+                "number-as-text",
+                f"{book}: tab {tab!r}, column {column!r}: {cells} number(s) have more than {MAX_EXACT_DIGITS} "
+                f"significant digits, which {limits.sink} would round; written as text with every digit",
+                column,
             )
         )
     for old, new in renamed:
