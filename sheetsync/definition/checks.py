@@ -17,7 +17,15 @@ from typing import Any
 
 from sheetsync.apis.registry import IDENTIFIER_FIELDS
 from sheetsync.definition.formats import column_format
-from sheetsync.definition.models import ColumnSpec, Definition, DemoValue, FromSource, SourceSpec, TabSpec
+from sheetsync.definition.models import (
+    ColumnSpec,
+    Definition,
+    DemoValue,
+    FromSource,
+    SourceSpec,
+    StatementSpec,
+    TabSpec,
+)
 from sheetsync.definition.params import coerce_param
 from sheetsync.definition.source_text import Lines, Path_
 from sheetsync.definition.steps import (
@@ -416,6 +424,8 @@ def _check_tab(c: Checker, tab: TabSpec, path: Path_) -> None:
     c.expr(tab.where, (*path, "where"), frame)
     for label, template in tab.info.items():
         c.template(template, (*path, "info", label), frame)
+    if tab.statement is not None:
+        _check_statement(c, tab.statement, (*path, "statement"), frame)
     for j, rule in enumerate(tab.rules):
         rpath = (*path, "rules", j)
         for header in (rule.when, *rule.columns):
@@ -449,6 +459,15 @@ def _check_column_format(c: Checker, column: ColumnSpec, path: Path_) -> None:
             f"column '{column.header}': {column.field} is an identifier (text in the API document); "
             f"format: {fmt.value} would round long values: leave format out, or use text",
         )
+
+
+def _check_statement(c: Checker, statement: StatementSpec, path: Path_, frame: str) -> None:
+    for j, line in enumerate(statement.customer):
+        c.template(line, (*path, "customer", j), frame)
+    for key in ("facts", "band"):
+        for label, template in getattr(statement, key).items():
+            c.template(template, (*path, key, label), frame)
+    c.template(statement.amount_due, (*path, "amount_due"), frame)
 
 
 def _check_burst(c: Checker) -> None:
