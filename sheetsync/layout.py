@@ -120,6 +120,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         autofilter=spec.autofilter,
         template=spec.template,
         note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
+        stamps=("Generated",) if spec.as_of is not None else ("Generated", "Data as of"),
     )
 
 

@@ -142,6 +142,8 @@ class Tab:
     autofilter: bool = True
     template: str | None = None  # a workbook name in templates/, xlsx only
     note: str | None = None  # refresh time and parameters, shown as a cell note on the title
+    row_key: tuple[str, ...] = ()  # headers whose values identify a row: columns users add follow it
+    stamps: tuple[str, ...] = ()  # info labels holding run times, left out of the content hash
 
     @property
     def header_row(self) -> int:

@@ -115,28 +115,37 @@ def write_outputs(
     credentials: Any = None,
     templates_dir: Path | None = None,
     sheets_stats: dict[str, Any] | None = None,
+    force: bool = False,
+    xlsx_outcomes: list[Any] | None = None,
 ) -> list[str]:
     """Write the workbooks to every target; returns what was written (paths and gsheet:// ids).
 
-    `sheets_stats`, when given, receives each Google Sheet's write statistics (API calls) by id."""
-    from sheetsync.sinks.xlsx import write_workbook
+    An existing xlsx file is refreshed in place (see sinks/xlsx_refresh.py) and skipped when its data is
+    unchanged, unless `force`. `xlsx_outcomes`, when given, receives each file's XlsxOutcome;
+    `sheets_stats` receives each Google Sheet's write statistics (API calls) by id."""
+    from sheetsync.sinks.xlsx_refresh import write_report_xlsx
 
     written: list[str] = []
+    outcomes = xlsx_outcomes if xlsx_outcomes is not None else []
+
+    def write_file(workbook: Workbook, path: Path) -> None:
+        outcome = write_report_xlsx(workbook, path, templates_dir=templates_dir, force=force)
+        outcomes.append(outcome)
+        if outcome.status != "unchanged":
+            written.append(str(path))
+
     for target in targets:
         if isinstance(target, XlsxTarget):
             if len(workbooks) != 1:
                 raise SinkError(f"output {target.path}: {len(workbooks)} workbooks need a directory output")
-            write_workbook(workbooks[0], target.path, templates_dir=templates_dir)
-            written.append(str(target.path))
+            write_file(workbooks[0], target.path)
         elif isinstance(target, DirectoryTarget):
             try:
                 target.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise SinkError(f"output {target.path}: cannot create the directory ({exc.strerror})") from None
             for workbook in workbooks:
-                path = target.path / f"{workbook.name}.xlsx"
-                write_workbook(workbook, path, templates_dir=templates_dir)
-                written.append(str(path))
+                write_file(workbook, target.path / f"{workbook.name}.xlsx")
         else:
             from sheetsync.sinks.gsheets import write_workbooks
 
