@@ -16,6 +16,9 @@ Public API
 
 ``HttpClient(*, session=None, timeout=30.0, retry=RetryPolicy(), sleep=time.sleep, clock=time.time,
 stats=None, requests_per_hour=None, request_id_header=None, secret_headers=())``
+    ``standing() -> (remaining, throttled)``: the requests that may still be sent now (the smaller of
+    the last ``RateLimit-Remaining`` and the hourly budget left; None when neither is known) and the
+    429 answers received so far, for callers that adapt their concurrency (``fetch.py``).
     ``send(method, url, *, endpoint, headers=None, json=None, data=None, idempotent=None) -> Response``
     sends one logical request. ``url`` must already carry its query string (``build_query`` writes
     one with literal commas; requests leaves them alone). Idempotent requests (GET/HEAD by default)
@@ -264,6 +267,7 @@ class _Pacer:
         self._sent: deque[float] = deque()
         self._remaining: int | None = None
         self._reset_at: float | None = None
+        self.throttled = 0  # 429 answers received
 
     def before_request(self, endpoint: str) -> None:
         wait, why = self._needed_wait()
@@ -300,10 +304,22 @@ class _Pacer:
             if self._remaining is not None:
                 self._remaining -= 1
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def remaining(self) -> int | None:
+        """Requests that may still be sent now (server quota and client budget), None when neither is known."""
+        now = self.clock()
+        with self._lock:
+            left = [] if self._remaining is None else [self._remaining]
+            if self._reset_at is not None and self._reset_at <= now:
+                left = []
+            if self.requests_per_hour:
+                left.append(self.requests_per_hour - sum(1 for t in self._sent if t > now - 3600))
+            return min(left) if left else None
+
+    def observe(self, headers: Mapping[str, str], status: int = 200) -> None:
         remaining = _float_header(headers, "RateLimit-Remaining")
         reset = _float_header(headers, "RateLimit-Reset")
         with self._lock:
+            self.throttled += status == 429
             if remaining is not None:
                 self._remaining = int(remaining)
             if reset is not None:
@@ -335,6 +351,10 @@ class HttpClient:
         self.request_id_header = request_id_header
         self.secret_headers = tuple(secret_headers)
         self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait, sleep=sleep, clock=clock)
+
+    def standing(self) -> tuple[int | None, int]:
+        """(requests that may still be sent now, None when no limit is known; 429 answers so far)."""
+        return self.pacer.remaining(), self.pacer.throttled
 
     def send(
         self,
@@ -429,7 +449,7 @@ class HttpClient:
             if idempotent and _is_transient(exc):
                 raise
             raise self._transport_error(method, endpoint, exc, sent_headers, idempotent) from None
-        self.pacer.observe(response.headers)
+        self.pacer.observe(response.headers, response.status_code)
         return response
 
     def _transport_error(

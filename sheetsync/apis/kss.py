@@ -9,6 +9,8 @@ timeout=30.0, max_retries=4, sleep=time.sleep, session=None, stats=None)``
   given in ``params`` (``{"customerID": 12}``). Paging stops on ``HasNextPage: false`` when the API
   sends it, else at the first page shorter than the page size the API reports.
 - ``iter_records``, ``get_all``, ``get_one(endpoint, record_id)``.
+- ``get_page(endpoint, params=None, *, page=1, page_size=500) -> (records, has_next)``: one page, so
+  that the pages of one query can be fetched concurrently (``fetch.py``).
 - ``payment_requests``, ``payment_applications``, ``request_payment_application`` work with either
   payments revision: when a documented payments path answers 404 the newer path is used for the rest
   of the run (``payments_revision`` becomes ``"2026"``), and rows keep the documented field names.
@@ -107,6 +109,24 @@ class KssClient:
 
     def get_all(self, endpoint: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[dict]:
         return list(self.iter_records(endpoint, params, **kw))
+
+    def get_page(
+        self, endpoint: str, params: Mapping[str, Any] | None = None, *, page: int = 1, page_size: int = 500
+    ) -> tuple[list[dict], bool]:
+        """One page of a GET endpoint: (typed records, whether the API reports a next page).
+
+        For fetching the pages of one query concurrently. An endpoint with a payments-revision
+        fallback, or one without paging, answers page 1 with every record and no next page."""
+        ep, path_values, query_params = _prepare(endpoint, params)
+        ep.check_key_type(self.key_type)
+        if ep.key in registry.FALLBACKS or not ep.paginated:
+            return (self.get_all(endpoint, params, page_size=page_size) if page == 1 else []), False
+        pairs = ep.encode_params(query_params)
+        paging = [("Page", str(page)), ("PageSize", str(page_size))]
+        body = self._get(ep, ep.url_path(path_values), [*pairs, *paging])
+        rows = _rows(body, ep.key)
+        self.stats.record(ep.key, pages=1, requests=0)
+        return rows, _has_next(body, rows, page_size)
 
     def get_one(self, endpoint: str, record_id: int) -> dict:
         """One record of a single-record endpoint ("customers/{customerID}" style, or "customers")."""
