@@ -1,7 +1,9 @@
 """The KSS API client: every documented endpoint through one registry, politely and typed.
 
 ``KssClient(base_url, api_key, *, key_type="employee", cache_dir=None, requests_per_hour=None,
-timeout=30.0, max_retries=4, sleep=time.sleep, session=None, stats=None)``
+timeout=30.0, max_retries=4, sleep=time.sleep, session=None, stats=None, http_client=HttpClient)``;
+``http_client`` is the class of the shared HTTP layer (``apis/http.py``): tests pass a subclass that
+records or fakes, as with gspread's ``Client(http_client=...)``.
 
 - ``iter_pages(endpoint, params=None, *, raw_params=None, page_size=500)`` yields typed records page by
   page (a generator: memory stays flat). ``endpoint`` is a registry name (``"products"``,
@@ -35,7 +37,7 @@ import requests
 
 from sheetsync.apis import registry
 from sheetsync.apis.cache import EtagCache
-from sheetsync.apis.http import HttpClient, RequestStats, RetryPolicy, build_query, error_for_response
+from sheetsync.apis.http import HttpClient, RequestStats, RetryPolicy, build_query, checked_body
 from sheetsync.apis.records import loads, type_record
 from sheetsync.apis.registry import Endpoint
 from sheetsync.errors import ApiError, NotFoundError, ParameterError
@@ -62,13 +64,14 @@ class KssClient:
         session: requests.Session | None = None,
         stats: RequestStats | None = None,
         clock: Callable[[], float] = time.time,
+        http_client: type[HttpClient] = HttpClient,
     ) -> None:
         if key_type not in registry.KEY_TYPES:
             raise ParameterError(f"key type {key_type!r} is not one of {', '.join(registry.KEY_TYPES)}")
         self.base_url = base_url.rstrip("/")
         self.key_type = key_type
         self._headers = {"x-api-key": api_key, "Accept": "application/json"}
-        self.http = HttpClient(
+        self.http = http_client(
             session=session,
             timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries),
@@ -300,25 +303,18 @@ class KssClient:
         request_id = response.headers.get("X-Request-Id") or (
             response.request.headers.get("X-Request-Id") if response.request else None
         )
-        body = _json_or_none(response)
-        if response.status_code >= 400:
-            api_message = body.get("Error") or body.get("error") if isinstance(body, dict) else None
-            raise error_for_response(
-                response,
-                endpoint=ep.name,
-                api_message=api_message,
-                request_id=str(request_id) if request_id else None,
-                clock=self.http.clock,
-            )
-        if body is None:
-            raise ApiError(
-                f"{response.request.method if response.request else 'GET'} {ep.name}: "
-                f"the answer was not JSON (status {response.status_code})",
-                status=response.status_code,
-                request_id=str(request_id) if request_id else None,
-                endpoint=ep.name,
-            )
-        return body
+        return checked_body(
+            response,
+            endpoint=ep.name,
+            message_of=kss_message,
+            request_id=str(request_id) if request_id else None,
+            clock=self.http.clock,
+        )
+
+
+def kss_message(body: Any) -> str | None:
+    """The KSS API's own error text: the `Error` member of an error body."""
+    return (body.get("Error") or body.get("error")) if isinstance(body, dict) else None
 
 
 def _prepare(endpoint: str, params: Mapping[str, Any] | None) -> tuple[Endpoint, dict[str, Any], dict[str, Any]]:
@@ -337,15 +333,6 @@ def _single_for(ep: Endpoint) -> Endpoint:
         if candidate.method == "GET" and candidate.single and candidate.name.startswith(ep.name + "/{"):
             return candidate
     raise ParameterError(f"{ep.name} has no single-record endpoint")
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return loads(response.content)
-    except ValueError:
-        return None
 
 
 def _rows(body: Any, endpoint: str) -> list[dict]:
