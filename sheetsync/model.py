@@ -188,6 +188,8 @@ class Tab:
     template: str | None = None  # a workbook name in templates/, xlsx only
     note: str | None = None  # refresh time and parameters, shown as a cell note on the title
     statement: Statement | None = None  # a customer-facing page (xlsx): see Statement
+    row_key: tuple[str, ...] = ()  # headers whose values identify a row: columns users add follow it
+    stamps: tuple[str, ...] = ()  # info labels holding run times, left out of the content hash
 
     @property
     def header_row(self) -> int:

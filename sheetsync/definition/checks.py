@@ -139,7 +139,10 @@ def check_definition(definition: Definition, lines: Lines, endpoints: Mapping[st
     _check_tabs(c)
     _check_burst(c)
     _check_demo(c)
-    return sorted(c.errors, key=lambda e: e.line or 0)
+    unique: dict[tuple[int | None, str], DefinitionError] = {}
+    for error in c.errors:
+        unique.setdefault((error.line, error.message), error)  # a name read twice on one line: one error
+    return sorted(unique.values(), key=lambda e: e.line or 0)
 
 
 # ---------------------------------------------------------------- sources

@@ -377,7 +377,7 @@ class Definition(Strict):
     timezone: Annotated[str, BeforeValidator(_time_zone)] = "America/Los_Angeles"
     "Dates and times are shown in this IANA time zone."
     params: Annotated[
-        dict[ParamName, ParamSpec],
+        dict[ParamName, Annotated[ParamSpec, AlsoAccepts({"enum": list(PARAM_TYPES), "description": "the type"})]],
         BeforeValidator(_keyed),
         BeforeValidator(_param_shorthand),
         NullIsEmptyDict,
@@ -386,7 +386,7 @@ class Definition(Strict):
     demo: dict[str, DemoSetting] = Field(default_factory=dict)
     "What `sheetsync demo` passes for each parameter: a value, or the first values of a query."
     sources: Annotated[
-        dict[str, SourceSpec],
+        dict[str, Annotated[SourceSpec, _text_schema("the endpoint alone, e.g. products")]],
         Field(min_length=1),
         BeforeValidator(_keyed),
         BeforeValidator(_source_shorthand),
