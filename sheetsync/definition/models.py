@@ -148,7 +148,7 @@ class SourceSpec(Strict):
     name: SkipJsonSchema[str] = ""
     "The source's name (its key under `sources`)."
     endpoint: Annotated[str, BeforeValidator(lambda v: v.strip("/") if isinstance(v, str) else v)]
-    "The documented endpoint name, e.g. customerPricing (KSS) or order_status (Kotis)."
+    "The documented endpoint name, e.g. customerPricing (KSS) or orders/status (Kotis); see apis/registry.py."
     api: Literal["kss", "kotis"] = "kss"
     "Which API: kss (default) or kotis."
     params: Annotated[dict[str, QueryValue], NullIsEmptyDict] = Field(default_factory=dict)
