@@ -68,7 +68,7 @@ def test_a_kotis_report_runs_by_documented_or_old_names(kotis_env, tmp_path, cap
 
 def test_an_unknown_kotis_endpoint_is_named_with_a_suggestion(tmp_path) -> None:
     with pytest.raises(
-        DefinitionError, match=r"unknown Kotis endpoint 'orders/by_sorce' \(did you mean orders/by_source"
+        DefinitionError, match=r"unknown Kotis endpoint 'orders/by_sorce' \(did you mean 'orders/by_source'"
     ):
         load_definition(write(tmp_path, "orders/by_sorce"))
 
