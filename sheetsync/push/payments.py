@@ -26,8 +26,10 @@ from sheetsync.errors import (
     ExitCode,
     ForbiddenError,
     NotFoundError,
+    OutcomeNotRecordedError,
     PushError,
     RateLimitedError,
+    StoreError,
 )
 from sheetsync.push.ledger import NEEDS_RECONCILIATION, NOT_SENT, POSTED, REFUSED, UNKNOWN, Ledger
 from sheetsync.push.plan import (
@@ -189,19 +191,20 @@ def approve_allocations(client: Any, target: SheetTarget, ledger: Ledger, *, key
 
 
 def check_approval(ledger: Ledger, target: SheetTarget, plan: Plan) -> None:
-    """Raise PushError unless the plan of this sheet was approved and has not changed since."""
-    approval = ledger.approval(target.source_id)
+    """Raise PushError unless exactly this plan was approved (from this sheet or a copy of it)."""
+    if ledger.approval(plan_hash(plan)) is not None:
+        return
     where = _where(target)
-    if approval is None:
+    last = ledger.last_approval_of(target.source_id)
+    if last is None:
         raise PushError(
             f"{where}: payments need approval ([payments] require_approval) and this sheet has none; "
             "nothing was sent. Ask an approver to run `sheetsync payments approve` on it"
         )
-    if approval["plan_hash"] != plan_hash(plan):
-        raise PushError(
-            f"{where}: the sheet changed since {approval['approver']} approved it ({approval['at'][:19]}Z, "
-            f"plan {approval['plan_hash']}); nothing was sent. It needs a new `sheetsync payments approve`"
-        )
+    raise PushError(
+        f"{where}: the sheet changed since {last['approver']} approved it ({last['at'][:19]}Z, "
+        f"plan {last['plan_hash']}); nothing was sent. It needs a new `sheetsync payments approve`"
+    )
 
 
 def _where(target: SheetTarget) -> str:
@@ -309,7 +312,13 @@ class _Applier:
             return
         request_id = int(record["RequestID"])
         self.watermarks[ar] = max(watermark, request_id)
-        self.ledger.record_result(row.key, POSTED, request_id=request_id)
+        try:
+            self.ledger.record_result(row.key, POSTED, request_id=request_id)
+        except StoreError as exc:
+            raise OutcomeNotRecordedError(
+                f"{row.label()}: request {request_id} was created, but the ledger could not record it "
+                f"({exc.message}); run the push again when the store is back: it reconciles before sending"
+            ) from None
         self._outcome(
             d,
             Outcome(str(record.get("Status") or "Pending"), request_id, f"requested by run {self.result.run_id}"),
