@@ -33,21 +33,39 @@ class Format(StrEnum):
     TEXT = "text"
     INTEGER = "integer"  # #,##0
     DECIMAL = "decimal"  # #,##0.00
-    CURRENCY = "currency"  # $#,##0.00 ; money is rounded to cents before writing
+    CURRENCY = "currency"  # accounting: $ 1,234.56 / $ (56.67) / $ - ; money is rounded to cents before writing
     PERCENT = "percent"  # 0.0%  (0.25 shows as 25.0%)
     DATE = "date"  # yyyy-mm-dd
     DATETIME = "datetime"  # yyyy-mm-dd hh:mm
+    ID = "id"  # 0 ; an identifier: a number without thousands separators
 
+
+ACCOUNTING = '_("$"* #,##0.00_);_("$"* (#,##0.00);_("$"* "-"??_);_(@_)'
+"""Money on every report: the accounting format (Excel's and Google Sheets' own), negatives in parentheses."""
 
 NUMBER_FORMATS: dict[Format, str] = {
     Format.TEXT: "@",
     Format.INTEGER: "#,##0",
     Format.DECIMAL: "#,##0.00",
-    Format.CURRENCY: '"$"#,##0.00',
+    Format.CURRENCY: ACCOUNTING,
     Format.PERCENT: "0.0%",
     Format.DATE: "yyyy-mm-dd",
     Format.DATETIME: "yyyy-mm-dd hh:mm",
+    Format.ID: "0",
 }
+
+# The format of a column that gives none, from its field's documented type (registry.field_type).
+FORMAT_OF_TYPE: dict[str, Format] = {
+    "money": Format.CURRENCY,
+    "quantity": Format.DECIMAL,
+    "count": Format.INTEGER,
+    "id": Format.ID,
+    "date": Format.DATE,
+    "datetime": Format.DATETIME,
+    "bool": Format.TEXT,
+    "text": Format.TEXT,
+}
+NUMERIC_FORMATS = frozenset({Format.INTEGER, Format.DECIMAL, Format.CURRENCY, Format.PERCENT, Format.ID})
 
 
 class Total(StrEnum):

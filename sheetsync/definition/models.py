@@ -186,7 +186,9 @@ class ColumnSpec(Strict):
     expr: Expression | None = None
     "An expression shown instead of a field."
     format: Format = Format.TEXT
-    "text, integer, decimal, currency, percent, date or datetime."
+    "text, integer, decimal, currency, percent, date, datetime or id (a number without separators). Default: from"
+    " the field's documented type (money currency, quantities decimal, IDs id, dates date, instants datetime);"
+    " text for an expr."
     width: PositiveFloat | None = None
     "In characters (default: from the content)."
     total: Total | None = None
