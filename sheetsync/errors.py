@@ -123,3 +123,13 @@ class SinkError(SheetsyncError):
 
 class PushError(SheetsyncError):
     """The reverse path could not plan or post (a malformed allocation sheet, a held lock)."""
+
+
+class DeliveryError(SheetsyncError):
+    """An e-mail or an alert webhook could not be delivered (the message names the server, never a password)."""
+
+    exit_code = ExitCode.API
+
+
+class ScheduleError(SheetsyncError):
+    """The schedule cannot run a job (unknown job, a lock held elsewhere, a store that cannot be opened)."""

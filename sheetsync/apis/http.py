@@ -300,6 +300,11 @@ class _Pacer:
             if self._remaining is not None:
                 self._remaining -= 1
 
+    def quota(self) -> tuple[int | None, float | None]:
+        """The server's quota as last seen: (requests left, epoch second it resets); None where unknown."""
+        with self._lock:
+            return self._remaining, self._reset_at
+
     def observe(self, headers: Mapping[str, str]) -> None:
         remaining = _float_header(headers, "RateLimit-Remaining")
         reset = _float_header(headers, "RateLimit-Reset")
@@ -335,6 +340,10 @@ class HttpClient:
         self.request_id_header = request_id_header
         self.secret_headers = tuple(secret_headers)
         self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait, sleep=sleep, clock=clock)
+
+    def quota(self) -> tuple[int | None, float | None]:
+        """What the last RateLimit-Remaining / RateLimit-Reset headers said: (left, reset epoch second)."""
+        return self.pacer.quota()
 
     def send(
         self,
