@@ -59,6 +59,7 @@ int/date/local_date/days_between/add_days/year/month/today/now and string functi
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Mapping, Sequence
@@ -196,7 +197,7 @@ class DemoValue:
 
     endpoint: str
     field: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     limit: int = 3
 
 
@@ -442,18 +443,6 @@ def resolve_params(definition: Definition, given: Mapping[str, Any], *, today: d
             raise ParameterError(f"report {definition.name} needs parameter {name} ({spec.type}): add -p {name}=VALUE")
         values[name] = coerce_param(spec, raw, today=today)
     return values
-
-
-def parse_cli_params(pairs: Sequence[str]) -> dict[str, str]:
-    """`-p name=value` pairs -> {name: value}; a repeated name joins list values with commas."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ParameterError(f"parameter {pair!r} is not name=value")
-        name = name.strip()
-        out[name] = f"{out[name]},{value}" if name in out else value
-    return out
 
 
 # ---------------------------------------------------------------- sections
@@ -705,7 +694,8 @@ def _step_derive(c: _Checker, o: dict[str, Any], frame: str, path: Path_) -> set
     columns = o.get("columns")
     if not isinstance(columns, dict) or not columns:
         raise c.fail(path, "derive needs `columns: {Name: expression}`")
-    known = set(c.frames[frame]) if c.frames[frame] is not None else None
+    known_now = c.frames[frame]
+    known = set(known_now) if known_now is not None else None
     compiled = {}
     for name, text in columns.items():
         c.frames["__derive__"] = known

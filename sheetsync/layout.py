@@ -48,8 +48,10 @@ class LayoutContext:
         }
 
     def stamp(self, moment: datetime) -> str:
+        """An instant as the info block shows it, in the report's time zone, named: "2026-01-25 09:30 PST
+        (America/Los_Angeles)"."""
         local = moment.astimezone(self.tz) if moment.tzinfo else moment
-        return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+        return f"{local:%Y-%m-%d %H:%M %Z}".strip() + f" ({self.definition.timezone})"
 
     def param_text(self) -> str:
         parts = []

@@ -217,12 +217,18 @@ def sort_rows(rows: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, A
     for name in reversed(by):
         column = name.lstrip("-")
         try:
-            rows = sorted(rows, key=lambda r, c=column: sort_key(r.get(c)), reverse=name.startswith("-"))
+            rows = sorted(rows, key=_natural_key(column), reverse=name.startswith("-"))
         except TypeError:
-            rows = sorted(
-                rows, key=lambda r, c=column: (r.get(c) is None, _text(r.get(c)) or ""), reverse=name.startswith("-")
-            )
+            rows = sorted(rows, key=_text_key(column), reverse=name.startswith("-"))
     return rows
+
+
+def _natural_key(column: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda row: sort_key(row.get(column))
+
+
+def _text_key(column: str) -> Callable[[dict[str, Any]], tuple[bool, str]]:
+    return lambda row: (row.get(column) is None, _text(row.get(column)) or "")
 
 
 def _sort(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:

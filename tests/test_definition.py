@@ -15,7 +15,6 @@ from sheetsync.definition import (
     coerce_param,
     find_definition,
     load_definition,
-    parse_cli_params,
     parse_definition,
     resolve_params,
 )
@@ -122,12 +121,6 @@ def test_coerce_param(kind: str, raw: str, expected: object) -> None:
 def test_resolve_params_refuses(given: dict[str, str], message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         resolve_params(find_definition("price-list"), given)
-
-
-def test_cli_pairs() -> None:
-    assert parse_cli_params(["a=1", "b=x=y", "a=2"]) == {"a": "1,2", "b": "x=y"}
-    with pytest.raises(ParameterError):
-        parse_cli_params(["novalue"])
 
 
 def test_unknown_report_suggests() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -106,7 +107,8 @@ def test_invoices_typed_values_and_literal_commas():
         rows = kss.get_all("invoices", {"CustomerIDs": [1, 2], "Statuses": [1, 7]})
     assert queries(sent)[0] == "GET /invoices?CustomerIDs=1,2&Statuses=1,7&Page=1&PageSize=500"
     assert rows and all(isinstance(r["InvoiceTotal"], Decimal) for r in rows)
-    assert all(r["DueDate"] is None or r["DueDate"].tzinfo is not None for r in rows)
+    assert all(r["DueDate"] is None or type(r["DueDate"]) is date for r in rows)  # a calendar date
+    assert all(r["InvoiceTimeCreated"].tzinfo is not None for r in rows)  # an instant
     assert not any(isinstance(v, float) for r in rows for v in r.values())
 
 

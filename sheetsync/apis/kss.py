@@ -226,12 +226,12 @@ class KssClient:
         if not ep.paginated:
             body = self._get(ep, path, pairs)
             self.stats.record(ep.key, pages=1, requests=0)
-            yield _rows(body)
+            yield _rows(body, ep.key)
             return
         page = 1
         while True:
             body = self._get(ep, path, [*pairs, ("Page", str(page)), ("PageSize", str(page_size))])
-            rows = _rows(body)
+            rows = _rows(body, ep.key)
             self.stats.record(ep.key, pages=1, requests=0)
             yield rows
             if not _has_next(body, rows, page_size):
@@ -270,7 +270,7 @@ class KssClient:
                 request_id=response.headers.get("X-Request-Id"),
                 endpoint=ep.name,
             )
-        return type_record(data)
+        return type_record(data, ep.key)
 
     def _url(self, path: str, pairs: list[tuple[str, str]]) -> str:
         query = build_query(pairs)
@@ -295,7 +295,7 @@ class KssClient:
                 f"{response.request.method if response.request else 'GET'} {ep.name}: "
                 f"the answer was not JSON (status {response.status_code})",
                 status=response.status_code,
-                request_id=request_id,
+                request_id=str(request_id) if request_id else None,
                 endpoint=ep.name,
             )
         return body
@@ -328,13 +328,13 @@ def _json_or_none(response: requests.Response) -> Any:
         return None
 
 
-def _rows(body: Any) -> list[dict]:
+def _rows(body: Any, endpoint: str) -> list[dict]:
     data = body.get("Data") if isinstance(body, dict) else body
     if data is None:
         return []
     if isinstance(data, dict):
         data = [data]
-    return [type_record(row) for row in data]
+    return [type_record(row, endpoint) for row in data]
 
 
 def _has_next(body: Any, rows: list[dict], page_size: int) -> bool:

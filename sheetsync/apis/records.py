@@ -6,7 +6,11 @@
 - fields documented as money/quantity (``registry.FIELD_KINDS == "decimal"``): decimal strings,
   integer-looking strings (``"TotalCases": "30"``) and JSON numbers -> ``Decimal``;
 - documented IDs -> ``int`` (also from digit strings); booleans from ``"true"``/``"false"``;
-- timestamps (``2025-01-15T10:00:00.000Z``) -> timezone-aware ``datetime``; ``YYYY-MM-DD`` -> ``date``;
+- calendar dates (``registry.field_kind == "date"``: DueDate, CloseDate, PostDate, ...) -> ``date``: the UTC
+  calendar date of the timestamp KSS writes (``2026-01-25T08:00:00.000Z`` and ``2026-01-25T00:00:00.000Z``
+  are both 2026-01-25), so no time zone can move them to another day. This is the one place that rule lives;
+- instants (TimeUpdated, TimeCreated, ...) and other timestamps -> timezone-aware ``datetime`` (UTC);
+  ``YYYY-MM-DD`` -> ``date``;
 - documented strings stay strings (``DeliveryDays "1"``, ``PostalCode "0042"``);
 - undocumented fields are typed by shape only: timestamps, dates and decimal strings with a point
   (``"5.60"``); integer-looking strings stay strings, because they may be codes.
@@ -22,7 +26,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sheetsync.apis.registry import FIELD_KINDS
+from sheetsync.apis.registry import field_kind
 
 _DECIMAL = re.compile(r"[-+]?\d+\.\d+")
 _INTEGER = re.compile(r"[-+]?\d+")
@@ -35,22 +39,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-def type_record(record: Any) -> Any:
-    """A typed copy of one record (dicts and lists recursively); other values returned unchanged."""
+def type_record(record: Any, endpoint: str | None = None) -> Any:
+    """A typed copy of one record of `endpoint` (a registry key such as "invoices"; dicts and lists
+    recursively); other values returned unchanged."""
     if isinstance(record, dict):
-        return {name: type_value(name, value) for name, value in record.items()}
+        return {name: type_value(name, value, endpoint) for name, value in record.items()}
     if isinstance(record, list):
-        return [type_record(item) for item in record]
+        return [type_record(item, endpoint) for item in record]
     return record
 
 
-def type_value(name: str, value: Any) -> Any:
-    """The typed value of field `name`."""
+def type_value(name: str, value: Any, endpoint: str | None = None) -> Any:
+    """The typed value of field `name` of a record of `endpoint`."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, dict | list):
-        return type_record(value)
-    kind = FIELD_KINDS.get(name)
+        return type_record(value, endpoint)
+    kind = field_kind(name, endpoint)
     converter = _CONVERTERS.get(kind or "", _by_shape)
     try:
         return converter(value)
@@ -101,6 +106,16 @@ def _temporal(value: Any) -> Any:
     return value
 
 
+def calendar_date(value: Any) -> Any:
+    """The calendar date a KSS date field denotes: the UTC date of its timestamp (or the date itself)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date() if value.tzinfo else value.date()
+    if isinstance(value, date) or not isinstance(value, str):
+        return value
+    moment = _temporal(value)
+    return calendar_date(moment) if isinstance(moment, date) else value
+
+
 def _keep(value: Any) -> Any:
     return value
 
@@ -122,6 +137,6 @@ _CONVERTERS = {
     "int": _int,
     "bool": _bool,
     "datetime": _temporal,
-    "date": _temporal,
+    "date": calendar_date,
     "str": _keep,
 }

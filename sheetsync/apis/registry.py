@@ -14,7 +14,7 @@ literal commas, dates ISO 8601, booleans ``true``/``false``. An unknown or misty
 ``ParameterError`` naming it, the allowed ones and a did-you-mean; ``raw_params`` pass through as given.
 ``Endpoint.check_key_type(key_type)`` raises ``ForbiddenError`` for the "Not available to" markers.
 ``resolve("customers/12") -> (Endpoint, {"customerID": 12})`` accepts either a template name or a
-concrete path. ``FIELD_KINDS`` says how ``records.py`` types each documented field.
+concrete path. ``field_kind(name, endpoint)`` says how ``records.py`` types each documented field.
 """
 
 from __future__ import annotations
@@ -546,16 +546,19 @@ FALLBACKS: dict[str, str] = {
 # How records.py types the documented fields (from the document's examples). Integer-looking strings
 # become Decimal only for the quantities listed under "decimal"; codes such as DeliveryDays "1" and
 # PostalCode stay strings. Fields not listed are typed by shape (timestamps, dates, decimal strings).
+# "date" fields denote a calendar date: KSS writes them as a timestamp at local midnight (T07:00Z or
+# T08:00Z in /invoices, T00:00Z in /payments/openInvoices and /purchases), so their calendar date is
+# the UTC date of the timestamp, whatever the report's time zone. "datetime" fields are instants.
 _KINDS = {
     "decimal": "Allocated Amount AvailableBalance AvgDailySales90d Cases CurrentDue DOI DailySales DepositCost "
     "Discount Due_1_30 Due_31_60 Due_61_90 Due_91 ExtPrice FOB Freight FullPrice Inventory InvoiceTotal "
     "LaidInCost NumUnits OnFloorInventory OpenBalance OpenCredit OpenDebit Ordered OtherCost PreSales Tax "
     "Total TotalBalanceOutstanding TotalCases TotalDiscount TotalExtPrice TotalFullPrice TotalNumUnits "
     "UnitPrice Weight",
-    "datetime": "CloseDate CodeDate Date DueDate ExpirationDate InvoiceDate InvoiceLastUpdated InvoiceTimeCreated "
-    "LastCalcTime LastEditTime LastInventoryDate PostDate ReceiveDate StatementDate TimeApplied "
-    "TimeConfirmed TimeCreated TimeExported TimeRequested TimeUpdated PODate",
-    "date": "EndDate StartDate EffectiveDate",
+    "datetime": "InvoiceLastUpdated InvoiceTimeCreated LastCalcTime LastEditTime TimeApplied "
+    "TimeConfirmed TimeCreated TimeExported TimeRequested TimeUpdated",
+    "date": "CloseDate CodeDate Date DueDate EffectiveDate EndDate ExpirationDate InvoiceDate LastInventoryDate "
+    "PODate PostDate ReceiveDate StartDate StatementDate",
     "int": "ARAccountID AllocationID AllocationTypeID AvailableUnits BackOrder BrandID BuiltByUserID CreditTermID "
     "CustomerID DeliveryMinimum ID InvoiceID InvoiceTransID KSSLiveCategoryID LoadSheetStatusID LocationID "
     "MatchedPaymentApplicationID MenuPromotionID PackageID PaymentApplicationID PaymentID PaymentInvoiceID "
@@ -576,6 +579,27 @@ _KINDS = {
     "PalletTag StrainName PublicPDFLink",
 }
 FIELD_KINDS: dict[str, str] = {name: kind for kind, names in _KINDS.items() for name in names.split()}
+
+# Where one field name has another type in another endpoint: invoice Status is a status ID (1 New ...),
+# purchase and payment-request Status is a word (Open, Pending, ...).
+_ENDPOINT_KINDS: dict[str, dict[str, str]] = {
+    "invoices": {"Status": "int"},
+    "invoices/{invoiceID}": {"Status": "int"},
+    "purchases": {"Status": "str"},
+    "purchases/{purchaseID}": {"Status": "str"},
+    "payments/applications/requested": {"Status": "str"},
+    "payments/applications": {"Status": "str"},
+}
+
+
+def field_kind(name: str, endpoint: str | None = None) -> str | None:
+    """How field `name` of a record of `endpoint` (a registry key) is typed: decimal, int, date, datetime,
+    bool, str, or None (typed by shape). `endpoint` None gives the kind shared by all endpoints."""
+    if endpoint is not None:
+        kind = _ENDPOINT_KINDS.get(endpoint, {}).get(name)
+        if kind is not None:
+            return kind
+    return FIELD_KINDS.get(name)
 
 
 def endpoint(name: str, method: str = "GET") -> Endpoint:

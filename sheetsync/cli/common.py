@@ -6,13 +6,13 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 
 from sheetsync.config import KEY_TYPES, Settings, load_settings
-from sheetsync.errors import ExitCode, SheetsyncError
+from sheetsync.errors import ExitCode, ParameterError, SheetsyncError
 
 
 def run_safely(group: click.Group, args: list[str] | None = None) -> int:
@@ -61,6 +61,32 @@ def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def parse_params(pairs: Iterable[str], option: str = "-p") -> dict[str, str]:
+    """`NAME=VALUE` strings as typed on the command line -> {name: value}, names and values stripped.
+
+    A repeated name joins its values with commas, the list syntax of both APIs and of report
+    parameters: `-p States=CA -p States=NJ` -> {"States": "CA,NJ"}. Raises ParameterError naming
+    `option` for a pair without `=` or without a name. The caller checks names and values."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = (part.strip() for part in pair.partition("="))
+        if not sep or not name:
+            raise ParameterError(f"{option} {pair!r}: expected NAME=VALUE")
+        parsed[name] = f"{parsed[name]},{value}" if name in parsed else value
+    return parsed
+
+
+def params_option(*names: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A repeatable NAME=VALUE option whose value reaches the command as parse_params' dict."""
+    return click.option(
+        *names,
+        multiple=True,
+        metavar="NAME=VALUE",
+        help=help,
+        callback=lambda _ctx, _param, pairs: parse_params(pairs, names[0]),
+    )
 
 
 def settings_from_context() -> Settings:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from sheetsync.apis import registry
-from sheetsync.cli.common import api_options, settings_from_context
+from sheetsync.cli.common import api_options, params_option, settings_from_context
 from sheetsync.connect import open_connections
 from sheetsync.errors import ParameterError
 
@@ -33,19 +33,16 @@ MAX_CELL = 40
 
 @click.command("fetch")
 @click.argument("endpoint", required=False)
-@click.option(
+@params_option(
     "-p",
     "--param",
     "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A documented parameter, e.g. -p States=CA,NJ -p StartDate=2025-01-01 (repeatable).",
+    help="A documented parameter, e.g. -p States=CA,NJ -p StartDate=2025-01-01 (repeatable; a repeated name "
+    "joins its values: -p States=CA -p States=NJ sends States=CA,NJ).",
 )
-@click.option(
+@params_option(
     "--raw",
     "raw_params",
-    multiple=True,
-    metavar="NAME=VALUE",
     help="A parameter sent as given, unchecked (for one the registry does not know).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
@@ -54,8 +51,8 @@ MAX_CELL = 40
 @api_options
 def fetch(
     endpoint: str | None,
-    params: tuple[str, ...],
-    raw_params: tuple[str, ...],
+    params: dict[str, str],
+    raw_params: dict[str, str],
     fmt: str,
     limit: int | None,
     list_endpoints: bool,
@@ -83,12 +80,12 @@ def fetch(
         click.echo(describe_endpoints())
         return
     if endpoint.startswith("kotis/"):
-        fetch_kotis(endpoint, parse_pairs(params, "-p"), fmt, limit, sandbox=sandbox, seed=seed)
+        fetch_kotis(endpoint, params, fmt, limit, sandbox=sandbox, seed=seed)
         return
     ep, _ = registry.resolve(endpoint)
     if ep.method != "GET":
         raise ParameterError(f"{endpoint} is not a GET endpoint; fetch never sends a POST")
-    query, raw = parse_pairs(params, "-p"), parse_pairs(raw_params, "--raw")
+    query, raw = params, raw_params
     ep.encode_params({k: v for k, v in query.items() if k not in ep.path_params}, raw)  # refuse before starting
     if sandbox:
         ep.check_key_type(sandbox_key)
@@ -113,24 +110,14 @@ def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | Non
     missing = [name for name in required if not query.get(name)]
     if missing:
         raise ParameterError(f"{endpoint}: parameter {missing[0]} is required (-p {missing[0]}=...)")
+    kwargs: dict[str, Any] = dict(query)
     if method == "order_status":
-        query = {"order_numbers": [n.strip() for n in query["order_numbers"].split(",") if n.strip()]}
+        kwargs = {"order_numbers": [n.strip() for n in query["order_numbers"].split(",") if n.strip()]}
     with open_connections(settings_from_context(), sandbox=sandbox, seed=seed) as connections:
         kotis = connections.kotis
-        rows = list(_limited(iter(getattr(kotis, method)(**query)), limit))
+        rows = list(_limited(iter(getattr(kotis, method)(**kwargs)), limit))
         write_rows(rows, fmt, columns((), rows), sys.stdout)
         click.echo(f"{len(rows)} rows, {kotis.stats.total_requests} requests", err=True)
-
-
-def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
-    """NAME=VALUE strings -> dict; the registry checks names and values."""
-    parsed: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ParameterError(f"{option} {pair!r}: expected NAME=VALUE")
-        parsed[name.strip()] = value.strip()
-    return parsed
 
 
 def _limited(records: Iterator[dict], limit: int | None) -> Iterator[dict]:

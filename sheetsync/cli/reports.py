@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, settings_from_context
+from sheetsync.cli.common import api_options, params_option, settings_from_context
 from sheetsync.connect import open_connections
 from sheetsync.definition import (
     Definition,
@@ -16,7 +16,6 @@ from sheetsync.definition import (
     builtin_paths,
     find_definition,
     load_definition,
-    parse_cli_params,
     resolve_params,
 )
 from sheetsync.sinks.targets import (
@@ -112,13 +111,11 @@ def describe(definition: Definition) -> str:
 
 @click.command("run")
 @click.argument("report")
-@click.option(
+@params_option(
     "-p",
     "--param",
     "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A report parameter, lists comma-separated (repeatable).",
+    help="A report parameter, lists comma-separated (repeatable; a repeated name joins its values).",
 )
 @click.option(
     "-o",
@@ -133,7 +130,7 @@ def describe(definition: Definition) -> str:
 @api_options
 def run(
     report: str,
-    params: tuple[str, ...],
+    params: dict[str, str],
     outputs: tuple[str, ...],
     google_credentials: str | None,
     as_json: bool,
@@ -152,7 +149,7 @@ def run(
       sheetsync run price-list -p customer_ids=12 -o prices.xlsx -o gsheet://1AbC...xyz
     """
     definition = find_definition(report)
-    values = resolve_params(definition, parse_cli_params(params))
+    values = resolve_params(definition, params)
     targets = [parse_target(o) for o in outputs] or [_default_target(definition)]
     check_targets(targets, many_workbooks=_burst_enabled(definition, values))
     credentials = _credentials(google_credentials) if needs_google(targets) else None

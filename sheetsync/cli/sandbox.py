@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 
 import click
@@ -92,7 +93,7 @@ def serve(
     running = start_sandbox(host=host, port=port, options=options)
     info = running.info
     click.echo(json.dumps({"kss": info.kss, "kotis": info.kotis, "kotis_stores": info.kotis_stores, "keys": info.keys}))
-    click.get_text_stream("stdout").flush()
+    sys.stdout.flush()
     try:
         threading.Event().wait()
     finally:

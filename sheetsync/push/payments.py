@@ -389,7 +389,8 @@ def refresh_status(client: Any, target: SheetTarget, ledger: Ledger, *, key_type
     requests = {
         int(r["RequestID"]): r for r in (client.payment_requests(ars) if ars else []) if r.get("RequestID") is not None
     }
-    updates, counts, missing = {}, dict.fromkeys(STATUS_MESSAGES, 0), []
+    updates: dict[int, dict[str, Any]] = {}
+    counts, missing = dict.fromkeys(STATUS_MESSAGES, 0), []
     for number, (row, rid) in sorted(wanted.items()):
         request = requests.get(rid)
         if request is None:

@@ -7,6 +7,7 @@ them from a generator seeded by the invoice id, so a scale with 100,000+ lines s
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ class Invoice:
         return f"INV-{self.date.year}-{self.id:06d}"
 
     @property
-    def due(self) -> date:
+    def due(self) -> dt.date:
         return self.date + timedelta(days=TERMS[self.term_id])
 
     @property
@@ -196,6 +197,7 @@ class Dataset:
     purchases: list[dict] = field(default_factory=list)
     purchase_trans: list[dict] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
+    user_by_id: dict[int, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.product_by_id: dict[int, dict] = {}

@@ -480,7 +480,7 @@ def _bucket(days_past_due: int) -> int:
 
 
 def _aging_row(ctx: Ctx, cid: int, open_invoices: list[Invoice]) -> dict:
-    sums, lists = [0] * 5, [[] for _ in range(5)]
+    sums, lists = [0] * 5, [list[dict]() for _ in range(5)]
     credit, credits = 0, []
     for inv in open_invoices:
         ref = {"InvoiceID": inv.id, "InvoiceNum": inv.num}

@@ -256,10 +256,11 @@ class PaymentBook:
         return rows
 
     def _merged(self, a: Application | None, r: Request | None) -> dict:
-        base = (
-            self.render_application(a)
-            if a
-            else {
+        if a:
+            base = self.render_application(a)
+        else:
+            assert r is not None, "a merged row is an application, a request or both"
+            base = {
                 "PaymentApplicationID": None,
                 "PaymentInvoiceID": r.payment.invoice_id,
                 "PaymentInvoiceNum": r.payment.num,
@@ -272,7 +273,6 @@ class PaymentBook:
                 "TimeCreated": ts(r.requested),
                 "TimeUpdated": ts(r.updated or r.requested),
             }
-        )
         base["Status"] = r.status if r else "Confirmed"
         base["RequestID"] = r.id if r else None
         base["RequestedByUserID"] = r.user_id if r else None

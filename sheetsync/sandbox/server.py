@@ -32,6 +32,7 @@ from sheetsync.sandbox.kss_routes import ROUTES, Route
 from sheetsync.sandbox.params import ApiError, Ctx, Key
 from sheetsync.sandbox.payments import PaymentBook
 from sheetsync.sandbox.quirks import apply_quirks
+from sheetsync.sandbox.results import ResultCache, query_key
 
 KSS_BASE = "/kss/api/v1"
 KOTIS_BASE = "/api/v1"
@@ -97,6 +98,7 @@ class KssApp:
         self.log: list[dict] = []
         self.windows: dict[str, tuple[float, int]] = {}
         self.fault_rng = random.Random(stable_seed(options.seed, "faults"))
+        self.results = ResultCache()
         self.url_map = Map(
             [
                 Rule("/" + re.sub(r"\{(\w+)\}", r"<\1>", r.name), endpoint=r.name, methods=["GET", "POST"])
@@ -172,13 +174,18 @@ class KssApp:
         path_id = next(iter(values.values()), None)
         ctx = Ctx(self.ds, self.book, key, request.args, self.options.payments_revision, path_id)
         with self.lock:
-            rows = route.handler(ctx)
             if route.method == "POST":
+                try:
+                    rows = route.handler(ctx)
+                finally:
+                    self.results.clear()
                 body = {"Data": _public(rows[0])}
                 drop = self.options.drop_after_post > 0
                 if drop:
                     self.options.drop_after_post -= 1
                 return _json(200, body), drop
+            query = query_key(request.args, name, path_id, ctx.revision, key)
+            rows = self.results.rows_for(query, lambda: route.handler(ctx))
             page, size = self._paging(ctx, route)
         return self._page_response(request, route, key, raw_key, rows, page, size), False
 
@@ -345,6 +352,7 @@ class SandboxApp:
     def advance(self, steps: int = 1) -> None:
         with self.kss.lock:
             self.book.advance(steps)
+            self.kss.results.clear()
 
     def set_faults(self, **faults: Any) -> None:
         unknown = set(faults) - set(FAULT_FIELDS)

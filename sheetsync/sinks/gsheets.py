@@ -337,7 +337,8 @@ def _staging_batches(planned: list[PlannedTab], staging: dict[int, int], limit: 
         )
     used = len(json.dumps(batch))
     for p in planned:
-        sid, start, rows = staging[p.sheet_id], 0, []
+        sid, start = staging[p.sheet_id], 0
+        rows: list[Any] = []
         for index, row in enumerate(p.rows):
             size = len(json.dumps(row)) + 2
             if used + size + REQUEST_OVERHEAD > limit and (rows or batch):

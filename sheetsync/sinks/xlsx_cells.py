@@ -102,7 +102,8 @@ def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
         cell.data_type = "s"
         cell._hyperlink = Hyperlink(ref=cell.coordinate, target=value.url)
         return
-    for base in (bool, str, int, Decimal, float, datetime, date):
+    plain_types: tuple[type, ...] = (bool, str, int, Decimal, float, datetime, date)
+    for base in plain_types:
         if isinstance(value, base):
             if base is datetime and hasattr(value, "to_pydatetime"):
                 value = value.to_pydatetime()

@@ -248,7 +248,7 @@ def exact_number(value: float) -> int | Decimal | None:
 def ensure_columns(ws: Any, header_row: int, headers: Sequence[str]) -> dict[str, int]:
     """normalized header -> column, adding missing headers at the end of the header row."""
     texts = header_texts(ws, header_row)
-    columns = {}
+    columns: dict[str, int] = {}
     for column, text in texts.items():
         columns.setdefault(normalize(text), column)
     merged_ends = [r.max_col for r in ws.merged_cells.ranges if r.min_row <= header_row <= r.max_row]

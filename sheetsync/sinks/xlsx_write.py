@@ -201,8 +201,9 @@ class TabRenderer:
         for row_idx, row_cells in self.block_rows():
             self.emit(row_idx, row_cells)
         self.emit_data()
-        if self.frame.has_totals:
-            self.emit(self.frame.totals_row, self.totals_cells())
+        totals_row = self.frame.totals_row
+        if totals_row is not None:
+            self.emit(totals_row, self.totals_cells())
 
     # set-up (all of it before the first row, as write-only mode needs)
     def setup_sheet(self) -> None:
@@ -239,7 +240,7 @@ class TabRenderer:
         for rule in tab.rules:
             try:
                 when = tab.column_index(rule.when)
-                targets = [tab.column_index(h) for h in rule.columns] or [None]
+                targets: list[int | None] = [tab.column_index(h) for h in rule.columns] or [None]
             except KeyError as exc:
                 raise RenderError(f"tab {tab.name!r}: conditional rule names unknown column {exc}") from None
             ref = f"${frame.column(when)}{frame.first_data_row}"
