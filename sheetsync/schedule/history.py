@@ -85,6 +85,7 @@ class Lease:
     names: tuple[str, ...]
     owner: str
     token: str
+    handle: Any = None  # what the state needs to release them (the store's open lock contexts)
 
 
 class ScheduleState(Protocol):

@@ -157,12 +157,11 @@ class Scheduler:
         if lease is not None:
             self.state.release(lease)
         events = self._alert_events(job, run)
+        if events and self.alerter is not None:
+            run.alerts = self.alerter.send(job.name, job.alerts, run.to_json(), events)
         self.state.save_run(run)
         if run.slot is not None and not keep_slot:
             self.state.set_handled_until(job.name, run.slot)
-        if events and self.alerter is not None:
-            run.alerts = self.alerter.send(job.name, job.alerts, run.to_json(), events)
-            self.state.save_run(run)
         self.report(_end_line(run))
         return run
 
@@ -172,8 +171,8 @@ class Scheduler:
         before = self._previous(run.job, lambda r: r.id != run.id and r.outcome in COMPLETED)
         events = []
         if run.outcome in ("failed", "interrupted"):
-            repeated = before is not None and before.outcome == run.outcome and before.error == run.error
-            if not repeated:  # a job failing the same way at every slot alerts once, until it recovers
+            repeated = before is not None and before.outcome in ("failed", "interrupted")
+            if not repeated:  # a job failing at every slot alerts once, then again after it recovered
                 events.append("failure")
         elif run.outcome in ("ok", "unchanged", "partial"):
             if before is not None and before.outcome in ("failed", "interrupted") and "recovery" in wanted:
@@ -211,7 +210,7 @@ class Scheduler:
         candidates: list[tuple[int, str]] = []
         runs = [r for r in self.state.runs(limit=200) if r.profile == profile]
         seen = next((r for r in runs if r.quota_left is not None), None)
-        if seen is not None and seen.quota_reset is not None and seen.quota_reset > now:
+        if seen is not None and seen.quota_left is not None and seen.quota_reset and seen.quota_reset > now:
             since = sum(r.requests.get("kss", 0) for r in runs if r.started > (seen.ended or seen.started))
             until = seen.quota_reset.astimezone().strftime("%H:%M")
             candidates.append((seen.quota_left - since, f"the API's rate limit, until {until}"))
@@ -242,6 +241,9 @@ class Scheduler:
                 run.outcome, run.ended = "interrupted", self.clock()
                 run.error = f"the process running it ({run.owner}) stopped before it finished; its locks expired"
                 run.exit_code = int(ExitCode.INTERNAL)
+                job = next((j for j in self.schedule.jobs if j.name == run.job), None)
+                if job is not None and self.alerter is not None and self._alert_events(job, run):
+                    run.alerts = self.alerter.send(job.name, job.alerts, run.to_json(), ["failure"])
                 self.state.save_run(run)
                 found.append(run)
         return found

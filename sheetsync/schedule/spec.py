@@ -45,7 +45,7 @@ class _Strict(BaseModel):
 class AlertPolicy(_Strict):
     """Who hears about a job's runs, and on which outcomes (a failure always alerts)."""
 
-    on: list[AlertEvent] = Field(default_factory=lambda: ["failure"])
+    on: list[AlertEvent] = Field(default_factory=lambda: list[AlertEvent](["failure"]))
     webhook: list[str] = Field(default_factory=list)
     """Incoming-webhook URLs (Slack, Teams, anything that takes a JSON POST); `env:VAR` reads one."""
     email: list[str] = Field(default_factory=list)
@@ -232,6 +232,18 @@ def _check_task(job: ScheduledJob, doc: YamlDocument, index: int) -> None:
     try:
         task_for(job).check()
     except SheetsyncError as exc:
-        key = job.spec.kind if "output" not in exc.message else "outputs"
-        line = doc.line_of(("jobs", index, "params" if "parameter" in exc.message else key))
+        line = doc.line_of(("jobs", index, _key_of(exc)))
         raise DefinitionError(f"job {job.name}: {exc.message}", file=doc.file, line=line) from None
+
+
+def _key_of(error: SheetsyncError) -> str:
+    """Which key of a job an error of its task is about, for the line number."""
+    from sheetsync.errors import ConfigError, ParameterError, SinkError
+
+    if isinstance(error, ParameterError):
+        return "params"
+    if isinstance(error, SinkError):
+        return "outputs"
+    if isinstance(error, ConfigError):
+        return "profile"
+    return "report"

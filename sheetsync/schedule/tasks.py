@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sheetsync.config import Settings
+from sheetsync.config import Settings, load_settings
 from sheetsync.errors import SheetsyncError, SinkError
 
 Connector = Callable[[Settings], AbstractContextManager[Any]]
@@ -82,6 +82,8 @@ class ReportTask:
         definition = self.definition()
         values = resolve_params(definition, self.spec.params)
         check_targets(self.targets(), many_workbooks=_burst_enabled(definition, values))
+        if self.spec.profile is not None:
+            load_settings(profile=self.spec.profile)
 
     def output_locks(self) -> list[str]:
         return [output_lock(target) for target in self.targets()]

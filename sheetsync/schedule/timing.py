@@ -61,14 +61,15 @@ class CronSchedule:
         """The last slot instant (UTC) <= now; None if there is none in the past."""
         now = now.astimezone(UTC)
         wall_now = self._wall(now)
-        walls = croniter(self.expression, wall_now + _DST_MARGIN)
+        margin = _DST_MARGIN if self._shift_near(now) else timedelta(0)
+        walls = croniter(self.expression, wall_now + margin + timedelta(microseconds=1))
         best: datetime | None = None
         for _ in range(_MAX_STEPS):
             wall = walls.get_prev(datetime)
             for instant in self.instants(wall):
                 if instant <= now and (best is None or instant > best):
                     best = instant
-            if best is not None and wall < wall_now - _DST_MARGIN:
+            if best is not None and wall <= wall_now - margin:
                 break
         return best
 
@@ -76,14 +77,15 @@ class CronSchedule:
         """The first slot instant (UTC) > moment."""
         moment = moment.astimezone(UTC)
         wall_moment = self._wall(moment)
-        walls = croniter(self.expression, wall_moment - _DST_MARGIN)
+        margin = _DST_MARGIN if self._shift_near(moment) else timedelta(0)
+        walls = croniter(self.expression, wall_moment - margin)
         best: datetime | None = None
         for _ in range(_MAX_STEPS):
             wall = walls.get_next(datetime)
             for instant in self.instants(wall):
                 if instant > moment and (best is None or instant < best):
                     best = instant
-            if best is not None and wall > wall_moment + _DST_MARGIN:
+            if best is not None and wall > wall_moment + margin:
                 break
         if best is None:
             raise ValueError(f"cron expression {self.expression!r} has no next run")
@@ -92,6 +94,12 @@ class CronSchedule:
     def local(self, instant: datetime) -> datetime:
         """An instant shown on the job's wall clock."""
         return instant.astimezone(self.tz)
+
+    def _shift_near(self, moment: datetime) -> bool:
+        """Whether the zone's offset changes within the margin of `moment` (then the slow, exact scan)."""
+        before = (moment - _DST_MARGIN).astimezone(self.tz).utcoffset()
+        after = (moment + _DST_MARGIN).astimezone(self.tz).utcoffset()
+        return before != after
 
     def _wall(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz).replace(tzinfo=None, fold=0)
