@@ -8,6 +8,7 @@ setting is displayed.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,7 +73,20 @@ SETTINGS: tuple[Setting, ...] = (
         "SHEETSYNC_LEDGER",
         ("paths", "ledger"),
         str(Path(user_data_dir("sheetsync")) / "ledger.sqlite3"),
-        help="payments ledger (SQLite)",
+        help="payments ledger (SQLite); the state store when db is not set",
+    ),
+    Setting(
+        "db",
+        "SHEETSYNC_DB",
+        ("paths", "db"),
+        help="state store: a SQLite file path or a postgresql:// URL (default: ledger_path)",
+    ),
+    Setting(
+        "require_approval",
+        "SHEETSYNC_REQUIRE_APPROVAL",
+        ("payments", "require_approval"),
+        "false",
+        help="true: `payments push --apply` needs a plan approved with `payments approve`",
     ),
     Setting(
         "cache_dir",
@@ -143,6 +157,18 @@ class Settings:
             raise ConfigError(f"requests_per_hour must be positive, got {value}")
         return value
 
+    @property
+    def store_location(self) -> str:
+        """Where the state store lives: SHEETSYNC_DB / [paths] db, else the ledger path (SHEETSYNC_LEDGER)."""
+        return self.db or self.ledger_path or str(Path(user_data_dir("sheetsync")) / "ledger.sqlite3")
+
+    @property
+    def approval_required(self) -> bool:
+        raw = (self.require_approval or "false").strip().lower()
+        if raw not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"require_approval must be true or false, got {self.require_approval!r}")
+        return raw in ("true", "1", "yes")
+
     def display_rows(self) -> list[tuple[str, str, str]]:
         """(name, shown value, source) for every setting, secrets redacted."""
         return [(s.name, _shown(s, self._values[s.name].value), self._values[s.name].source) for s in SETTINGS]
@@ -156,10 +182,17 @@ def redact(secret: str | None) -> str:
     return f"****{tail} ({len(secret)} chars)"
 
 
+def redact_url(text: str) -> str:
+    """`text` with the password of any URL in it (user part or query string) replaced by ***."""
+    # up to the last @: a password may hold an unescaped @ or / (hiding too much is the safe mistake)
+    shown = re.sub(r"(://[^/:@\s]*:)\S*@", r"\1***@", text)
+    return re.sub(r"(?i)((?:password|sslpassword)=)[^&\s]*", r"\1***", shown)
+
+
 def _shown(setting: Setting, value: str | None) -> str:
     if setting.secret:
         return redact(value)
-    return value if value is not None else "(not set)"
+    return redact_url(value) if value is not None else "(not set)"
 
 
 def load_settings(

@@ -125,6 +125,18 @@ class PushError(SheetsyncError):
     """The reverse path could not plan or post (a malformed allocation sheet, a held lock)."""
 
 
+class StoreError(SheetsyncError):
+    """The state store (SQLite file or PostgreSQL server) could not be opened, upgraded or written.
+    Messages name the store by its redacted location: never a password."""
+
+
+class LockHeldError(StoreError):
+    """A named lock of the state store is held by someone else; the message names the owner and expiry.
+    `holder` is the lock's row (a `sheetsync.store.LockInfo`) when the store knows it."""
+
+    holder: object = None
+
+
 class DeliveryError(SheetsyncError):
     """An e-mail or an alert webhook could not be delivered (the message names the server, never a password)."""
 

@@ -31,6 +31,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidO
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sheetsync import aging
+
 
 class ExprError(Exception):
     """A syntax or evaluation error; `position` is the 0-based offset in the expression text."""
@@ -281,6 +283,16 @@ def _local_date(value: Any, tz: Any) -> date | None:
     return _as_date(value)
 
 
+def _days_past_due(due: Any, as_of: Any) -> int | None:
+    x, y = _as_date(due), _as_date(as_of)
+    return None if x is None or y is None else aging.days_past_due(x, y)
+
+
+def _aging_bucket(due: Any, as_of: Any) -> str | None:
+    days = _days_past_due(due, as_of)
+    return None if days is None else aging.bucket(days)
+
+
 def _add_days(d: Any, n: Any) -> Any:
     return _arith("+", d, n)
 
@@ -366,6 +378,8 @@ FUNCTIONS: dict[str, Function] = {
     "local_date": Function(_local_date, 2, 2),
     "days_between": Function(_days_between, 2, 2),
     "add_days": Function(_add_days, 2, 2),
+    "days_past_due": Function(_days_past_due, 2, 2),  # sheetsync.aging: the one aging rule
+    "aging_bucket": Function(_aging_bucket, 2, 2),
     "year": Function(_year, 1, 1),
     "month": Function(_month, 1, 1),
     "upper": Function(_str_fn(str.upper), 1, 1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from store_fixtures import pg_cluster, store_location  # noqa: F401 (fixtures of the state store)
 
 
 @pytest.fixture(scope="session")
@@ -42,5 +43,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
         "KSS_KEY_TYPE",
         "SHEETSYNC_GOOGLE_CREDENTIALS",
         "GOOGLE_APPLICATION_CREDENTIALS",
+        "SHEETSYNC_DB",
+        "SHEETSYNC_REQUIRE_APPROVAL",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -48,10 +48,10 @@ def sheet(fresh_sandbox):
     return fresh_sandbox, client, source
 
 
-def test_google_sheet_push_writes_row_by_row_and_skips_rows_another_run_claimed(sheet, tmp_path) -> None:
+def test_google_sheet_push_writes_row_by_row_and_skips_rows_another_run_claimed(sheet, store_location) -> None:
     sandbox, client, source = sheet
     target = SheetTarget(source, "Allocations", f"gsheet://{SHEET_ID}#Allocations", row_by_row=True)
-    ledger = Ledger.open(tmp_path / "l.sqlite3")
+    ledger = Ledger.open(store_location)
     result = push_allocations(client, target, ledger, apply=True)
     assert result.exit_code == ExitCode.PARTIAL  # one row belongs to another push
     assert [d.row.allocation_id for d in result.plan.of(CLAIMED)] == ["G-2"]

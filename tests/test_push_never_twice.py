@@ -22,14 +22,15 @@ def _sheet(tmp, a, count=3):
 
 
 @pytest.fixture
-def env(fresh_sandbox, tmp_path):
+def env(fresh_sandbox, tmp_path, store_location):
+    """A sandbox of its own, an account, a directory and a state store (SQLite, then PostgreSQL)."""
     client = client_for(fresh_sandbox)
     a = accounts(client, invoices=2, minimum=Decimal("20"))[0]
-    return fresh_sandbox, client, a, tmp_path
+    return fresh_sandbox, client, a, tmp_path, store_location
 
 
 def test_a_crash_before_the_write_back_is_recovered_without_posting_again(env, monkeypatch) -> None:
-    sandbox, client, a, tmp = env
+    sandbox, client, a, tmp, db = env
     path = _sheet(tmp, a)
     before = requests_for(client, a.ar)
 
@@ -39,11 +40,11 @@ def test_a_crash_before_the_write_back_is_recovered_without_posting_again(env, m
     with monkeypatch.context() as m:
         m.setattr(XlsxSource, "write_back", crash)
         with pytest.raises(KeyboardInterrupt):
-            push(client, path, tmp / "l.sqlite3")
+            push(client, path, db)
     assert len(posts(sandbox)) == 5
     assert all(r["Status"] is None for r in sheet_rows(path).values())  # nothing reached the sheet
 
-    result = push(client, path, tmp / "l.sqlite3")
+    result = push(client, path, db)
     assert result.exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 5  # exactly one request per row
     assert len(requests_for(client, a.ar)) == len(before) + 5
@@ -53,7 +54,7 @@ def test_a_crash_before_the_write_back_is_recovered_without_posting_again(env, m
 
 
 def test_a_crash_right_after_the_post_is_reconciled(env, monkeypatch) -> None:
-    sandbox, client, a, tmp = env
+    sandbox, client, a, tmp, db = env
     path = _sheet(tmp, a)
     real = client.request_payment_application
     calls = []
@@ -67,10 +68,10 @@ def test_a_crash_right_after_the_post_is_reconciled(env, monkeypatch) -> None:
 
     monkeypatch.setattr(client, "request_payment_application", post_then_die)
     with pytest.raises(SystemExit):
-        push(client, path, tmp / "l.sqlite3")
+        push(client, path, db)
     monkeypatch.setattr(client, "request_payment_application", real)
     assert len(posts(sandbox)) == 2
-    result = push(client, path, tmp / "l.sqlite3")
+    result = push(client, path, db)
     assert result.exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 5
     shown = sheet_rows(path)
@@ -79,16 +80,16 @@ def test_a_crash_right_after_the_post_is_reconciled(env, monkeypatch) -> None:
 
 
 def test_an_ambiguous_post_ends_in_exactly_one_request(env) -> None:
-    sandbox, client, a, tmp = env
+    sandbox, client, a, tmp, db = env
     path = _sheet(tmp, a, count=2)
     sandbox.set_faults(drop_after_post=1)
-    first = push(client, path, tmp / "l.sqlite3")
+    first = push(client, path, db)
     assert first.exit_code == ExitCode.UNKNOWN_OUTCOME
     shown = sheet_rows(path)
     assert [r["Status"] for r in shown.values()] == ["unknown", "not sent", "not sent", "not sent"]
     assert len(posts(sandbox)) == 1
 
-    second = push(client, path, tmp / "l.sqlite3")
+    second = push(client, path, db)
     assert second.exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 4  # the dropped one was found, not re-sent
     shown = sheet_rows(path)
@@ -97,7 +98,7 @@ def test_an_ambiguous_post_ends_in_exactly_one_request(env) -> None:
 
 
 def test_concurrent_pushes_do_not_double_post(env) -> None:
-    sandbox, client, a, tmp = env
+    sandbox, client, a, tmp, db = env
     path = _sheet(tmp, a)
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
@@ -105,7 +106,7 @@ def test_concurrent_pushes_do_not_double_post(env) -> None:
     def run() -> None:
         barrier.wait()
         try:
-            outcomes.append(push(client_for(sandbox), path, tmp / "l.sqlite3").exit_code)
+            outcomes.append(push(client_for(sandbox), path, db).exit_code)
         except PushError as exc:
             outcomes.append(exc)
 
@@ -118,17 +119,17 @@ def test_concurrent_pushes_do_not_double_post(env) -> None:
     assert ExitCode.OK in outcomes
     refused = [o for o in outcomes if isinstance(o, PushError)]
     assert all("another payments push is running" in str(o) for o in refused), refused
-    assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK
+    assert push(client, path, db).exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 5
 
 
-def test_quota_exhaustion_marks_rows_not_sent_and_a_rerun_resumes(tmp_path) -> None:
+def test_quota_exhaustion_marks_rows_not_sent_and_a_rerun_resumes(tmp_path, store_location) -> None:
     with start_sandbox(options=SandboxOptions(seed=0, rate_limit=100000)) as sandbox:
         client = client_for(sandbox)
         a = accounts(client, invoices=2, minimum=Decimal("20"))[0]
         path = _sheet(tmp_path, a)
         sandbox.options.rate_limit = len(sandbox.requests_log()) + 3 + 2  # the plan's 3 GETs and 2 POSTs
-        first = push(client, path, tmp_path / "l.sqlite3")
+        first = push(client, path, store_location)
         assert first.exit_code == ExitCode.API
         statuses = [r["Status"] for r in sheet_rows(path).values()]
         assert statuses == ["Pending", "Pending", "not sent", "not sent", "not sent"]
@@ -136,24 +137,24 @@ def test_quota_exhaustion_marks_rows_not_sent_and_a_rerun_resumes(tmp_path) -> N
         assert len([p for p in posts(sandbox) if p["status"] == 200]) == 2
 
         sandbox.options.rate_limit = 100000  # the quota recovers; a re-run is a new process, a new client
-        second = push(client_for(sandbox), path, tmp_path / "l.sqlite3")
+        second = push(client_for(sandbox), path, store_location)
         assert second.exit_code == ExitCode.OK
         assert len([p for p in posts(sandbox) if p["status"] == 200]) == 5
         assert len({r["RequestID"] for r in sheet_rows(path).values()}) == 5
 
 
 def test_a_rejected_request_is_posted_again_only_after_its_request_id_is_cleared(env) -> None:
-    sandbox, client, a, tmp = env
+    sandbox, client, a, tmp, db = env
     path = _sheet(tmp, a)
-    assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK
+    assert push(client, path, db).exit_code == ExitCode.OK
     sandbox.advance(2)
     from helpers_push import refresh
 
-    refresh(client, path, tmp / "l.sqlite3")
+    refresh(client, path, db)
     shown = sheet_rows(path)
     rejected = [n for n, r in shown.items() if r["Status"] == "Rejected"]
     assert rejected, shown  # the sandbox rejects every fifth request
-    assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK  # still there: nothing is sent
+    assert push(client, path, db).exit_code == ExitCode.OK  # still there: nothing is sent
     assert len(posts(sandbox)) == 5
 
     import openpyxl
@@ -161,7 +162,7 @@ def test_a_rejected_request_is_posted_again_only_after_its_request_id_is_cleared
     book = openpyxl.load_workbook(path)
     book["Allocations"].cell(rejected[0], 7).value = None  # the user clears RequestID
     book.save(path)
-    again = push(client, path, tmp / "l.sqlite3")
+    again = push(client, path, db)
     assert again.exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 6
     assert sheet_rows(path)[rejected[0]]["Status"] == "Pending"

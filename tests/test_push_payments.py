@@ -14,10 +14,10 @@ from sheetsync.push.plan import POST, REJECTED, REQUESTED
 
 
 @pytest.fixture
-def setup(fresh_sandbox, tmp_path):
+def setup(fresh_sandbox, tmp_path, store_location):
     client = client_for(fresh_sandbox)
     found = accounts(client, payments=1, invoices=3, minimum=Decimal("60"))
-    return fresh_sandbox, client, found[0], found[1], tmp_path
+    return fresh_sandbox, client, found[0], found[1], tmp_path, store_location
 
 
 def _bad_sheet(path: Path, a, b) -> dict[str, int]:
@@ -72,10 +72,10 @@ def _bad_sheet(path: Path, a, b) -> dict[str, int]:
 
 
 def test_every_kind_of_bad_row_is_named_and_nothing_is_posted_for_it(setup) -> None:
-    sandbox, client, a, b, tmp = setup
+    sandbox, client, a, b, tmp, db = setup
     path = tmp / "bad.xlsx"
     n = _bad_sheet(path, a, b)
-    plan_result = push(client, path, tmp / "ledger.sqlite3", apply=False)
+    plan_result = push(client, path, db, apply=False)
     decisions = {d.row.row_number: d for d in plan_result.plan.decisions}
     reasons = {name: "; ".join(decisions[n[name]].reasons) for name in n}
     assert reasons["text"] == f"F{n['text']}: Amount 'ten dollars' is not a number"
@@ -97,7 +97,7 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_posted_for_it(setup) -> N
     totals = plan_result.plan.totals[a.payments[0]["PaymentInvoiceNum"]]
     assert totals.left == Decimal("1.00")
 
-    result = push(client, path, tmp / "ledger.sqlite3")
+    result = push(client, path, db)
     assert result.exit_code == ExitCode.PARTIAL
     sent = posts(sandbox)
     assert len(sent) == len(good)
@@ -111,53 +111,53 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_posted_for_it(setup) -> N
     assert shown[n["good"]]["Extra"] == "x" and shown[n["good"]]["Note"] == "ok"  # other cells kept
     assert shown[n["same1"]]["RequestID"] != shown[n["same2"]]["RequestID"]  # identical rows are two allocations
 
-    again = push(client, path, tmp / "ledger.sqlite3")  # a re-run posts nothing more
+    again = push(client, path, db)  # a re-run posts nothing more
     assert len(posts(sandbox)) == len(good)
     assert {d.action for d in again.plan.decisions if d.row.row_number in {n[g] for g in good}} == {REQUESTED}
     assert again.plan.decisions and all(d.action in (REQUESTED, REJECTED) for d in again.plan.decisions)
 
 
 def test_plan_is_ok_when_every_row_is_valid_and_apply_posts_them(setup) -> None:
-    sandbox, client, a, _, tmp = setup
+    sandbox, client, a, _, tmp, db = setup
     pay = a.payments[0]["PaymentInvoiceNum"]
     path = write_sheet(
         tmp / "ok.xlsx",
         [["A-1", a.ar, pay, a.invoices[0]["InvoiceNum"], 12.5], ["A-2", a.ar, pay, a.invoices[1]["InvoiceNum"], 7]],
     )
-    assert push(client, path, tmp / "l.sqlite3", apply=False).exit_code == ExitCode.OK
-    result = push(client, path, tmp / "l.sqlite3")
+    assert push(client, path, db, apply=False).exit_code == ExitCode.OK
+    result = push(client, path, db)
     assert result.exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 2
-    assert push(client, path, tmp / "l.sqlite3").exit_code == ExitCode.OK  # all already requested
+    assert push(client, path, db).exit_code == ExitCode.OK  # all already requested
 
 
 def test_supplier_key_may_not_push(setup) -> None:
-    sandbox, _, a, _, tmp = setup
+    sandbox, _, a, _, tmp, db = setup
     path = write_sheet(
         tmp / "s.xlsx", [["A-1", a.ar, a.payments[0]["PaymentInvoiceNum"], a.invoices[0]["InvoiceNum"], 1]]
     )
     from sheetsync.errors import ForbiddenError
 
     with pytest.raises(ForbiddenError, match="Supplier key may not"):
-        push(client_for(sandbox, "supplier"), path, tmp / "l.sqlite3", key_type="supplier")
+        push(client_for(sandbox, "supplier"), path, db, key_type="supplier")
     assert posts(sandbox) == []
 
 
 def test_a_workbook_openpyxl_cannot_keep_gets_its_outcomes_in_a_copy(setup, monkeypatch) -> None:
     from sheetsync.sinks.xlsx_read import XlsxSource
 
-    sandbox, client, a, _, tmp = setup
+    sandbox, client, a, _, tmp, db = setup
     path = write_sheet(
         tmp / "shapes.xlsx", [["C-1", a.ar, a.payments[0]["PaymentInvoiceNum"], a.invoices[0]["InvoiceNum"], 3]]
     )
     original = path.read_bytes()
     monkeypatch.setattr(XlsxSource, "rewrite_blockers", lambda self: ["shapes or text boxes in xl/drawings/x.xml"])
-    result = push(client, path, tmp / "l.sqlite3")
+    result = push(client, path, db)
     assert result.exit_code == ExitCode.OK
     assert path.read_bytes() == original
     copy = tmp / "shapes (sheetsync outcomes).xlsx"
     assert sheet_rows(copy)[2]["Status"] == "Pending"
     assert any(f"outcomes were written to {copy}" in line for line in result.lines)
-    again = push(client, path, tmp / "l.sqlite3")  # the original still has no RequestID: nothing twice
+    again = push(client, path, db)  # the original still has no RequestID: nothing twice
     assert again.exit_code == ExitCode.OK and len(posts(sandbox)) == 1
     assert isinstance(sheet_rows(copy)[2]["RequestID"], int)

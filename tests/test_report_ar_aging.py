@@ -23,7 +23,7 @@ BUCKETS = {
     "91+": ("Due_91", "Invoices_91"),
 }
 BOUNDS = {"Current": (None, 0), "1-30": (1, 30), "31-60": (31, 60), "61-90": (61, 90), "91+": (91, None)}
-SANDBOX_TODAY = date(2026, 3, 2)  # the sandbox ages its invoices from this day (the day after CloseDate)
+SANDBOX_TODAY = date(2026, 3, 2)  # the sandbox day; /arAging ages its invoices as of the day before (CloseDate)
 
 
 # ---------------------------------------------------------------- helpers
@@ -140,7 +140,7 @@ def test_each_statement_is_its_customers_open_items_and_totals_to_the_cent(book,
 
 
 def test_days_past_due_of_a_known_invoice(book, world) -> None:
-    """Default as-of is the aging's CloseDate; the sandbox's buckets count from the day after it."""
+    """Default as-of is the aging's CloseDate, the date the sandbox's buckets count to as well."""
     aging = world["aging"][1]
     ref = aging["Invoices_91"][0]
     invoice = world["invoices"][ref["InvoiceID"]]

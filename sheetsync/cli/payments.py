@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +12,10 @@ from sheetsync.cli.common import api_options, settings_from_context
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
 
-LEDGER_HELP = "The payments ledger (SQLite). Default: settings' ledger_path (SHEETSYNC_LEDGER)."
+LEDGER_HELP = (
+    "The state store holding the payments ledger: a SQLite path or a postgresql:// URL. "
+    "Default: SHEETSYNC_DB, else SHEETSYNC_LEDGER."
+)
 CREDENTIALS_HELP = "Google service-account JSON, for a Google Sheet (default: SHEETSYNC_GOOGLE_CREDENTIALS)."
 
 
@@ -27,14 +29,21 @@ def payments_group() -> None:
       sheetsync payments push allocations.xlsx            # the plan; nothing is sent
       sheetsync payments push allocations.xlsx --apply    # post each row once
       sheetsync payments status allocations.xlsx
+      sheetsync payments log --since 2026-11-01
     """
 
 
 @contextmanager
-def _client(settings: Settings, sandbox: bool, sandbox_key: str, seed: int) -> Iterator[tuple[Any, str]]:
+def _client(
+    settings: Settings, sandbox: bool, sandbox_key: str, seed: int, book: Any = None
+) -> Iterator[tuple[Any, str]]:
+    """The KSS client and key type; the ledger's history then names the key's fingerprint."""
     from sheetsync.connect import open_connections
+    from sheetsync.store import Actor
 
     with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as conns:
+        if book is not None:
+            book.store.actor = Actor.current(conns.settings.kss_api_key)
         yield conns.kss, conns.key_type
 
 
@@ -72,7 +81,7 @@ def _exit(code: ExitCode) -> int:
 def _ledger(settings: Settings, ledger: str | None) -> Any:
     from sheetsync.push.ledger import Ledger
 
-    return Ledger.open(Path(ledger or settings.ledger_path or "ledger.sqlite3"))
+    return Ledger.open(ledger or settings.store_location)
 
 
 @payments_group.command("template")
@@ -160,8 +169,10 @@ def push(
     target = _target(settings, source, tab, credentials)
     book = _ledger(settings, ledger)
     try:
-        with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
-            result = push_allocations(client, target, book, apply=apply, key_type=key_type)
+        with _client(settings, sandbox, sandbox_key, seed, book) as (client, key_type):
+            result = push_allocations(
+                client, target, book, apply=apply, key_type=key_type, require_approval=settings.approval_required
+            )
     finally:
         book.close()
     for line in result.lines:
@@ -200,13 +211,77 @@ def status(
     target = _target(settings, source, tab, credentials)
     book = _ledger(settings, ledger)
     try:
-        with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
+        with _client(settings, sandbox, sandbox_key, seed, book) as (client, key_type):
             result = refresh_status(client, target, book, key_type=key_type)
     finally:
         book.close()
     for line in result.lines:
         click.echo(line)
     return _exit(result.exit_code)
+
+
+@payments_group.command("approve")
+@click.argument("source")
+@click.option("--tab", default=None, help="The allocations tab (default: Allocations, else the first tab).")
+@click.option("--ledger", default=None, help=LEDGER_HELP)
+@click.option("--credentials", default=None, help=CREDENTIALS_HELP)
+@api_options
+def approve(
+    source: str,
+    tab: str | None,
+    ledger: str | None,
+    credentials: str | None,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> int:
+    """Print the plan of SOURCE and record your approval of exactly that plan (its hash). With
+    `[payments] require_approval = true`, `push --apply` sends only an approved, unchanged plan.
+
+    \b
+    Example:
+      sheetsync payments approve allocations.xlsx
+    """
+    from sheetsync.push.payments import approve_allocations
+
+    settings = settings_from_context()
+    target = _target(settings, source, tab, credentials)
+    book = _ledger(settings, ledger)
+    try:
+        with _client(settings, sandbox, sandbox_key, seed, book) as (client, key_type):
+            result = approve_allocations(client, target, book, key_type=key_type)
+    finally:
+        book.close()
+    for line in result.lines:
+        click.echo(line)
+    return _exit(ExitCode.OK)
+
+
+@payments_group.command("log")
+@click.option("--json", "fmt", flag_value="json", help="Print JSON (a list of objects).")
+@click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header row.")
+@click.option("--since", default=None, help="Only events from this date (YYYY-MM-DD, local) or date-time on.")
+@click.option("--ledger", default=None, help=LEDGER_HELP)
+def log(fmt: str | None, since: str | None, ledger: str | None) -> int:
+    """Print every payment intent, outcome and approval: time (UTC), OS user, API key fingerprint
+    (never the key), source workbook and row, request ID, run.
+
+    \b
+    Example:
+      sheetsync payments log
+      sheetsync payments log --since 2026-11-01 --csv > payments-audit.csv
+    """
+    from sheetsync.push.audit import audit_rows, parse_since, render
+
+    settings = settings_from_context()
+    start = parse_since(since) if since else None
+    book = _ledger(settings, ledger)
+    try:
+        rows = audit_rows(book.store, since=start)
+    finally:
+        book.close()
+    click.echo(render(rows, fmt or "text"))
+    return _exit(ExitCode.OK)
 
 
 COMMANDS: list[click.Command] = [payments_group]

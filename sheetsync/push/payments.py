@@ -9,6 +9,8 @@ sheet does not show yet (a crash between POST and write-back) is written from th
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from sheetsync.errors import (
     ExitCode,
     ForbiddenError,
     NotFoundError,
+    PushError,
     RateLimitedError,
 )
 from sheetsync.push.ledger import NEEDS_RECONCILIATION, NOT_SENT, POSTED, REFUSED, UNKNOWN, Ledger
@@ -134,8 +137,10 @@ def push_allocations(
     apply: bool,
     key_type: str = "employee",
     run_id: str | None = None,
+    require_approval: bool = False,
 ) -> PushResult:
-    """Plan (and with `apply`, post) the allocation rows of the target sheet."""
+    """Plan (and with `apply`, post) the allocation rows of the target sheet. With `require_approval`,
+    `apply` raises PushError before anything is sent unless `approve_allocations` recorded this plan."""
     check_key_type(key_type)
     run_id = run_id or new_run_id()
     if not apply:
@@ -144,6 +149,8 @@ def push_allocations(
     with ledger.locked():
         ledger.record_run(run_id, target.source_id)
         plan, state = _plan(client, target, ledger)
+        if require_approval:
+            check_approval(ledger, target, plan)
         result = PushResult(plan, True, run_id, lines=render_plan(plan, _where(target)))
         _Applier(client, target, ledger, result, state).run()
     result.lines += _summary(result, target)
@@ -155,6 +162,46 @@ def _plan(client: Any, target: SheetTarget, ledger: Ledger) -> tuple[Plan, ApiSt
     state = fetch_state(client, [r.ar_account for r in rows if r.ar_account is not None and not r.problems])
     plan = build_plan(rows, state, ledger, source_id=target.source_id, claims=target.row_by_row)
     return plan, state
+
+
+def plan_hash(plan: Plan) -> str:
+    """The hash of what the sheet asks for: every row's number, AllocationID, account, payment, target
+    and amount (not its Status or RequestID, which a push writes). Any edit to a row changes it."""
+    rows = [
+        [d.row.row_number, d.row.allocation_id, d.row.ar_account, d.row.payment, d.row.target, str(d.row.amount)]
+        for d in plan.decisions
+    ]
+    return "sha256:" + hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+def approve_allocations(client: Any, target: SheetTarget, ledger: Ledger, *, key_type: str = "employee") -> PushResult:
+    """Plan the sheet and record the OS user's approval of exactly this plan (its hash)."""
+    check_key_type(key_type)
+    plan, _ = _plan(client, target, ledger)
+    digest = plan_hash(plan)
+    ledger.approve(target.source_id, digest, len(plan.of(POST)))
+    result = PushResult(plan, False, "", lines=render_plan(plan, _where(target)))
+    result.lines.append(
+        f"Approved by {ledger.store.actor.user}: plan {digest} of {_where(target)} "
+        f"({len(plan.of(POST))} rows to post). `payments push --apply` now sends exactly this plan."
+    )
+    return result
+
+
+def check_approval(ledger: Ledger, target: SheetTarget, plan: Plan) -> None:
+    """Raise PushError unless the plan of this sheet was approved and has not changed since."""
+    approval = ledger.approval(target.source_id)
+    where = _where(target)
+    if approval is None:
+        raise PushError(
+            f"{where}: payments need approval ([payments] require_approval) and this sheet has none; "
+            "nothing was sent. Ask an approver to run `sheetsync payments approve` on it"
+        )
+    if approval["plan_hash"] != plan_hash(plan):
+        raise PushError(
+            f"{where}: the sheet changed since {approval['approver']} approved it ({approval['at'][:19]}Z, "
+            f"plan {approval['plan_hash']}); nothing was sent. It needs a new `sheetsync payments approve`"
+        )
 
 
 def _where(target: SheetTarget) -> str:

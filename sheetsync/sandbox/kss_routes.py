@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from sheetsync import aging
 from sheetsync.sandbox.data import INVOICE_STATUSES, PAYMENT_TYPES, PURCHASE_STATUSES, TODAY, Invoice, day_ts, money
 from sheetsync.sandbox.params import ApiError, Ctx, keep
 from sheetsync.sandbox.payments import REQUEST_STATUSES, RequestError
@@ -473,22 +474,22 @@ BUCKETS = (
 )
 
 
-def _bucket(days_past_due: int) -> int:
-    if days_past_due <= 0:
-        return 0
-    return 1 if days_past_due <= 30 else 2 if days_past_due <= 60 else 3 if days_past_due <= 90 else 4
+def aging_close_date() -> date:
+    """AR statements are recalculated at the end of each day: the aging is as of yesterday."""
+    return TODAY - timedelta(days=1)
 
 
 def _aging_row(ctx: Ctx, cid: int, open_invoices: list[Invoice]) -> dict:
     sums, lists = [0] * 5, [list[dict]() for _ in range(5)]
     credit, credits = 0, []
+    close = aging_close_date()
     for inv in open_invoices:
         ref = {"InvoiceID": inv.id, "InvoiceNum": inv.num}
         if inv.balance < 0:
             credit += inv.balance
             credits.append(ref)
             continue
-        b = _bucket((TODAY - inv.due).days)
+        b = aging.bucket_index(aging.days_past_due(inv.due, close))
         sums[b] += inv.balance
         lists[b].append(ref)
     row: dict = {"CustomerID": cid, "OpenCredit": money(credit, 6)}
@@ -496,7 +497,7 @@ def _aging_row(ctx: Ctx, cid: int, open_invoices: list[Invoice]) -> dict:
         row[due] = money(total, 6)
     row.update(
         {
-            "CloseDate": day_ts(TODAY - timedelta(days=1), 7),
+            "CloseDate": day_ts(close, 7),
             "TotalBalanceOutstanding": money(sum(sums) + credit, 6),
             "StatementLink": f"https://example.com/statement?Key={100000 + cid}",
         }
@@ -506,7 +507,7 @@ def _aging_row(ctx: Ctx, cid: int, open_invoices: list[Invoice]) -> dict:
     row.update(
         {
             "StatementDate": day_ts(TODAY.replace(day=1), 7),
-            "TimeUpdated": day_ts(TODAY - timedelta(days=1), 7),
+            "TimeUpdated": day_ts(close, 7),
             "CreditInvoices": credits,
         }
     )

@@ -1,0 +1,631 @@
+"""Edit an existing xlsx/xlsm package part by part, keeping every part it does not touch byte-identical.
+
+openpyxl's load-and-save rewrites the whole workbook and drops what it does not model (charts and images
+of a loaded file, pivot details, cached formula values, macros unless asked). This module edits the zip
+package instead: a worksheet's XML is parsed (lxml, so namespace prefixes and unknown extensions stay as
+they were), the cells asked for are changed, styles they need are appended to styles.xml (existing style
+indices never move), and the package is written to a temporary file beside the original and moved over it.
+
+The write-back API (one call, atomic):
+
+    edit_cells(Path("book.xlsx"), [CellEdit("Payments", "H7", "posted"), CellEdit("Payments", "I7", date.today())])
+
+or, for several steps on one package:
+
+    package = XlsxPackage.open(path)
+    package.set_cells([CellEdit("Payments", "H7", Decimal("12.50"), CellStyle(number_format='"$"#,##0.00'))])
+    package.save()            # atomically over `path`; package.save(other) writes a copy
+
+Values: str (always text, never a formula), int, float, Decimal, bool, date, datetime, `Formula` (the
+workbook is then flagged to recalculate on open), None (clears the value, keeps the cell's style).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lxml import etree
+
+from sheetsync.errors import SinkError
+from sheetsync.sinks.xlsx_styles import CellStyle, StyleSheet
+
+__all__ = ["CellEdit", "CellStyle", "Formula", "XlsxPackage", "edit_cells"]
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+CUSTOM_PROPS_TYPE = REL_NS + "/custom-properties"
+CUSTOM_PROPS_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CALC_CHAIN_TYPE = REL_NS + "/calcChain"
+FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+NS = {"m": MAIN, "r": REL_NS}
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037\ufffe\uffff]")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+MAX_CELL_TEXT = 32767
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula to store in a cell, e.g. Formula("SUM(B2:B9)") (a leading "=" is optional)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class CellEdit:
+    """Set one cell: `sheet` is the tab name, `ref` an A1 reference ("H7"), `style` merged onto the
+    cell's current style (None keeps it; a date on a cell without a date format gets yyyy-mm-dd)."""
+
+    sheet: str
+    ref: str
+    value: Any
+    style: CellStyle | None = None
+
+
+@dataclass(frozen=True)
+class Relationship:
+    rel_id: str
+    type: str
+    target: str  # the part name ("xl/worksheets/sheet1.xml") or, when external, the URL
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    name: str
+    sheet_id: int
+    rel_id: str
+    part: str
+    state: str  # visible, hidden, veryHidden
+
+
+def column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+def column_letters(index: int) -> str:
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """ "H7" -> (7, 8): 1-based row and column. SinkError on anything that is not one cell."""
+    match = _REF.match(ref.strip().upper())
+    row, column = (int(match.group(2)), column_index(match.group(1))) if match else (0, 0)
+    if not (1 <= row <= MAX_ROWS and 1 <= column <= MAX_COLUMNS):
+        raise SinkError(f"{ref!r} is not a cell reference like H7")
+    return row, column
+
+
+def excel_serial(value: date | datetime) -> float | int:
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - EXCEL_EPOCH
+        return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    return (value - EXCEL_EPOCH.date()).days
+
+
+def q(tag: str) -> str:
+    return f"{{{MAIN}}}{tag}"
+
+
+def parse_xml(data: bytes) -> Any:
+    return etree.fromstring(data, etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True))
+
+
+def to_bytes(root: Any) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def rels_name(part: str) -> str:
+    """ "xl/worksheets/sheet1.xml" -> "xl/worksheets/_rels/sheet1.xml.rels"."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def resolve_target(source_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+class XlsxPackage:
+    """An xlsx/xlsm zip package in memory: parts by name, in their original order."""
+
+    def __init__(self, path: Path, parts: dict[str, bytes], infos: dict[str, zipfile.ZipInfo]) -> None:
+        self.path = path
+        self.parts = parts
+        self._infos = infos
+        self._xml: dict[str, Any] = {}  # parsed parts that may be changed; serialized on save
+        self._styles: StyleSheet | None = None
+        self.recalculate = False
+
+    # -- opening and saving ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str) -> XlsxPackage:
+        """Read the whole package. SinkError naming the file when it is not an xlsx/xlsm package."""
+        path = Path(path)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+                parts = {name: archive.read(name) for name in infos}
+        except FileNotFoundError:
+            raise SinkError(f"{path}: no such file") from None
+        except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError) as exc:
+            raise SinkError(f"{path}: not a readable xlsx workbook ({exc})") from None
+        package = cls(path, parts, infos)
+        if "[Content_Types].xml" not in parts or not package.workbook_part():
+            raise SinkError(f"{path}: not an xlsx workbook (no workbook part)")
+        return package
+
+    def save(self, path: Path | str | None = None) -> None:
+        """Write the package atomically (temporary file beside the target, then one rename)."""
+        target = Path(path) if path is not None else self.path
+        self._flush()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        temp = Path(temp_name)
+        try:
+            with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, data in self.parts.items():
+                    archive.writestr(self._zip_info(name), data)
+            os.chmod(temp, _file_mode(target))
+            os.replace(temp, target)
+        except BaseException as exc:
+            temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise SinkError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            raise
+
+    def _zip_info(self, name: str) -> zipfile.ZipInfo:
+        old = self._infos.get(name)
+        info = zipfile.ZipInfo(name, date_time=old.date_time if old else (1980, 1, 1, 0, 0, 0))
+        info.compress_type = old.compress_type if old else zipfile.ZIP_DEFLATED
+        info.external_attr = old.external_attr if old else 0o600 << 16
+        return info
+
+    def _flush(self) -> None:
+        if self.recalculate:
+            self._flag_recalculation()
+        if self._styles is not None and self._styles.changed:
+            self._xml[self._styles.part] = self._styles.root
+        for name, root in self._xml.items():
+            self.parts[name] = to_bytes(root)
+        self._xml.clear()
+
+    # -- parts, relationships, content types --------------------------------------------------------
+    def xml(self, part: str) -> Any:
+        """The parsed part, kept for saving: changes made to it are written on save()."""
+        if part not in self._xml:
+            if part not in self.parts:
+                raise SinkError(f"{self.path}: the package has no part {part}")
+            self._xml[part] = parse_xml(self.parts[part])
+        return self._xml[part]
+
+    def read_xml(self, part: str) -> Any:
+        """The parsed part, for reading only (a change to it is not saved)."""
+        if part in self._xml:
+            return self._xml[part]
+        return parse_xml(self.parts[part])
+
+    def has(self, part: str) -> bool:
+        return part in self.parts or part in self._xml
+
+    def put(self, part: str, data: bytes) -> None:
+        self._xml.pop(part, None)
+        self.parts[part] = data
+
+    def remove(self, part: str) -> None:
+        self._xml.pop(part, None)
+        self.parts.pop(part, None)
+        self.parts.pop(rels_name(part), None)
+        self._xml.pop(rels_name(part), None)
+        self.drop_content_type(part)
+
+    def relationships(self, part: str) -> list[Relationship]:
+        """The relationships of a part ("" for the package's own _rels/.rels), targets resolved."""
+        name = rels_name(part) if part else "_rels/.rels"
+        if not self.has(name):
+            return []
+        out = []
+        for rel in self.read_xml(name).iter(f"{{{PKG_REL}}}Relationship"):
+            external = rel.get("TargetMode") == "External"
+            target = rel.get("Target", "")
+            out.append(
+                Relationship(
+                    rel.get("Id"), rel.get("Type"), target if external else resolve_target(part, target), external
+                )
+            )
+        return out
+
+    def rels_root(self, part: str) -> Any:
+        name = rels_name(part) if part else "_rels/.rels"
+        if not self.has(name):
+            self._xml[name] = etree.Element(f"{{{PKG_REL}}}Relationships", nsmap={None: PKG_REL})
+        return self.xml(name)
+
+    def add_relationship(self, part: str, rel_type: str, target: str, *, external: bool = False) -> str:
+        """Add a relationship from `part` to `target` (a part name, or a URL when external); returns its Id."""
+        root = self.rels_root(part)
+        taken = {rel.get("Id") for rel in root}
+        n = len(taken) + 1
+        while f"rId{n}" in taken:
+            n += 1
+        rel = etree.SubElement(root, f"{{{PKG_REL}}}Relationship")
+        rel.set("Id", f"rId{n}")
+        rel.set("Type", rel_type)
+        rel.set("Target", target if external else "/" + target)
+        if external:
+            rel.set("TargetMode", "External")
+        return f"rId{n}"
+
+    def remove_relationship(self, part: str, rel_id: str) -> None:
+        root = self.rels_root(part)
+        for rel in list(root):
+            if rel.get("Id") == rel_id:
+                root.remove(rel)
+
+    def content_type(self, part: str) -> str | None:
+        root = self.read_xml("[Content_Types].xml")
+        for override in root.iter(f"{{{CT_NS}}}Override"):
+            if override.get("PartName") == "/" + part:
+                return override.get("ContentType")
+        extension = PurePosixPath(part).suffix.lstrip(".").lower()
+        for default in root.iter(f"{{{CT_NS}}}Default"):
+            if default.get("Extension", "").lower() == extension:
+                return default.get("ContentType")
+        return None
+
+    def set_content_type(self, part: str, content_type: str) -> None:
+        root = self.xml("[Content_Types].xml")
+        self.drop_content_type(part)
+        extension = PurePosixPath(part).suffix.lstrip(".").lower()
+        for default in root.iter(f"{{{CT_NS}}}Default"):
+            if default.get("Extension", "").lower() == extension and default.get("ContentType") == content_type:
+                return
+        etree.SubElement(root, f"{{{CT_NS}}}Override", PartName="/" + part, ContentType=content_type)
+
+    def drop_content_type(self, part: str) -> None:
+        root = self.xml("[Content_Types].xml")
+        for override in list(root.iter(f"{{{CT_NS}}}Override")):
+            if override.get("PartName") == "/" + part:
+                root.remove(override)
+
+    def free_name(self, pattern: str) -> str:
+        """The first unused part name of a pattern with one {n}: "xl/worksheets/sheet{n}.xml"."""
+        n = 1
+        while self.has(pattern.format(n=n)):
+            n += 1
+        return pattern.format(n=n)
+
+    # -- the workbook ------------------------------------------------------------------------------
+    def workbook_part(self) -> str:
+        for rel in self.relationships(""):
+            if rel.type.endswith("/officeDocument"):
+                return rel.target
+        return ""
+
+    def sheets(self) -> list[SheetEntry]:
+        """The workbook's worksheets in tab order (chart sheets and dialog sheets are left out)."""
+        workbook = self.workbook_part()
+        rels = {rel.rel_id: rel for rel in self.relationships(workbook)}
+        out = []
+        for sheet in self.read_xml(workbook).iterfind("m:sheets/m:sheet", NS):
+            rel = rels.get(sheet.get(f"{{{REL_NS}}}id", ""))
+            if rel is None or not rel.type.endswith("/worksheet"):
+                continue
+            out.append(
+                SheetEntry(
+                    sheet.get("name"), int(sheet.get("sheetId")), rel.rel_id, rel.target, sheet.get("state", "visible")
+                )
+            )
+        return out
+
+    def sheet(self, name: str) -> SheetEntry:
+        """The worksheet with this name (matched ignoring case, as spreadsheets compare names)."""
+        for entry in self.sheets():
+            if entry.name.casefold() == name.casefold():
+                return entry
+        names = ", ".join(e.name for e in self.sheets())
+        raise SinkError(f"{self.path}: no tab named {name!r} (tabs: {names})")
+
+    @property
+    def styles(self) -> StyleSheet:
+        if self._styles is None:
+            part = next(
+                (r.target for r in self.relationships(self.workbook_part()) if r.type.endswith("/styles")), None
+            )
+            if part is None:
+                raise SinkError(f"{self.path}: the workbook has no styles part")
+            self._styles = StyleSheet(part, parse_xml(self.parts[part]))
+        return self._styles
+
+    def _flag_recalculation(self) -> None:
+        """Ask Excel and LibreOffice to recalculate every formula on open, and drop the calculation chain
+        (a cache Excel rebuilds; a stale one makes Excel report the file as damaged)."""
+        workbook = self.workbook_part()
+        root = self.xml(workbook)
+        calc = root.find("m:calcPr", NS)
+        if calc is None:
+            calc = etree.SubElement(root, q("calcPr"))
+            _insert_in_order(root, calc, WORKBOOK_ORDER)
+        calc.set("fullCalcOnLoad", "1")
+        self.drop_calc_chain()
+
+    def drop_calc_chain(self) -> None:
+        workbook = self.workbook_part()
+        for rel in self.relationships(workbook):
+            if rel.type == CALC_CHAIN_TYPE:
+                self.remove_relationship(workbook, rel.rel_id)
+                self.remove(rel.target)
+
+    # -- custom document properties ---------------------------------------------------------------
+    def custom_properties(self) -> dict[str, str]:
+        """docProps/custom.xml as name -> text value."""
+        part = self._custom_part()
+        if part is None:
+            return {}
+        out = {}
+        for prop in self.read_xml(part).iter(f"{{{CUSTOM_NS}}}property"):
+            value = next(iter(prop), None)
+            out[prop.get("name")] = (value.text or "") if value is not None else ""
+        return out
+
+    def set_custom_properties(self, values: dict[str, str | None]) -> None:
+        """Set (or, with None, remove) text custom properties, keeping every other one."""
+        part = self._custom_part() or self._new_custom_part()
+        root = self.xml(part)
+        props = {p.get("name"): p for p in root.iter(f"{{{CUSTOM_NS}}}property")}
+        for name, value in values.items():
+            if name in props:
+                root.remove(props.pop(name))
+            if value is None:
+                continue
+            pid = max([int(p.get("pid", "1")) for p in root.iter(f"{{{CUSTOM_NS}}}property")] + [1]) + 1
+            prop = etree.SubElement(root, f"{{{CUSTOM_NS}}}property", fmtid=FMTID, pid=str(pid), name=name)
+            etree.SubElement(prop, f"{{{VT_NS}}}lpwstr").text = value
+
+    def _custom_part(self) -> str | None:
+        return next((r.target for r in self.relationships("") if r.type == CUSTOM_PROPS_TYPE), None)
+
+    def _new_custom_part(self) -> str:
+        part = "docProps/custom.xml"
+        self._xml[part] = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
+        self.add_relationship("", CUSTOM_PROPS_TYPE, part)
+        self.set_content_type(part, CUSTOM_PROPS_CT)
+        return part
+
+    # -- cells -------------------------------------------------------------------------------------
+    def set_cells(self, edits: Iterable[CellEdit]) -> None:
+        """Apply cell edits (see CellEdit); nothing is written until save()."""
+        for edit in edits:
+            entry = self.sheet(edit.sheet)
+            row, column = split_ref(edit.ref)
+            sheet = WorksheetXml(self.xml(entry.part))
+            cell = sheet.cell(row, column)
+            if cell.find(q("f")) is not None:
+                sheet.expand_shared_formula(cell)
+                self.drop_calc_chain()
+            self._write_value(cell, edit)
+            sheet.include_in_dimension(row, column)
+
+    def _write_value(self, cell: Any, edit: CellEdit) -> None:
+        value = edit.value
+        for child in list(cell):
+            if child.tag in (q("f"), q("v"), q("is")):
+                cell.remove(child)
+        cell.attrib.pop("t", None)
+        style = edit.style
+        if isinstance(value, date) and (style is None or style.number_format is None):
+            current = int(cell.get("s", "0"))
+            if not self.styles.is_date_style(current):
+                fmt = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+                style = CellStyle(number_format=fmt) if style is None else style.with_format(fmt)
+        if style is not None:
+            cell.set("s", str(self.styles.merged(int(cell.get("s", "0")), style)))
+        set_cell_value(cell, value)
+        if isinstance(value, Formula):
+            self.recalculate = True
+
+
+def set_cell_value(cell: Any, value: Any) -> None:
+    """Store a typed value in a <c> element that has no value yet."""
+    if value is None:
+        return
+    if isinstance(value, Formula):
+        etree.SubElement(cell, q("f")).text = value.text.removeprefix("=")
+        return
+    if isinstance(value, bool):
+        cell.set("t", "b")
+        etree.SubElement(cell, q("v")).text = "1" if value else "0"
+        return
+    if isinstance(value, date):
+        etree.SubElement(cell, q("v")).text = _number_text(excel_serial(value))
+        return
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if isinstance(value, float | Decimal) and not _finite(value):
+            raise SinkError(f"cell {cell.get('r')}: {value} is not a number a spreadsheet can hold")
+        etree.SubElement(cell, q("v")).text = _number_text(value)
+        return
+    set_inline_text(cell, str(value))
+
+
+def set_inline_text(cell: Any, text: str) -> None:
+    text = _ILLEGAL.sub("", text)[:MAX_CELL_TEXT]
+    cell.set("t", "inlineStr")
+    inline = etree.SubElement(cell, q("is"))
+    node = etree.SubElement(inline, q("t"))
+    node.text = text
+    if text != text.strip():
+        node.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
+def _finite(value: float | Decimal) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else value == value and abs(value) != float("inf")
+
+
+def _number_text(value: int | float | Decimal) -> str:
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text if text not in ("-0",) else "0"
+    if isinstance(value, float):
+        return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
+    return str(value)
+
+
+# -- one worksheet's XML ---------------------------------------------------------------------------
+
+WORKBOOK_ORDER = [
+    "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets", "functionGroups",
+    "externalReferences", "definedNames", "calcPr", "oleSize", "customWorkbookViews", "pivotCaches",
+    "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst",
+]  # fmt: skip
+
+
+def _insert_in_order(parent: Any, element: Any, order: list[str]) -> None:
+    """Insert `element` where the schema's sequence wants it among `parent`'s children."""
+    local = etree.QName(element).localname
+    rank = order.index(local)
+    for index, child in enumerate(parent):
+        name = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if name in order and order.index(name) > rank:
+            parent.insert(index, element)
+            return
+    parent.append(element)
+
+
+class WorksheetXml:
+    """Cells of one parsed worksheet part, found or created in document order."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        data = root.find(q("sheetData"))
+        if data is None:
+            raise SinkError("a worksheet without sheetData")
+        self.data = data
+
+    def rows(self) -> Iterator[tuple[int, Any]]:
+        last = 0
+        for row in self.data.iterfind(q("row")):
+            last = int(row.get("r") or last + 1)
+            yield last, row
+
+    def row(self, number: int) -> Any:
+        for index, (r, row) in enumerate(self.rows()):
+            if r == number:
+                return row
+            if r > number:
+                new = etree.SubElement(self.data, q("row"), r=str(number))
+                self.data.insert(index, new)
+                return new
+        return etree.SubElement(self.data, q("row"), r=str(number))
+
+    def cell(self, row_number: int, column: int) -> Any:
+        row = self.row(row_number)
+        ref = f"{column_letters(column)}{row_number}"
+        position = 0
+        for index, cell in enumerate(row.iterfind(q("c"))):
+            r = cell.get("r")
+            c = split_ref(r)[1] if r else position + 1
+            position = c
+            if c == column:
+                if not r:
+                    cell.set("r", ref)
+                return cell
+            if c > column:
+                new = etree.SubElement(row, q("c"), r=ref)
+                cell.addprevious(new)
+                return new
+            del index
+        new = etree.SubElement(row, q("c"), r=ref)
+        if row.get("s") and row.get("customFormat") == "1":
+            new.set("s", row.get("s"))
+        return new
+
+    def include_in_dimension(self, row: int, column: int) -> None:
+        dimension = self.root.find(q("dimension"))
+        if dimension is None:
+            return
+        ref = dimension.get("ref", "A1")
+        first, _, last = ref.partition(":")
+        last = last or first
+        try:
+            r0, c0 = split_ref(first)
+            r1, c1 = split_ref(last)
+        except SinkError:
+            return
+        r0, c0, r1, c1 = min(r0, row), min(c0, column), max(r1, row), max(c1, column)
+        dimension.set("ref", f"{column_letters(c0)}{r0}:{column_letters(c1)}{r1}")
+
+    def expand_shared_formula(self, cell: Any) -> None:
+        """Before a cell of a shared-formula group changes, give every member its own formula text
+        (the group's master holds the only copy of the text)."""
+        formula = cell.find(q("f"))
+        if formula is None or formula.get("t") != "shared":
+            return
+        group = formula.get("si")
+        expand_shared_group(self, group)
+
+
+def expand_shared_group(sheet: WorksheetXml, group: str | None) -> None:
+    from openpyxl.formula.translate import Translator
+
+    master_text, master_ref = None, None
+    members = []
+    for _r, row in sheet.rows():
+        for cell in row.iterfind(q("c")):
+            f = cell.find(q("f"))
+            if f is not None and f.get("t") == "shared" and f.get("si") == group:
+                members.append((cell, f))
+                if f.text:
+                    master_text, master_ref = f.text, cell.get("r")
+    if master_text is None or master_ref is None:
+        return
+    for cell, f in members:
+        text = f.text or Translator("=" + master_text, origin=master_ref).translate_formula(cell.get("r"))[1:]
+        for attribute in ("t", "si", "ref"):
+            f.attrib.pop(attribute, None)
+        f.text = text
+
+
+def expand_all_shared(sheet: WorksheetXml) -> None:
+    groups = {f.get("si") for f in sheet.data.iter(q("f")) if f.get("t") == "shared"}
+    for group in groups:
+        expand_shared_group(sheet, group)
+
+
+def _file_mode(path: Path) -> int:
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def edit_cells(path: Path | str, edits: Iterable[CellEdit], *, copy_to: Path | str | None = None) -> None:
+    """Set cells of an existing workbook and save atomically (to `copy_to` when given), every other part
+    of the package byte-identical. SinkError (nothing written) on a missing tab or a bad reference."""
+    package = XlsxPackage.open(path)
+    package.set_cells(edits)
+    package.save(copy_to)
