@@ -93,7 +93,10 @@ def validate(model: type[M], doc: YamlDocument, *, context: dict[str, Any] | Non
     try:
         return model.model_validate(doc.data, context=context)
     except pydantic.ValidationError as exc:
-        raise error_at(doc, exc.errors()[0], model) from None
+        errors = exc.errors()
+        # an unknown key first: a misspelt key is also reported missing, and the typo is what to fix
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        raise error_at(doc, first, model) from None
 
 
 def error_at(doc: YamlDocument, error: Any, model: type[pydantic.BaseModel]) -> DefinitionError:

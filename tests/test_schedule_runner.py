@@ -26,8 +26,10 @@ from sheetsync.sandbox.server import SandboxOptions, start_sandbox
 from sheetsync.schedule.history import MemoryState, RunRecord
 from sheetsync.schedule.runner import Scheduler
 from sheetsync.schedule.spec import parse_schedule
+from sheetsync.schedule.store_state import StoreState
 from sheetsync.sinks.gsheets import GoogleSheetSource, load_credentials, set_session_factory
 from sheetsync.sinks.xlsx import XlsxSource
+from sheetsync.store import open_store
 
 SHEET_ID = "1SchedSheetAbCdEf"
 TUESDAY = datetime(2026, 6, 2, 4, 0, tzinfo=UTC)  # 00:00 in New York
@@ -83,9 +85,18 @@ def _reset_sheets() -> Iterator[None]:
     set_session_factory(None)
 
 
-def scheduler(text: str, clock: Clock, **kwargs: Any) -> Scheduler:
+def scheduler(text: str, clock: Clock, state: Any = None, **kwargs: Any) -> Scheduler:
     schedule = parse_schedule(text, "schedule.yaml")
-    return Scheduler(schedule, MemoryState(clock), clock=clock, connect=no_sleep_connect, **kwargs)
+    state = state or MemoryState(clock)
+    return Scheduler(schedule, state, clock=clock, connect=no_sleep_connect, **kwargs)
+
+
+@pytest.fixture
+def store_state(store_location: str) -> Iterator[StoreState]:
+    """The scheduler's state in a real state store: a SQLite file, then a PostgreSQL database."""
+    store = open_store(store_location)
+    yield StoreState(store)
+    store.close()
 
 
 DAY = f"""\
@@ -120,9 +131,9 @@ def local(run: RunRecord) -> str:
 ZONE = __import__("zoneinfo").ZoneInfo("America/New_York")
 
 
-def test_a_simulated_day_runs_each_job_once_per_slot_and_records_its_costs(books) -> None:
+def test_a_simulated_day_runs_each_job_once_per_slot_and_records_its_costs(books, store_state) -> None:
     clock = Clock(TUESDAY)
-    sched = scheduler(DAY, clock)
+    sched = scheduler(DAY, clock, store_state)
     started = []
     for _minute in range(24 * 60):
         started += sched.run_due()
@@ -161,7 +172,7 @@ def test_a_simulated_day_runs_each_job_once_per_slot_and_records_its_costs(books
     assert len(sheet.read_rows(tab)) == by_job["prices-sheet"][0].rows[f"price-list/{tab}"]
 
 
-def test_overlapping_runs_are_skipped_and_recorded(books) -> None:
+def test_overlapping_runs_are_skipped_and_recorded(books, store_state) -> None:
     text = """\
 jobs:
   - {name: a, report: price-list, params: {customer_ids: [1]}, outputs: out/shared.xlsx, cron: "0 * * * *",
@@ -179,7 +190,7 @@ jobs:
         with no_sleep_connect(settings) as connections:
             yield connections
 
-    sched = scheduler(text, clock)
+    sched = scheduler(text, clock, store_state)
     sched.run_due()  # first seen
     clock.tick(minutes=61)
     sched.connect = slow_connect
@@ -344,7 +355,7 @@ jobs:
     assert [r.outcome for r in sched.run_due()] == ["unchanged"]
 
 
-def test_history_shows_every_run_with_its_costs_and_no_secret(books, receivers) -> None:
+def test_history_shows_every_run_with_its_costs_and_no_secret(books, receivers, store_state) -> None:
     hook, _ = receivers
     text = f"""\
 jobs:
@@ -352,9 +363,10 @@ jobs:
      cron: "0 * * * *", profile: sandbox, alerts: {{on: [changed], webhook: "{hook.url}"}}}}
 """
     clock = Clock(TUESDAY)
-    sched = scheduler(text, clock, alerter=Alerter(None))
+    sched = scheduler(text, clock, store_state, alerter=Alerter(None))
     sched.run_job("p")
     books.set_faults(fault_500_rate=1.0)
+    clock.tick(minutes=1)
     sched.run_job("p")
     history = json.dumps([r.to_json() for r in sched.state.runs()])
     ok, failed = sorted(sched.state.runs(), key=lambda r: r.started)

@@ -102,6 +102,9 @@ class ScheduleState(Protocol):
     def runs(self, job: str | None = None, limit: int | None = None) -> list[RunRecord]:
         """Runs, newest first."""
 
+    def running(self) -> list[RunRecord]:
+        """Runs recorded as started and not finished (some may belong to a process that died)."""
+
     def acquire(self, names: list[str], owner: str, ttl: timedelta) -> Lease | str:
         """All the named locks or none: a Lease, or the name of a lock another live holder has."""
 
@@ -136,6 +139,9 @@ class MemoryState:
             found = [r for r in self._runs.values() if job is None or r.job == job]
         found.sort(key=lambda r: r.started, reverse=True)
         return found[:limit] if limit else found
+
+    def running(self) -> list[RunRecord]:
+        return [r for r in self.runs() if r.outcome == RUNNING]
 
     def acquire(self, names: list[str], owner: str, ttl: timedelta) -> Lease | str:
         now = self._now()

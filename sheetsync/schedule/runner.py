@@ -29,7 +29,7 @@ from typing import Any
 
 from sheetsync.config import Settings, load_settings
 from sheetsync.errors import ExitCode, RateLimitedError, SheetsyncError
-from sheetsync.schedule.history import RUNNING, Lease, RunRecord, ScheduleState
+from sheetsync.schedule.history import Lease, RunRecord, ScheduleState
 from sheetsync.schedule.spec import Schedule, ScheduledJob
 from sheetsync.schedule.tasks import Connector, TaskEnv, TaskResult, default_connect, task_for
 from sheetsync.schedule.timing import due_slot
@@ -114,11 +114,16 @@ class Scheduler:
             run.outcome, run.reason = "skipped", f"{lease} is held by {self.state.lock_owner(lease) or 'another run'}"
             return self._finish(job, run, None)
         self.state.save_run(run)
+        handled_before = self.state.handled_until(job.name)
+        if slot is not None:  # claimed now: a run-due started while this one runs does not see it due
+            self.state.set_handled_until(job.name, slot)
         self.report(f"{job.name}: started ({trigger}{', slot ' + _shown(job, slot) if slot else ''})")
         try:
             result = task.run(TaskEnv(self.settings_for(job.spec.profile), self.connect))
         except RateLimitedError as exc:
             run.outcome, run.reason = "deferred", f"the KSS quota ran out: {exc.message}"
+            if slot is not None and handled_before is not None:  # give the slot back: tried again later
+                self.state.set_handled_until(job.name, handled_before)
             return self._finish(job, run, lease, keep_slot=True)
         except SheetsyncError as exc:
             return self._finish(job, run, lease, error=exc)
@@ -236,8 +241,8 @@ class Scheduler:
     def mark_interrupted(self) -> list[RunRecord]:
         """Runs still `running` whose job lock is gone (their process died): recorded as interrupted."""
         found = []
-        for run in self.state.runs(limit=500):
-            if run.outcome == RUNNING and self.state.lock_owner(f"job:{run.job}") is None:
+        for run in self.state.running():
+            if self.state.lock_owner(f"job:{run.job}") is None:
                 run.outcome, run.ended = "interrupted", self.clock()
                 run.error = f"the process running it ({run.owner}) stopped before it finished; its locks expired"
                 run.exit_code = int(ExitCode.INTERNAL)
