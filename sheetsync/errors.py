@@ -49,6 +49,14 @@ class DefinitionError(SheetsyncError):
         self.line = line
 
 
+class DefinitionErrors(DefinitionError):
+    """Several mistakes in one definition, each `file:line: message` on a line of its own, in file order."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        SheetsyncError.__init__(self, "\n".join(e.message for e in errors))
+        self.file, self.line, self.errors = errors[0].file, errors[0].line, errors
+
+
 class ParameterError(SheetsyncError):
     """A query or report parameter is unknown, mistyped or missing (refused before any request)."""
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sheetsync import aging
+from sheetsync.suggest import did_you_mean
 
 
 class ExprError(Exception):
@@ -600,7 +601,7 @@ class _Parser:
             if self.aggregates and name in AGGREGATES:
                 return lambda env: None  # evaluated by transform.group, never row by row
             known = sorted(set(FUNCTIONS) | (set(AGGREGATES) if self.aggregates else set()))
-            hint = _did_you_mean(name, known)
+            hint = did_you_mean(name, known, quote="")
             raise ExprError(f"unknown function {name}(){hint}", tok.pos)
         self._check_arity(tok, spec, len(args))
         if spec.lazy:
@@ -625,13 +626,6 @@ class _Parser:
             if self.accept(close):
                 return args
             self.expect(",")
-
-
-def _did_you_mean(name: str, options: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def compile_expr(text: str, *, aggregates: bool = False) -> Expr:

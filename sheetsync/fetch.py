@@ -1,10 +1,11 @@
 """The queries a definition needs: templated, deduplicated, batched and run concurrently.
 
-Sources run in waves: every source whose dependencies are fetched runs in the same wave, each of
-its queries (one per batch of dependent IDs) on a thread pool. Identical queries (same API,
-endpoint and parameters) are sent once per run, whichever sources ask for them. A dependent
-parameter that resolves to no values sends no request at all (an unfiltered query would return
-everything).
+A source starts as soon as the sources it depends on are fetched; sources that do not depend on
+each other run at the same time. A dependent ID list is split into queries that fit in a URL
+(`batches`); identical queries (same API, endpoint and parameters) are sent once per Fetcher,
+whichever sources ask for them. A dependent parameter that resolves to no values sends no request
+at all (an unfiltered query would return everything). Each query's pages are fetched by
+`paging.QueryRun` (predicted pages together), every request through one adaptive `paging.Limiter`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,10 +23,11 @@ from typing import Any
 
 from sheetsync.definition import Definition, FromSource, SourceSpec
 from sheetsync.expr import Template
+from sheetsync.paging import PAGE_SIZE, Limiter, Page, QueryRun, QueryTrace, Standing
 
 MAX_IDS_PER_REQUEST = 300
 MAX_VALUE_CHARS = 5000  # keeps a request URL under about 6 KB with the other parameters
-WORKERS = 4
+CONCURRENCY = 8  # requests in flight at most (the Limiter lowers it for the quota and after 429s)
 
 QueryKey = tuple[str, str, tuple[tuple[str, Any], ...]]
 
@@ -36,24 +38,47 @@ class FetchResult:
     queries: int  # distinct queries sent
     fetched_at: datetime
     skipped: list[str] = field(default_factory=list)  # sources with an empty dependent parameter
+    traces: list[QueryTrace] = field(default_factory=list)  # one per query this run needed
+
+    @property
+    def requests(self) -> int:
+        """Page requests sent for this run's queries (predicted pages past the end included)."""
+        return sum(t.requests for t in self.traces)
+
+    @property
+    def minimum_requests(self) -> int:
+        """The fewest page requests these queries could take: one per 500 rows, at least one per query."""
+        return sum(max(1, -(-t.rows // PAGE_SIZE)) for t in self.traces)
 
 
-Caller = Callable[[str, str, dict[str, Any]], list[dict[str, Any]]]
+Caller = Callable[[str, str, dict[str, Any], int], Page]  # (api, endpoint, params, page number) -> Page
 
 
-def client_caller(connections: Any) -> Caller:
-    """Call the KSS or Kotis client of `connections` for one query (clients are built once, under a lock)."""
-    lock = threading.Lock()
+class ClientCaller:
+    """Pages from the KSS or Kotis client of `connections` (clients are built once, under a lock)."""
 
-    def call(api: str, endpoint: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with lock:
-            client = connections.kotis if api == "kotis" else connections.kss
-        if api == "kotis":
+    def __init__(self, connections: Any) -> None:
+        self.connections = connections
+        self._lock = threading.Lock()
+
+    def __call__(self, api: str, endpoint: str, params: dict[str, Any], page: int) -> Page:
+        with self._lock:
+            client = self.connections.kotis if api == "kotis" else self.connections.kss
+        if api == "kotis":  # Kotis GETs are not paged
             result = getattr(client, endpoint)(**params)
-            return list(result.get("Data", [result]) if isinstance(result, dict) else result)
-        return list(client.get_all(endpoint, params))
+            return Page(list(result.get("Data", [result]) if isinstance(result, dict) else result), False)
+        rows, has_next = client.get_page(endpoint, params, page=page, page_size=PAGE_SIZE)
+        return Page(rows, has_next)
 
-    return call
+    def standing(self) -> tuple[int | None, int]:
+        """The KSS client's quota left and 429s so far ((None, 0) before it is built)."""
+        client = getattr(self.connections, "_kss", None)
+        http = getattr(client, "http", None)
+        return http.standing() if http is not None else (None, 0)
+
+
+def client_caller(connections: Any) -> ClientCaller:
+    return ClientCaller(connections)
 
 
 def resolve_values(records: Iterable[Mapping[str, Any]], paths: Sequence[str]) -> list[Any]:
@@ -107,32 +132,79 @@ def _freeze(value: Any) -> Any:
 class Fetcher:
     """Runs the sources of one definition; reuse one Fetcher to share identical queries across reports."""
 
-    def __init__(self, caller: Caller, *, workers: int = WORKERS, progress: bool | None = None) -> None:
+    def __init__(
+        self,
+        caller: Caller,
+        *,
+        concurrency: int = CONCURRENCY,
+        standing: Standing | None = None,
+        progress: bool | None = None,
+    ) -> None:
         self.caller = caller
-        self.workers = workers
+        self.limiter = Limiter(concurrency, standing or getattr(caller, "standing", None))
         self.progress = sys.stderr.isatty() if progress is None else progress
-        self._futures: dict[QueryKey, Future[list[dict[str, Any]]]] = {}
-        self._lock = threading.Lock()
+        self._runs: dict[QueryKey, QueryRun] = {}
+        self._changed = threading.Condition()
         self.queries = 0
 
     def run(self, definition: Definition, params: Mapping[str, Any]) -> FetchResult:
         records: dict[str, list[dict[str, Any]]] = {}
         skipped: list[str] = []
         pending = dict(definition.sources)
-        with ThreadPoolExecutor(max_workers=self.workers) as pool, _progress(self.progress, pending) as tick:
-            while pending:
-                wave = [s for s in pending.values() if s.depends_on <= set(records)]
-                if not wave:  # the definition validator refuses cycles; this is a guard
-                    raise RuntimeError(f"sources depend on each other: {', '.join(pending)}")
-                planned = {s.name: self._plan(s, params, records) for s in wave}
-                futures = {name: [self._submit(pool, key) for key in keys] for name, keys in planned.items()}
-                for source in wave:
-                    if not planned[source.name] and any(isinstance(v, FromSource) for v in source.params.values()):
-                        skipped.append(source.name)
-                    records[source.name] = [r for f in futures[source.name] for r in f.result()]
-                    tick(source.name, len(records[source.name]))
-                    del pending[source.name]
-        return FetchResult(records, self.queries, datetime.now().astimezone(), skipped)
+        running: dict[str, list[QueryRun]] = {}
+        used: list[QueryRun] = []
+        levels = _levels(definition)
+        pool = ThreadPoolExecutor(max_workers=self.limiter.limit, thread_name_prefix="sheetsync-fetch")
+        try:
+            with _progress(self.progress, pending) as tick:
+                while pending or running:
+                    for source in [s for s in pending.values() if s.depends_on <= set(records)]:
+                        keys = self._plan(source, params, records)
+                        if not keys and any(isinstance(v, FromSource) for v in source.params.values()):
+                            skipped.append(source.name)
+                        running[source.name] = [self._start(pool, key, levels[source.name]) for key in keys]
+                        used += running[source.name]
+                        del pending[source.name]
+                    if not running:  # the definition validator refuses cycles; this is a guard
+                        raise RuntimeError(f"sources depend on each other: {', '.join(pending)}")
+                    for name in self._wait_for_any(running):
+                        records[name] = [r for run in running.pop(name) for r in run.records()]
+                        tick(name, len(records[name]))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for key in [k for k, run in self._runs.items() if not run.done]:
+                del self._runs[key]  # abandoned by an error: a later run() starts it afresh
+        traces = list({id(run): run.trace for run in used}.values())
+        return FetchResult(records, self.queries, datetime.now().astimezone(), skipped, traces)
+
+    def _wait_for_any(self, running: Mapping[str, list[QueryRun]]) -> list[str]:
+        """The running sources whose queries are all done (waits until there is one)."""
+        with self._changed:
+            while True:
+                finished = [name for name, runs in running.items() if all(run.done for run in runs)]
+                if finished:
+                    return finished
+                self._changed.wait(timeout=1.0)
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def _start(self, pool: ThreadPoolExecutor, key: QueryKey, level: int) -> QueryRun:
+        run = self._runs.get(key)
+        if run is not None:
+            return run
+        api, endpoint, frozen = key
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in frozen}
+
+        def fetch(page: int) -> Page:
+            return self.caller(api, endpoint, params, page)
+
+        run = QueryRun(fetch, QueryTrace(endpoint, level), _id_param(params), self._notify)
+        self._runs[key] = run
+        self.queries += 1
+        run.start(pool, self.limiter)
+        return run
 
     def _plan(
         self,
@@ -164,16 +236,29 @@ class Fetcher:
     def _key(source: SourceSpec, params: Mapping[str, Any]) -> QueryKey:
         return source.api, source.endpoint, tuple(sorted((k, _freeze(v)) for k, v in params.items()))
 
-    def _submit(self, pool: ThreadPoolExecutor, key: QueryKey) -> Future[list[dict[str, Any]]]:
-        with self._lock:
-            future = self._futures.get(key)
-            if future is None:
-                api, endpoint, frozen = key
-                params = {k: list(v) if isinstance(v, tuple) else v for k, v in frozen}
-                future = pool.submit(self.caller, api, endpoint, params)
-                self._futures[key] = future
-                self.queries += 1
-            return future
+
+def _levels(definition: Definition) -> dict[str, int]:
+    """Each source's dependency depth: 0 without dependencies, else one more than its deepest dependency."""
+    levels: dict[str, int] = {}
+
+    def level(name: str, seen: frozenset[str] = frozenset()) -> int:
+        if name not in levels:
+            deps = definition.sources[name].depends_on - seen
+            levels[name] = 1 + max((level(d, seen | {name}) for d in deps), default=-1)
+        return levels[name]
+
+    for name in definition.sources:
+        level(name)
+    return levels
+
+
+def _id_param(params: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+    """(record field, IDs) of the longest ID-list parameter (CustomerIDs -> CustomerID), if any."""
+    lists = [(name, value) for name, value in params.items() if name.endswith("IDs") and isinstance(value, list)]
+    if not lists:
+        return None
+    name, ids = max(lists, key=lambda item: len(item[1]))
+    return (name[:-1], ids) if len(ids) > 1 else None
 
 
 @contextmanager

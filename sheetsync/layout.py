@@ -16,11 +16,10 @@ from sheetsync import model
 from sheetsync.definition import ColumnSpec, Definition, RuleSpec, TabSpec
 from sheetsync.errors import RenderError
 from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
+from sheetsync.sinks.text import XLSX, sheet_name, too_precise, unique_sheet_names
 from sheetsync.transform import _key, records_of, row_env
 
 CENT = Decimal("0.01")
-MAX_TAB_NAME = 31
-_BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
 @dataclass
@@ -32,7 +31,7 @@ class LayoutContext:
     environment: str
     fetched_at: datetime
     generated_at: datetime
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[model.RunWarning | str] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -94,7 +93,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         name = _render(spec.name, first, env) or spec.id
         title = _render(spec.title, first, env) or ctx.definition.title
         cells = [[_cell(col, row, env, ctx) for col in spec.columns] for row in rows]
-        extra = [(label, _render(t, first, env)) for label, t in spec.info]
+        extra = [(label, _render(t, first, env)) for label, t in spec.info.items()]
         as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
@@ -107,6 +106,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         ("Generated", ctx.stamp(ctx.generated_at)),
     ]
     key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
+    ctx.warnings.extend(long_number_warnings(spec.columns, cells, name))
     return model.Tab(
         name=tab_name(name),
         key=key,
@@ -115,12 +115,34 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         rows=cells,
         info=info,
         rules=[_rule(r, env) for r in spec.rules],
-        chart=model.Chart(spec.chart[0] or title, spec.chart[1]) if spec.chart else None,
+        chart=model.Chart(spec.chart.title or title, tuple(spec.chart.columns)) if spec.chart else None,
         freeze_header=spec.freeze_header,
         autofilter=spec.autofilter,
         template=spec.template,
         note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
     )
+
+
+NUMERIC_FORMATS = (model.Format.INTEGER, model.Format.DECIMAL, model.Format.CURRENCY, model.Format.PERCENT)
+
+
+def long_number_warnings(columns: Sequence[ColumnSpec], cells: list[list[Any]], tab: str) -> list[model.RunWarning]:
+    """One warning per numeric column holding digit strings too long for a spreadsheet's number (kept as text)."""
+    out = []
+    for index, column in enumerate(columns):
+        if column.format not in NUMERIC_FORMATS:
+            continue
+        count = sum(1 for row in cells if isinstance(row[index], str) and too_precise(to_decimal(row[index])))
+        if count:
+            out.append(
+                model.RunWarning(
+                    "number-as-text",
+                    f"tab {tab!r}, column {column.header!r}: {count} number(s) have more than 15 significant "
+                    "digits, which a spreadsheet would round; written as text with every digit",
+                    column.header,
+                )
+            )
+    return out
 
 
 def _as_of(template: Template | None, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> str:
@@ -163,8 +185,8 @@ def typed(value: Any, fmt: model.Format, tz: ZoneInfo) -> Any:
     if fmt in (model.Format.DATE, model.Format.DATETIME):
         return _typed_time(value, fmt, tz)
     number = to_decimal(value) if not isinstance(value, date) else None
-    if number is None:
-        return value if isinstance(value, str) else _text(value)
+    if number is None or (isinstance(value, str) and too_precise(number)):
+        return value if isinstance(value, str) else _text(value)  # long digit strings keep every digit
     if fmt == model.Format.CURRENCY:
         return number.quantize(CENT, rounding=ROUND_HALF_UP)
     if fmt == model.Format.INTEGER and number == number.to_integral_value():
@@ -196,21 +218,15 @@ def slug(text: str) -> str:
 
 
 def tab_name(text: str) -> str:
-    cleaned = _BAD_TAB_CHARS.sub("-", text).strip().strip("'") or "Sheet"
-    return cleaned[:MAX_TAB_NAME].strip()
+    """A valid sheet name for every sink (sinks/text.py): Excel's rules, the strictest."""
+    return sheet_name(text, XLSX)
 
 
 def unique_tab_names(tabs: Sequence[model.Tab]) -> None:
-    """Make names unique within a workbook (case-insensitively, as spreadsheets compare them)."""
-    used: set[str] = set()
-    for tab in tabs:
-        name, n = tab.name, 2
-        while name.casefold() in used:
-            suffix = f" ({n})"
-            name = tab.name[: MAX_TAB_NAME - len(suffix)].rstrip() + suffix
-            n += 1
+    """Make names unique within a workbook (case-insensitively, as spreadsheets compare them), each still
+    within 31 UTF-16 units after its " (2)" suffix."""
+    for tab, name in zip(tabs, unique_sheet_names([t.name for t in tabs], XLSX), strict=True):
         tab.name = name
-        used.add(name.casefold())
 
 
 def file_stem(text: str) -> str:

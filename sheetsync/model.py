@@ -168,6 +168,30 @@ class Tab:
         raise KeyError(header)
 
 
+@dataclass(frozen=True)
+class RunWarning:
+    """Something a person should know about a run that still wrote its output.
+
+    `code` is stable, for a scheduler to decide what to alert on ("id-not-returned", "no-rows",
+    "text-truncated", "number-as-text", ...); `message` is one line for a person; `subject` names what
+    it is about (an ID, a column, a tab), or None."""
+
+    code: str
+    message: str
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "subject": self.subject}
+
+    @classmethod
+    def of(cls, value: RunWarning | str) -> RunWarning:
+        """A warning given as plain text (older code paths) becomes code "data"."""
+        return value if isinstance(value, RunWarning) else cls("data", str(value))
+
+
 @dataclass
 class Workbook:
     """A set of tabs written together: one xlsx file, or the managed tabs of one spreadsheet.

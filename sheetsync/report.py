@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,18 +77,24 @@ def render(
     *,
     environment: str = "",
     fetched_at: datetime | None = None,
-) -> tuple[list[model.Workbook], list[str]]:
-    """The pure part of a run: records -> workbooks (no network), plus warnings."""
-    warnings: list[str] = []
+) -> tuple[list[model.Workbook], list[model.RunWarning | str]]:
+    """The pure part of a run: records -> workbooks (no network), plus warnings (data ones first)."""
+    data_warnings: list[str] = []
+    warnings: list[model.RunWarning | str] = []
     now = datetime.now().astimezone()
     ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings)
-    frames = build_frames(definition, records, documented, warnings, context=ctx.expr_context)
+    frames = build_frames(definition, records, documented, data_warnings, context=ctx.expr_context)
+    workbooks = _workbooks(definition, frames, ctx)
+    return workbooks, [*data_warnings, *warnings]
+
+
+def _workbooks(definition: Definition, frames: Frames, ctx: LayoutContext) -> list[model.Workbook]:
     burst = definition.burst
     enabled = burst is not None and truthy(
         burst.enabled.render(ctx.expr_context) if isinstance(burst.enabled, Template) else burst.enabled
     )
     if not enabled or burst is None:
-        return [_workbook(definition.name, definition, frames, ctx)], warnings
+        return [_workbook(definition.name, definition, frames, ctx)]
     first = frames[definition.tabs[0].frame]
     workbooks = []
     for value, rows in split_groups(first, burst.by):
@@ -99,7 +105,7 @@ def render(
         env = {**ctx.expr_context, "value": value, **(rows[0] if rows else {})}
         name = file_stem(str(burst.name.render(env)))
         workbooks.append(_workbook(name, definition, subset, ctx))
-    return workbooks, warnings
+    return workbooks
 
 
 def _only(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
@@ -141,7 +147,7 @@ def summarize(
     definition: Definition,
     params: Mapping[str, Any],
     workbooks: list[model.Workbook],
-    warnings: list[str],
+    warnings: Sequence[model.RunWarning | str],
     requests: Mapping[str, dict[str, int]],
     seconds: float,
     environment: str,
@@ -160,9 +166,28 @@ def summarize(
         "not_modified": sum(c.get("not_modified", 0) for c in requests.values()),
         "retries": sum(c.get("retries", 0) for c in requests.values()),
         "seconds": round(seconds, 2),
-        "warnings": warnings,
+        "warnings": [model.RunWarning.of(w).as_dict() for w in warnings],
         "outputs": [],
     }
+
+
+# Warnings that mean the user asked for something that is not there: the run exits PARTIAL (1).
+PARTIAL_CODES = frozenset({"id-not-returned"})
+
+
+def add_warnings(summary: dict[str, Any], warnings: Sequence[model.RunWarning]) -> None:
+    """Append warnings found after the run (by the sinks) to its summary, once each."""
+    for warning in warnings:
+        if warning.as_dict() not in summary["warnings"]:
+            summary["warnings"].append(warning.as_dict())
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """PARTIAL (1) when a warning says requested data is missing, else OK (0)."""
+    from sheetsync.errors import ExitCode
+
+    partial = any(w["code"] in PARTIAL_CODES for w in summary["warnings"])
+    return int(ExitCode.PARTIAL if partial else ExitCode.OK)
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,7 +13,22 @@ from typing import Any
 
 import pandas as pd
 
-from sheetsync.definition import Definition, StepSpec, join_column_names
+from sheetsync.definition import Definition, join_column_names
+from sheetsync.definition.steps import (
+    Dedupe,
+    Derive,
+    Explode,
+    Filter,
+    Group,
+    Head,
+    Join,
+    Rename,
+    Running,
+    Select,
+    Sort,
+    Step,
+    UnionStep,
+)
 from sheetsync.errors import RenderError
 from sheetsync.expr import Expr, ExprError, _comparable, _text, mapping_env, to_decimal, truthy
 
@@ -65,7 +80,7 @@ def build_frames(
         frames[name] = frame
     for step in definition.steps:
         try:
-            frames[step.output] = STEPS[step.kind](frames, step, context or {})
+            frames[step.output] = STEPS[type(step)](frames, step, context or {})
         except ExprError as exc:
             where = f"{definition.file}:{step.line}: " if step.line else ""
             raise RenderError(f"{where}{step.kind}: {exc.message}") from None
@@ -92,18 +107,15 @@ def evaluate(expr: Expr, frame: pd.DataFrame, context: Mapping[str, Any]) -> lis
 # ---------------------------------------------------------------- steps
 
 
-def _join(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
-    o = step.options
-    left, right = frames[step.frame], frames[o["with"]]
-    left_on = _names(o.get("on") or o["left_on"])
-    right_on = _names(o.get("on") or o["right_on"])
-    how = o.get("how", "left")
+def _join(frames: Frames, step: Join, context: Mapping[str, Any]) -> pd.DataFrame:
+    left, right = frames[step.frame], frames[step.with_]
+    left_on, right_on, how = step.left_keys, step.right_keys, step.how
     picked = (
-        _names(o["columns"])
-        if "columns" in o
+        list(step.columns)
+        if step.columns is not None
         else [c for c in right.columns if c not in right_on or left_on != right_on]
     )
-    names = join_column_names(set(left.columns), picked, str(o.get("prefix", "")), o["with"])
+    names = join_column_names(set(left.columns), picked, step.prefix, step.with_)
     index: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in records_of(right):
         key = tuple(_key(row.get(c)) for c in right_on)
@@ -142,22 +154,11 @@ def _key(value: Any) -> Any:
     return value
 
 
-def _names(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _explode(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
+def _explode(frames: Frames, step: Explode, context: Mapping[str, Any]) -> pd.DataFrame:
     """One row per item of a list column (or of several, labelled); dict items become columns."""
-    o = step.options
-    lists: dict[str, Any] = (
-        {o["column"]: None}
-        if "column" in o
-        else dict(o["columns"])
-        if isinstance(o["columns"], dict)
-        else dict.fromkeys(o["columns"])
-    )
-    label = o.get("label") or ("Source" if len(lists) > 1 else None)
-    prefix = str(o.get("prefix", ""))
+    lists = step.lists
+    label = step.label or ("Source" if len(lists) > 1 else None)
+    prefix = step.prefix or ""
     out: list[dict[str, Any]] = []
     for row in records_of(frames[step.frame]):
         base = {k: v for k, v in row.items() if k not in lists}
@@ -177,7 +178,7 @@ def _explode(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.D
     columns = [c for c in frames[step.frame].columns if c not in lists]
     if label:
         columns.append(label)
-    for field in _names(o.get("fields") or []):
+    for field in step.fields or []:
         columns.append(prefix + field)
     if len(lists) == 1:
         columns.append(next(iter(lists)))
@@ -185,18 +186,18 @@ def _explode(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.D
     return from_records(out, list(dict.fromkeys(columns + extra)))
 
 
-def _derive(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
+def _derive(frames: Frames, step: Derive, context: Mapping[str, Any]) -> pd.DataFrame:
     rows = records_of(frames[step.frame])
-    compiled: dict[str, Expr] = step.options["_compiled"]
+    compiled: dict[str, Expr] = step.columns
     for row in rows:
         for name, expr in compiled.items():
             row[name] = expr.evaluate(row_env(row, context))
     return from_records(rows, list(dict.fromkeys([*frames[step.frame].columns, *compiled])))
 
 
-def _filter(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
+def _filter(frames: Frames, step: Filter, context: Mapping[str, Any]) -> pd.DataFrame:
     frame = frames[step.frame]
-    keep = [truthy(v) for v in evaluate(step.options["_compiled"], frame, context)]
+    keep = [truthy(v) for v in evaluate(step.where, frame, context)]
     return frame[pd.Series(keep, index=frame.index, dtype=bool)].reset_index(drop=True)
 
 
@@ -231,9 +232,9 @@ def _text_key(column: str) -> Callable[[dict[str, Any]], tuple[bool, str]]:
     return lambda row: (row.get(column) is None, _text(row.get(column)) or "")
 
 
-def _sort(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
+def _sort(frames: Frames, step: Sort, context: Mapping[str, Any]) -> pd.DataFrame:
     frame = frames[step.frame]
-    return from_records(sort_rows(records_of(frame), _names(step.options["by"])), list(frame.columns))
+    return from_records(sort_rows(records_of(frame), step.by), list(frame.columns))
 
 
 def group_rows(rows: list[dict[str, Any]], by: Sequence[str]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
@@ -263,73 +264,72 @@ def _aggregate(name: str, values: list[Any]) -> Any:
     return sum(numbers, Decimal(0)) / len(numbers) if numbers else None  # average
 
 
-def _group(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
-    by = _names(step.options["by"])
+def _group(frames: Frames, step: Group, context: Mapping[str, Any]) -> pd.DataFrame:
+    by = step.by
     out = []
     for rows in group_rows(records_of(frames[step.frame]), by).values():
         new = {c: rows[0].get(c) for c in by}
-        for name, expr in step.options["_compiled"].items():
-            func, args = expr.top_call
+        for name, expr in step.aggregate.items():
+            func, args = expr.top_call  # type: ignore[misc]  # an Aggregate always has one
             values = [1] * len(rows) if not args else [args[0].evaluate(row_env(r, context)) for r in rows]
             new[name] = _aggregate(func, values)
         out.append(new)
-    return from_records(out, [*by, *step.options["_compiled"]])
+    return from_records(out, [*by, *step.aggregate])
 
 
-def _select(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
+def _select(frames: Frames, step: Select, context: Mapping[str, Any]) -> pd.DataFrame:
     frame = frames[step.frame]
-    names = _names(step.options["columns"])
+    names = step.columns
     for name in names:
         if name not in frame.columns:
             frame[name] = None
     return frame[names].copy()
 
 
-def _rename(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
-    return frames[step.frame].rename(columns=dict(step.options["columns"]))
+def _rename(frames: Frames, step: Rename, context: Mapping[str, Any]) -> pd.DataFrame:
+    return frames[step.frame].rename(columns=dict(step.columns))
 
 
-def _dedupe(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
+def _dedupe(frames: Frames, step: Dedupe, context: Mapping[str, Any]) -> pd.DataFrame:
     frame = frames[step.frame]
-    groups = group_rows(records_of(frame), _names(step.options["by"]))
+    groups = group_rows(records_of(frame), step.by)
     return from_records([rows[0] for rows in groups.values()], list(frame.columns))
 
 
-def _union(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
-    parts = [frames[name] for name in _names(step.options["frames"])]
+def _union(frames: Frames, step: UnionStep, context: Mapping[str, Any]) -> pd.DataFrame:
+    parts = [frames[name] for name in step.frames]
     columns = list(dict.fromkeys(c for p in parts for c in p.columns))
     return from_records([r for p in parts for r in records_of(p)], columns)
 
 
-def _running(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
-    o = step.options
+def _running(frames: Frames, step: Running, context: Mapping[str, Any]) -> pd.DataFrame:
     frame = frames[step.frame]
-    by = _names(o.get("by") or [])
+    by = step.by or []
     totals: dict[tuple[Any, ...], Decimal] = {}
     rows = records_of(frame)
     for row in rows:
         key = tuple(_key(row.get(c)) for c in by)
-        amount = to_decimal(o["_compiled"].evaluate(row_env(row, context))) or Decimal(0)
+        amount = to_decimal(step.of.evaluate(row_env(row, context))) or Decimal(0)
         totals[key] = totals.get(key, Decimal(0)) + amount
-        row[o["column"]] = totals[key]
-    return from_records(rows, list(dict.fromkeys([*frame.columns, o["column"]])))
+        row[step.column] = totals[key]
+    return from_records(rows, list(dict.fromkeys([*frame.columns, step.column])))
 
 
-def _head(frames: Frames, step: StepSpec, context: Mapping[str, Any]) -> pd.DataFrame:
-    return frames[step.frame].head(int(step.options["n"])).reset_index(drop=True)
+def _head(frames: Frames, step: Head, context: Mapping[str, Any]) -> pd.DataFrame:
+    return frames[step.frame].head(step.n).reset_index(drop=True)
 
 
-STEPS: dict[str, Callable[[Frames, StepSpec, Mapping[str, Any]], pd.DataFrame]] = {
-    "join": _join,
-    "explode": _explode,
-    "derive": _derive,
-    "filter": _filter,
-    "sort": _sort,
-    "group": _group,
-    "select": _select,
-    "rename": _rename,
-    "dedupe": _dedupe,
-    "union": _union,
-    "running": _running,
-    "head": _head,
+STEPS: dict[type[Step], Callable[[Frames, Any, Mapping[str, Any]], pd.DataFrame]] = {
+    Join: _join,
+    Explode: _explode,
+    Derive: _derive,
+    Filter: _filter,
+    Sort: _sort,
+    Group: _group,
+    Select: _select,
+    Rename: _rename,
+    Dedupe: _dedupe,
+    UnionStep: _union,
+    Running: _running,
+    Head: _head,
 }

@@ -18,7 +18,8 @@ from sheets_double import FakeServiceAccountCredentials, SheetsDouble
 
 from sheetsync.model import Format, Workbook
 from sheetsync.sinks.gsheets import write_workbooks
-from sheetsync.sinks.xlsx import write_workbook
+from sheetsync.sinks.targets import XlsxTarget, write_outputs
+from sheetsync.sinks.text import GOOGLE, sanitize_workbook
 
 Rows = list[list[Any]]
 SHEET_ID = "SPREADSHEET-READBACK"
@@ -74,13 +75,14 @@ def read_back(workbook: Workbook, tmp_path: Path, *, libreoffice: bool | None = 
     """Every reader's view of `workbook` written through the xlsx sink and the Google Sheets sink."""
     path = tmp_path / "in" / f"{workbook.name}.xlsx"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(workbook, path)
+    write_outputs([XlsxTarget(path)], [workbook])  # the run's path: sanitiser, then the xlsx writer
     views = {"openpyxl": read_xlsx(path), "calamine": read_calamine(path)}
     if with_libreoffice() if libreoffice is None else libreoffice:
         converted = recalculate_with_libreoffice(path, tmp_path / "lo")
         views["libreoffice"] = read_xlsx(converted)
-    double, _ = write_google(workbook)
-    views["google"] = read_google(double, workbook)
+    for_google, _ = sanitize_workbook(workbook, GOOGLE)  # what write_outputs does for a gsheet:// target
+    double, _ = write_google(for_google)
+    views["google"] = read_google(double, for_google)
     return views
 
 
@@ -91,11 +93,13 @@ def as_date(value: Any) -> Any:
     return value
 
 
-def column_values(rows: Rows, header: str) -> list[Any]:
-    """The data values under `header` (rows after the header row, up to a totals row or the end)."""
+def column_values(rows: Rows, header: str, count: int | None = None) -> list[Any]:
+    """The data values under `header`: `count` rows after the header row, or up to a blank or "Total" row."""
     start = next(i for i, row in enumerate(rows) if header in row)
     index = rows[start].index(header)
     out = []
+    if count is not None:
+        return [row[index] if index < len(row) else None for row in rows[start + 1 : start + 1 + count]]
     for row in rows[start + 1 :]:
         if not row or all(v in (None, "") for v in row) or "Total" in row:
             break

@@ -68,7 +68,7 @@ def test_yaml_keys_stay_text() -> None:
         "tabs: [{columns: [ProductName]}]\n",
         "t.yaml",
     )
-    assert d.steps[0].options["on"] == "ProductID"
+    assert d.steps[0].on == ["ProductID"]  # type: ignore[attr-defined]
 
 
 def test_derived_columns_are_known_to_later_steps_and_tabs() -> None:
@@ -106,7 +106,7 @@ def test_explode_with_fields_keeps_checking() -> None:
     ],
 )
 def test_coerce_param(kind: str, raw: str, expected: object) -> None:
-    assert coerce_param(ParamSpec("x", kind), raw) == expected
+    assert coerce_param(ParamSpec(name="x", type=kind), raw) == expected
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from datetime import date
 
 from sheetsync.definition import parse_definition
 from sheetsync.fetch import Fetcher, batches, resolve_values
+from sheetsync.paging import Limiter, Page, predicted_pages
 
 TEXT = """
 name: t
@@ -41,7 +42,10 @@ class FakeApi:
         self.max_active = 0
         self.lock = threading.Lock()
 
-    def __call__(self, api: str, endpoint: str, params: dict) -> list[dict]:
+    def __call__(self, api: str, endpoint: str, params: dict, page: int) -> Page:
+        return Page(self.records(api, endpoint, params), False)
+
+    def records(self, api: str, endpoint: str, params: dict) -> list[dict]:
         with self.lock:
             self.calls.append((api, endpoint, params))
             self.active += 1
@@ -106,3 +110,110 @@ def test_batches_respect_size_and_characters() -> None:
     assert [len(b) for b in batches(list(range(10)), size=4)] == [4, 4, 2]
     long_ids = [10**9 + i for i in range(1000)]
     assert all(len(",".join(map(str, b))) <= 5000 for b in batches(long_ids))
+
+
+# ---- pages: predicted pages together, within the limiter --------------------------------------
+PAGED = """
+name: paged
+params:
+  customer_ids: {type: int_list, required: true}
+sources:
+  pricing:
+    endpoint: customerPricing
+    params: {CustomerIDs: "{{ params.customer_ids }}"}
+tabs: [{from: pricing, columns: [UnitPrice]}]
+"""
+
+
+class PagedApi:
+    """customerPricing with `per_id` rows per customer, grouped by customer, in pages of 500."""
+
+    def __init__(self, per_id: int, delay: float = 0.05, fail_page: int | None = None) -> None:
+        self.per_id, self.delay, self.fail_page = per_id, delay, fail_page
+        self.pages: list[int] = []
+        self.active = self.max_active = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, api: str, endpoint: str, params: dict, page: int) -> Page:
+        with self.lock:
+            self.pages.append(page)
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        time.sleep(self.delay)
+        with self.lock:
+            self.active -= 1
+        if page == self.fail_page:
+            raise RuntimeError(f"page {page} failed")
+        rows = [{"CustomerID": c, "ProductID": p} for c in params["CustomerIDs"] for p in range(self.per_id)]
+        return Page(rows[(page - 1) * 500 : page * 500], page * 500 < len(rows))
+
+
+def fetch_paged(api, ids, **kw):
+    definition = parse_definition(PAGED, "paged.yaml")
+    return Fetcher(api, progress=False, **kw).run(definition, {"customer_ids": ids})
+
+
+def test_predicted_pages_are_fetched_together_without_extra_requests() -> None:
+    api = PagedApi(per_id=230)
+    result = fetch_paged(api, list(range(1, 61)))  # 13,800 rows: 28 pages
+    expected = [{"CustomerID": c, "ProductID": p} for c in range(1, 61) for p in range(230)]
+    assert result.records["pricing"] == expected  # every row once, in order
+    assert sorted(api.pages) == list(range(1, 29))  # no page twice, none past the end
+    assert result.requests == result.minimum_requests == 28
+    assert 2 < api.max_active <= 8
+    assert result.traces[0].predicted >= 26
+
+
+def test_query_without_id_list_pages_one_by_one() -> None:
+    api = PagedApi(per_id=1200)
+    result = fetch_paged(api, [7])  # one ID: nothing to predict from
+    assert api.pages == [1, 2, 3] and api.max_active == 1
+    assert len(result.records["pricing"]) == 1200
+
+
+def test_a_failed_needed_page_fails_the_fetch() -> None:
+    import pytest
+
+    with pytest.raises(RuntimeError, match="page 5 failed"):
+        fetch_paged(PagedApi(per_id=230, fail_page=5), list(range(1, 61)))
+
+
+def test_no_quota_left_means_one_request_at_a_time() -> None:
+    api = PagedApi(per_id=230)
+    result = fetch_paged(api, list(range(1, 61)), standing=lambda: (0, 0))
+    assert api.max_active == 1 and len(result.records["pricing"]) == 13800
+
+
+def test_limiter_halves_after_a_429_and_grows_back() -> None:
+    throttled = [0]
+    limiter = Limiter(8, lambda: (None, throttled[0]))
+    with limiter.slot():
+        throttled[0] = 1
+    assert limiter.window == 4
+    for _ in range(8 * 4):
+        with limiter.slot():
+            pass
+    assert limiter.window == 8
+
+
+def test_predicted_pages_formula() -> None:
+    assert predicted_pages(500, 3, 60, 500) == 24  # 200 rows per ID
+    assert predicted_pages(499, 3, 60, 500) == 1  # a short page is the last
+    assert predicted_pages(500, 0, 60, 500) == 1  # the ID field is not in the records
+
+
+def test_sandbox_price_list_pages_match_a_sequential_read(fresh_sandbox) -> None:
+    from types import SimpleNamespace
+
+    from sheetsync.apis.kss import KssClient
+    from sheetsync.fetch import client_caller
+
+    info = fresh_sandbox.info
+    kss = KssClient(info.kss, info.keys["employee"])
+    ids = list(range(1, 41))
+    sequential = kss.get_all("customerPricing", {"CustomerIDs": ids})
+    before = len(fresh_sandbox.requests_log())
+    result = fetch_paged(client_caller(SimpleNamespace(kss=kss, _kss=kss)), ids)
+    received = fresh_sandbox.requests_log()[before:]
+    assert result.records["pricing"] == sequential
+    assert len(received) == result.minimum_requests == -(-len(sequential) // 500) > 2

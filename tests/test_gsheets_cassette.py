@@ -3,16 +3,14 @@
 Replay (the default, SHEETSYNC_VCR_RECORD unset = "none") runs gspread's real transport against the
 cassette only: nothing is sent anywhere. Recording (SHEETSYNC_VCR_RECORD=all) never contacts Google either:
 requests go to the Sheets double served on loopback, and their URLs are rewritten back to
-sheets.googleapis.com before they are written. Tokens are scrubbed; the credentials are fake.
+sheets.googleapis.com before they are written. Tokens are scrubbed; the credentials are fake. The
+cassette is read and written with the one ``vcr_config`` fixture of conftest.py.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-import vcr
 from sheets_double import FakeServiceAccountCredentials, LoopbackServer, SheetsDouble, price_workbook
 
 from sheetsync.sinks.gsheets import write_workbooks
@@ -22,35 +20,16 @@ SHEET_ID = "CASSETTE-SHEET-1"
 
 
 def _to_google(request):
-    """Loopback URLs as Google's; drop 429/408 answers before recording."""
+    """Loopback URLs as Google's, before recording."""
     if "127.0.0.1" in request.uri:
         path = request.uri.split("/", 3)[3]
         request.uri = f"https://sheets.googleapis.com/{path}"
     return request
 
 
-def _drop_throttled(response):
-    return None if response["status"]["code"] in (408, 429) else response
-
-
-def vcr_config() -> vcr.VCR:
-    return vcr.VCR(
-        cassette_library_dir=str(CASSETTES),
-        record_mode=os.environ.get("SHEETSYNC_VCR_RECORD", "none"),
-        serializer="json",
-        match_on=["method", "scheme", "host", "path", "query", "body"],
-        filter_headers=["authorization", "x-goog-api-client", "user-agent"],
-        before_record_request=_to_google,
-        before_record_response=_drop_throttled,
-        decode_compressed_response=True,
-    )
-
-
-def test_a_refresh_sends_exactly_the_pinned_requests() -> None:
+def test_a_refresh_sends_exactly_the_pinned_requests(vcr_config, use_cassette) -> None:
     name = "refresh_price_list.json"
-    recording = os.environ.get("SHEETSYNC_VCR_RECORD", "none") != "none"
-    if not recording and not (CASSETTES / name).exists():
-        pytest.fail(f"cassette {name} is missing: record it with SHEETSYNC_VCR_RECORD=all (uses the local double)")
+    recording = vcr_config["record_mode"] != "none"
     creds = FakeServiceAccountCredentials()
     server = None
     if recording:
@@ -64,7 +43,11 @@ def test_a_refresh_sends_exactly_the_pinned_requests() -> None:
 
         session = AuthorizedSession(creds)
     try:
-        with vcr_config().use_cassette(name, allow_playback_repeats=False) as cassette:
+        with use_cassette(
+            CASSETTES / name,
+            match_on=["method", "scheme", "host", "path", "query", "body"],
+            before_record_request=_to_google,
+        ) as cassette:
             stats = write_workbooks(SHEET_ID, [price_workbook(4)], credentials=creds, session=session)
     finally:
         if server is not None:

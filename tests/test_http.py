@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 import requests
 from helpers_http import FakeAdapter
@@ -176,3 +178,107 @@ def test_parse_retry_after():
     assert parse_retry_after("12") == 12
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 10) == 10
+
+
+# ---- the one retry policy, through each API's client ---------------------------------------------
+class CountingHttp(HttpClient):
+    """An injected HTTP layer (the `http_client=` seam): counts the logical requests it is asked for."""
+
+    logical: ClassVar[list[str]] = []
+
+    def send(self, method: str, url: str, **kw) -> requests.Response:  # type: ignore[no-untyped-def,override]
+        CountingHttp.logical.append(f"{method.upper()} {kw['endpoint']}")
+        return super().send(method, url, **kw)
+
+
+def kss_client(adapter: FakeAdapter, slept: list[float]):
+    from sheetsync.apis.kss import KssClient
+
+    return KssClient(
+        "http://kss.test/api/v1", "k" * 20, session=adapter.session(), sleep=slept.append, http_client=CountingHttp
+    )
+
+
+def kotis_client(adapter: FakeAdapter, slept: list[float]):
+    from sheetsync.apis.kotis import KotisClient
+
+    return KotisClient(
+        "http://kwf.test/api/v1",
+        "http://stores.test/api/v1",
+        "k",
+        session=adapter.session(),
+        sleep=slept.append,
+        http_client=CountingHttp,
+    )
+
+
+def sheets_client(adapter: FakeAdapter, slept: list[float]):
+    from google.auth.credentials import AnonymousCredentials
+
+    from sheetsync.sinks.gsheets_client import SheetsClient
+
+    return SheetsClient(
+        AnonymousCredentials(), "SHEET-1", session=adapter.session(), sleep=slept.append, http_client=CountingHttp
+    )
+
+
+def kss_post(client) -> object:
+    from decimal import Decimal
+
+    return client.request_payment_application(
+        payment_invoice_num="P", target_invoice_num="T", ar_account_id=1, amount=Decimal("1.00")
+    )
+
+
+# (client factory, a GET and its success body, a POST and its success body)
+APIS = {
+    "kss": (
+        kss_client,
+        lambda c: c.get_all("states"),
+        {"Data": [], "HasNextPage": False},
+        kss_post,
+        {"Data": {"RequestID": 1}},
+    ),
+    "kotis": (
+        kotis_client,
+        lambda c: c.sku_quantities(),
+        {"data": []},
+        lambda c: c.create_order({"skus": [{"sku": "1", "quantity": 1}]}),
+        {"status": "success", "order_num": "1"},
+    ),
+    "sheets": (
+        sheets_client,
+        lambda c: c.get_spreadsheet("sheets"),
+        {"sheets": []},
+        lambda c: c.update([{"addSheet": {}}]),
+        {"replies": []},
+    ),
+}
+
+
+@pytest.mark.parametrize("api", sorted(APIS))
+def test_a_408_and_a_503_are_retried_for_a_get(api: str) -> None:
+    make_client, get, ok, _post, _ = APIS[api]
+    adapter, slept = FakeAdapter([(408, {}), (503, {}), (200, ok)]), []
+    CountingHttp.logical = []
+    get(make_client(adapter, slept))
+    assert [r.method for r in adapter.sent] == ["GET"] * 3 and len(slept) == 2
+    assert len(CountingHttp.logical) == 1  # one logical request through the injected layer, sent three times
+
+
+@pytest.mark.parametrize("api", sorted(APIS))
+@pytest.mark.parametrize("status", [408, 503])
+def test_a_post_is_never_retried_once_it_may_have_been_acted_on(api: str, status: int) -> None:
+    make_client, _get, _, post, ok = APIS[api]
+    adapter, slept = FakeAdapter([(status, {}), (200, ok)]), []
+    with pytest.raises(ServerError):
+        post(make_client(adapter, slept))
+    assert [r.method for r in adapter.sent] == ["POST"] and slept == []
+
+
+@pytest.mark.parametrize("api", sorted(APIS))
+def test_a_post_refused_with_429_is_sent_again_after_retry_after(api: str) -> None:
+    make_client, _get, _, post, ok = APIS[api]
+    adapter, slept = FakeAdapter([(429, {}, {"Retry-After": "2"}), (200, ok)]), []
+    post(make_client(adapter, slept))
+    assert [r.method for r in adapter.sent] == ["POST", "POST"] and slept[0] >= 2

@@ -9,7 +9,8 @@ Re-recording against the sandbox:
 Re-recording the read-only tests against the real API with a test key (Kotis test keys use the
 production hosts and change nothing; the tests that write or rely on sandbox data are skipped):
     KOTIS_API_KEY=... SHEETSYNC_VCR_TARGET=live SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kotis_client_vcr.py
-The ``Authorization`` header is filtered before writing; ``test_no_key_in_cassettes`` checks it.
+Cassettes are read and written with the one ``vcr_config`` fixture of conftest.py. The ``Authorization``
+header is filtered before writing; ``test_no_key_in_cassettes`` checks it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import vcr
 
 from sheetsync.apis.kotis import KotisClient, RedemptionLimitError
 from sheetsync.errors import AuthError, BadRequestError
@@ -49,38 +49,22 @@ ADDRESS = {
 }
 
 
-def _drop_throttled(response: dict) -> dict | None:
-    """429 and 408 answers are transient: never write them into a cassette."""
-    return None if response["status"]["code"] in (408, 429) else response
-
-
-kotis_vcr = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode=RECORD_MODE,
-    match_on=["method", "path", "query"],
-    filter_headers=["authorization", "x-api-key", "cookie", "set-cookie"],
-    serializer="json",
-    decode_compressed_response=True,
-    before_record_response=_drop_throttled,
-)
-
 sandbox_only = pytest.mark.skipif(TARGET != "sandbox", reason="writes, or relies on the sandbox's data")
 
 
-@contextmanager
-def recorded(name: str, *, key: str | None = None) -> Iterator[tuple[KotisClient, list[str]]]:
-    """(client, requests sent as "METHOD /path?query") inside cassette `name`."""
-    path = CASSETTES / f"{name}.json"
-    if RECORD_MODE == "none" and not path.exists():
-        pytest.fail(
-            f"cassette {path.relative_to(Path(__file__).parent)} is missing: record it with "
-            "SHEETSYNC_VCR_RECORD=once (see this module's docstring)"
-        )
-    sent: list[str] = []
-    session = requests.Session()
-    session.hooks["response"].append(lambda r, *a, **k: sent.append(_describe(r.request)))
-    with _target() as (kwf, stores, real_key), kotis_vcr.use_cassette(path.name):
-        yield KotisClient(kwf, stores, key or real_key, session=session, sleep=lambda s: None), sent
+@pytest.fixture
+def recorded(use_cassette):
+    """recorded(name, key=None): (client, requests sent as "METHOD /path?query") inside cassette `name`."""
+
+    @contextmanager
+    def inside(name: str, *, key: str | None = None) -> Iterator[tuple[KotisClient, list[str]]]:
+        sent: list[str] = []
+        session = requests.Session()
+        session.hooks["response"].append(lambda r, *a, **k: sent.append(_describe(r.request)))
+        with _target() as (kwf, stores, real_key), use_cassette(CASSETTES / f"{name}.json"):
+            yield KotisClient(kwf, stores, key or real_key, session=session, sleep=lambda s: None), sent
+
+    return inside
 
 
 @contextmanager
@@ -105,7 +89,7 @@ def _describe(request: requests.PreparedRequest) -> str:
 
 
 # ---- reading -------------------------------------------------------------------------------------
-def test_sku_quantities() -> None:
+def test_sku_quantities(recorded) -> None:
     with recorded("sku_quantities") as (client, sent):
         rows = client.sku_quantities()
     assert sent == ["GET /skus/quantity"]
@@ -114,7 +98,7 @@ def test_sku_quantities() -> None:
 
 
 @sandbox_only
-def test_order_status_both_status_keys_and_missing_attributes() -> None:
+def test_order_status_both_status_keys_and_missing_attributes(recorded) -> None:
     with recorded("order_status") as (client, sent):
         rows = client.order_status(["5130001", "5130002", "5130005", "999", "5130002"])
     assert sent == ["GET /orders/status?order_numbers=5130001,5130002,5130005,999"]
@@ -127,7 +111,7 @@ def test_order_status_both_status_keys_and_missing_attributes() -> None:
     assert isinstance(by_order["5130002"]["shipment_date"], datetime)
 
 
-def test_orders_by_source_150_days_in_windows() -> None:
+def test_orders_by_source_150_days_in_windows(recorded) -> None:
     start = date(2025, 9, 1)
     with recorded("orders_by_source_150_days") as (client, sent):
         rows = client.orders_by_source("all", start, start + timedelta(days=149))
@@ -143,7 +127,7 @@ def test_orders_by_source_150_days_in_windows() -> None:
 
 
 @sandbox_only
-def test_orders_by_source_portal_name() -> None:
+def test_orders_by_source_portal_name(recorded) -> None:
     with recorded("orders_by_source_portal") as (client, sent):
         rows = client.orders_by_source("portal", "2026-01-01", "2026-02-28", portal_name="acme-store")
     assert sent == [
@@ -152,7 +136,7 @@ def test_orders_by_source_portal_name() -> None:
     assert rows and {(r["source"], r["portal_name"]) for r in rows} == {("portal", "acme-store")}
 
 
-def test_invalid_key() -> None:
+def test_invalid_key(recorded) -> None:
     with recorded("invalid_key", key="not-a-key") as (client, sent), pytest.raises(AuthError) as caught:
         client.sku_quantities()
     assert sent == ["GET /skus/quantity"]
@@ -161,7 +145,7 @@ def test_invalid_key() -> None:
 
 # ---- writing -------------------------------------------------------------------------------------
 @sandbox_only
-def test_create_order_and_its_errors() -> None:
+def test_create_order_and_its_errors(recorded) -> None:
     order = {
         "email": "test@example.com",
         "shipping_method": "Economy",
@@ -186,7 +170,7 @@ def test_create_order_and_its_errors() -> None:
 
 
 @sandbox_only
-def test_redemption_codes_limits() -> None:
+def test_redemption_codes_limits(recorded) -> None:
     with recorded("redemption_codes") as (client, sent):
         with pytest.raises(RedemptionLimitError) as daily:
             client.create_redemption_codes("northwind-store", 1000)

@@ -9,7 +9,8 @@ Re-recording against the sandbox:
 Re-recording against the real KSS test environment (read-only tests only; the sandbox-only ones,
 faults and the newer payments revision, are skipped):
     KSS_API_KEY=... SHEETSYNC_VCR_TARGET=test SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kss_client_sandbox.py
-Keys never reach a cassette: ``x-api-key`` and ``Authorization`` are filtered before writing, and
+Cassettes are read and written with the one ``vcr_config`` fixture of conftest.py. Keys never reach a
+cassette: ``x-api-key`` and ``Authorization`` are filtered before writing, and
 ``test_no_key_in_cassettes`` checks every cassette for the sandbox keys.
 
 The tests that need a dropped connection (the POST's ambiguous outcome) run against a live sandbox:
@@ -28,7 +29,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import vcr
 
 from sheetsync.apis.kss import KssClient
 from sheetsync.errors import AmbiguousOutcomeError, ForbiddenError, ServerError
@@ -40,30 +40,28 @@ LIVE_KEY = os.environ.get("KSS_API_KEY")  # read at import: conftest removes it 
 TEST_ENV_URL = "https://api.test.kssdata.com/api/v1"
 REPLAY_URL = "http://sandbox.invalid/kss/api/v1"
 
-kss_vcr = vcr.VCR(
-    cassette_library_dir=str(CASSETTES),
-    record_mode=RECORD_MODE,
-    match_on=["method", "path", "query"],
-    filter_headers=["x-api-key", "authorization"],
-    serializer="json",
-    decode_compressed_response=True,
-)
-
 sandbox_only = pytest.mark.skipif(TARGET != "sandbox", reason="needs the sandbox (faults, revisions)")
 
 
-@contextmanager
-def recorded(name: str, *, key_type: str = "employee", options: dict | None = None, **client_kw) -> Iterator:
-    """(client, sent requests, running sandbox or None) inside cassette `name`."""
-    sent: list[requests.PreparedRequest] = []
-    session = requests.Session()
-    session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request))
-    slept: list[float] = []
-    client_kw.setdefault("sleep", slept.append)
-    with _base(key_type, options) as (base, key, running), kss_vcr.use_cassette(f"{name}.json"):
-        client = KssClient(base, key, key_type=key_type, session=session, **client_kw)
-        client.slept = slept  # type: ignore[attr-defined]
-        yield client, sent, running
+@pytest.fixture
+def recorded(use_cassette):
+    """recorded(name, ...): (client, sent requests, running sandbox or None) inside cassette `name`."""
+
+    @contextmanager
+    def inside(name: str, *, key_type: str = "employee", options: dict | None = None, **client_kw) -> Iterator:
+        sent: list[requests.PreparedRequest] = []
+        session = requests.Session()
+        session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request))
+        slept: list[float] = []
+        client_kw.setdefault("sleep", slept.append)
+        # Faults injected on purpose (a 429 burst) are recorded: replaying them is the test.
+        keep = {"before_record_response": None} if options else {}
+        with _base(key_type, options) as (base, key, running), use_cassette(CASSETTES / f"{name}.json", **keep):
+            client = KssClient(base, key, key_type=key_type, session=session, **client_kw)
+            client.slept = slept  # type: ignore[attr-defined]
+            yield client, sent, running
+
+    return inside
 
 
 @contextmanager
@@ -89,7 +87,7 @@ def queries(sent: list[requests.PreparedRequest]) -> list[str]:
     return out
 
 
-def test_products_all_pages_exact_requests():
+def test_products_all_pages_exact_requests(recorded):
     with recorded("products_pages") as (kss, sent, _):
         pages = list(kss.iter_pages("products", {"States": ["CA", "NJ"]}, page_size=20))
     rows = [r for p in pages for r in p]
@@ -102,7 +100,7 @@ def test_products_all_pages_exact_requests():
     assert kss.stats.as_dict()["products"]["pages"] == len(pages)
 
 
-def test_invoices_typed_values_and_literal_commas():
+def test_invoices_typed_values_and_literal_commas(recorded):
     with recorded("invoices_typed") as (kss, sent, _):
         rows = kss.get_all("invoices", {"CustomerIDs": [1, 2], "Statuses": [1, 7]})
     assert queries(sent)[0] == "GET /invoices?CustomerIDs=1,2&Statuses=1,7&Page=1&PageSize=500"
@@ -112,26 +110,26 @@ def test_invoices_typed_values_and_literal_commas():
     assert not any(isinstance(v, float) for r in rows for v in r.values())
 
 
-def test_single_customer_and_delivery_days_stay_strings():
+def test_single_customer_and_delivery_days_stay_strings(recorded):
     with recorded("customer_one") as (kss, sent, _):
         customer = kss.get_one("customers/{customerID}", 1)
     assert queries(sent) == ["GET /customers/1?"]
     assert customer["CustomerID"] == 1 and isinstance(customer["DeliveryDays"], str)
 
 
-def test_empty_result():
+def test_empty_result(recorded):
     with recorded("empty_result") as (kss, sent, _):
         assert kss.get_all("products", {"ProductIDs": [999999]}) == []
     assert len(sent) == 1
 
 
-def test_supplier_key_refused_locally_and_customer_scope():
+def test_supplier_key_refused_locally_and_customer_scope(recorded):
     with recorded("scopes", key_type="supplier") as (kss, sent, _), pytest.raises(ForbiddenError, match="arAging"):
         kss.get_all("arAging")
     assert sent == []
 
 
-def test_etag_304_reused(tmp_path):
+def test_etag_304_reused(recorded, tmp_path):
     with recorded("etag", cache_dir=tmp_path) as (kss, sent, _):
         first = kss.get_all("productCategories")
         second = kss.get_all("productCategories")
@@ -141,7 +139,7 @@ def test_etag_304_reused(tmp_path):
 
 
 @sandbox_only
-def test_retries_on_429_burst_honour_retry_after():
+def test_retries_on_429_burst_honour_retry_after(recorded):
     with recorded("burst_429", options={"burst_429": 2}) as (kss, sent, _):
         rows = kss.get_all("states")
     assert rows and len(sent) == 3
@@ -149,7 +147,7 @@ def test_retries_on_429_burst_honour_retry_after():
 
 
 @sandbox_only
-def test_persistent_500_raises_server_error():
+def test_persistent_500_raises_server_error(recorded):
     with (
         recorded("faults_500", options={"fault_500_rate": 1.0}, max_retries=2) as (kss, sent, _),
         pytest.raises(ServerError),
@@ -159,7 +157,7 @@ def test_persistent_500_raises_server_error():
 
 
 @sandbox_only
-def test_payments_revision_2026_fallback():
+def test_payments_revision_2026_fallback(recorded):
     with recorded("revision_2026", options={"payments_revision": "2026"}) as (kss, sent, _):
         accounts = sorted({p["ARAccountID"] for p in next(kss.iter_pages("payments", page_size=5))})[:2]
         requests_ = kss.payment_requests(accounts)

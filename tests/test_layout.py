@@ -118,7 +118,7 @@ def test_typed_values() -> None:
 
 
 def test_tab_names_are_cleaned_and_unique() -> None:
-    assert tab_name("a/b:c*d?[e]") == "a-b-c-d--e-"
+    assert tab_name("a/b:c*d?[e]") == "a_b_c_d__e_"
     tabs = [model.Tab(tab_name("Same name " * 5), f"k{i}", "t", [], []) for i in range(3)]
     unique_tab_names(tabs)
     names = [t.name for t in tabs]

@@ -213,11 +213,11 @@ def test_empty_tab_and_no_totals(tmp_path: Path) -> None:
     assert ws["A3"].value == "A" and ws["A4"].value == 0 and ws.auto_filter.ref == "A3:A3"
 
 
-def test_control_characters_removed(tmp_path: Path) -> None:
-    tab = Tab("T", "t", "t", [Column("c")], [["a\x00b\x1fc"]])
+def test_control_characters_replaced(tmp_path: Path) -> None:
+    tab = Tab("T", "t", "t", [Column("c")], [["a\x00b\x1fc\ufffe\ud800"]])
     path = tmp_path / "c.xlsx"
     write_workbook(Workbook("c", [tab]), path)
-    assert openpyxl.load_workbook(path).active["A4"].value == "abc"
+    assert openpyxl.load_workbook(path).active["A4"].value == "a\ufffdb\ufffdc\ufffd\ufffd"
 
 
 def test_atomic_write_keeps_existing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,7 @@
-"""The HTTP layer shared by the KSS and Kotis clients: retries, timeouts, pacing, budget, counting.
+"""The one HTTP layer of sheetsync: KSS, Kotis and Google Sheets requests all go through it.
+
+Retries, timeouts, pacing, budget, request counting, and the mapping of an error answer to a typed
+exception (each API supplies only the function that reads its own error text from a body).
 
 Public API
 ----------
@@ -10,18 +13,26 @@ Public API
     requests, retries and 304s itself; the API clients add ``pages`` with ``record(ep, pages=1, requests=0)``.
 
 ``RetryPolicy(max_retries=4, base=0.5, cap=30.0, max_wait=60.0)``
-    Exponential backoff with full jitter (tenacity's ``wait_exponential_jitter``), at least the
-    server's ``Retry-After``. A ``Retry-After`` longer than ``max_wait`` is not waited for: the
-    response is handed back and the caller raises ``RateLimitedError`` saying when the quota recovers.
+    Exponential backoff with jitter built from tenacity's waits: retry n waits ``c/2 + uniform(0, c/2)``
+    with ``c = min(cap, base * 2**(n-1))``, and at least the server's ``Retry-After``. A ``Retry-After``
+    longer than ``max_wait`` is not waited for: the response is handed back and the caller raises
+    ``RateLimitedError`` saying when the quota recovers.
+
+What is retried: an idempotent request (GET/HEAD by default) on 408, 429 and 5xx answers and on
+connection errors and timeouts. A non-idempotent request (a POST) is never sent again once it may have
+been acted on: only a 429 answer, which says the request was refused before any processing, is
+retried; a 5xx, a timeout or a dropped connection after sending is final.
 
 ``HttpClient(*, session=None, timeout=30.0, retry=RetryPolicy(), sleep=time.sleep, clock=time.time,
 stats=None, requests_per_hour=None, request_id_header=None, secret_headers=())``
-    ``send(method, url, *, endpoint, headers=None, json=None, data=None, idempotent=None) -> Response``
-    sends one logical request. ``url`` must already carry its query string (``build_query`` writes
-    one with literal commas; requests leaves them alone). Idempotent requests (GET/HEAD by default)
-    are retried on 429, 5xx and connection errors/timeouts; a non-idempotent request is never
-    retried once it may have reached the server: a timeout or dropped connection after sending
-    raises ``AmbiguousOutcomeError``; a connection that could not even be opened raises
+    ``standing() -> (remaining, throttled)``: the requests that may still be sent now (the smaller of
+    the last ``RateLimit-Remaining`` and the hourly budget left; None when neither is known) and the
+    429 answers received so far, for callers that adapt their concurrency (``fetch.py``).
+    ``send(method, url, *, endpoint, headers=None, params=None, json=None, data=None, idempotent=None)
+    -> Response`` sends one logical request. ``url`` carries its query string (``build_query`` writes
+    one with literal commas; requests leaves them alone); ``params`` is for APIs whose queries
+    requests may encode (Google's). A non-idempotent request whose connection timed out or dropped
+    after sending raises ``AmbiguousOutcomeError``; a connection that could not even be opened raises
     ``ServerError``. Every response's ``RateLimit-Remaining``/``RateLimit-Reset`` are remembered and
     the next request waits for the reset when the quota is spent (or raises ``RateLimitedError``
     when that wait is longer than ``retry.max_wait``); the optional ``requests_per_hour`` budget is
@@ -29,9 +40,17 @@ stats=None, requests_per_hour=None, request_id_header=None, secret_headers=())``
     tests never really sleep. The final response is returned whatever its status: map it with
     ``error_for_response``.
 
-``error_for_response(response, *, endpoint, api_message, request_id, clock=time.time) -> ApiError``
-    The typed error for a 4xx/5xx (401 AuthError, 403 ForbiddenError, 404 NotFoundError, 400/422
-    BadRequestError, 429 RateLimitedError with ``recovers_at`` in local time, 5xx ServerError).
+``error_for_response(response, *, endpoint, api_message=None, request_id=None, clock=time.time,
+message=None) -> ApiError``
+    The one mapping of a final 4xx/5xx to a typed error (401 AuthError, 403 ForbiddenError, 404
+    NotFoundError, 400/422 and other 4xx BadRequestError, 429 RateLimitedError with ``recovers_at`` in
+    local time, 408 and 5xx ServerError). ``message`` replaces the default wording (the Sheets sink
+    names the spreadsheet and the account to share it with).
+
+``checked_body(response, *, endpoint, message_of, request_id=None, clock=time.time) -> Any``
+    The JSON body of a successful answer (floats as ``Decimal``), or the typed error for a failed one
+    carrying ``message_of(body)``, the API's own error text (``MessageOf``: body -> str or None).
+    A successful answer that is not JSON raises ``ApiError``.
 
 ``build_query(pairs) -> str``
     ``[("CustomerIDs", "1,2"), ("States", "CA")]`` -> ``"CustomerIDs=1,2&States=CA"``: values
@@ -47,8 +66,8 @@ stats=None, requests_per_hour=None, request_id_header=None, secret_headers=())``
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
-import random
 import threading
 import time
 import uuid
@@ -56,12 +75,23 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    retry_never,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
+from tenacity.wait import wait_base
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from sheetsync.errors import (
@@ -79,7 +109,8 @@ log = logging.getLogger("sheetsync.http")
 
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
 _SECRET_WORDS = ("key", "token", "secret", "password", "auth")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+REFUSED_STATUSES = frozenset({429})  # the request was refused before processing: safe to send again, even a POST
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT = "sheetsync (+https://github.com/sheetsync)"
 
@@ -127,10 +158,17 @@ class RetryPolicy:
     cap: float = 30.0  # no single backoff longer than this
     max_wait: float = 60.0  # a Retry-After or quota reset longer than this is reported, not waited for
 
+    @property
+    def wait(self) -> wait_base:
+        """tenacity's wait for retry n: half of c = min(cap, base * 2**(n-1)) fixed, half random."""
+        half = {"multiplier": self.base / 2, "max": self.cap / 2}
+        return wait_exponential(**half) + wait_random_exponential(**half)
+
     def backoff(self, attempt: int) -> float:
-        """Full-jitter exponential backoff for retry number `attempt` (1-based)."""
-        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        """The backoff in seconds before retry number `attempt` (1-based)."""
+        state = RetryCallState(Retrying(), None, (), {})
+        state.attempt_number = attempt
+        return self.wait(state)
 
 
 def new_request_id() -> str:
@@ -188,6 +226,9 @@ def _describe_recovery(recovers_at: datetime) -> str:
     return f"quota recovers at {recovers_at:%Y-%m-%d %H:%M:%S %Z}".rstrip()
 
 
+MessageOf = Callable[[Any], "str | None"]  # an API's error body -> its own error text
+
+
 def error_for_response(
     response: requests.Response,
     *,
@@ -195,6 +236,7 @@ def error_for_response(
     api_message: str | None = None,
     request_id: str | None = None,
     clock: Callable[[], float] = time.time,
+    message: str | None = None,
 ) -> ApiError:
     """The typed ApiError for a final 4xx/5xx response (never includes a key: the URL is not used)."""
     status = response.status_code
@@ -205,24 +247,74 @@ def error_for_response(
         "request_id": request_id,
         "endpoint": endpoint,
     }
-    if status == 401:
-        return AuthError(f"{where}: 401 unauthorized (the API key is missing or not valid here)", **kwargs)
-    if status == 403:
-        return ForbiddenError(f"{where}: 403 forbidden for this key", **kwargs)
-    if status == 404:
-        return NotFoundError(f"{where}: 404 not found", **kwargs)
-    if status in (400, 422):
-        return BadRequestError(f"{where}: {status} bad request", **kwargs)
     if status == 429:
-        wait = parse_retry_after(response.headers.get("Retry-After"), now=clock())
-        if wait is None:
-            wait = _float_header(response.headers, "RateLimit-Reset")
-        recovers_at = _local_time(clock() + wait) if wait is not None else None
+        recovers_at = _recovery_time(response, clock)
         detail = _describe_recovery(recovers_at) if recovers_at else "try again later"
-        return RateLimitedError(f"{where}: 429 rate limit reached; {detail}", recovers_at=recovers_at, **kwargs)
+        text = message or f"{where}: 429 rate limit reached; {detail}"
+        return RateLimitedError(text, recovers_at=recovers_at, **kwargs)
+    cls, default = _error_kind(status)
+    return cls(message or f"{where}: {default}", **kwargs)
+
+
+def _error_kind(status: int) -> tuple[type[ApiError], str]:
+    if status == 401:
+        return AuthError, "401 unauthorized (the API key is missing or not valid here)"
+    if status == 403:
+        return ForbiddenError, "403 forbidden for this key"
+    if status == 404:
+        return NotFoundError, "404 not found"
+    if status in (400, 422):
+        return BadRequestError, f"{status} bad request"
+    if status == 408:
+        return ServerError, "408 request timeout"
     if status >= 500:
-        return ServerError(f"{where}: {status} server error", **kwargs)
-    return ApiError(f"{where}: unexpected status {status}", **kwargs)
+        return ServerError, f"{status} server error"
+    if status >= 400:
+        return BadRequestError, f"{status} refused"
+    return ApiError, f"unexpected status {status}"
+
+
+def _recovery_time(response: requests.Response, clock: Callable[[], float]) -> datetime | None:
+    wait = parse_retry_after(response.headers.get("Retry-After"), now=clock())
+    if wait is None:
+        wait = _float_header(response.headers, "RateLimit-Reset")
+    return _local_time(clock() + wait) if wait is not None else None
+
+
+def json_body(response: requests.Response) -> Any:
+    """The parsed JSON of a response (numbers with a point as Decimal), or None when it is not JSON."""
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        return None
+
+
+def checked_body(
+    response: requests.Response,
+    *,
+    endpoint: str,
+    message_of: MessageOf,
+    request_id: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Any:
+    """The JSON body of a successful answer; the typed error (with the API's own text) otherwise."""
+    body = json_body(response)
+    if response.status_code >= 400:
+        api_message = message_of(body) if body is not None else None
+        raise error_for_response(
+            response, endpoint=endpoint, api_message=api_message, request_id=request_id, clock=clock
+        )
+    if body is None:
+        method = response.request.method if response.request else "GET"
+        raise ApiError(
+            f"{method} {endpoint}: the answer was not JSON (status {response.status_code})",
+            status=response.status_code,
+            request_id=request_id,
+            endpoint=endpoint,
+        )
+    return body
 
 
 def _float_header(headers: Mapping[str, str], name: str) -> float | None:
@@ -264,6 +356,7 @@ class _Pacer:
         self._sent: deque[float] = deque()
         self._remaining: int | None = None
         self._reset_at: float | None = None
+        self.throttled = 0  # 429 answers received
 
     def before_request(self, endpoint: str) -> None:
         wait, why = self._needed_wait()
@@ -305,10 +398,22 @@ class _Pacer:
         with self._lock:
             return self._remaining, self._reset_at
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def remaining(self) -> int | None:
+        """Requests that may still be sent now (server quota and client budget), None when neither is known."""
+        now = self.clock()
+        with self._lock:
+            left = [] if self._remaining is None else [self._remaining]
+            if self._reset_at is not None and self._reset_at <= now:
+                left = []
+            if self.requests_per_hour:
+                left.append(self.requests_per_hour - sum(1 for t in self._sent if t > now - 3600))
+            return min(left) if left else None
+
+    def observe(self, headers: Mapping[str, str], status: int = 200) -> None:
         remaining = _float_header(headers, "RateLimit-Remaining")
         reset = _float_header(headers, "RateLimit-Reset")
         with self._lock:
+            self.throttled += status == 429
             if remaining is not None:
                 self._remaining = int(remaining)
             if reset is not None:
@@ -345,6 +450,10 @@ class HttpClient:
         """What the last RateLimit-Remaining / RateLimit-Reset headers said: (left, reset epoch second)."""
         return self.pacer.quota()
 
+    def standing(self) -> tuple[int | None, int]:
+        """(requests that may still be sent now, None when no limit is known; 429 answers so far)."""
+        return self.pacer.remaining(), self.pacer.throttled
+
     def send(
         self,
         method: str,
@@ -352,25 +461,25 @@ class HttpClient:
         *,
         endpoint: str,
         headers: Mapping[str, str] | None = None,
+        params: Any = None,
         json: Any = None,
         data: Any = None,
         idempotent: bool | None = None,
     ) -> requests.Response:
-        """Send one logical request (with retries when idempotent) and return the final response."""
+        """Send one logical request (retried as the module doc says) and return the final response."""
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         attempts = 0
+        body = {"params": params, "json": json, "data": data}
 
         def attempt() -> requests.Response:
             nonlocal attempts
             attempts += 1
-            return self._send_once(
-                method, url, endpoint=endpoint, headers=headers, json=json, data=data, idempotent=idempotent
-            )
+            return self._send_once(method, url, endpoint=endpoint, headers=headers, body=body, idempotent=idempotent)
 
         try:
-            response = self._retrying()(attempt) if idempotent else attempt()
+            response = self._retrying(idempotent)(attempt)
         except requests.exceptions.RequestException as exc:  # transient failures that outlived the retries
             self.stats.record(endpoint, retries=max(0, attempts - 1))
             raise self._transport_error(method, endpoint, exc, {}, idempotent) from None
@@ -378,19 +487,21 @@ class HttpClient:
         self.stats.record(endpoint, retries=retries, not_modified=int(response.status_code == 304))
         return response
 
-    def _retrying(self) -> Retrying:
+    def _retrying(self, idempotent: bool) -> Retrying:
         policy = self.retry
+        statuses = RETRY_STATUSES if idempotent else REFUSED_STATUSES
+        transient = retry_if_exception(_is_transient) if idempotent else retry_never
         return Retrying(
             stop=stop_after_attempt(policy.max_retries + 1),
-            retry=retry_if_result(self._should_retry) | retry_if_exception(_is_transient),
+            retry=retry_if_result(lambda response: self._should_retry(response, statuses)) | transient,
             wait=self._wait,
             sleep=self.sleep,
             before_sleep=self._log_retry,
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
 
-    def _should_retry(self, response: requests.Response) -> bool:
-        if response.status_code not in RETRY_STATUSES:
+    def _should_retry(self, response: requests.Response, statuses: frozenset[int]) -> bool:
+        if response.status_code not in statuses:
             return False
         wait = parse_retry_after(response.headers.get("Retry-After"), now=self.clock())
         return wait is None or wait <= self.retry.max_wait
@@ -420,8 +531,7 @@ class HttpClient:
         *,
         endpoint: str,
         headers: Mapping[str, str] | None,
-        json: Any,
-        data: Any,
+        body: Mapping[str, Any],
         idempotent: bool,
     ) -> requests.Response:
         self.pacer.before_request(endpoint)
@@ -432,13 +542,13 @@ class HttpClient:
         self.pacer.sent()
         try:
             response = self.session.request(
-                method, url, headers=sent_headers, json=json, data=data, timeout=self.timeout, allow_redirects=False
+                method, url, headers=sent_headers, **body, timeout=self.timeout, allow_redirects=False
             )
         except requests.exceptions.RequestException as exc:
             if idempotent and _is_transient(exc):
                 raise
             raise self._transport_error(method, endpoint, exc, sent_headers, idempotent) from None
-        self.pacer.observe(response.headers)
+        self.pacer.observe(response.headers, response.status_code)
         return response
 
     def _transport_error(

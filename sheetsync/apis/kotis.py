@@ -1,7 +1,8 @@
 """The Kotis Design API client (kwf.kotisdesign.com and stores.kotisdesign.com).
 
 ``KotisClient(base_url, stores_base_url, api_key, *, session=None, timeout=30.0, sleep=time.sleep,
-stats=None)``; both base URLs end in ``/api/v1``. Every request carries ``Authorization: <key>``.
+stats=None, http_client=HttpClient)``; both base URLs end in ``/api/v1``. Every request carries
+``Authorization: <key>`` and goes through the shared HTTP layer (``apis/http.py``: retries, counting).
 
 - ``sku_quantities() -> list[dict]``: ``{"id", "sku", "physical_quantity", "available_quantity"}`` rows.
 - ``create_order(order) -> dict``: the documented JSON body; returns ``{"status": "success",
@@ -26,23 +27,21 @@ stats=None)``; both base URLs end in ``/api/v1``. Every request carries ``Author
   ``allowed_number``. Never retried automatically.
 
 A JSON:API ``errors`` array becomes a typed error (``AuthError`` for 401 or "Invalid Api Key",
-``BadRequestError`` for 400/422, ... see ``http.error_for_response``) with ``title``, ``detail`` and
-``errors`` attributes; the key never appears in a message.
+``BadRequestError`` for 400/422, ... see ``http.error_for_response``; ``kotis_message`` reads the API's
+text) with ``title``, ``detail`` and ``errors`` attributes; the key never appears in a message.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import requests
 
-from sheetsync.apis.http import HttpClient, RequestStats, build_query, error_for_response
+from sheetsync.apis.http import HttpClient, RequestStats, build_query, error_for_response, json_body
 from sheetsync.errors import ApiError, AuthError, BadRequestError, ParameterError
 
 SOURCES = ("all", "portal", "api", "csv", "inventory-management")
@@ -74,11 +73,12 @@ class KotisClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         stats: RequestStats | None = None,
+        http_client: type[HttpClient] = HttpClient,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.stores_base_url = stores_base_url.rstrip("/")
         self._headers = {"Authorization": api_key, "Accept": "application/json"}
-        self.http = HttpClient(
+        self.http = http_client(
             session=session, timeout=timeout, sleep=sleep, stats=stats, secret_headers=("Authorization",)
         )
         self.stats = self.http.stats
@@ -174,7 +174,7 @@ class KotisClient:
         return self._checked(response, endpoint)
 
     def _checked(self, response: requests.Response, endpoint: str) -> Any:
-        body = _json_or_none(response)
+        body = json_body(response)
         errors = body.get("errors") if isinstance(body, dict) else None
         if response.status_code < 400 and not errors:
             if body is None:
@@ -188,15 +188,23 @@ class KotisClient:
 
 
 # ---- errors ----------------------------------------------------------------------------------------
+def _error_entries(errors: Any) -> list[dict]:
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def kotis_message(body: Any) -> str | None:
+    """The Kotis API's own error text: "title: detail" of each JSON:API `errors` entry, joined by "; "."""
+    entries = _error_entries(body.get("errors") if isinstance(body, dict) else None)
+    texts = (": ".join(p for p in (str(e.get("title") or ""), str(e.get("detail") or "")) if p) for e in entries)
+    return "; ".join(texts) or None
+
+
 def typed_error(response: requests.Response, endpoint: str, errors: Any) -> ApiError:
     """The ApiError subclass for an error answer, carrying the first error's title and detail."""
-    entries = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    entries = _error_entries(errors)
     first = entries[0] if entries else {}
     title, detail = str(first.get("title") or ""), str(first.get("detail") or "")
-    text = (
-        "; ".join(": ".join(p for p in (str(e.get("title") or ""), str(e.get("detail") or "")) if p) for e in entries)
-        or None
-    )
+    text = kotis_message({"errors": entries})
     method = response.request.method if response.request is not None else "GET"
     allowed = allowed_number({"errors": entries}) if endpoint == "redemption_codes/create" else None
     if allowed is not None:
@@ -350,15 +358,6 @@ def _timestamp(value: Any) -> Any:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        return None
 
 
 # ---- parameters ------------------------------------------------------------------------------------

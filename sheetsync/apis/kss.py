@@ -1,7 +1,9 @@
 """The KSS API client: every documented endpoint through one registry, politely and typed.
 
 ``KssClient(base_url, api_key, *, key_type="employee", cache_dir=None, requests_per_hour=None,
-timeout=30.0, max_retries=4, sleep=time.sleep, session=None, stats=None)``
+timeout=30.0, max_retries=4, sleep=time.sleep, session=None, stats=None, http_client=HttpClient)``;
+``http_client`` is the class of the shared HTTP layer (``apis/http.py``): tests pass a subclass that
+records or fakes, as with gspread's ``Client(http_client=...)``.
 
 - ``iter_pages(endpoint, params=None, *, raw_params=None, page_size=500)`` yields typed records page by
   page (a generator: memory stays flat). ``endpoint`` is a registry name (``"products"``,
@@ -9,6 +11,8 @@ timeout=30.0, max_retries=4, sleep=time.sleep, session=None, stats=None)``
   given in ``params`` (``{"customerID": 12}``). Paging stops on ``HasNextPage: false`` when the API
   sends it, else at the first page shorter than the page size the API reports.
 - ``iter_records``, ``get_all``, ``get_one(endpoint, record_id)``.
+- ``get_page(endpoint, params=None, *, page=1, page_size=500) -> (records, has_next)``: one page, so
+  that the pages of one query can be fetched concurrently (``fetch.py``).
 - ``payment_requests``, ``payment_applications``, ``request_payment_application`` work with either
   payments revision: when a documented payments path answers 404 the newer path is used for the rest
   of the run (``payments_revision`` becomes ``"2026"``), and rows keep the documented field names.
@@ -33,7 +37,7 @@ import requests
 
 from sheetsync.apis import registry
 from sheetsync.apis.cache import EtagCache
-from sheetsync.apis.http import HttpClient, RequestStats, RetryPolicy, build_query, error_for_response
+from sheetsync.apis.http import HttpClient, RequestStats, RetryPolicy, build_query, checked_body
 from sheetsync.apis.records import loads, type_record
 from sheetsync.apis.registry import Endpoint
 from sheetsync.errors import ApiError, NotFoundError, ParameterError
@@ -60,13 +64,14 @@ class KssClient:
         session: requests.Session | None = None,
         stats: RequestStats | None = None,
         clock: Callable[[], float] = time.time,
+        http_client: type[HttpClient] = HttpClient,
     ) -> None:
         if key_type not in registry.KEY_TYPES:
             raise ParameterError(f"key type {key_type!r} is not one of {', '.join(registry.KEY_TYPES)}")
         self.base_url = base_url.rstrip("/")
         self.key_type = key_type
         self._headers = {"x-api-key": api_key, "Accept": "application/json"}
-        self.http = HttpClient(
+        self.http = http_client(
             session=session,
             timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries),
@@ -107,6 +112,24 @@ class KssClient:
 
     def get_all(self, endpoint: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[dict]:
         return list(self.iter_records(endpoint, params, **kw))
+
+    def get_page(
+        self, endpoint: str, params: Mapping[str, Any] | None = None, *, page: int = 1, page_size: int = 500
+    ) -> tuple[list[dict], bool]:
+        """One page of a GET endpoint: (typed records, whether the API reports a next page).
+
+        For fetching the pages of one query concurrently. An endpoint with a payments-revision
+        fallback, or one without paging, answers page 1 with every record and no next page."""
+        ep, path_values, query_params = _prepare(endpoint, params)
+        ep.check_key_type(self.key_type)
+        if ep.key in registry.FALLBACKS or not ep.paginated:
+            return (self.get_all(endpoint, params, page_size=page_size) if page == 1 else []), False
+        pairs = ep.encode_params(query_params)
+        paging = [("Page", str(page)), ("PageSize", str(page_size))]
+        body = self._get(ep, ep.url_path(path_values), [*pairs, *paging])
+        rows = _rows(body, ep.key)
+        self.stats.record(ep.key, pages=1, requests=0)
+        return rows, _has_next(body, rows, page_size)
 
     def get_one(self, endpoint: str, record_id: int) -> dict:
         """One record of a single-record endpoint ("customers/{customerID}" style, or "customers")."""
@@ -280,25 +303,18 @@ class KssClient:
         request_id = response.headers.get("X-Request-Id") or (
             response.request.headers.get("X-Request-Id") if response.request else None
         )
-        body = _json_or_none(response)
-        if response.status_code >= 400:
-            api_message = body.get("Error") or body.get("error") if isinstance(body, dict) else None
-            raise error_for_response(
-                response,
-                endpoint=ep.name,
-                api_message=api_message,
-                request_id=str(request_id) if request_id else None,
-                clock=self.http.clock,
-            )
-        if body is None:
-            raise ApiError(
-                f"{response.request.method if response.request else 'GET'} {ep.name}: "
-                f"the answer was not JSON (status {response.status_code})",
-                status=response.status_code,
-                request_id=str(request_id) if request_id else None,
-                endpoint=ep.name,
-            )
-        return body
+        return checked_body(
+            response,
+            endpoint=ep.name,
+            message_of=kss_message,
+            request_id=str(request_id) if request_id else None,
+            clock=self.http.clock,
+        )
+
+
+def kss_message(body: Any) -> str | None:
+    """The KSS API's own error text: the `Error` member of an error body."""
+    return (body.get("Error") or body.get("error")) if isinstance(body, dict) else None
 
 
 def _prepare(endpoint: str, params: Mapping[str, Any] | None) -> tuple[Endpoint, dict[str, Any], dict[str, Any]]:
@@ -317,15 +333,6 @@ def _single_for(ep: Endpoint) -> Endpoint:
         if candidate.method == "GET" and candidate.single and candidate.name.startswith(ep.name + "/{"):
             return candidate
     raise ParameterError(f"{ep.name} has no single-record endpoint")
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return loads(response.content)
-    except ValueError:
-        return None
 
 
 def _rows(body: Any, endpoint: str) -> list[dict]:

@@ -5,7 +5,8 @@
 
 - fields documented as money/quantity (``registry.FIELD_KINDS == "decimal"``): decimal strings,
   integer-looking strings (``"TotalCases": "30"``) and JSON numbers -> ``Decimal``;
-- documented IDs -> ``int`` (also from digit strings); booleans from ``"true"``/``"false"``;
+- documented IDs -> ``int`` (also from digit strings of at most 15 digits; a longer one, a reference or
+  tracking number, stays text); booleans from ``"true"``/``"false"``;
 - calendar dates (``registry.field_kind == "date"``: DueDate, CloseDate, PostDate, ...) -> ``date``: the UTC
   calendar date of the timestamp KSS writes (``2026-01-25T08:00:00.000Z`` and ``2026-01-25T00:00:00.000Z``
   are both 2026-01-25), so no time zone can move them to another day. This is the one place that rule lives;
@@ -28,6 +29,7 @@ from typing import Any
 
 from sheetsync.apis.registry import field_kind
 
+MAX_ID_DIGITS = 15  # a digit string longer than this stays text: spreadsheets keep 15 digits of a number
 _DECIMAL = re.compile(r"[-+]?\d+\.\d+")
 _INTEGER = re.compile(r"[-+]?\d+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -84,9 +86,10 @@ def _int(value: Any) -> Any:
         return value
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value.strip())
-    return value
+    text = value.strip() if isinstance(value, str) else ""
+    if _INTEGER.fullmatch(text) and len(text.lstrip("+-")) <= MAX_ID_DIGITS:
+        return int(text)
+    return value  # a longer digit string is an identifier (a reference, a tracking number): kept as text
 
 
 def _bool(value: Any) -> Any:

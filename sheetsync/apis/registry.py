@@ -19,7 +19,6 @@ concrete path. ``field_kind(name, endpoint)`` says how ``records.py`` types each
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sheetsync.errors import ForbiddenError, ParameterError
+from sheetsync.suggest import did_you_mean
 
 KEY_TYPES = ("employee", "customer", "supplier")
 PARAM_TYPES = ("number[]", "string[]", "boolean[]", "number", "string", "boolean", "date")
@@ -121,10 +121,7 @@ class Endpoint:
 
     def _unknown(self, name: str) -> Param:
         allowed = list(self.params)
-        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-        if not close:  # case-insensitive second chance ("customerids")
-            close = [a for a in allowed if a.lower() == name.lower()]
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(name, allowed, quote="")  # also a case-insensitive match ("customerids")
         listed = ", ".join(allowed) if allowed else "none"
         raise ParameterError(f"{self.name}: unknown parameter {name!r}{hint}; allowed: {listed}")
 
@@ -609,8 +606,7 @@ def endpoint(name: str, method: str = "GET") -> Endpoint:
     found = ENDPOINTS.get(key) or NEWER_REVISION.get(key)
     if found is None:
         known = [k for k in (*ENDPOINTS, *NEWER_REVISION) if " " not in k]
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(name, known, quote="")
         raise ParameterError(f"unknown endpoint {name!r}{hint}; `sheetsync fetch --list` shows them all")
     return found
 

@@ -31,7 +31,8 @@ def run_safely(group: click.Group, args: list[str] | None = None) -> int:
     except SheetsyncError as exc:
         if show_traceback:
             traceback.print_exc()
-        click.echo(f"error: {exc.message}", err=True)
+        for line in exc.message.splitlines():  # one line per problem (a definition reports all of its own)
+            click.echo(f"error: {line}", err=True)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -16,6 +16,7 @@ from sheetsync.apis import registry
 from sheetsync.cli.common import api_options, params_option, settings_from_context
 from sheetsync.connect import open_connections
 from sheetsync.errors import ParameterError
+from sheetsync.sinks.text import csv_cell
 
 FORMATS = ("table", "csv", "json")
 # The Kotis GETs, addressed as kotis/<path>: (KotisClient method, allowed -p names, required names)
@@ -46,6 +47,11 @@ MAX_CELL = 40
     help="A parameter sent as given, unchecked (for one the registry does not know).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--csv-unescaped",
+    is_flag=True,
+    help="CSV only: keep text as sent, even text a spreadsheet would run as a formula (=, +, -, @).",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many rows.")
 @click.option("--list", "list_endpoints", is_flag=True, help="List the endpoints and their parameters.")
 @api_options
@@ -54,6 +60,7 @@ def fetch(
     params: dict[str, str],
     raw_params: dict[str, str],
     fmt: str,
+    csv_unescaped: bool,
     limit: int | None,
     list_endpoints: bool,
     sandbox: bool,
@@ -65,7 +72,9 @@ def fetch(
     ENDPOINT is a documented path without the leading slash; Kotis paths start with kotis/
     (kotis/skus/quantity, kotis/orders/status, kotis/orders/by_source). For a single record put its ID in the
     path (customers/12); -p customerID=12 with customers/{customerID} works too. Values are printed
-    as the API sent them (amounts keep their digits); the request counts go to stderr.
+    as the API sent them (amounts keep their digits; calendar dates as YYYY-MM-DD); the request counts
+    go to stderr. CSV text that a spreadsheet would run as a formula (starting with = + - @, tab or CR)
+    gets a leading ' unless --csv-unescaped; numbers, negative ones too, are never changed.
 
     \b
     Example:
@@ -80,7 +89,7 @@ def fetch(
         click.echo(describe_endpoints())
         return
     if endpoint.startswith("kotis/"):
-        fetch_kotis(endpoint, params, fmt, limit, sandbox=sandbox, seed=seed)
+        fetch_kotis(endpoint, params, fmt, limit, sandbox=sandbox, seed=seed, escape=not csv_unescaped)
         return
     ep, _ = registry.resolve(endpoint)
     if ep.method != "GET":
@@ -95,11 +104,13 @@ def fetch(
         page_size = min(500, limit) if limit else 500
         records = kss.iter_records(endpoint, query, raw_params=raw, page_size=page_size)
         rows = list(_limited(records, limit))
-        write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout)
+        write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout, escape=not csv_unescaped)
         click.echo(f"{len(rows)} rows, {kss.stats.total_requests} requests", err=True)
 
 
-def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | None, *, sandbox: bool, seed: int) -> None:
+def fetch_kotis(
+    endpoint: str, query: dict[str, str], fmt: str, limit: int | None, *, sandbox: bool, seed: int, escape: bool = True
+) -> None:
     """A Kotis GET, its JSON:API documents flattened into rows."""
     if endpoint not in KOTIS_GETS:
         raise ParameterError(f"unknown Kotis endpoint {endpoint!r}; known: {', '.join(KOTIS_GETS)}")
@@ -116,7 +127,7 @@ def fetch_kotis(endpoint: str, query: dict[str, str], fmt: str, limit: int | Non
     with open_connections(settings_from_context(), sandbox=sandbox, seed=seed) as connections:
         kotis = connections.kotis
         rows = list(_limited(iter(getattr(kotis, method)(**kwargs)), limit))
-        write_rows(rows, fmt, columns((), rows), sys.stdout)
+        write_rows(rows, fmt, columns((), rows), sys.stdout, escape=escape)
         click.echo(f"{len(rows)} rows, {kotis.stats.total_requests} requests", err=True)
 
 
@@ -157,16 +168,23 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def write_rows(rows: list[dict], fmt: str, cols: list[str], out: Any) -> None:
+def write_rows(rows: list[dict], fmt: str, cols: list[str], out: Any, *, escape: bool = True) -> None:
+    """Rows as a table, JSON or CSV. CSV text passes the OWASP rule (sinks/text.csv_cell) unless not `escape`;
+    numbers are printed as numbers and never escaped."""
     if fmt == "json":
         json.dump(rows, out, default=_json_default, indent=2)
         out.write("\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(cols)
-        writer.writerows([text(row.get(c)) for c in cols] for row in rows)
+        writer.writerow([csv_cell(c) if escape else c for c in cols])
+        writer.writerows([_csv_value(row.get(c), escape) for c in cols] for row in rows)
     else:
         out.write(_table(rows, cols))
+
+
+def _csv_value(value: Any, escape: bool) -> str:
+    printed = text(value)
+    return csv_cell(printed) if escape and isinstance(value, str) else printed
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:

@@ -15,9 +15,11 @@ from sheetsync.definition import (
     DemoValue,
     builtin_paths,
     find_definition,
+    json_schema_text,
     load_definition,
     resolve_params,
 )
+from sheetsync.model import RunWarning
 from sheetsync.sinks.targets import (
     DirectoryTarget,
     XlsxTarget,
@@ -79,6 +81,17 @@ def check(file: str) -> None:
         f"ok: {file}: report {definition.name}, {len(definition.sources)} sources, "
         f"{len(definition.steps)} transforms, {len(definition.tabs)} tab spec(s)"
     )
+
+
+@reports_group.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of report definitions, for an editor's YAML language server.
+
+    \b
+    Example:
+      sheetsync reports schema > sheetsync-report.schema.json
+    """
+    click.echo(json_schema_text())
 
 
 def describe(definition: Definition) -> str:
@@ -154,15 +167,24 @@ def run(
     check_targets(targets, many_workbooks=_burst_enabled(definition, values))
     credentials = _credentials(google_credentials) if needs_google(targets) else None
     settings = settings_from_context()
-    from sheetsync.report import run_report
+    from sheetsync.report import add_warnings, exit_code, run_report
 
     with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
         result = run_report(definition, values, connections)
     result.summary["google_sheets"] = {}
+    sink_warnings: list[RunWarning] = []
     result.summary["outputs"] = write_outputs(
-        targets, result.workbooks, credentials=credentials, sheets_stats=result.summary["google_sheets"]
+        targets,
+        result.workbooks,
+        credentials=credentials,
+        sheets_stats=result.summary["google_sheets"],
+        warnings=sink_warnings,
     )
+    add_warnings(result.summary, sink_warnings)
     _print_summary(result.summary, as_json)
+    code = exit_code(result.summary)
+    if code:
+        click.get_current_context().exit(code)
 
 
 def _burst_enabled(definition: Definition, params: dict[str, Any]) -> bool:
@@ -195,7 +217,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         f"requests: {sum(summary['requests'].values())} ({requests}); 304 not modified: {summary['not_modified']}; "
         f"{summary['seconds']:.1f} s",
         *[f"wrote {o}" for o in summary["outputs"]],
-        *[f"warning: {w}" for w in summary["warnings"]],
+        *[f"warning: {w['message']}" for w in summary["warnings"]],
     ]
     click.echo("\n".join(lines), err=True)
 
@@ -222,7 +244,7 @@ def demo(out_dir: str, as_json: bool, seed: int) -> None:
       sheetsync demo --out ./sheetsync-demo
     """
     from sheetsync.fetch import Fetcher, client_caller
-    from sheetsync.report import demo_params, run_report
+    from sheetsync.report import add_warnings, demo_params, run_report
 
     target = parse_target(str(Path(out_dir)) + "/")
     check_targets([target], many_workbooks=True)
@@ -236,7 +258,9 @@ def demo(out_dir: str, as_json: bool, seed: int) -> None:
             result = run_report(definition, values, connections, fetcher=fetcher)
             burst_dir = isinstance(target, DirectoryTarget) and len(result.workbooks) > 1
             where = DirectoryTarget(target.path / definition.name) if burst_dir else target  # type: ignore[union-attr]
-            result.summary["outputs"] = write_outputs([where], result.workbooks)
+            sink_warnings: list[RunWarning] = []
+            result.summary["outputs"] = write_outputs([where], result.workbooks, warnings=sink_warnings)
+            add_warnings(result.summary, sink_warnings)
             summaries.append(result.summary)
             if not as_json:
                 _print_summary(result.summary, False)

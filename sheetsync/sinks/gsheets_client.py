@@ -1,39 +1,31 @@
-"""The HTTP side of the Sheets sink: gspread's HTTPClient with bounded backoff, call counting, and
-Google errors turned into one-line sheetsync errors.
+"""The HTTP side of the Sheets sink: gspread's HTTPClient whose requests go through sheetsync's one HTTP
+layer (``apis/http.py``: the same retry policy, request counting and error mapping as the KSS and Kotis
+clients), with Google's errors turned into one-line sheetsync errors that name the spreadsheet.
 
 Tests inject the HTTP session (`session=`) or, for in-process CLI runs, a session factory
-(`set_session_factory`) so that every request goes to an in-memory double instead of Google.
+(`set_session_factory`) so that every request goes to an in-memory double instead of Google;
+`http_client=` takes another class of the HTTP layer (as gspread's ``Client(http_client=...)``).
 """
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import RefreshError
-from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 
-from sheetsync.errors import (
-    AmbiguousOutcomeError,
-    ApiError,
-    AuthError,
-    BadRequestError,
-    ForbiddenError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-)
+from sheetsync.apis.http import HttpClient, RequestStats, RetryPolicy, error_for_response, json_body
+from sheetsync.errors import AmbiguousOutcomeError, ApiError, AuthError, ServerError
 from sheetsync.sinks.google_auth import account_email
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SessionFactory = Callable[[Credentials], requests.Session]
 _session_factory: SessionFactory | None = None
+CALLS = {"get": "spreadsheets.get", "batchUpdate": "spreadsheets.batchUpdate"}  # short name -> counter name
 
 
 def set_session_factory(factory: SessionFactory | None) -> None:
@@ -53,7 +45,8 @@ def make_session(credentials: Credentials, session: requests.Session | None = No
 
 
 class SheetsClient(HTTPClient):
-    """gspread's HTTP client with bounded exponential backoff on 408/429/5xx and an injectable sleep."""
+    """gspread's HTTP client sending through sheetsync's HTTP layer (408/429/5xx retried with backoff,
+    a batchUpdate never sent twice unless refused with 429) with an injectable sleep."""
 
     def __init__(
         self,
@@ -66,17 +59,16 @@ class SheetsClient(HTTPClient):
         max_delay: float = 32.0,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 120.0,
+        stats: RequestStats | None = None,
+        http_client: type[HttpClient] = HttpClient,
     ) -> None:
         super().__init__(credentials, session=make_session(credentials, session))
         self.credentials = credentials
         self.spreadsheet_id = spreadsheet_id
-        self.max_retries = max_retries
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.sleep = sleep
         self.timeout = timeout
-        self.calls: dict[str, int] = {"get": 0, "batchUpdate": 0}
-        self.retries = 0
+        retry = RetryPolicy(max_retries=max_retries, base=base_delay, cap=max_delay)
+        self.http = http_client(session=self.session, timeout=timeout, retry=retry, sleep=sleep, stats=stats)
+        self.stats = self.http.stats
 
     # -- the three calls the sink makes --------------------------------------------------------
     def get_spreadsheet(self, fields: str, *, ranges: list[str] | None = None, grid: bool = False) -> dict:
@@ -85,97 +77,107 @@ class SheetsClient(HTTPClient):
             params["ranges"] = ranges
         if grid:
             params["includeGridData"] = "true"
-        self.calls["get"] += 1
         return self.request("get", SPREADSHEET_URL % self.spreadsheet_id, params=params).json()
 
     def batch_update(self, id: str, body: Mapping[str, Any] | None) -> Any:
-        self.calls["batchUpdate"] += 1
         return self.request("post", SPREADSHEET_BATCH_UPDATE_URL % id, json=body).json()
 
     def update(self, requests_: list[dict]) -> dict:
         return self.batch_update(self.spreadsheet_id, {"requests": requests_, "includeSpreadsheetInResponse": False})
 
+    # -- counting (the HTTP layer's counters) ----------------------------------------------------
+    @property
+    def calls(self) -> dict[str, int]:
+        """Logical calls by kind ("get", "batchUpdate"), retries not counted."""
+        counts = self.stats.as_dict()
+        return {short: _calls(counts.get(name, {})) for short, name in CALLS.items()}
+
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
-    # -- retries and errors -------------------------------------------------------------------
-    def request(self, method: str, endpoint: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        attempt = 0
-        while True:
-            try:
-                return super().request(method, endpoint, *args, **kwargs)
-            except APIError as exc:
-                status = exc.code if isinstance(exc.code, int) else exc.response.status_code
-                if status not in RETRY_STATUSES or attempt >= self.max_retries:
-                    raise self._error(exc, status, retried=attempt) from None
-                self.sleep(self._delay(attempt, exc.response))
-            except RefreshError as exc:
-                who = account_email(self.credentials) or "the signed-in account"
-                raise AuthError(
-                    f"Google refused a token for {who}: {_first_line(exc)}; check the credentials "
-                    "or run `sheetsync auth login` again"
-                ) from None
-            except requests.ConnectionError as exc:
-                if method.lower() != "get":
-                    raise AmbiguousOutcomeError(
-                        f"the connection to Google Sheets dropped during a {_what(endpoint)}: it may or may not have "
-                        "been applied; a refresh is safe to run again",
-                        endpoint=_what(endpoint),
-                    ) from exc
-                if attempt >= self.max_retries:
-                    raise ServerError(f"Google Sheets could not be reached ({exc.__class__.__name__})") from exc
-                self.sleep(self._delay(attempt, None))
-            attempt += 1
-            self.retries += 1
+    @property
+    def retries(self) -> int:
+        counts = self.stats.as_dict()
+        return sum(counts.get(name, {}).get("retries", 0) for name in CALLS.values())
 
-    def _delay(self, attempt: int, response: requests.Response | None) -> float:
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after and retry_after.isdigit():
-            return min(float(retry_after), self.max_delay)
-        return min(self.base_delay * 2**attempt, self.max_delay) * (1 + random.random() / 4)
+    # -- sending and errors -------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        params: Any = None,
+        data: bytes | None = None,
+        json: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: MutableMapping[str, str] | None = None,
+    ) -> requests.Response:
+        """One Sheets API call through the shared HTTP layer; a failed answer raises a sheetsync error."""
+        if files is not None:
+            raise ValueError("SheetsClient does not upload files")
+        what = _what(endpoint)
+        before = self.retries
+        try:
+            response = self.http.send(
+                method, endpoint, endpoint=CALLS[what], headers=headers, params=params, json=json, data=data
+            )
+        except RefreshError as exc:
+            who = account_email(self.credentials) or "the signed-in account"
+            raise AuthError(
+                f"Google refused a token for {who}: {_first_line(exc)}; check the credentials "
+                "or run `sheetsync auth login` again"
+            ) from None
+        except AmbiguousOutcomeError as exc:
+            raise AmbiguousOutcomeError(
+                f"the connection to Google Sheets dropped during a {_label(what)}: it may or may not have "
+                "been applied; a refresh is safe to run again",
+                endpoint=_label(what),
+            ) from exc
+        except ServerError as exc:  # the HTTP layer raises it only when no answer came back
+            raise ServerError(f"Google Sheets could not be reached ({exc.__cause__ or exc})") from exc
+        if response.ok:
+            return response
+        raise self._error(response, retried=self.retries - before)
 
-    def _error(self, exc: APIError, status: int, *, retried: int) -> ApiError:
-        api_message = str(exc.error.get("message", ""))[:300]
-        what = _what(exc.response.request.url or "")
+    def _error(self, response: requests.Response, *, retried: int) -> ApiError:
+        status, what = response.status_code, _label(_what(response.request.url or ""))
+        return error_for_response(
+            response,
+            endpoint=what,
+            api_message=google_message(json_body(response)),
+            message=self._explain(status, what, retried),
+        )
+
+    def _explain(self, status: int, what: str, retried: int) -> str:
+        """What a person should do about a failed Sheets call, naming the spreadsheet."""
         sheet = f"Google Sheet {self.spreadsheet_id}"
         if status in (403, 404):
             email = account_email(self.credentials)
             who = f"the service account {email}" if email else "the signed-in Google account"
-            cls = ForbiddenError if status == 403 else NotFoundError
-            return cls(
+            return (
                 f"{sheet} is not shared with {who} (or does not exist): share it with "
-                f"{email or 'that account'} as an editor",
-                status=status,
-                endpoint=what,
+                f"{email or 'that account'} as an editor"
             )
         if status == 401:
-            return AuthError(
-                f"Google rejected the credentials for {sheet}: check the credentials file "
-                "or run `sheetsync auth login`",
-                status=status,
-                api_message=api_message,
-                endpoint=what,
+            return (
+                f"Google rejected the credentials for {sheet}: check the credentials file or run `sheetsync auth login`"
             )
         if status == 429:
-            return RateLimitedError(
-                f"Google Sheets quota exceeded for {sheet} after {retried} retries; wait a minute and run again",
-                status=status,
-                endpoint=what,
-            )
+            return f"Google Sheets quota exceeded for {sheet} after {retried} retries; wait a minute and run again"
         if status >= 500 or status == 408:
-            return ServerError(
-                f"Google Sheets failed ({status}) on {what} of {sheet} after {retried} retries",
-                status=status,
-                api_message=api_message,
-                endpoint=what,
-            )
-        return BadRequestError(
-            f"Google Sheets refused the {what} of {sheet} ({status})",
-            status=status,
-            api_message=api_message,
-            endpoint=what,
-        )
+            return f"Google Sheets failed ({status}) on {what} of {sheet} after {retried} retries"
+        return f"Google Sheets refused the {what} of {sheet} ({status})"
+
+
+def google_message(body: Any) -> str | None:
+    """Google's own error text: `error.message` of an error body (at most 300 characters)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message)[:300] if message else None
+
+
+def _calls(counts: Mapping[str, int]) -> int:
+    return counts.get("requests", 0) - counts.get("retries", 0)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -185,4 +187,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _what(url: str) -> str:
-    return "batchUpdate" if ":batchUpdate" in url else "read"
+    return "batchUpdate" if ":batchUpdate" in url else "get"
+
+
+def _label(what: str) -> str:
+    return "batchUpdate" if what == "batchUpdate" else "read"

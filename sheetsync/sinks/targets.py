@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import SinkError
-from sheetsync.model import Workbook
+from sheetsync.model import RunWarning, Workbook
+from sheetsync.sinks.text import GOOGLE, XLSX, TextLimits, sanitize_workbook
 
 _GSHEET_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{10,})")
 _GSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
@@ -115,36 +116,51 @@ def write_outputs(
     credentials: Any = None,
     templates_dir: Path | None = None,
     sheets_stats: dict[str, Any] | None = None,
+    warnings: list[RunWarning] | None = None,
 ) -> list[str]:
     """Write the workbooks to every target; returns what was written (paths and gsheet:// ids).
 
-    `sheets_stats`, when given, receives each Google Sheet's write statistics (API calls) by id."""
+    Every string passes the text sanitiser of the target's format first (sinks/text.py); what it changed
+    is appended to `warnings` when given. `sheets_stats`, when given, receives each Google Sheet's write
+    statistics (API calls) by id."""
     from sheetsync.sinks.xlsx import write_workbook
 
     written: list[str] = []
     for target in targets:
+        limits = GOOGLE if isinstance(target, GSheetTarget) else XLSX
+        ready = _sanitized(workbooks, limits, warnings)
         if isinstance(target, XlsxTarget):
-            if len(workbooks) != 1:
-                raise SinkError(f"output {target.path}: {len(workbooks)} workbooks need a directory output")
-            write_workbook(workbooks[0], target.path, templates_dir=templates_dir)
+            if len(ready) != 1:
+                raise SinkError(f"output {target.path}: {len(ready)} workbooks need a directory output")
+            write_workbook(ready[0], target.path, templates_dir=templates_dir)
             written.append(str(target.path))
         elif isinstance(target, DirectoryTarget):
             try:
                 target.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise SinkError(f"output {target.path}: cannot create the directory ({exc.strerror})") from None
-            for workbook in workbooks:
+            for workbook in ready:
                 path = target.path / f"{workbook.name}.xlsx"
                 write_workbook(workbook, path, templates_dir=templates_dir)
                 written.append(str(path))
         else:
             from sheetsync.sinks.gsheets import write_workbooks
 
-            stats = write_workbooks(target.spreadsheet_id, workbooks, credentials=credentials)
+            stats = write_workbooks(target.spreadsheet_id, ready, credentials=credentials)
             if sheets_stats is not None:
                 sheets_stats[target.spreadsheet_id] = stats
             written.append(f"{target.describe()} ({stats.get('api_calls', '?')} Google Sheets API calls)")
     return written
+
+
+def _sanitized(workbooks: list[Workbook], limits: TextLimits, warnings: list[RunWarning] | None) -> list[Workbook]:
+    out = []
+    for workbook in workbooks:
+        clean, changes = sanitize_workbook(workbook, limits)
+        if warnings is not None:
+            warnings.extend(w for w in changes if w not in warnings)
+        out.append(clean)
+    return out
 
 
 def open_source(text: str, *, credentials: Any = None) -> Any:

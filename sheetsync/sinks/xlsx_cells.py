@@ -8,7 +8,6 @@ mode.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from copy import copy
 from datetime import date, datetime
@@ -21,9 +20,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from sheetsync.model import ConditionalRule, Format, Link, Tab
+from sheetsync.sinks import text
 
-ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-MAX_CELL_TEXT = 32767
+ILLEGAL_CHARACTERS = text.XML_FORBIDDEN
+MAX_CELL_TEXT = text.XLSX.cell  # UTF-16 code units
 CENT = Decimal("0.01")
 
 TITLE_FONT = Font(bold=True, size=14)
@@ -42,10 +42,9 @@ Filler = Callable[[Cell, Any], None]
 
 
 def clean_text(value: str) -> str:
-    """A string as a cell can hold it: control characters removed, at most 32,767 characters."""
-    if ILLEGAL_CHARACTERS.search(value):
-        value = ILLEGAL_CHARACTERS.sub("", value)
-    return value[:MAX_CELL_TEXT]
+    """A string as a cell can hold it (sinks/text.py): XML-safe, at most 32,767 UTF-16 units. The writer's
+    last guard: `write_outputs` has already cleaned and counted what it changed."""
+    return text.clean(value, text.XLSX.cell, utf16=True)
 
 
 def set_text(cell: Cell, value: str) -> None:
@@ -66,7 +65,7 @@ def make_filler(fmt: Format) -> Filler:
     def fill(cell: Cell, value: Any) -> None:
         kind = type(value)
         if kind is str:
-            if len(value) > MAX_CELL_TEXT or ILLEGAL_CHARACTERS.search(value):
+            if len(value) > MAX_CELL_TEXT // 2 or ILLEGAL_CHARACTERS.search(value):
                 value = clean_text(value)
             cell.data_type = "s"
         elif kind is int:
@@ -100,7 +99,7 @@ def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
     if isinstance(value, Link):
         cell._value = clean_text(value.text)
         cell.data_type = "s"
-        cell._hyperlink = Hyperlink(ref=cell.coordinate, target=value.url)
+        cell._hyperlink = Hyperlink(ref=cell.coordinate, target=text.xml_safe(value.url))
         return
     plain_types: tuple[type, ...] = (bool, str, int, Decimal, float, datetime, date)
     for base in plain_types:
@@ -203,24 +202,10 @@ def column_widths(tab: Tab) -> list[float]:
 
 # -- names and ranges -----------------------------------------------------------------------------
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
 
 def sheet_titles(names: Sequence[str]) -> list[str]:
-    """Valid, unique (ignoring case) sheet names: no []:*?/\\, no edge quotes, at most 31 chars."""
-    titles: list[str] = []
-    seen: set[str] = set()
-    for name in names:
-        base = _BAD_SHEET_CHARS.sub("_", clean_text(name)).strip().strip("'").strip() or "Sheet"
-        base = base[:31]
-        title, n = base, 1
-        while title.casefold() in seen:
-            n += 1
-            suffix = f" ({n})"
-            title = base[: 31 - len(suffix)] + suffix
-        seen.add(title.casefold())
-        titles.append(title)
-    return titles
+    """Valid, unique (ignoring case) sheet names: no []:*?/\\, no edge quotes, at most 31 UTF-16 units."""
+    return text.unique_sheet_names(names, text.XLSX)
 
 
 def quote_sheet(title: str) -> str:
