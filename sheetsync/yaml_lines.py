@@ -3,15 +3,15 @@
     doc = load_yaml(text, "schedule.yaml")           # DefinitionError on bad YAML or a duplicate key
     schedule = validate(ScheduleFile, doc)           # DefinitionError "schedule.yaml:7: jobs[0].cron: ..."
 
-The YAML node marks give each key's line; a pydantic error's `loc` is walked through the data to the
-deepest key that exists (union and validator tags in `loc` are skipped) and reported with that line.
-Unknown keys (models with `extra="forbid"`) get a did-you-mean from the field names of the model
-tree. Any YAML-plus-pydantic file can use this: the schedule today, report definitions next.
+Parsing and the line of every key are the definition loader's (`sheetsync.definition.source_text`);
+this module maps a pydantic error's `loc` through the data to the deepest key that exists (union and
+validator tags in `loc` are skipped) and reports it with that line. Unknown keys (models with
+`extra="forbid"`) get a did-you-mean from the field names of the model tree. Any YAML-plus-pydantic
+file that is not a report definition can use it (the schedule today).
 """
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Iterable
@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pydantic
-import yaml
 
+from sheetsync.definition.source_text import Lines
+from sheetsync.definition.source_text import load_yaml as _load_yaml
 from sheetsync.errors import DefinitionError
+from sheetsync.suggest import did_you_mean
 
 Location = tuple[str | int, ...]
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -33,13 +35,11 @@ class YamlDocument:
 
     data: Any
     file: str
-    lines: dict[Location, int]
+    lines: Lines
 
     def line_of(self, loc: Location) -> int | None:
         """The line of the deepest existing prefix of `loc`."""
-        while loc not in self.lines and loc:
-            loc = loc[:-1]
-        return self.lines.get(loc)
+        return self.lines.line(loc)
 
     def data_path(self, loc: Iterable[str | int]) -> Location:
         """The part of a pydantic `loc` that walks through the data (tags of unions and validators dropped)."""
@@ -57,35 +57,8 @@ class YamlDocument:
 
 def load_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; mapping keys stay strings (`on:` is not True); duplicates are errors."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DefinitionError(f"invalid YAML: {problem}", file=file, line=mark.line + 1 if mark else None) from None
-    finally:
-        loader.dispose()
-    if node is None:
-        raise DefinitionError("the file is empty", file=file)
-    lines: dict[Location, int] = {}
-    return YamlDocument(_convert(node, (), lines, file), file, lines)
-
-
-def _convert(node: yaml.Node, path: Location, lines: dict[Location, int], file: str) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in out:
-                raise DefinitionError(f"duplicate key '{key}'", file=file, line=key_node.start_mark.line + 1)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _convert(value_node, (*path, key), lines, file)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node)
+    data, lines = _load_yaml(text, file)
+    return YamlDocument(data, file, lines)
 
 
 def validate(model: type[M], doc: YamlDocument, *, context: dict[str, Any] | None = None) -> M:
@@ -113,12 +86,6 @@ def error_at(doc: YamlDocument, error: Any, model: type[pydantic.BaseModel]) -> 
     else:
         message = _plain(error["msg"])
     return DefinitionError(f"{where}: {message}" if where else message, file=doc.file, line=doc.line_of(path))
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest option, or ''."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def field_names(model: type[pydantic.BaseModel]) -> set[str]:

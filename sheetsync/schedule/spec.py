@@ -184,7 +184,7 @@ class Schedule:
     jobs: list[ScheduledJob]
 
     def job(self, name: str) -> ScheduledJob:
-        from sheetsync.yaml_lines import did_you_mean
+        from sheetsync.suggest import did_you_mean
 
         for job in self.jobs:
             if job.name == name:
