@@ -1,18 +1,24 @@
-"""Benchmark the xlsx writer against plain openpyxl write-only mode and pandas.
+"""Benchmark the xlsx writer against openpyxl write-only mode, XlsxWriter constant_memory and pandas.
 
 Each case runs in a fresh Python process that builds the same rows in memory, notes its peak
 resident memory, writes the workbook, and reports the seconds taken and the extra peak memory.
+Repeats run the cases round-robin (so a busy moment of a shared machine hits every case) and the
+table shows medians, with ratios to openpyxl write-only.
 
-    .venv/bin/python benchmarks/xlsx_bench.py            # 100,000 rows x 20 columns
-    .venv/bin/python benchmarks/xlsx_bench.py --rows 20000 --cases sheetsync,write-only
+    python benchmarks/xlsx_bench.py                       # 100,000 rows x 20 columns, 3 repeats
+    python benchmarks/xlsx_bench.py --rows 20000 --repeats 1 --cases sheetsync,write-only,pandas
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +28,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-CASES = ("sheetsync", "write-only", "pandas")
+CASES = ("sheetsync", "write-only", "xlsxwriter", "pandas")
+DEFAULT_CASES = ("sheetsync", "write-only", "xlsxwriter")
+LIBRARIES = {
+    "sheetsync": "sheetsync.sinks.xlsx",
+    "write-only": "openpyxl",
+    "xlsxwriter": "xlsxwriter",
+    "pandas": "pandas",
+}
 
 
 def build_rows(n: int, seed: int = 7) -> tuple[list[Any], list[list[Any]]]:
@@ -115,6 +128,19 @@ def run_write_only(columns: list[Any], rows: list[list[Any]], path: Path) -> Non
     book.save(path)
 
 
+def run_xlsxwriter(columns: list[Any], rows: list[list[Any]], path: Path) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "default_date_format": "yyyy-mm-dd", "strings_to_formulas": False}
+    )
+    ws = book.add_worksheet("Data")
+    ws.write_row(0, 0, [c.header for c in columns])
+    for number, row in enumerate(rows, start=1):
+        ws.write_row(number, 0, row)
+    book.close()
+
+
 def run_pandas(columns: list[Any], rows: list[list[Any]], path: Path) -> None:
     import pandas as pd
 
@@ -122,16 +148,38 @@ def run_pandas(columns: list[Any], rows: list[list[Any]], path: Path) -> None:
     frame.to_excel(path, index=False, engine="openpyxl")
 
 
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak() -> float:
+    """Reset the peak resident memory (Linux: VmHWM) and return the current resident MB."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return _status_mb("VmRSS")
+
+
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return _status_mb("VmHWM")
 
 
 def child(case: str, n_rows: int) -> None:
     columns, rows = build_rows(n_rows)
-    runner = {"sheetsync": run_sheetsync, "write-only": run_write_only, "pandas": run_pandas}[case]
+    runners = {
+        "sheetsync": run_sheetsync,
+        "write-only": run_write_only,
+        "xlsxwriter": run_xlsxwriter,
+        "pandas": run_pandas,
+    }
+    runner = runners[case]
+    importlib.import_module(LIBRARIES[case])  # imported before the baseline: memory counts the writing only
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{case}.xlsx"
-        base = peak_mb()
+        base = reset_peak()  # the rows are built: measure what writing them adds
         start = time.perf_counter()
         runner(columns, rows, path)
         seconds = time.perf_counter() - start
@@ -142,31 +190,51 @@ def child(case: str, n_rows: int) -> None:
         )
 
 
+def run_case(case: str, n_rows: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", case, "--rows", str(n_rows)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", default=",".join(DEFAULT_CASES), help=f"any of {', '.join(CASES)}")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows)
         return
-    results = {}
-    for case in args.cases.split(","):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", case, "--rows", str(args.rows)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        results[case] = json.loads(out.strip().splitlines()[-1])
-    base = results.get("write-only")
-    print(f"{args.rows:,} rows x 20 columns")
-    print(f"{'case':<12} {'seconds':>9} {'peak MB':>9} {'file MB':>8} {'time x':>7} {'memory x':>9}")
-    for case, r in results.items():
-        ratio_t = f"{r['seconds'] / base['seconds']:.2f}" if base else "-"
-        ratio_m = f"{r['peak_mb'] / base['peak_mb']:.2f}" if base and base["peak_mb"] > 0 else "-"
-        print(f"{case:<12} {r['seconds']:>9.2f} {r['peak_mb']:>9.1f} {r['file_mb']:>8.1f} {ratio_t:>7} {ratio_m:>9}")
+    cases = args.cases.split(",")
+    print(f"command: python benchmarks/xlsx_bench.py --rows {args.rows} --repeats {args.repeats} --cases {args.cases}")
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start (shared: compare ratios)")
+    runs: dict[str, list[dict[str, float]]] = {case: [] for case in cases}
+    for _ in range(args.repeats):
+        for case in cases:
+            runs[case].append(run_case(case, args.rows))
+    print(f"{args.rows:,} rows x 20 columns, median of {args.repeats}")
+    print("| case | seconds (each run) | peak MB added | file MB | time vs write-only | memory vs write-only |")
+    print("|---|---|---|---|---|---|")
+    base = _medians(runs["write-only"]) if "write-only" in runs else None
+    for case, results in runs.items():
+        m = _medians(results)
+        each = ", ".join(f"{r['seconds']:.1f}" for r in results)
+        ratio_t = f"{m['seconds'] / base['seconds']:.2f}" if base else "-"
+        ratio_m = f"{m['peak_mb'] / base['peak_mb']:.2f}" if base and base["peak_mb"] > 0 else "-"
+        cells = f"{m['seconds']:.2f} ({each}) | {m['peak_mb']:.1f} | {m['file_mb']:.1f} | {ratio_t} | {ratio_m}"
+        print(f"| {case} | {cells} |")
+    if "sheetsync" in runs and "xlsxwriter" in runs:
+        ratio = _medians(runs["sheetsync"])["seconds"] / _medians(runs["xlsxwriter"])["seconds"]
+        print(f"sheetsync time vs XlsxWriter constant_memory: {ratio:.2f}")
+
+
+def _medians(results: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
 
 
 if __name__ == "__main__":

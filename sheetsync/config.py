@@ -17,6 +17,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir, user_data_dir
 
 from sheetsync.errors import ConfigError
+from sheetsync.model import Company
 
 KSS_HOSTS = {
     "production": "https://api.kssdata.com/api/v1",
@@ -103,6 +104,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_sender", "SHEETSYNC_SMTP_FROM", ("smtp", "from"), help="From: address of the mail sheetsync sends"),
     Setting("smtp_ca_file", "SHEETSYNC_SMTP_CA_FILE", ("smtp", "ca_file"), help="extra CA bundle to trust (PEM)"),
 )
+COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "the company name at the top of customer statements"),
+    ("address", "its address (a list of lines, or one string with newlines)"),
+    ("remit_to", "where customers send payments (lines); the address when unset"),
+    ("phone", "phone number on statements"),
+    ("email", "e-mail address on statements"),
+    ("logo", "a PNG or JPEG logo file for statements (default: the template's)"),
+    ("terms", "payment terms shown on statements, e.g. Net 30"),
+    ("payment_instructions", "lines printed under a statement's total (bank, reference ...)"),
+)
+SETTINGS += tuple(
+    Setting(f"company_{key}", f"SHEETSYNC_COMPANY_{key.upper()}", ("company", key), help=text)
+    for key, text in COMPANY_FIELDS
+)
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
 
@@ -157,6 +172,21 @@ class Settings:
             raise ConfigError(f"requests_per_hour must be positive, got {value}")
         return value
 
+    def company(self) -> Company | None:
+        """The `[company]` profile of customer documents; None when no company name is set."""
+        if not self.company_name:
+            return None
+        return Company(
+            name=self.company_name,
+            address=_lines(self.company_address),
+            remit_to=_lines(self.company_remit_to) or _lines(self.company_address),
+            phone=self.company_phone or "",
+            email=self.company_email or "",
+            logo=_checked_logo(self.company_logo, self.source("company_logo")),
+            terms=self.company_terms or "",
+            payment_instructions=_lines(self.company_payment_instructions),
+        )
+
     @property
     def store_location(self) -> str:
         """Where the state store lives: SHEETSYNC_DB / [paths] db, else the ledger path (SHEETSYNC_LEDGER)."""
@@ -192,7 +222,50 @@ def redact_url(text: str) -> str:
 def _shown(setting: Setting, value: str | None) -> str:
     if setting.secret:
         return redact(value)
-    return redact_url(value) if value is not None else "(not set)"
+    return " | ".join(_lines(redact_url(value))) if value is not None else "(not set)"
+
+
+PLACEHOLDER_COMPANY = Company(
+    name="Example Distribution Co.",
+    address=("100 Example Way", "Oakland, CA 94607"),
+    remit_to=("Example Distribution Co. - Receivables", "PO Box 1000", "Oakland, CA 94604"),
+    phone="(555) 010-0100",
+    email="ar@example.com",
+    terms="Net 30",
+    payment_instructions=(
+        "Pay by ACH to Example Bank, routing 000000000, account 0000000000,",
+        "or mail a check to the remit-to address. Please quote your account number.",
+    ),
+)
+"""What the sandbox and the demo put on statements when no `[company]` is configured."""
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+def _beside_file(value: Value, folder: Path) -> Value:
+    """A relative path from sheetsync.toml is relative to the file's folder."""
+    if value.value and value.source.startswith(CONFIG_FILE) and not Path(value.value).is_absolute():
+        return Value(str(folder / value.value), value.source)
+    return value
+
+
+def _checked_logo(path: str | None, source: str) -> str | None:
+    """The logo file, refused unless it is a readable PNG or JPEG."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise ConfigError(f"company logo {path} (from {source}): {exc.strerror or exc}") from None
+    if not head.startswith(_IMAGE_MAGIC):
+        raise ConfigError(f"company logo {path} (from {source}): not a PNG or JPEG file")
+    return path
+
+
+def _lines(value: str | None) -> tuple[str, ...]:
+    """A multi-line setting (newlines; a TOML list is joined with them) as its non-empty lines."""
+    return tuple(line.strip() for line in (value or "").splitlines() if line.strip())
 
 
 def load_settings(
@@ -208,6 +281,7 @@ def load_settings(
     values = {s.name: _resolve(s, environ, file_values) for s in SETTINGS}
     if profile is not None:
         values.update(_profile_values(profile, file_values, environ))
+    values["company_logo"] = _beside_file(values["company_logo"], cwd or Path.cwd())
     settings = Settings(values)
     _check_choice(settings, "kss_env", KSS_ENVIRONMENTS)
     _check_choice(settings, "kss_key_type", KEY_TYPES)
@@ -219,7 +293,9 @@ def _resolve(setting: Setting, environ: Mapping[str, str], file_values: dict[str
         return Value(environ[setting.env], f"env {setting.env}")
     section, key = setting.toml
     if key in file_values.get(section, {}):
-        return Value(str(file_values[section][key]), f"{CONFIG_FILE} [{section}] {key}")
+        raw = file_values[section][key]
+        text = "\n".join(map(str, raw)) if isinstance(raw, list) else str(raw)
+        return Value(text, f"{CONFIG_FILE} [{section}] {key}")
     if setting.default is not None:
         return Value(setting.default, "default")
     return Value(None, "unset")

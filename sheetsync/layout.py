@@ -32,6 +32,7 @@ class LayoutContext:
     fetched_at: datetime
     generated_at: datetime
     warnings: list[model.RunWarning | str] = field(default_factory=list)
+    company: model.Company | None = None  # the sender of customer-facing pages
 
     @property
     def tz(self) -> ZoneInfo:
@@ -97,14 +98,10 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         as_of = _as_of(spec.as_of, first, env, ctx)
     except ExprError as exc:
         raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: {exc.message}") from None
-    info = [
-        ("Report", ctx.definition.title),
-        *extra,
-        ("Parameters", ctx.param_text()),
-        ("Environment", ctx.environment),
-        ("Data as of", as_of),
-        ("Generated", ctx.stamp(ctx.generated_at)),
-    ]
+    statement = _statement(spec, first, env, ctx) if spec.statement else None
+    meta = [("Parameters", ctx.param_text()), ("Environment", ctx.environment), ("Data as of", as_of)]
+    info = [("Report", ctx.definition.title), *extra, *meta, ("Generated", ctx.stamp(ctx.generated_at))]
+    note = f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}"
     key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
     ctx.warnings.extend(long_number_warnings(spec.columns, cells, name))
     return model.Tab(
@@ -113,14 +110,50 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         title=title,
         columns=[model.Column(c.header, c.format, c.width, c.total) for c in spec.columns],
         rows=cells,
-        info=info,
+        info=[] if statement else info,  # a customer's page shows no run metadata
         rules=[_rule(r, env) for r in spec.rules],
         chart=model.Chart(spec.chart.title or title, tuple(spec.chart.columns)) if spec.chart else None,
         freeze_header=spec.freeze_header,
         autofilter=spec.autofilter,
         template=spec.template,
-        note=f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}",
+        note=None if statement else note,
+        statement=statement,
     )
+
+
+def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> model.Statement:
+    """The customer-facing page of a tab: its templates over the group's first row, the company profile."""
+    assert spec.statement is not None
+    given = spec.statement
+    resolver = row_env(row, env)
+    try:
+        customer = [line for t in given.customer for line in (_text(t.render(resolver)) or "").splitlines()]
+        facts = [(label, _text(t.render(resolver)) or "") for label, t in given.facts.items()]
+        band = [(label, _money(t.render(resolver))) for label, t in given.band.items()]
+        due = to_decimal(given.amount_due.render(resolver))
+    except ExprError as exc:
+        raise RenderError(f"{ctx.definition.file}:{spec.line}: tab {spec.id}: statement: {exc.message}") from None
+    company = ctx.company
+    if company is not None and company.terms and all(label != "Terms" for label, _ in facts):
+        facts.append(("Terms", company.terms))
+    amount_due = None if due is None else due.quantize(CENT, rounding=ROUND_HALF_UP)
+    return model.Statement(company, [c for c in customer if c.strip()], facts, band, amount_due)
+
+
+def _money(value: Any) -> Decimal:
+    number = to_decimal(value)
+    return Decimal("0.00") if number is None else number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def about(ctx: LayoutContext) -> list[tuple[str, str]]:
+    """The run metadata of a workbook: kept in its document properties and hidden "About" sheet."""
+    return [
+        ("Report", f"{ctx.definition.title} ({ctx.definition.name})"),
+        ("Parameters", ctx.param_text()),
+        ("Environment", ctx.environment),
+        ("Data fetched", ctx.stamp(ctx.fetched_at)),
+        ("Generated", ctx.stamp(ctx.generated_at)),
+    ]
 
 
 NUMERIC_FORMATS = (model.Format.INTEGER, model.Format.DECIMAL, model.Format.CURRENCY, model.Format.PERCENT)

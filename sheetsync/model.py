@@ -125,6 +125,36 @@ class Validation:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class Company:
+    """Who sends customer documents (sheetsync.toml `[company]`): the letterhead, remit-to address,
+    terms and payment instructions of a statement. Multi-line values are tuples of lines."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    remit_to: tuple[str, ...] = ()  # where payments go; the address when empty
+    phone: str = ""
+    email: str = ""
+    logo: str | None = None  # a PNG or JPEG file; None keeps the template's logo
+    terms: str = ""
+    payment_instructions: tuple[str, ...] = ()
+
+
+@dataclass
+class Statement:
+    """A customer-facing document page around a tab's rows (the AR statement): the sender's
+    letterhead and remit-to block, the customer block, named facts (statement date, account, terms),
+    an aging band of labelled amounts, the amount due, and the payment instructions under the total.
+    Run metadata never appears on it (see `Workbook.about`)."""
+
+    company: Company | None
+    customer: list[str]  # name, account, address lines
+    facts: list[tuple[str, str]]  # ("Statement date", "2026-03-01"), ("Terms", "Net 30") ...
+    band: list[tuple[str, Decimal]]  # ("Current", 10.00), ("1-30", ...), ... ("Credits", -5.00)
+    amount_due: Decimal | None
+    title: str = "Statement"
+
+
 @dataclass
 class Tab:
     """One formatted sheet. `key` is stable across runs (it names a managed Google Sheets tab)."""
@@ -142,6 +172,7 @@ class Tab:
     autofilter: bool = True
     template: str | None = None  # a workbook name in templates/, xlsx only
     note: str | None = None  # refresh time and parameters, shown as a cell note on the title
+    statement: Statement | None = None  # a customer-facing page (xlsx): see Statement
 
     @property
     def header_row(self) -> int:
@@ -201,6 +232,7 @@ class Workbook:
 
     name: str
     tabs: list[Tab]
+    about: list[tuple[str, str]] = field(default_factory=list)  # run metadata: document properties, "About" sheet
 
 
 CellValue = str | int | Decimal | date | datetime | bool | Link | None

@@ -14,7 +14,7 @@ from sheetsync import model
 from sheetsync.definition import Definition, DemoValue
 from sheetsync.expr import Template, truthy
 from sheetsync.fetch import Fetcher, client_caller, resolve_values
-from sheetsync.layout import LayoutContext, build_tabs, file_stem, split_groups, unique_tab_names
+from sheetsync.layout import LayoutContext, about, build_tabs, file_stem, split_groups, unique_tab_names
 from sheetsync.transform import Frames, build_frames, records_of
 
 
@@ -56,6 +56,7 @@ def run_report(
         documented_fields(definition),
         environment=str(getattr(connections, "environment", "")),
         fetched_at=fetched.fetched_at,
+        company=company_of(connections),
     )
     summary = summarize(
         definition,
@@ -77,12 +78,13 @@ def render(
     *,
     environment: str = "",
     fetched_at: datetime | None = None,
+    company: model.Company | None = None,
 ) -> tuple[list[model.Workbook], list[model.RunWarning | str]]:
     """The pure part of a run: records -> workbooks (no network), plus warnings (data ones first)."""
     data_warnings: list[str] = []
     warnings: list[model.RunWarning | str] = []
     now = datetime.now().astimezone()
-    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings)
+    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company)
     frames = build_frames(definition, records, documented, data_warnings, context=ctx.expr_context)
     workbooks = _workbooks(definition, frames, ctx)
     return workbooks, [*data_warnings, *warnings]
@@ -119,7 +121,18 @@ def _only(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
 def _workbook(name: str, definition: Definition, frames: Frames, ctx: LayoutContext) -> model.Workbook:
     tabs = [tab for spec in definition.tabs for tab in build_tabs(spec, frames[spec.frame], ctx)]
     unique_tab_names(tabs)
-    return model.Workbook(name, tabs)
+    return model.Workbook(name, tabs, about=about(ctx))
+
+
+def company_of(connections: Any) -> model.Company | None:
+    """The configured `[company]`; in the sandbox without one, a placeholder, so statements look real."""
+    settings = getattr(connections, "settings", None)
+    company = settings.company() if settings is not None else None
+    if company is None and getattr(connections, "environment", "") == "sandbox":
+        from sheetsync.config import PLACEHOLDER_COMPANY
+
+        return PLACEHOLDER_COMPANY
+    return company
 
 
 def _stats(connections: Any, definition: Definition) -> dict[str, dict[str, int]]:

@@ -1,13 +1,19 @@
 """Records -> pandas frames, then the definition's steps: join, explode, derive, filter, sort, group ...
 
-Frames hold `object` columns only, so `Decimal` money, `int` IDs, dates and nested lists stay exactly
-as the API client typed them (no float, no NaN: a missing value is `None`). Joins, sorting and
-grouping compare values in Python, so `None` keys never match each other and sort last.
+The steps work on plain rows (`Table`: column names and one dict per row holding every column); each
+frame becomes a pandas DataFrame once, after the last step, not once per step. Frames hold `object`
+columns only, so `Decimal` money, `int` IDs, dates and nested lists stay exactly as the API client
+typed them (no float, no NaN: a missing value is `None`). Joins, sorting and grouping compare values
+in Python, so `None` keys never match each other and sort last; a join is one hash index of the
+right side (pandas' merge would need float-free, type-blind keys built first).
+Steps never change a row they were given: a step that changes values builds new rows, so frames
+may share rows safely.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -33,18 +39,43 @@ from sheetsync.errors import RenderError
 from sheetsync.expr import Expr, ExprError, _comparable, _text, mapping_env, to_decimal, truthy
 
 Frames = dict[str, pd.DataFrame]
+Row = dict[str, Any]
 
 
-def to_frame(records: Sequence[Mapping[str, Any]], columns: Iterable[str] = ()) -> tuple[pd.DataFrame, list[str]]:
-    """A frame of `records` with every documented column present; also the documented columns no record had."""
+@dataclass
+class Table:
+    """Rows between steps: `columns` in order, and rows that each hold every one of them."""
+
+    columns: list[str]
+    rows: list[Row]
+
+    def frame(self) -> pd.DataFrame:
+        return _frame([[row.get(c) for c in self.columns] for row in self.rows], self.columns)
+
+
+Tables = dict[str, Table]
+
+
+def to_table(records: Sequence[Mapping[str, Any]], columns: Iterable[str] = ()) -> tuple[Table, list[str]]:
+    """A table of `records` with every documented column present; also the documented columns no record had."""
     wanted = list(dict.fromkeys(columns))
     seen: dict[str, None] = {}
     for record in records:
         seen.update(dict.fromkeys(record))
     missing = [c for c in wanted if c not in seen] if records else []
     order = wanted + [c for c in seen if c not in wanted]
-    rows = [[record.get(c) for c in order] for record in records]
-    return _frame(rows, order), missing
+    return Table(order, [{c: record.get(c) for c in order} for record in records]), missing
+
+
+def to_frame(records: Sequence[Mapping[str, Any]], columns: Iterable[str] = ()) -> tuple[pd.DataFrame, list[str]]:
+    """A frame of `records` with every documented column present; also the documented columns no record had."""
+    table, missing = to_table(records, columns)
+    return table.frame(), missing
+
+
+def _complete(rows: list[Row], columns: list[str]) -> list[Row]:
+    """`rows` with every column present (None where a row lacks one)."""
+    return [row if len(row) == len(columns) else {c: row.get(c) for c in columns} for row in rows]
 
 
 def _frame(rows: list[list[Any]], columns: list[str]) -> pd.DataFrame:
@@ -69,22 +100,22 @@ def build_frames(
     *,
     context: Mapping[str, Any] | None = None,
 ) -> Frames:
-    """Frames of every source, then every step applied in order."""
-    frames: Frames = {}
+    """Frames of every source, then every step applied in order (on rows; one DataFrame per frame at the end)."""
+    tables: Tables = {}
     for name, source in definition.sources.items():
-        frame, missing = to_frame(records.get(name, []), documented.get(name, ()))
+        table, missing = to_table(records.get(name, []), documented.get(name, ()))
         if missing:
             warnings.append(
                 f"{source.endpoint}: documented field(s) missing from the data, shown empty: {', '.join(missing)}"
             )
-        frames[name] = frame
+        tables[name] = table
     for step in definition.steps:
         try:
-            frames[step.output] = STEPS[type(step)](frames, step, context or {})
+            tables[step.output] = STEPS[type(step)](tables, step, context or {})
         except ExprError as exc:
             where = f"{definition.file}:{step.line}: " if step.line else ""
             raise RenderError(f"{where}{step.kind}: {exc.message}") from None
-    return frames
+    return {name: table.frame() for name, table in tables.items()}
 
 
 def row_env(row: Mapping[str, Any], context: Mapping[str, Any]) -> Callable[[tuple[str, ...]], Any]:
@@ -107,8 +138,8 @@ def evaluate(expr: Expr, frame: pd.DataFrame, context: Mapping[str, Any]) -> lis
 # ---------------------------------------------------------------- steps
 
 
-def _join(frames: Frames, step: Join, context: Mapping[str, Any]) -> pd.DataFrame:
-    left, right = frames[step.frame], frames[step.with_]
+def _join(tables: Tables, step: Join, context: Mapping[str, Any]) -> Table:
+    left, right = tables[step.frame], tables[step.with_]
     left_on, right_on, how = step.left_keys, step.right_keys, step.how
     picked = (
         list(step.columns)
@@ -116,37 +147,48 @@ def _join(frames: Frames, step: Join, context: Mapping[str, Any]) -> pd.DataFram
         else [c for c in right.columns if c not in right_on or left_on != right_on]
     )
     names = join_column_names(set(left.columns), picked, step.prefix, step.with_)
-    index: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for row in records_of(right):
-        key = tuple(_key(row.get(c)) for c in right_on)
-        if None not in key:
-            index.setdefault(key, []).append(row)
-    out: list[dict[str, Any]] = []
+    columns = list(dict.fromkeys([*left.columns, *names.values()]))
+    index = _index(right.rows, right_on)
+    added = {id(hit): {names[c]: hit.get(c) for c in picked} for hits in index.values() for hit in hits}
+    out: list[Row] = []
     matched: set[int] = set()
     empty = dict.fromkeys(names.values())
-    for row in records_of(left):
-        key = tuple(_key(row.get(c)) for c in left_on)
-        hits = index.get(key, []) if None not in key else []
+    single = len(left_on) == 1 and left_on[0]
+    for row in left.rows:
+        key = (_key(row.get(single)),) if single else tuple(_key(row.get(c)) for c in left_on)
+        hits = index.get(key, ()) if None not in key else ()
         for hit in hits:
             matched.add(id(hit))
-            out.append({**row, **{names[c]: hit.get(c) for c in picked}})
+            out.append({**row, **added[id(hit)]})
         if not hits and how in ("left", "outer"):
             out.append({**row, **empty})
     if how in ("right", "outer"):
-        for rows in index.values():
-            for hit in rows:
+        for hits in index.values():
+            for hit in hits:
                 if id(hit) not in matched:
                     base = dict.fromkeys(left.columns)
                     base.update({lc: hit.get(rc) for lc, rc in zip(left_on, right_on, strict=True)})
-                    out.append({**base, **{names[c]: hit.get(c) for c in picked}})
-    return from_records(out, list(dict.fromkeys([*left.columns, *names.values()])))
+                    out.append({**base, **added[id(hit)]})
+    return Table(columns, out)
+
+
+def _index(rows: list[Row], on: Sequence[str]) -> dict[tuple[Any, ...], list[Row]]:
+    """Rows by their join key (rows with a null key part are left out: null never matches)."""
+    index: dict[tuple[Any, ...], list[Row]] = {}
+    for row in rows:
+        key = tuple(_key(row.get(c)) for c in on)
+        if None not in key:
+            index.setdefault(key, []).append(row)
+    return index
 
 
 def _key(value: Any) -> Any:
     """Join keys compare by value: 12, Decimal("12") and "12" meet."""
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int | Decimal | float):
+    if isinstance(value, int):
+        return value  # equal to and hashed like the Decimal of the same value
+    if isinstance(value, Decimal | float):
         return to_decimal(value)
     if isinstance(value, str):
         number = to_decimal(value) if value.strip().lstrip("-").replace(".", "", 1).isdigit() else None
@@ -154,13 +196,14 @@ def _key(value: Any) -> Any:
     return value
 
 
-def _explode(frames: Frames, step: Explode, context: Mapping[str, Any]) -> pd.DataFrame:
+def _explode(tables: Tables, step: Explode, context: Mapping[str, Any]) -> Table:
     """One row per item of a list column (or of several, labelled); dict items become columns."""
     lists = step.lists
     label = step.label or ("Source" if len(lists) > 1 else None)
     prefix = step.prefix or ""
-    out: list[dict[str, Any]] = []
-    for row in records_of(frames[step.frame]):
+    source = tables[step.frame]
+    out: list[Row] = []
+    for row in source.rows:
         base = {k: v for k, v in row.items() if k not in lists}
         for column, name in lists.items():
             items = row.get(column)
@@ -175,30 +218,33 @@ def _explode(frames: Frames, step: Explode, context: Mapping[str, Any]) -> pd.Da
                 else:
                     new[column if len(lists) == 1 else prefix + "Value"] = item
                 out.append(new)
-    columns = [c for c in frames[step.frame].columns if c not in lists]
+    columns = [c for c in source.columns if c not in lists]
     if label:
         columns.append(label)
     for field in step.fields or []:
         columns.append(prefix + field)
     if len(lists) == 1:
         columns.append(next(iter(lists)))
-    extra = [k for r in out for k in r if k not in columns]
-    return from_records(out, list(dict.fromkeys(columns + extra)))
+    extra = dict.fromkeys(k for r in out for k in r if k not in columns)
+    columns = list(dict.fromkeys([*columns, *extra]))
+    return Table(columns, _complete(out, columns))
 
 
-def _derive(frames: Frames, step: Derive, context: Mapping[str, Any]) -> pd.DataFrame:
-    rows = records_of(frames[step.frame])
+def _derive(tables: Tables, step: Derive, context: Mapping[str, Any]) -> Table:
+    source = tables[step.frame]
     compiled: dict[str, Expr] = step.columns
+    rows = [dict(row) for row in source.rows]
     for row in rows:
+        env = row_env(row, context)
         for name, expr in compiled.items():
-            row[name] = expr.evaluate(row_env(row, context))
-    return from_records(rows, list(dict.fromkeys([*frames[step.frame].columns, *compiled])))
+            row[name] = expr.evaluate(env)
+    return Table(list(dict.fromkeys([*source.columns, *compiled])), rows)
 
 
-def _filter(frames: Frames, step: Filter, context: Mapping[str, Any]) -> pd.DataFrame:
-    frame = frames[step.frame]
-    keep = [truthy(v) for v in evaluate(step.where, frame, context)]
-    return frame[pd.Series(keep, index=frame.index, dtype=bool)].reset_index(drop=True)
+def _filter(tables: Tables, step: Filter, context: Mapping[str, Any]) -> Table:
+    source = tables[step.frame]
+    rows = [row for row in source.rows if truthy(step.where.evaluate(row_env(row, context)))]
+    return Table(list(source.columns), rows)
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -215,26 +261,43 @@ def sort_key(value: Any) -> tuple[int, Any]:
 
 
 def sort_rows(rows: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
-    for name in reversed(by):
-        column = name.lstrip("-")
+    """Rows sorted by the columns `by` ("-Name" descending): one stable sort per run of columns with
+    the same direction; a column whose values do not compare (dates and text) sorts as text."""
+    for columns, descending in reversed(_runs(by)):
         try:
-            rows = sorted(rows, key=_natural_key(column), reverse=name.startswith("-"))
+            rows = sorted(rows, key=_natural_key(columns), reverse=descending)
         except TypeError:
-            rows = sorted(rows, key=_text_key(column), reverse=name.startswith("-"))
+            for column in reversed(columns):
+                try:
+                    rows = sorted(rows, key=_natural_key([column]), reverse=descending)
+                except TypeError:
+                    rows = sorted(rows, key=_text_key(column), reverse=descending)
     return rows
 
 
-def _natural_key(column: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
-    return lambda row: sort_key(row.get(column))
+def _runs(by: Sequence[str]) -> list[tuple[list[str], bool]]:
+    """["A", "B", "-C"] -> [(["A", "B"], False), (["C"], True)]."""
+    runs: list[tuple[list[str], bool]] = []
+    for name in by:
+        descending = name.startswith("-")
+        if runs and runs[-1][1] == descending:
+            runs[-1][0].append(name.lstrip("-"))
+        else:
+            runs.append(([name.lstrip("-")], descending))
+    return runs
+
+
+def _natural_key(columns: list[str]) -> Callable[[dict[str, Any]], tuple[tuple[int, Any], ...]]:
+    return lambda row: tuple(sort_key(row.get(column)) for column in columns)
 
 
 def _text_key(column: str) -> Callable[[dict[str, Any]], tuple[bool, str]]:
     return lambda row: (row.get(column) is None, _text(row.get(column)) or "")
 
 
-def _sort(frames: Frames, step: Sort, context: Mapping[str, Any]) -> pd.DataFrame:
-    frame = frames[step.frame]
-    return from_records(sort_rows(records_of(frame), step.by), list(frame.columns))
+def _sort(tables: Tables, step: Sort, context: Mapping[str, Any]) -> Table:
+    source = tables[step.frame]
+    return Table(list(source.columns), sort_rows(source.rows, step.by))
 
 
 def group_rows(rows: list[dict[str, Any]], by: Sequence[str]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
@@ -264,62 +327,61 @@ def _aggregate(name: str, values: list[Any]) -> Any:
     return sum(numbers, Decimal(0)) / len(numbers) if numbers else None  # average
 
 
-def _group(frames: Frames, step: Group, context: Mapping[str, Any]) -> pd.DataFrame:
+def _group(tables: Tables, step: Group, context: Mapping[str, Any]) -> Table:
     by = step.by
     out = []
-    for rows in group_rows(records_of(frames[step.frame]), by).values():
+    for rows in group_rows(tables[step.frame].rows, by).values():
         new = {c: rows[0].get(c) for c in by}
         for name, expr in step.aggregate.items():
             func, args = expr.top_call  # type: ignore[misc]  # an Aggregate always has one
             values = [1] * len(rows) if not args else [args[0].evaluate(row_env(r, context)) for r in rows]
             new[name] = _aggregate(func, values)
         out.append(new)
-    return from_records(out, [*by, *step.aggregate])
+    return Table(list(dict.fromkeys([*by, *step.aggregate])), out)
 
 
-def _select(frames: Frames, step: Select, context: Mapping[str, Any]) -> pd.DataFrame:
-    frame = frames[step.frame]
-    names = step.columns
-    for name in names:
-        if name not in frame.columns:
-            frame[name] = None
-    return frame[names].copy()
+def _select(tables: Tables, step: Select, context: Mapping[str, Any]) -> Table:
+    names = list(step.columns)
+    return Table(names, [{c: row.get(c) for c in names} for row in tables[step.frame].rows])
 
 
-def _rename(frames: Frames, step: Rename, context: Mapping[str, Any]) -> pd.DataFrame:
-    return frames[step.frame].rename(columns=dict(step.columns))
+def _rename(tables: Tables, step: Rename, context: Mapping[str, Any]) -> Table:
+    source, renames = tables[step.frame], dict(step.columns)
+    columns = [renames.get(c, c) for c in source.columns]
+    return Table(columns, [{renames.get(k, k): v for k, v in row.items()} for row in source.rows])
 
 
-def _dedupe(frames: Frames, step: Dedupe, context: Mapping[str, Any]) -> pd.DataFrame:
-    frame = frames[step.frame]
-    groups = group_rows(records_of(frame), step.by)
-    return from_records([rows[0] for rows in groups.values()], list(frame.columns))
+def _dedupe(tables: Tables, step: Dedupe, context: Mapping[str, Any]) -> Table:
+    source = tables[step.frame]
+    groups = group_rows(source.rows, step.by)
+    return Table(list(source.columns), [rows[0] for rows in groups.values()])
 
 
-def _union(frames: Frames, step: UnionStep, context: Mapping[str, Any]) -> pd.DataFrame:
-    parts = [frames[name] for name in step.frames]
+def _union(tables: Tables, step: UnionStep, context: Mapping[str, Any]) -> Table:
+    parts = [tables[name] for name in step.frames]
     columns = list(dict.fromkeys(c for p in parts for c in p.columns))
-    return from_records([r for p in parts for r in records_of(p)], columns)
+    return Table(columns, _complete([r for p in parts for r in p.rows], columns))
 
 
-def _running(frames: Frames, step: Running, context: Mapping[str, Any]) -> pd.DataFrame:
-    frame = frames[step.frame]
+def _running(tables: Tables, step: Running, context: Mapping[str, Any]) -> Table:
+    source = tables[step.frame]
     by = step.by or []
     totals: dict[tuple[Any, ...], Decimal] = {}
-    rows = records_of(frame)
+    rows = [dict(row) for row in source.rows]
     for row in rows:
         key = tuple(_key(row.get(c)) for c in by)
         amount = to_decimal(step.of.evaluate(row_env(row, context))) or Decimal(0)
         totals[key] = totals.get(key, Decimal(0)) + amount
         row[step.column] = totals[key]
-    return from_records(rows, list(dict.fromkeys([*frame.columns, step.column])))
+    return Table(list(dict.fromkeys([*source.columns, step.column])), rows)
 
 
-def _head(frames: Frames, step: Head, context: Mapping[str, Any]) -> pd.DataFrame:
-    return frames[step.frame].head(step.n).reset_index(drop=True)
+def _head(tables: Tables, step: Head, context: Mapping[str, Any]) -> Table:
+    source = tables[step.frame]
+    return Table(list(source.columns), source.rows[: step.n])  # as pandas head: a negative n drops the last rows
 
 
-STEPS: dict[type[Step], Callable[[Frames, Any, Mapping[str, Any]], pd.DataFrame]] = {
+STEPS: dict[type[Step], Callable[[Tables, Any, Mapping[str, Any]], Table]] = {
     Join: _join,
     Explode: _explode,
     Derive: _derive,

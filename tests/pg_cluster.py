@@ -44,7 +44,7 @@ class Cluster:
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self.url().replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
+        with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -55,10 +55,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _owner() -> str:
+    """Who runs the cluster when we are root: `postgres` (the Debian package's user), else `nobody`."""
+    import pwd
+
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "nobody"
+    return "postgres"
+
+
 def _as_owner(argv: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return argv
-    return ["runuser", "-u", "postgres", "--", *argv]
+    return ["runuser", "-u", _owner(), "--", *argv]
 
 
 @contextmanager
@@ -71,8 +82,8 @@ def running_cluster() -> Iterator[Cluster]:
     data, pwfile = top / "data", top / "pw"
     pwfile.write_text(PASSWORD + "\n")
     if os.geteuid() == 0:
-        shutil.chown(top, "postgres")
-        shutil.chown(pwfile, "postgres")
+        shutil.chown(top, _owner())
+        shutil.chown(pwfile, _owner())
     port = _free_port()
     try:
         _run(

@@ -120,3 +120,62 @@ def test_templates() -> None:
     assert compile_template("no braces").render(ROW) == "no braces"
     with pytest.raises(ExprError, match="unclosed"):
         compile_template("{{ Name ")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Price ** 2", r"'\*\*' is not an operator"),
+        ("Units // 2", r"'//' is not an operator"),
+        ("a is null", r"unexpected text at position 3, found 'is'"),
+        ("a not in [1]", r"'not in' .* is not part of the expression language \(at position 1\)"),
+        ("Ids[0]", r"indexing with \[...\] is not part of the expression language"),
+        ("Name.upper()", r"only functions of the language can be called"),
+        ("'x'.join(Ids)", r"only functions of the language can be called"),
+        ("(1, 2)", r"a tuple is not part of the expression language"),
+        ("lambda: 1", r"unexpected character ':'"),
+        ("{1: 2}", r"unexpected character '\{'"),
+        ("Units if Price else 1", r"unexpected text at position 7, found 'if'"),
+        ("1 < Units < 9", r"compare two values at a time"),
+        ("1e3", r"unexpected text at position 2, found 'e3'"),
+        ("0x10", r"unexpected text at position 2, found 'x10'"),
+        ("1_000", r"unexpected text at position 2, found '_000'"),
+        ("+Units", r"unary \+ is not part of the expression language"),
+        ("f'{Units}'", r"unexpected text at position 2"),
+        ("'open", r"unclosed string starting at position 1"),
+        ("[1, 2", r"expected '\]' at position 6, found end of expression"),
+    ],
+)
+def test_outside_the_allow_list_is_refused_with_its_position(text: str, message: str) -> None:
+    with pytest.raises(ExprError, match=message):
+        compile_expr(text)
+
+
+def test_numbers_are_read_from_the_text_not_through_float() -> None:
+    value = compile_expr("0.1 + 0.2 + 1234567890.123456789").evaluate({})
+    assert value == D("1234567890.423456789") and isinstance(value, D)
+    assert compile_expr("12").evaluate({}) == 12 and isinstance(compile_expr("12").evaluate({}), int)
+
+
+def test_python_keywords_are_field_names_and_if_is_the_function() -> None:
+    row = {"class": 2, "from": 3, "True": 4, "params": {"import": 5}}
+    assert compile_expr("class + from + True + params.import").evaluate(row) == 14
+    assert compile_expr("if(class > 1, `from`, null)").evaluate(row) == 3
+    expr = compile_expr("`Odd name`.x + 1")
+    assert expr.names == {("Odd name", "x")}
+
+
+def test_strings_keep_the_languages_escapes() -> None:
+    assert compile_expr(r"'a\nb'").evaluate({}) == "anb"  # a backslash takes the next character as is
+    assert compile_expr('"say \\"hi\\""').evaluate({}) == 'say "hi"'
+
+
+def test_expressions_may_span_lines() -> None:
+    assert compile_expr("\n  concat('a',\n    'b')\n").evaluate({}) == "ab"
+
+
+def test_aggregates_are_the_outermost_call_only() -> None:
+    assert compile_expr("max(DaysPastDue)", aggregates=True).top_call[0] == "max"
+    assert compile_expr("sum(Amount) + 1", aggregates=True).top_call is None
+    with pytest.raises(ExprError, match=r"unknown function sum\(\)"):
+        compile_expr("sum(sum(Amount))", aggregates=True)

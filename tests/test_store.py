@@ -185,3 +185,27 @@ def test_config_show_and_payments_log_never_print_the_database_password(pg_clust
     logged = CliRunner().invoke(cli, ["payments", "log"])
     assert logged.exit_code == 0, logged.output
     assert "No payments recorded yet." in logged.output and PASSWORD not in logged.output
+
+
+def test_a_laptop_ledger_is_imported_into_the_team_store_once(store_location, tmp_path) -> None:
+    import shutil
+    from pathlib import Path
+
+    laptop = tmp_path / "ledger.sqlite3"
+    shutil.copy(Path(__file__).parent / "data" / "legacy_ledger.sqlite3", laptop)
+    team = open_store(store_location)
+    team.put("payments", "id:A-1", "unknown", {"ar_account": 1001, "payment": "PAY-1"})  # the team's own word
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["store", *args, "--db", store_location])
+
+    first = run("import", str(laptop))
+    assert first.exit_code == 0, first.output
+    assert "7 records, 11 events" in first.output and "kept as it is here" in first.output
+    assert team.get("payments", "id:A-1").state == "unknown"  # the shared store is the truth
+    assert team.get("payments", "id:A-2").data["request_id"] == 502
+    assert "0 records, 0 events" in run("import", str(laptop)).output  # nothing twice
+    info = run("info")
+    assert "records  payments: 6" in info.output and f"schema version {LATEST}" in info.output
+    assert PASSWORD not in first.output + info.output
+    team.close()

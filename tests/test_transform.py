@@ -167,3 +167,49 @@ tabs: [{columns: [ProductName]}]
         ]
     }
     assert [r["ProductName"] for r in records_of(frames(text, records)["p"])] == ["A", "c", "a", "b"]
+
+
+SHARED = """
+name: shared
+sources:
+  invoices: {endpoint: invoices}
+transforms:
+  - filter: {frame: invoices, where: CustomerID == 1, as: mine}
+  - derive: {frame: mine, columns: {OpenBalance: OpenBalance * 2, Doubled: true}}
+  - select: {frame: invoices, columns: [InvoiceID, CustomerID], as: narrow}
+tabs: [{from: mine, columns: [OpenBalance]}]
+"""
+
+
+def test_a_step_never_changes_the_frames_it_read() -> None:
+    definition = parse_definition(SHARED, "shared.yaml")
+    records = {"invoices": [dict(r) for r in INVOICES]}
+    frames = build_frames(definition, records, {}, [])
+    assert [r["OpenBalance"] for r in records_of(frames["invoices"])] == [r["OpenBalance"] for r in INVOICES]
+    assert "Doubled" not in frames["invoices"].columns
+    assert records["invoices"] == INVOICES  # the fetched records too
+    assert [r["OpenBalance"] for r in records_of(frames["mine"])] == [D("200.20"), D("0.40"), D("100.00"), D("0")]
+    assert list(frames["narrow"].columns) == ["InvoiceID", "CustomerID"]
+    assert list(frames["invoices"].columns) == ["InvoiceID", "CustomerID", "OpenBalance", "DueDate", "OpenCredit"]
+
+
+def test_every_row_has_every_column_after_explode_and_union() -> None:
+    text = """
+name: shapes
+sources:
+  aging: {endpoint: arAging}
+  invoices: {endpoint: invoices}
+transforms:
+  - explode: {frame: aging, columns: {Invoices_1_30: 1-30, CreditInvoices: Credit}, label: Bucket,
+              fields: [InvoiceID], as: items}
+  - union: {frames: [items, invoices], as: both}
+  - derive:
+      frame: both
+      columns: {Label: "coalesce(InvoiceNum, Bucket, 'none')"}
+tabs: [{from: both, columns: [Label]}]
+"""
+    aging = [{"CustomerID": 1, "Invoices_1_30": [{"InvoiceID": 11}], "CreditInvoices": [{"InvoiceNum": "C-1"}]}]
+    frames = build_frames(parse_definition(text, "s.yaml"), {"aging": aging, "invoices": INVOICES[:1]}, {}, [])
+    rows = records_of(frames["both"])
+    assert [r["Label"] for r in rows] == ["1-30", "C-1", "none"]
+    assert rows[0]["InvoiceNum"] is None and rows[1]["InvoiceID"] is None and rows[2]["Bucket"] is None

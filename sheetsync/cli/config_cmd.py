@@ -27,9 +27,19 @@ def show() -> None:
       KSS_ENV=test sheetsync config show
     """
     rows = load_settings().display_rows()
-    width = max(len(name) for name, _, _ in rows)
-    for name, value, source in rows:
+    plain = [row for row in rows if not row_is_company(row[0])]
+    company = [(name.removeprefix("company_"), value, source) for name, value, source in rows if row_is_company(name)]
+    width = max(len(name) for name, _, _ in plain)
+    for name, value, source in plain:
         click.echo(f"{name:<{width}}  {value}  [{source}]")
+    click.echo("\n[company] the sender of customer statements (the sandbox and demo use placeholders):")
+    width = max(len(name) for name, _, _ in company)
+    for name, value, source in company:
+        click.echo(f"  {name:<{width}}  {value}  [{source}]")
+
+
+def row_is_company(name: str) -> bool:
+    return name.startswith("company_")
 
 
 COMMANDS: list[click.Command] = [config_group]

@@ -59,6 +59,7 @@ from sheetsync.definition.models import (
     ParamSpec,
     RuleSpec,
     SourceSpec,
+    StatementSpec,
     TabSpec,
 )
 from sheetsync.definition.params import PARAM_TYPES, coerce_param, resolve_params
@@ -78,6 +79,7 @@ __all__ = [
     "ParamSpec",
     "RuleSpec",
     "SourceSpec",
+    "StatementSpec",
     "Step",
     "TabSpec",
     "builtin_paths",

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sheetsync.definition.models import Definition, DemoValue, FromSource, SourceSpec, TabSpec
+from sheetsync.definition.models import Definition, DemoValue, FromSource, SourceSpec, StatementSpec, TabSpec
 from sheetsync.definition.params import coerce_param
 from sheetsync.definition.source_text import Lines, Path_
 from sheetsync.definition.steps import (
@@ -412,6 +412,8 @@ def _check_tab(c: Checker, tab: TabSpec, path: Path_) -> None:
     c.expr(tab.where, (*path, "where"), frame)
     for label, template in tab.info.items():
         c.template(template, (*path, "info", label), frame)
+    if tab.statement is not None:
+        _check_statement(c, tab.statement, (*path, "statement"), frame)
     for j, rule in enumerate(tab.rules):
         rpath = (*path, "rules", j)
         for header in (rule.when, *rule.columns):
@@ -428,6 +430,15 @@ def _check_tab(c: Checker, tab: TabSpec, path: Path_) -> None:
                 (*path, "chart"),
                 f"chart names column '{header}', which is not a header of this tab{did_you_mean(header, headers)}",
             )
+
+
+def _check_statement(c: Checker, statement: StatementSpec, path: Path_, frame: str) -> None:
+    for j, line in enumerate(statement.customer):
+        c.template(line, (*path, "customer", j), frame)
+    for key in ("facts", "band"):
+        for label, template in getattr(statement, key).items():
+            c.template(template, (*path, key, label), frame)
+    c.template(statement.amount_due, (*path, "amount_due"), frame)
 
 
 def _check_burst(c: Checker) -> None:

@@ -242,6 +242,20 @@ class ChartSpec(Strict):
     "The headers of the columns charted."
 
 
+class StatementSpec(Strict):
+    """A customer-facing page around the tab (xlsx, see model.Statement); templates see the group's first
+    row. The sender's letterhead, remit-to, terms and payment instructions come from sheetsync.toml [company]."""
+
+    customer: Annotated[list[TemplateText], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
+    "The customer block, one template per line (name, account, address)."
+    facts: dict[str, TemplateText] = Field(default_factory=dict)
+    "Named lines beside the letterhead: {label: template}, e.g. Statement date, Account."
+    band: dict[str, TemplateText] = Field(default_factory=dict)
+    "The aging band: {label: amount template}, e.g. Current, 1-30 ... Credits."
+    amount_due: TemplateText
+    "The amount in the Amount due box."
+
+
 class TabSpec(Strict):
     """A tab, or with `split` one tab per distinct value of a column, laid out from a frame."""
 
@@ -273,6 +287,8 @@ class TabSpec(Strict):
     "Put filter buttons on the header row."
     as_of: TemplateText | None = None
     "'Data as of' (default: when the data was fetched)."
+    statement: StatementSpec | None = None
+    "A customer-facing page (xlsx): letterhead, customer block, aging band, amount due; no run metadata."
     _line: int | None = PrivateAttr(None)
 
     @property

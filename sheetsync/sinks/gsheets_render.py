@@ -27,6 +27,7 @@ from sheetsync.model import (
     Total,
     Validation,
 )
+from sheetsync.sinks.links import safe_link
 from sheetsync.sinks.xlsx_cells import column_widths, quote_sheet, rule_formula
 
 MAX_CELL_CHARS = 50_000
@@ -113,8 +114,9 @@ def cell(value: Any, fmt: Format, where: str, *, bold: bool = False) -> dict[str
     if isinstance(value, Link):
         text = value.text or value.url
         data["userEnteredValue"] = extended_value(text, Format.TEXT, where)
-        if text:
-            link_format = {"link": {"uri": value.url}, "underline": True, "foregroundColor": LINK_COLOR}
+        url = safe_link(value.url)  # never a link that carries a credential
+        if text and url is not None:
+            link_format = {"link": {"uri": url}, "underline": True, "foregroundColor": LINK_COLOR}
             data["textFormatRuns"] = [{"startIndex": 0, "format": link_format}]
     else:
         typed = extended_value(value, fmt, where)

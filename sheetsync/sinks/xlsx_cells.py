@@ -21,6 +21,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from sheetsync.model import ConditionalRule, Format, Link, Tab
 from sheetsync.sinks import text
+from sheetsync.sinks.links import safe_link
 
 ILLEGAL_CHARACTERS = text.XML_FORBIDDEN
 MAX_CELL_TEXT = text.XLSX.cell  # UTF-16 code units
@@ -99,7 +100,9 @@ def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
     if isinstance(value, Link):
         cell._value = clean_text(value.text)
         cell.data_type = "s"
-        cell._hyperlink = Hyperlink(ref=cell.coordinate, target=text.xml_safe(value.url))
+        url = safe_link(value.url)  # never a link that carries a credential
+        if url is not None:
+            cell._hyperlink = Hyperlink(ref=cell.coordinate, target=text.xml_safe(url))
         return
     plain_types: tuple[type, ...] = (bool, str, int, Decimal, float, datetime, date)
     for base in plain_types:

@@ -29,6 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sheetsync.errors import RenderError, SheetsyncError
 from sheetsync.model import NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
 from sheetsync.sinks import xlsx_cells as cells
+from sheetsync.sinks.links import safe_link
 from sheetsync.sinks.xlsx_cells import col, quote_sheet
 
 
@@ -461,7 +462,7 @@ class TabRenderer:
             for fill, proto, value in zip(fillers, protos, values, strict=False):
                 if value is None:
                     continue
-                if type(value) is Link:
+                if type(value) is Link and safe_link(value.url):
                     cell = cells.clone(proto)
                     cell.font = link_font
                     cell.row = row_idx
@@ -483,7 +484,7 @@ class TabRenderer:
                     continue
                 cell = cells.clone(proto)
                 cell.row = row_idx
-                if isinstance(value, Link):
+                if isinstance(value, Link) and safe_link(value.url):
                     cell.font = cells.LINK_FONT
                 fill(cell, value)
                 store[(row_idx, cell.column)] = cell

@@ -118,6 +118,16 @@ class Store:
                 found.update({row["key"]: _record(row) for row in conn.execute(query).mappings()})
         return found
 
+    def get_many_kinds(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Record]:
+        """(kind, key) -> Record for the pairs that have one."""
+        found: dict[tuple[str, str], Record] = {}
+        by_kind: dict[str, list[str]] = {}
+        for kind, key in pairs:
+            by_kind.setdefault(kind, []).append(key)
+        for kind, keys in by_kind.items():
+            found.update({(kind, key): record for key, record in self.get_many(kind, keys).items()})
+        return found
+
     def records(self, kind: str, *, state: str | None = None) -> list[Record]:
         """Every record of a kind (optionally in one state), oldest update first."""
         query = select(records).where(records.c.kind == kind)
