@@ -14,6 +14,7 @@ import pandas as pd
 
 from sheetsync import model
 from sheetsync.definition import ColumnSpec, Definition, RuleSpec, TabSpec
+from sheetsync.definition.formats import column_format
 from sheetsync.errors import RenderError
 from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
 from sheetsync.sinks.text import XLSX, sheet_name, too_precise, unique_sheet_names
@@ -108,7 +109,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         name=tab_name(name),
         key=key,
         title=title,
-        columns=[model.Column(c.header, c.format, c.width, c.total) for c in spec.columns],
+        columns=[model.Column(c.header, column_format(c), c.width, c.total) for c in spec.columns],
         rows=cells,
         info=[] if statement else info,  # a customer's page shows no run metadata
         rules=[_rule(r, env) for r in spec.rules],
@@ -118,6 +119,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         template=spec.template,
         note=None if statement else note,
         statement=statement,
+        stamps=("Generated",) if spec.as_of is not None else ("Generated", "Data as of"),
     )
 
 
@@ -156,14 +158,11 @@ def about(ctx: LayoutContext) -> list[tuple[str, str]]:
     ]
 
 
-NUMERIC_FORMATS = (model.Format.INTEGER, model.Format.DECIMAL, model.Format.CURRENCY, model.Format.PERCENT)
-
-
 def long_number_warnings(columns: Sequence[ColumnSpec], cells: list[list[Any]], tab: str) -> list[model.RunWarning]:
     """One warning per numeric column holding digit strings too long for a spreadsheet's number (kept as text)."""
     out = []
     for index, column in enumerate(columns):
-        if column.format not in NUMERIC_FORMATS:
+        if column_format(column) not in model.NUMERIC_FORMATS:
             continue
         count = sum(1 for row in cells if isinstance(row[index], str) and too_precise(to_decimal(row[index])))
         if count:
@@ -197,7 +196,7 @@ def _render(template: Template | None, row: Mapping[str, Any], env: Mapping[str,
 
 def _cell(col: ColumnSpec, row: Mapping[str, Any], env: Mapping[str, Any], ctx: LayoutContext) -> Any:
     resolver = row_env(row, env)
-    value = typed(col.value.evaluate(resolver), col.format, ctx.tz)
+    value = typed(col.value.evaluate(resolver), column_format(col), ctx.tz)
     if col.link is None:
         return value
     url = col.link.url.evaluate(resolver)
@@ -222,7 +221,7 @@ def typed(value: Any, fmt: model.Format, tz: ZoneInfo) -> Any:
         return value if isinstance(value, str) else _text(value)  # long digit strings keep every digit
     if fmt == model.Format.CURRENCY:
         return number.quantize(CENT, rounding=ROUND_HALF_UP)
-    if fmt == model.Format.INTEGER and number == number.to_integral_value():
+    if fmt in (model.Format.INTEGER, model.Format.ID) and number == number.to_integral_value():
         return int(number)
     return number
 

@@ -37,6 +37,7 @@ class Format(StrEnum):
     PERCENT = "percent"  # 0.0%  (0.25 shows as 25.0%)
     DATE = "date"  # yyyy-mm-dd
     DATETIME = "datetime"  # yyyy-mm-dd hh:mm
+    ID = "id"  # 0 ; an identifier: a number without thousands separators
 
 
 NUMBER_FORMATS: dict[Format, str] = {
@@ -47,7 +48,21 @@ NUMBER_FORMATS: dict[Format, str] = {
     Format.PERCENT: "0.0%",
     Format.DATE: "yyyy-mm-dd",
     Format.DATETIME: "yyyy-mm-dd hh:mm",
+    Format.ID: "0",
 }
+
+# The format of a column that gives none, from its field's documented type (registry.field_type).
+FORMAT_OF_TYPE: dict[str, Format] = {
+    "money": Format.CURRENCY,
+    "quantity": Format.DECIMAL,
+    "count": Format.INTEGER,
+    "id": Format.ID,
+    "date": Format.DATE,
+    "datetime": Format.DATETIME,
+    "bool": Format.TEXT,
+    "text": Format.TEXT,
+}
+NUMERIC_FORMATS = frozenset({Format.INTEGER, Format.DECIMAL, Format.CURRENCY, Format.PERCENT, Format.ID})
 
 
 class Total(StrEnum):
@@ -173,6 +188,8 @@ class Tab:
     template: str | None = None  # a workbook name in templates/, xlsx only
     note: str | None = None  # refresh time and parameters, shown as a cell note on the title
     statement: Statement | None = None  # a customer-facing page (xlsx): see Statement
+    row_key: tuple[str, ...] = ()  # headers whose values identify a row: columns users add follow it
+    stamps: tuple[str, ...] = ()  # info labels holding run times, left out of the content hash
 
     @property
     def header_row(self) -> int:

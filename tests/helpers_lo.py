@@ -14,11 +14,24 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def recalculate_with_libreoffice(path: Path, out_dir: Path, *, timeout: float = SOFFICE_TIMEOUT) -> Path:
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculate_with_libreoffice(
+    path: Path, out_dir: Path, *, timeout: float = SOFFICE_TIMEOUT, recalculate_on_load: bool = False
+) -> Path:
     """Convert `path` to xlsx in `out_dir` with headless LibreOffice and return the new file.
 
     soffice exits 0 even when it cannot load a file, so success means the output exists. Each call
-    uses its own user profile, so parallel runs and a desktop LibreOffice do not interfere."""
+    uses its own user profile, so parallel runs and a desktop LibreOffice do not interfere.
+    `recalculate_on_load` makes LibreOffice recalculate every formula on load, as Excel does for a
+    workbook flagged fullCalcOnLoad (LibreOffice's default keeps the cached values of xlsx files)."""
     binary = soffice()
     if binary is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
@@ -28,6 +41,10 @@ def recalculate_with_libreoffice(path: Path, out_dir: Path, *, timeout: float = 
         raise ValueError("out_dir must differ from the input's directory")
     target.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        if recalculate_on_load:
+            settings = Path(profile) / "user" / "registrymodifications.xcu"
+            settings.parent.mkdir(parents=True)
+            settings.write_text(RECALC_ALWAYS)
         command = [
             binary,
             "--headless",

@@ -29,8 +29,8 @@ def with_libreoffice() -> bool:
     return soffice() is not None or bool(os.environ.get("CI"))
 
 
-def read_xlsx(path: Path) -> dict[str, Rows]:
-    book = openpyxl.load_workbook(path)
+def read_xlsx(path: Path, *, data_only: bool = False) -> dict[str, Rows]:
+    book = openpyxl.load_workbook(path, data_only=data_only)
     return {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
 
 
@@ -79,7 +79,7 @@ def read_back(workbook: Workbook, tmp_path: Path, *, libreoffice: bool | None = 
     views = {"openpyxl": read_xlsx(path), "calamine": read_calamine(path)}
     if with_libreoffice() if libreoffice is None else libreoffice:
         converted = recalculate_with_libreoffice(path, tmp_path / "lo")
-        views["libreoffice"] = read_xlsx(converted)
+        views["libreoffice"] = read_xlsx(converted, data_only=True)  # the values LibreOffice calculated
     for_google, _ = sanitize_workbook(workbook, GOOGLE)  # what write_outputs does for a gsheet:// target
     double, _ = write_google(for_google)
     views["google"] = read_google(double, for_google)

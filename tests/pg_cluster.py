@@ -78,7 +78,8 @@ def running_cluster() -> Iterator[Cluster]:
     bin_dir = pg_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL is not installed (no initdb)")
-    top = Path(tempfile.mkdtemp(prefix="sheetsync-pg-"))
+    # /tmp: reachable by the cluster's user (TMPDIR may be root's own) and short (socket paths are limited)
+    top = Path(tempfile.mkdtemp(prefix="sheetsync-pg-", dir="/tmp" if Path("/tmp").is_dir() else None))
     data, pwfile = top / "data", top / "pw"
     pwfile.write_text(PASSWORD + "\n")
     if os.geteuid() == 0:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from jsonschema.exceptions import best_match
 
 from sheetsync.cli import cli
-from sheetsync.definition import builtin_paths
+from sheetsync.definition import builtin_paths, parse_definition
 from sheetsync.definition.source_text import load_yaml
 
 GOOD = sorted((Path(__file__).parent / "definitions" / "good").glob("*.yaml"))
@@ -62,3 +62,19 @@ def test_schema_describes_each_key(schema: dict) -> None:
     assert columns["header"]["description"] == "The header text."
     join = schema["$defs"]["Join"]["properties"]
     assert "with" in join and "with_" not in join and "tag" not in join
+
+
+def test_schema_accepts_the_shorthands_the_validator_expands(schema: dict) -> None:
+    data = {
+        "name": "t",
+        "params": {"ids": "int_list"},
+        "sources": {"p": "products"},
+        "tabs": [
+            {"columns": ["ProductName", {"header": "Image", "field": "ThumbnailImageURL", "link": "FullSizeImageURL"}]}
+        ],
+        "burst": "ProductName",
+    }
+    jsonschema.Draft202012Validator(schema).validate(data)
+    parse_definition(json.dumps(data), "t.yaml")  # JSON is YAML: the validator takes the same text
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate({**data, "params": {"ids": "integer"}})

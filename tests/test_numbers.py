@@ -27,8 +27,8 @@ tabs:
   - id: refs
     columns:
       - {header: Invoice, field: InvoiceID, format: integer}
-      - {header: Reference, field: PONum, format: integer}
-      - {header: Tracking, field: Memo, format: decimal}
+      - {header: Reference, expr: PONum, format: integer}
+      - {header: Tracking, expr: Memo, format: decimal}
       - {header: Total, field: InvoiceTotal, format: currency, total: sum}
 """
 RAW = [

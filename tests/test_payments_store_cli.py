@@ -8,6 +8,7 @@ import getpass
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,7 +116,9 @@ def test_with_approval_required_only_an_approved_unchanged_plan_is_sent(env, cap
     assert posts(sandbox) == []
 
     assert _run("payments", "approve", str(path)).exit_code == 0
-    pushed = _run("payments", "push", str(path), "--apply")
+    (tmp / "pusher").mkdir()  # the pusher works on a copy of the approved sheet, elsewhere
+    copy = Path(shutil.copy(path, tmp / "pusher" / "alloc.xlsx"))
+    pushed = _run("payments", "push", str(copy), "--apply")
     assert pushed.exit_code == 0, pushed.output
     assert len(posts(sandbox)) == 4
     log = json.loads(_run("payments", "log", "--json").output)

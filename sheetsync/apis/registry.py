@@ -589,6 +589,71 @@ _ENDPOINT_KINDS: dict[str, dict[str, str]] = {
 }
 
 
+# The decimal fields that are money (shown as currency); the other decimal fields are quantities.
+MONEY_FIELDS = frozenset(
+    [
+        "Amount",
+        "AvailableBalance",
+        "CurrentDue",
+        "DepositCost",
+        "Discount",
+        "Due_1_30",
+        "Due_31_60",
+        "Due_61_90",
+        "Due_91",
+        "ExtPrice",
+        "FOB",
+        "Freight",
+        "FullPrice",
+        "InvoiceTotal",
+        "LaidInCost",
+        "OpenBalance",
+        "OpenCredit",
+        "OpenDebit",
+        "OtherCost",
+        "Tax",
+        "Total",
+        "TotalBalanceOutstanding",
+        "TotalDiscount",
+        "TotalExtPrice",
+        "TotalFullPrice",
+        "UnitPrice",
+    ]
+)
+
+
+# Text fields that are identifiers, often long digit strings (references, numbers of documents, tracking
+# numbers): never shown with a number format, which would round them past 15 digits.
+IDENTIFIER_FIELDS = frozenset(
+    [
+        "BatchCode",
+        "InvoiceNum",
+        "LicenseNum",
+        "PONum",
+        "PackageName",
+        "PalletTag",
+        "PaymentInvoiceNum",
+        "ShipmentNum",
+        "TargetInvoiceNum",
+        "tracking_numbers",
+        "order_number",
+        "order_id",
+        "shipment_id",
+    ]
+)
+
+
+def field_type(name: str, endpoint: str | None = None) -> str | None:
+    """The documented type of a field as a reader sees it: money, quantity, count, id, date, datetime, bool,
+    text; None when the field is not documented."""
+    kind = field_kind(name, endpoint)
+    if kind == "decimal":
+        return "money" if name in MONEY_FIELDS else "quantity"
+    if kind == "int":
+        return "id" if name.endswith("ID") else "count"
+    return {"date": "date", "datetime": "datetime", "bool": "bool", "str": "text"}.get(kind or "")
+
+
 def field_kind(name: str, endpoint: str | None = None) -> str | None:
     """How field `name` of a record of `endpoint` (a registry key) is typed: decimal, int, date, datetime,
     bool, str, or None (typed by shape). `endpoint` None gives the kind shared by all endpoints."""

@@ -140,6 +140,7 @@ def describe(definition: Definition) -> str:
 )
 @click.option("--google-credentials", type=click.Path(dir_okay=False), help="Credentials for gsheet:// outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+@click.option("--force", is_flag=True, help="Write even when the data is unchanged since the last refresh.")
 @api_options
 def run(
     report: str,
@@ -147,6 +148,7 @@ def run(
     outputs: tuple[str, ...],
     google_credentials: str | None,
     as_json: bool,
+    force: bool,
     sandbox: bool,
     sandbox_key: str,
     seed: int,
@@ -172,6 +174,7 @@ def run(
     with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
         result = run_report(definition, values, connections)
     result.summary["google_sheets"] = {}
+    outcomes: list[Any] = []
     sink_warnings: list[RunWarning] = []
     result.summary["outputs"] = write_outputs(
         targets,
@@ -179,12 +182,31 @@ def run(
         credentials=credentials,
         sheets_stats=result.summary["google_sheets"],
         warnings=sink_warnings,
+        force=force,
+        xlsx_outcomes=outcomes,
     )
     add_warnings(result.summary, sink_warnings)
+    _add_outcomes(result.summary, outcomes)
     _print_summary(result.summary, as_json)
     code = exit_code(result.summary)
     if code:
         click.get_current_context().exit(code)
+
+
+def _add_outcomes(summary: dict[str, Any], outcomes: list[Any]) -> None:
+    """What each xlsx refresh did (created / refreshed / unchanged, cells kept, notes moved)."""
+    summary["xlsx"] = [
+        {
+            "path": str(o.path),
+            "status": o.status,
+            "kept_cells": o.kept_cells,
+            "notes_without_a_row": o.orphans,
+            "notes_tab": o.notes_tab,
+            "message": o.describe(),
+        }
+        for o in outcomes
+    ]
+    summary["unchanged"] = [str(o.path) for o in outcomes if o.status == "unchanged"]
 
 
 def _burst_enabled(definition: Definition, params: dict[str, Any]) -> bool:
@@ -217,6 +239,11 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         f"requests: {sum(summary['requests'].values())} ({requests}); 304 not modified: {summary['not_modified']}; "
         f"{summary['seconds']:.1f} s",
         *[f"wrote {o}" for o in summary["outputs"]],
+        *[
+            x["message"]
+            for x in summary.get("xlsx", [])
+            if x["status"] == "unchanged" or x["kept_cells"] or x["notes_without_a_row"]
+        ],
         *[f"warning: {w['message']}" for w in summary["warnings"]],
     ]
     click.echo("\n".join(lines), err=True)

@@ -15,7 +15,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sheetsync.definition.models import Definition, DemoValue, FromSource, SourceSpec, StatementSpec, TabSpec
+from sheetsync.apis.registry import IDENTIFIER_FIELDS
+from sheetsync.definition.formats import column_format
+from sheetsync.definition.models import (
+    ColumnSpec,
+    Definition,
+    DemoValue,
+    FromSource,
+    SourceSpec,
+    StatementSpec,
+    TabSpec,
+)
 from sheetsync.definition.params import coerce_param
 from sheetsync.definition.source_text import Lines, Path_
 from sheetsync.definition.steps import (
@@ -35,6 +45,7 @@ from sheetsync.definition.steps import (
 )
 from sheetsync.errors import DefinitionError, ParameterError
 from sheetsync.expr import Expr, Template, compile_template
+from sheetsync.model import NUMERIC_FORMATS, Format, Total
 from sheetsync.suggest import did_you_mean
 
 Columns = set[str] | None  # the known columns of a frame; None when they cannot be known
@@ -128,7 +139,10 @@ def check_definition(definition: Definition, lines: Lines, endpoints: Mapping[st
     _check_tabs(c)
     _check_burst(c)
     _check_demo(c)
-    return sorted(c.errors, key=lambda e: e.line or 0)
+    unique: dict[tuple[int | None, str], DefinitionError] = {}
+    for error in c.errors:
+        unique.setdefault((error.line, error.message), error)  # a name read twice on one line: one error
+    return sorted(unique.values(), key=lambda e: e.line or 0)
 
 
 # ---------------------------------------------------------------- sources
@@ -399,6 +413,7 @@ def _check_tab(c: Checker, tab: TabSpec, path: Path_) -> None:
         if column.link is not None:
             c.expr(column.link.url, (*cpath, "link", "url"), frame)
             c.expr(column.link.text, (*cpath, "link", "text"), frame)
+        _check_column_format(c, column, cpath)
     headers = [column.header for column in tab.columns]
     dupes = sorted({h for h in headers if headers.count(h) > 1})
     if dupes:
@@ -430,6 +445,23 @@ def _check_tab(c: Checker, tab: TabSpec, path: Path_) -> None:
                 (*path, "chart"),
                 f"chart names column '{header}', which is not a header of this tab{did_you_mean(header, headers)}",
             )
+
+
+def _check_column_format(c: Checker, column: ColumnSpec, path: Path_) -> None:
+    """A sum or average over text adds nothing in a spreadsheet; an identifier in a number format loses digits."""
+    fmt = column_format(column)
+    if column.total in (Total.SUM, Total.AVERAGE) and fmt is Format.TEXT:
+        c.fail(
+            (*path, "total"),
+            f"column '{column.header}': total: {column.total.value} over a text column computes 0 in a spreadsheet; "
+            "give it format: currency, decimal or integer",
+        )
+    if column.field in IDENTIFIER_FIELDS and fmt in NUMERIC_FORMATS:
+        c.fail(
+            (*path, "format"),
+            f"column '{column.header}': {column.field} is an identifier (text in the API document); "
+            f"format: {fmt.value} would round long values: leave format out, or use text",
+        )
 
 
 def _check_statement(c: Checker, statement: StatementSpec, path: Path_, frame: str) -> None:

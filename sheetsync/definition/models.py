@@ -185,7 +185,9 @@ class ColumnSpec(Strict):
     expr: Expression | None = None
     "An expression shown instead of a field."
     format: Format = Format.TEXT
-    "text, integer, decimal, currency, percent, date or datetime."
+    "text, integer, decimal, currency, percent, date, datetime or id (a number without separators). Default: from"
+    " the field's documented type (money currency, quantities decimal, IDs id, dates date, instants datetime);"
+    " text for an expr."
     width: PositiveFloat | None = None
     "In characters (default: from the content)."
     total: Total | None = None
@@ -375,7 +377,7 @@ class Definition(Strict):
     timezone: Annotated[str, BeforeValidator(_time_zone)] = "America/Los_Angeles"
     "Dates and times are shown in this IANA time zone."
     params: Annotated[
-        dict[ParamName, ParamSpec],
+        dict[ParamName, Annotated[ParamSpec, AlsoAccepts({"enum": list(PARAM_TYPES), "description": "the type"})]],
         BeforeValidator(_keyed),
         BeforeValidator(_param_shorthand),
         NullIsEmptyDict,
@@ -384,7 +386,7 @@ class Definition(Strict):
     demo: dict[str, DemoSetting] = Field(default_factory=dict)
     "What `sheetsync demo` passes for each parameter: a value, or the first values of a query."
     sources: Annotated[
-        dict[str, SourceSpec],
+        dict[str, Annotated[SourceSpec, _text_schema("the endpoint alone, e.g. products")]],
         Field(min_length=1),
         BeforeValidator(_keyed),
         BeforeValidator(_source_shorthand),

@@ -156,4 +156,6 @@ def _child(node: dict[str, Any], part: Any) -> dict[str, Any]:
             return _resolve(branch["properties"][part])
         if isinstance(part, str) and isinstance(branch.get("additionalProperties"), dict):
             return _resolve(branch["additionalProperties"])
+        if isinstance(part, str) and branch.get("patternProperties"):
+            return _resolve(next(iter(branch["patternProperties"].values())))
     return {}

@@ -32,7 +32,7 @@ NEEDS_RECONCILIATION = (SENDING, UNKNOWN)
 
 KIND = "payments"  # one record per allocation key
 RUN_KIND = "payments.run"  # one record per push run
-APPROVAL_KIND = "payments.approval"  # one record per approved sheet
+APPROVAL_KIND = "payments.approval"  # one record per approved plan (keyed by its hash)
 PUSH_LOCK = "payments.push"
 PUSH_LOCK_TTL = timedelta(hours=2)  # how long a push on another machine is trusted to hold the lock
 
@@ -159,15 +159,35 @@ class Ledger:
 
     # ---- approvals -------------------------------------------------------------------------------
     def approve(self, source: str, plan_hash: str, rows: int) -> Record:
-        """Record that the OS user approved the plan of `source` whose hash is `plan_hash`."""
+        """Record that the OS user approved the plan whose hash is `plan_hash` (seen in `source`). The
+        approval is of the plan, wherever it is pushed from: a copy of the sheet with the same rows
+        is the same plan."""
         actor = self.store.actor
-        data = {"plan_hash": plan_hash, "approver": actor.user, "host": actor.host, "rows": rows, "at": utc_now()}
+        data = {
+            "plan_hash": plan_hash,
+            "approver": actor.user,
+            "host": actor.host,
+            "rows": rows,
+            "source": source,
+            "sheet": sheet_name(source),
+            "at": utc_now(),
+        }
         note = Note("approve", source=source, external_id=plan_hash, message=f"{rows} rows approved by {actor.user}")
-        return self.store.put(APPROVAL_KIND, source, "approved", data, note)
+        return self.store.put(APPROVAL_KIND, plan_hash, "approved", data, note)
 
-    def approval(self, source: str) -> Mapping[str, Any] | None:
-        record = self.store.get(APPROVAL_KIND, source)
+    def approval(self, plan_hash: str) -> Mapping[str, Any] | None:
+        record = self.store.get(APPROVAL_KIND, plan_hash)
         return record.data if record else None
+
+    def last_approval_of(self, source: str) -> Mapping[str, Any] | None:
+        """The latest approval of a sheet with this name (any folder or machine), or None."""
+        same = [r for r in self.store.records(APPROVAL_KIND) if r.data.get("sheet") == sheet_name(source)]
+        return same[-1].data if same else None
+
+
+def sheet_name(source: str) -> str:
+    """A sheet's name without its folder: `alloc.xlsx`, or `ID#Tab` of a Google Sheet."""
+    return source.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _entry(record: Record) -> Entry:

@@ -189,19 +189,20 @@ def approve_allocations(client: Any, target: SheetTarget, ledger: Ledger, *, key
 
 
 def check_approval(ledger: Ledger, target: SheetTarget, plan: Plan) -> None:
-    """Raise PushError unless the plan of this sheet was approved and has not changed since."""
-    approval = ledger.approval(target.source_id)
+    """Raise PushError unless exactly this plan was approved (from this sheet or a copy of it)."""
+    if ledger.approval(plan_hash(plan)) is not None:
+        return
     where = _where(target)
-    if approval is None:
+    last = ledger.last_approval_of(target.source_id)
+    if last is None:
         raise PushError(
             f"{where}: payments need approval ([payments] require_approval) and this sheet has none; "
             "nothing was sent. Ask an approver to run `sheetsync payments approve` on it"
         )
-    if approval["plan_hash"] != plan_hash(plan):
-        raise PushError(
-            f"{where}: the sheet changed since {approval['approver']} approved it ({approval['at'][:19]}Z, "
-            f"plan {approval['plan_hash']}); nothing was sent. It needs a new `sheetsync payments approve`"
-        )
+    raise PushError(
+        f"{where}: the sheet changed since {last['approver']} approved it ({last['at'][:19]}Z, "
+        f"plan {last['plan_hash']}); nothing was sent. It needs a new `sheetsync payments approve`"
+    )
 
 
 def _where(target: SheetTarget) -> str:

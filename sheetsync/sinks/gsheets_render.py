@@ -40,6 +40,7 @@ NUMBER_FORMAT_TYPES: dict[Format, str] = {
     Format.PERCENT: "PERCENT",
     Format.DATE: "DATE",
     Format.DATETIME: "DATE_TIME",
+    Format.ID: "NUMBER",
 }
 BOLD = {"textFormat": {"bold": True}}
 HEADER = {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.8667, "green": 0.9216, "blue": 0.9686}}

@@ -117,32 +117,43 @@ def write_outputs(
     templates_dir: Path | None = None,
     sheets_stats: dict[str, Any] | None = None,
     warnings: list[RunWarning] | None = None,
+    force: bool = False,
+    xlsx_outcomes: list[Any] | None = None,
 ) -> list[str]:
     """Write the workbooks to every target; returns what was written (paths and gsheet:// ids).
 
     Every string passes the text sanitiser of the target's format first (sinks/text.py); what it changed
-    is appended to `warnings` when given. `sheets_stats`, when given, receives each Google Sheet's write
-    statistics (API calls) by id."""
-    from sheetsync.sinks.xlsx import write_workbook
+    is appended to `warnings` when given. An existing xlsx file is refreshed in place (see
+    sinks/xlsx_refresh.py) and skipped when its data is unchanged, unless `force`; `xlsx_outcomes`, when
+    given, receives each file's XlsxOutcome. `sheets_stats`, when given, receives each Google Sheet's
+    write statistics (API calls) by id."""
+    from sheetsync.sinks.xlsx_refresh import write_report_xlsx
 
     written: list[str] = []
+    outcomes = xlsx_outcomes if xlsx_outcomes is not None else []
+
+    def write_file(workbook: Workbook, path: Path) -> None:
+        outcome = write_report_xlsx(workbook, path, templates_dir=templates_dir, force=force)
+        outcomes.append(outcome)
+        if warnings is not None:
+            warnings.extend(RunWarning("xlsx-refresh", text, str(path)) for text in outcome.warnings)
+        if outcome.status != "unchanged":
+            written.append(str(path))
+
     for target in targets:
         limits = GOOGLE if isinstance(target, GSheetTarget) else XLSX
         ready = _sanitized(workbooks, limits, warnings)
         if isinstance(target, XlsxTarget):
             if len(ready) != 1:
                 raise SinkError(f"output {target.path}: {len(ready)} workbooks need a directory output")
-            write_workbook(ready[0], target.path, templates_dir=templates_dir)
-            written.append(str(target.path))
+            write_file(ready[0], target.path)
         elif isinstance(target, DirectoryTarget):
             try:
                 target.path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise SinkError(f"output {target.path}: cannot create the directory ({exc.strerror})") from None
             for workbook in ready:
-                path = target.path / f"{workbook.name}.xlsx"
-                write_workbook(workbook, path, templates_dir=templates_dir)
-                written.append(str(path))
+                write_file(workbook, target.path / f"{workbook.name}.xlsx")
         else:
             from sheetsync.sinks.gsheets import write_workbooks
 

@@ -22,6 +22,7 @@ workbook is then flagged to recalculate on open), None (clears the value, keeps 
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import re
@@ -235,6 +236,11 @@ class XlsxPackage:
     def put(self, part: str, data: bytes) -> None:
         self._xml.pop(part, None)
         self.parts[part] = data
+
+    def put_xml(self, part: str, root: Any) -> None:
+        """Store a parsed part (serialized on save)."""
+        self.parts.setdefault(part, b"")
+        self._xml[part] = root
 
     def remove(self, part: str) -> None:
         self._xml.pop(part, None)
@@ -524,6 +530,8 @@ class WorksheetXml:
         if data is None:
             raise SinkError("a worksheet without sheetData")
         self.data = data
+        self._index: dict[int, Any] | None = None
+        self._numbers: list[int] = []
 
     def rows(self) -> Iterator[tuple[int, Any]]:
         last = 0
@@ -532,20 +540,28 @@ class WorksheetXml:
             yield last, row
 
     def row(self, number: int) -> Any:
-        for index, (r, row) in enumerate(self.rows()):
-            if r == number:
-                return row
-            if r > number:
-                new = etree.SubElement(self.data, q("row"), r=str(number))
-                self.data.insert(index, new)
-                return new
-        return etree.SubElement(self.data, q("row"), r=str(number))
+        """The <row> element of a 1-based row number, created in order when missing."""
+        if self._index is None:
+            self._index = dict(self.rows())
+            self._numbers = sorted(self._index)
+        found = self._index.get(number)
+        if found is not None:
+            return found
+        position = bisect.bisect(self._numbers, number)
+        new = etree.SubElement(self.data, q("row"), r=str(number))
+        if position < len(self._numbers):
+            self._index[self._numbers[position]].addprevious(new)
+        self._numbers.insert(position, number)
+        self._index[number] = new
+        return new
 
     def cell(self, row_number: int, column: int) -> Any:
+        """The <c> element at (row, column), created in column order when missing."""
         row = self.row(row_number)
+        row.attrib.pop("spans", None)
         ref = f"{column_letters(column)}{row_number}"
         position = 0
-        for index, cell in enumerate(row.iterfind(q("c"))):
+        for cell in row.iterfind(q("c")):
             r = cell.get("r")
             c = split_ref(r)[1] if r else position + 1
             position = c
@@ -557,9 +573,8 @@ class WorksheetXml:
                 new = etree.SubElement(row, q("c"), r=ref)
                 cell.addprevious(new)
                 return new
-            del index
         new = etree.SubElement(row, q("c"), r=ref)
-        if row.get("s") and row.get("customFormat") == "1":
+        if row.get("s") and row.get("customFormat") in ("1", "true"):
             new.set("s", row.get("s"))
         return new
 

@@ -1,0 +1,304 @@
+"""Write a report into an xlsx file, refreshing an existing workbook in place.
+
+A new file is the rendered workbook (xlsx_write.py) plus custom document properties recording which
+tabs sheetsync manages there. An existing file is edited at the package level (xlsx_package.py): the
+managed tabs of this report are replaced by the freshly rendered sheets (xlsx_transplant.py), the
+columns users added beside them are carried over by row key (xlsx_usercols.py), new tabs are added at
+the end, and every other part of the package (the user's sheets, formulas and their cached values,
+names, charts, images, pivot tables, comments, macros) is kept byte for byte. The workbook is flagged
+to recalculate on open, since formulas elsewhere may point at the refreshed cells.
+
+What a refresh could not keep (a picture the user put on a managed tab, a user's sheet with the name
+a report tab needs) is a SinkError naming it before anything is written. When the report's content
+hash (run stamps excluded) equals the one recorded, nothing is written at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from lxml import etree
+
+from sheetsync.errors import SinkError
+from sheetsync.model import Tab, Workbook
+from sheetsync.sinks.digest import workbook_digest
+from sheetsync.sinks.xlsx_package import MAIN, REL_NS, CellEdit, CellStyle, SheetEntry, WorksheetXml, XlsxPackage
+from sheetsync.sinks.xlsx_transplant import (
+    SheetCopier,
+    add_sheet_entry,
+    copy_local_names,
+    drop_local_names,
+    references_to,
+    remove_related,
+    rename_sheet,
+    replace_blockers,
+    sheet_position,
+)
+from sheetsync.sinks.xlsx_usercols import Carried, OldLayout, Orphan, carry_user_columns
+
+TAB_PROPERTY = "sheetsync.tab."
+HASH_PROPERTY = "sheetsync.hash."
+NOTES_PROPERTY = "sheetsync.notes"
+NOTES_TITLE = "Notes without a row"
+NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Moved here on")
+
+
+@dataclass(frozen=True)
+class ManagedTab:
+    """A tab sheetsync wrote into a workbook, as recorded in its custom properties."""
+
+    key: str  # model.Tab.key, "<report>/<tab id>[-<split value>]"
+    sheet: str
+    layout: OldLayout
+
+    def to_property(self) -> str:
+        layout = self.layout
+        return json.dumps(
+            {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns, "n": layout.rows},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_property(cls, text: str) -> ManagedTab | None:
+        try:
+            data = json.loads(text)
+            return cls(data["k"], data["s"], OldLayout(int(data["h"]), int(data["c"]), int(data["n"])))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+@dataclass
+class XlsxOutcome:
+    """What a write did: "created", "refreshed" or "unchanged", and what it carried over."""
+
+    path: Path
+    status: str
+    kept_cells: int = 0
+    orphans: int = 0
+    notes_tab: str | None = None
+    released: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.status == "unchanged":
+            return f"{self.path}: unchanged (same data as the last refresh; nothing written, --force to rewrite)"
+        parts = [f"{self.path}: {self.status}"]
+        if self.kept_cells:
+            parts.append(f"kept {self.kept_cells} cell(s) you added beside the report")
+        if self.orphans:
+            parts.append(f"{self.orphans} note(s) whose row is gone moved to tab {self.notes_tab!r}")
+        return "; ".join(parts)
+
+
+def report_of(key: str) -> str:
+    return re.split(r"[/:]", key, maxsplit=1)[0]
+
+
+def managed_tabs(package: XlsxPackage) -> list[ManagedTab]:
+    props = package.custom_properties()
+    found = [ManagedTab.from_property(v) for k, v in sorted(props.items()) if k.startswith(TAB_PROPERTY)]
+    return [tab for tab in found if tab is not None]
+
+
+def sheet_titles_of(package: XlsxPackage) -> list[str]:
+    return [entry.name for entry in package.sheets()]
+
+
+def write_report_xlsx(
+    workbook: Workbook, path: Path, *, templates_dir: Path | None = None, force: bool = False
+) -> XlsxOutcome:
+    """Write `workbook` to `path`: a new file, or a refresh in place of an existing workbook (see the
+    module docstring). Atomic; SinkError (file untouched) when something could not be kept."""
+    path = Path(path)
+    reports = {report_of(tab.key) for tab in workbook.tabs}
+    digest = workbook_digest(workbook.tabs)
+    target = XlsxPackage.open(path) if path.exists() else None
+    if target is not None and not force and _unchanged(target, reports, digest):
+        return XlsxOutcome(path, "unchanged")
+    from sheetsync.sinks.xlsx_write import write_workbook
+
+    with tempfile.TemporaryDirectory(prefix="sheetsync-") as scratch:
+        fresh_path = Path(scratch) / "fresh.xlsx"
+        write_workbook(workbook, fresh_path, templates_dir=templates_dir)
+        fresh = XlsxPackage.open(fresh_path)
+        if target is None:
+            tabs = _managed_from(workbook, fresh)
+            _record(fresh, [], tabs, reports, digest)
+            fresh.save(path)
+            return XlsxOutcome(path, "created")
+        outcome = refresh(target, fresh, workbook, reports, digest)
+        target.save()
+        return outcome
+
+
+def _unchanged(target: XlsxPackage, reports: set[str], digest: str) -> bool:
+    props = target.custom_properties()
+    if any(props.get(HASH_PROPERTY + report) != digest for report in reports):
+        return False
+    titles = {name.casefold() for name in sheet_titles_of(target)}
+    mine = [m for m in managed_tabs(target) if report_of(m.key) in reports]
+    return bool(mine) and all(m.sheet.casefold() in titles for m in mine)
+
+
+def _managed_from(workbook: Workbook, fresh: XlsxPackage) -> list[ManagedTab]:
+    entries = fresh.sheets()
+    return [
+        ManagedTab(tab.key, entry.name, OldLayout(tab.header_row, len(tab.columns), len(tab.rows)))
+        for tab, entry in zip(workbook.tabs, entries, strict=False)
+    ]
+
+
+def _record(
+    package: XlsxPackage, kept: list[ManagedTab], tabs: list[ManagedTab], reports: set[str], digest: str
+) -> None:
+    props = package.custom_properties()
+    changes: dict[str, str | None] = {name: None for name in props if name.startswith(TAB_PROPERTY)}
+    for number, tab in enumerate([*kept, *tabs], start=1):
+        changes[f"{TAB_PROPERTY}{number:03d}"] = tab.to_property()
+    for report in reports:
+        changes[HASH_PROPERTY + report] = digest
+    package.set_custom_properties(changes)
+
+
+@dataclass
+class _Step:
+    tab: Tab
+    fresh: SheetEntry
+    old: SheetEntry | None
+    managed: ManagedTab | None
+
+
+def refresh(target: XlsxPackage, fresh: XlsxPackage, workbook: Workbook, reports: set[str], digest: str) -> XlsxOutcome:
+    """Replace this report's managed tabs of `target` with the sheets of `fresh`; see the module docstring."""
+    steps, released, others = _plan(target, fresh, workbook, reports)
+    outcome = XlsxOutcome(target.path, "refreshed", released=[m.sheet for m in released])
+    outcome.warnings += [
+        f"tab {m.sheet!r} is no longer in the report; it is kept as it was and no longer refreshed" for m in released
+    ]
+    copier = SheetCopier(target, fresh)
+    fresh_positions = {entry.name: index for index, entry in enumerate(fresh.sheets())}
+    orphans: list[Orphan] = []
+    for step in steps:
+        carried = _apply(target, copier, step, fresh_positions[step.fresh.name])
+        outcome.kept_cells += carried.cells
+        outcome.warnings += carried.warnings
+        orphans += carried.orphans
+    if orphans:
+        outcome.notes_tab = write_orphans(target, orphans)
+        outcome.orphans = len(orphans)
+    _record(target, others, _managed_from(workbook, fresh), reports, digest)
+    target.recalculate = True
+    return outcome
+
+
+def _plan(
+    target: XlsxPackage, fresh: XlsxPackage, workbook: Workbook, reports: set[str]
+) -> tuple[list[_Step], list[ManagedTab], list[ManagedTab]]:
+    """The steps, the managed tabs this report no longer has (released), and other reports' tabs; or a
+    SinkError naming everything that could not be kept."""
+    existing = {entry.name.casefold(): entry for entry in target.sheets()}
+    recorded = [m for m in managed_tabs(target) if m.sheet.casefold() in existing]
+    mine = {m.key: m for m in recorded if report_of(m.key) in reports}
+    others = [m for m in recorded if report_of(m.key) not in reports]
+    keys = {tab.key for tab in workbook.tabs}
+    replaced = {mine[k].sheet.casefold() for k in keys if k in mine}
+    problems: list[str] = []
+    steps = []
+    for tab, entry in zip(workbook.tabs, fresh.sheets(), strict=True):
+        managed = mine.get(tab.key)
+        old = existing[managed.sheet.casefold()] if managed else None
+        clash = existing.get(entry.name.casefold())
+        if clash is not None and clash is not old and clash.name.casefold() not in replaced:
+            owner = next((m for m in recorded if m.sheet.casefold() == clash.name.casefold()), None)
+            whose = f"report {report_of(owner.key)!r}" if owner else "you (sheetsync did not write it)"
+            problems.append(f"tab {clash.name!r} belongs to {whose} and the report needs that name")
+        if old is not None:
+            own_tables = {table_name(tab).casefold()}
+            problems += replace_blockers(target, old, 1 if tab.chart else 0, own_tables)
+            if old.name != entry.name and (users := references_to(target, old.name, {old.part})):
+                problems.append(f"tab {old.name!r} would be renamed {entry.name!r} but {', '.join(users)} refer to it")
+        steps.append(_Step(tab, entry, old, managed))
+    if problems:
+        raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
+    released = [m for k, m in mine.items() if k not in keys]
+    return steps, released, others
+
+
+def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position: int) -> Carried:
+    root = copier.sheet_root(step.fresh)
+    carried = Carried()
+    if step.old is not None and step.managed is not None:
+        old = step.old
+        carried = carry_user_columns(target, old.part, step.managed.layout, step.tab, root, step.fresh.name)
+        position = sheet_position(target, old.name)
+        remove_related(target, old.part)
+        target.put_xml(old.part, root)
+        copier.copy_related(step.fresh.part, old.part)
+        if old.name != step.fresh.name:
+            rename_sheet(target, old.name, step.fresh.name)
+        drop_local_names(target, position)
+    else:
+        part = target.free_name("xl/worksheets/sheet{n}.xml")
+        target.put_xml(part, root)
+        position = add_sheet_entry(target, step.fresh.name, part)
+        copier.copy_related(step.fresh.part, part)
+    copy_local_names(target, copier.source, fresh_position, position)
+    return carried
+
+
+def table_name(tab: Tab) -> str:
+    """The stable Excel table (and Google named range) name of a tab's data block, from its key:
+    "price-list/customer-12" -> "price_list_customer_12"."""
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", tab.key).strip("_") or "sheetsync"
+    if not re.match(r"[A-Za-z_]", name) or re.fullmatch(r"[A-Za-z]{1,3}[0-9]+|[RrCc][0-9]*", name):
+        name = "t_" + name
+    return name[:255]
+
+
+# -- notes whose row is gone ----------------------------------------------------------------------
+def write_orphans(target: XlsxPackage, orphans: list[Orphan]) -> str:
+    """Append the orphaned cells to the notes tab (created when missing); returns its name."""
+    title = _notes_sheet(target)
+    entry = target.sheet(title)
+    sheet = WorksheetXml(target.xml(entry.part))
+    last = max((number for number, row in sheet.rows() if len(row)), default=0)
+    edits = []
+    if last == 0:
+        bold = CellStyle(bold=True)
+        edits += [CellEdit(title, f"{chr(65 + i)}1", header, bold) for i, header in enumerate(NOTES_HEADERS)]
+        last = 1
+    today = date.today()
+    for offset, orphan in enumerate(orphans, start=last + 1):
+        values = [orphan.tab, orphan.key, orphan.header, orphan.value, orphan.formula, today]
+        edits += [
+            CellEdit(title, f"{chr(65 + i)}{offset}", value) for i, value in enumerate(values) if value is not None
+        ]
+    target.set_cells(edits)
+    return title
+
+
+def _notes_sheet(target: XlsxPackage) -> str:
+    names = {name.casefold(): name for name in sheet_titles_of(target)}
+    recorded = target.custom_properties().get(NOTES_PROPERTY)
+    if recorded and recorded.casefold() in names:
+        return names[recorded.casefold()]
+    title, n = NOTES_TITLE, 1
+    while title.casefold() in names:
+        n += 1
+        title = f"{NOTES_TITLE} ({n})"
+    root = etree.Element(f"{{{MAIN}}}worksheet", nsmap={None: MAIN, "r": REL_NS})
+    etree.SubElement(root, f"{{{MAIN}}}sheetData")
+    part = target.free_name("xl/worksheets/sheet{n}.xml")
+    target.put_xml(part, root)
+    add_sheet_entry(target, title, part)
+    target.set_custom_properties({NOTES_PROPERTY: title})
+    return title
+
+
+__all__ = ["XlsxOutcome", "managed_tabs", "table_name", "write_report_xlsx"]

@@ -1,0 +1,243 @@
+"""Refresh in place: `-o book.xlsx` on an existing workbook replaces only sheetsync's tabs and keeps the
+user's sheets, formulas with cached values, names, charts, images, pivot tables, comments and notes."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from helpers_lo import recalculate_with_libreoffice, soffice
+from helpers_refresh import add_pivot_table, add_user_work, parts, png
+from sheets_double import customers_tab, price_tab
+
+from sheetsync.errors import SinkError
+from sheetsync.model import Workbook
+from sheetsync.sinks.xlsx_package import XlsxPackage, rels_name
+from sheetsync.sinks.xlsx_refresh import NOTES_TITLE, write_report_xlsx
+from sheetsync.sinks.xlsx_transplant import related_closure
+
+needs_lo = pytest.mark.skipif(soffice() is None and not os.environ.get("CI"), reason="LibreOffice is not installed")
+
+
+def prices(codes: list[int], *, price_bump: int = 0, key: bool = True) -> Workbook:
+    """The price workbook with the given product codes, in that order (price = code + bump + 0.125)."""
+    tab = price_tab(max(codes))
+    by_code = {row[0]: row for row in tab.rows}
+    rows = []
+    for code in codes:
+        row = list(by_code[f"{code:04d}"])
+        row[2] = Decimal(code + price_bump) + Decimal("0.125")
+        rows.append(row)
+    tab.rows = rows
+    tab.row_key = ("Code",) if key else ()
+    return Workbook("price-list", [tab, customers_tab()])
+
+
+def cells(path: Path, tab: str, *, data_only: bool = False) -> dict[str, list]:
+    """Code -> the row's values (report columns A..H, then the user's J and K)."""
+    ws = openpyxl.load_workbook(path, data_only=data_only)[tab]
+    return {row[0]: list(row) for row in ws.iter_rows(min_row=6, values_only=True) if row[0]}
+
+
+def user_workbook(tmp_path: Path) -> Path:
+    """The report written by sheetsync, built on by a user, last saved by LibreOffice, plus a pivot table."""
+    first = tmp_path / "first" / "book.xlsx"
+    first.parent.mkdir()
+    assert write_report_xlsx(prices([1, 2, 3, 4, 5]), first).status == "created"
+    notes = {6: "call about 0001", 7: "0002 is discontinued", 9: "0004 on promo"}
+    add_user_work(first, "Prices", notes=notes, note_column="J", key_column="Code")
+    saved = recalculate_with_libreoffice(first, tmp_path / "lo")
+    add_pivot_table(saved, "Prices", "A5:C10", "MyAnalysis")
+    return saved
+
+
+def report_parts(book: Path) -> set[str]:
+    """The parts of sheetsync's own tabs: the sheets, their relationships and what only they use."""
+    package = XlsxPackage.open(book)
+    names = set()
+    for tab in ("Prices", "Customers"):
+        part = package.sheet(tab).part
+        names |= {part, rels_name(part), *related_closure(package, part)}
+    return names
+
+
+pytestmark = [pytest.mark.libreoffice, needs_lo]
+
+
+def test_refresh_keeps_everything_the_user_added(tmp_path: Path) -> None:
+    book = user_workbook(tmp_path)
+    before = parts(book)
+    assert openpyxl.load_workbook(book, data_only=True)["MyAnalysis"]["A2"].value == pytest.approx(6.39)
+    may_change = report_parts(book) | {
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "[Content_Types].xml",
+        "docProps/custom.xml",
+    }
+
+    # 0002 and 0004 gone, 0006 and 0007 new, the order reversed, prices changed
+    outcome = write_report_xlsx(prices([7, 5, 3, 6, 1], price_bump=100), book)
+
+    assert outcome.status == "refreshed" and outcome.orphans == 4  # two notes, two formulas
+    after = parts(book)
+    kept = {n for n in before if n not in may_change}
+    assert kept, "nothing to compare"
+    assert {n for n in kept if before[n] != after.get(n)} == set()
+    assert any(n.startswith("xl/media/") for n in kept)  # the image
+    assert {"xl/pivotTables/pivotTable1.xml", "xl/pivotCache/pivotCacheDefinition1.xml"} <= kept
+    assert any(n.startswith("xl/charts/") for n in kept)
+
+    rows = cells(book, "Prices")
+    assert list(rows) == ["0007", "0005", "0003", "0006", "0001"]
+    assert rows["0007"][2] == pytest.approx(107.13) and rows["0001"][2] == pytest.approx(101.13)
+    assert rows["0001"][9] == "call about 0001" and rows["0001"][10] == "=C10*2"  # moved from row 6 to row 10
+    assert rows["0003"][9] is None and rows["0003"][10] is None
+    assert rows["0007"][9] is None and rows["0007"][10] is None
+    header = openpyxl.load_workbook(book)["Prices"][5]
+    assert (header[9].value, header[10].value) == ("Buyer notes", "Double")
+    assert openpyxl.load_workbook(book)["Prices"].column_dimensions["J"].width == pytest.approx(33, abs=1)
+
+    notes = list(openpyxl.load_workbook(book)[NOTES_TITLE].iter_rows(values_only=True))
+    assert notes[0][:5] == ("Tab", "Key", "Column", "Value", "Formula")
+    moved = {(n[1], n[2]): (n[3], n[4]) for n in notes[1:]}
+    assert moved[("0002", "Buyer notes")][0] == "0002 is discontinued"
+    assert moved[("0004", "Buyer notes")][0] == "0004 on promo"
+    assert moved[("0004", "Double")][1] == "=C9*2"
+
+    book_xml = after["xl/workbook.xml"].decode()
+    assert "PriceCells" in book_xml and "pivotCache" in book_xml and 'fullCalcOnLoad="1"' in book_xml
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo2", recalculate_on_load=True)
+    values = openpyxl.load_workbook(reopened, data_only=True)
+    assert values["MyAnalysis"]["A2"].value == pytest.approx(107.13 + 105.13 + 103.13)
+    assert values["MyAnalysis"]["A3"].value == pytest.approx(107.13)
+    assert values["Prices"]["K10"].value == pytest.approx(202.26)
+    assert "counts the report's rows" in openpyxl.load_workbook(reopened)["MyAnalysis"]["A1"].comment.text
+
+
+def test_unchanged_data_writes_nothing_and_force_writes(tmp_path: Path) -> None:
+    book = user_workbook(tmp_path)
+    write_report_xlsx(prices([1, 2, 3]), book)
+    stamp, data = book.stat().st_mtime_ns, book.read_bytes()
+    again = prices([1, 2, 3])
+    again.tabs[0].info = [*again.tabs[0].info, ("Generated", "another time")]
+    again.tabs[0].stamps = ("Generated",)
+    assert write_report_xlsx(again, book).status == "unchanged"  # run stamps do not count
+    assert (book.stat().st_mtime_ns, book.read_bytes()) == (stamp, data)
+    assert write_report_xlsx(prices([1, 2, 3]), book, force=True).status == "refreshed"
+    assert cells(book, "Prices")["0001"][9] == "call about 0001"
+    assert write_report_xlsx(prices([1, 2, 3], price_bump=1), book).status == "refreshed"
+
+
+def test_a_user_sheet_with_a_report_tab_name_is_a_refusal(tmp_path: Path) -> None:
+    book = tmp_path / "mine.xlsx"
+    user = openpyxl.Workbook()
+    user.active.title = "Customers"
+    user.active["A1"] = "my own customers"
+    user.save(book)
+    data = book.read_bytes()
+    with pytest.raises(SinkError, match=r"not refreshed, nothing written: tab 'Customers' belongs to you"):
+        write_report_xlsx(prices([1, 2]), book)
+    assert book.read_bytes() == data
+
+
+def test_a_workbook_sheetsync_did_not_write_gets_the_tabs_added(tmp_path: Path) -> None:
+    book = tmp_path / "mine.xlsx"
+    user = openpyxl.Workbook()
+    user.active.title = "Budget"
+    user.active["A1"] = 5
+    user.active["A2"] = "=A1*2"
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+    before = parts(saved)
+    assert write_report_xlsx(prices([1, 2]), saved).status == "refreshed"
+    after = parts(saved)
+    assert after["xl/worksheets/sheet1.xml"] == before["xl/worksheets/sheet1.xml"]
+    values = openpyxl.load_workbook(saved, data_only=True)
+    assert values.sheetnames == ["Budget", "Prices", "Customers"]
+    assert values["Budget"]["A2"].value == 10
+    assert cells(saved, "Prices")["0002"][1] == "Kettle 2"
+    assert write_report_xlsx(prices([1, 2]), saved).status == "unchanged"
+
+
+def test_a_picture_on_a_report_tab_is_named_before_anything_is_written(tmp_path: Path) -> None:
+    from openpyxl.drawing.image import Image
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    import io
+
+    user["Prices"].add_image(Image(io.BytesIO(png())), "L2")
+    user.save(book)
+    data = book.read_bytes()
+    with pytest.raises(SinkError, match=r"not refreshed, nothing written: 1 picture\(s\) on tab 'Prices'"):
+        write_report_xlsx(prices([1, 3]), book)
+    assert book.read_bytes() == data
+
+
+def test_a_tab_without_a_key_keeps_added_columns_by_position(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3], key=False), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"]["J6"] = "first row note"
+    user.save(book)
+    outcome = write_report_xlsx(prices([3, 2, 1], key=False), book)
+    assert any("declares no row key" in w for w in outcome.warnings)
+    assert cells(book, "Prices")["0003"][9] == "first row note"
+
+
+def test_a_repeated_key_is_a_warning_and_rows_keep_their_order(tmp_path: Path) -> None:
+    def twice(codes: list[int]) -> Workbook:
+        workbook = prices(codes)
+        first = next(row for row in workbook.tabs[0].rows if row[0] == "0001")
+        workbook.tabs[0].rows = [*workbook.tabs[0].rows, list(first)]
+        workbook.tabs[0].rows[-1][1] = "second"
+        return workbook
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(twice([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"]["J6"], user["Prices"]["J8"] = "first 0001", "second 0001"
+    user.save(book)
+    outcome = write_report_xlsx(twice([2, 1]), book)
+    assert any("repeats (0001)" in w for w in outcome.warnings)
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert [(ws[f"A{r}"].value, ws[f"B{r}"].value, ws[f"J{r}"].value) for r in (6, 7, 8)] == [
+        ("0002", "Kettle 2", None),
+        ("0001", "Kettle 1", "first 0001"),
+        ("0001", "second", "second 0001"),
+    ]
+
+
+def test_an_xlsm_keeps_its_macros(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsm"
+    write_report_xlsx(prices([1, 2]), tmp_path / "plain.xlsx")
+    package = XlsxPackage.open(tmp_path / "plain.xlsx")
+    package.put("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really a macro project")
+    package.set_content_type("xl/vbaProject.bin", "application/vnd.ms-office.vbaProject")
+    package.set_content_type("xl/workbook.xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    package.add_relationship(
+        "xl/workbook.xml", "http://schemas.microsoft.com/office/2006/relationships/vbaProject", "xl/vbaProject.bin"
+    )
+    package.save(book)
+    write_report_xlsx(prices([2, 3]), book)
+    after = XlsxPackage.open(book)
+    assert after.parts["xl/vbaProject.bin"] == b"\xd0\xcf\x11\xe0 not really a macro project"
+    assert after.content_type("xl/workbook.xml") == "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    assert cells(book, "Prices")["0003"][1] == "Kettle 3"
+
+
+def test_a_report_tab_that_vanished_is_kept_and_released(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    only_prices = prices([1, 2])
+    only_prices.tabs = [only_prices.tabs[0]]
+    only_prices.tabs[0].validations = []
+    outcome = write_report_xlsx(only_prices, book)
+    assert outcome.released == ["Customers"]
+    assert openpyxl.load_workbook(book).sheetnames == ["Prices", "Customers"]
+    assert write_report_xlsx(only_prices, book).status == "unchanged"
