@@ -40,7 +40,7 @@ class Alert:
     def title(self) -> str:
         what = {
             "failure": f"failed ({self.run.get('outcome')})",
-            "partial": "finished with warnings",
+            "partial": "finished with data missing",
             "recovery": "is working again",
             "changed": "wrote changed data",
         }[self.event]
@@ -58,7 +58,7 @@ class Alert:
                 lines[-1] = f"Written before the failure: {', '.join(run['outputs'])}."
         elif run.get("outputs"):
             lines.append(f"Wrote: {', '.join(run['outputs'])}.")
-        lines += [f"Warning: {w}" for w in run.get("warnings", [])[:10]]
+        lines += [f"Warning: {w.get('message', w)}" for w in run.get("warnings", [])[:10]]
         return "\n".join(lines)
 
     def webhook_payload(self) -> dict[str, Any]:

@@ -43,7 +43,7 @@ class RunRecord:
     sheets_calls: int = 0
     bytes_written: int = 0
     outputs: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # {code, message, subject} (model.RunWarning)
     error: str | None = None
     reason: str | None = None
     fingerprint: str | None = None

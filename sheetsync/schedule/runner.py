@@ -12,7 +12,8 @@ profile's latest run, and the client-side requests_per_hour budget) is compared 
 expected requests (the most its last runs needed): a job that would not fit is `deferred` with the
 reason, and tried again at the next `run-due` (recorded once per slot).
 
-Outcomes: ok, unchanged (the same data as its previous run), partial (written, with warnings),
+Outcomes: ok, unchanged (the same data as before: the xlsx refresh wrote nothing, or for Google Sheets the
+same data as the job's previous run), partial (written, but a warning says requested data is missing),
 failed (nothing written, or the error says what was), skipped, deferred, interrupted.
 """
 
@@ -141,10 +142,12 @@ class Scheduler:
             setattr(run, name, getattr(result, name))
         run.fingerprint, run.quota_left, run.quota_reset = result.fingerprint, result.quota_left, result.quota_reset
         previous = self._previous(run.job, lambda r: r.fingerprint is not None)
-        if previous is not None and previous.fingerprint == run.fingerprint and not run.warnings:
-            run.outcome = "unchanged"
+        same_data = previous is not None and previous.fingerprint == run.fingerprint
+        unchanged = same_data if result.unchanged is None else result.unchanged
+        if result.partial:
+            run.outcome = "partial"
         else:
-            run.outcome = "partial" if run.warnings else "ok"
+            run.outcome = "unchanged" if unchanged else "ok"
         run.exit_code = int(ExitCode.PARTIAL if run.outcome == "partial" else ExitCode.OK)
 
     def _finish(

@@ -32,7 +32,9 @@ class TaskResult:
     not_modified: int = 0
     sheets_calls: int = 0
     bytes_written: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # RunWarning.as_dict(): code, message, subject
+    partial: bool = False  # a warning says requested data is missing (report.exit_code)
+    unchanged: bool | None = None  # the sinks wrote nothing, the data being the same; None: they cannot tell
     fingerprint: str | None = None
     quota_left: int | None = None
     quota_reset: datetime | None = None
@@ -90,7 +92,7 @@ class ReportTask:
 
     def run(self, env: TaskEnv) -> TaskResult:
         from sheetsync.definition import resolve_params
-        from sheetsync.report import run_report
+        from sheetsync.report import exit_code, run_report
         from sheetsync.sinks.targets import check_targets, needs_google
 
         definition = self.definition()
@@ -106,12 +108,13 @@ class ReportTask:
             rows=_rows(report.summary),
             requests=requests,
             not_modified=not_modified,
-            warnings=[str(w) for w in report.summary.get("warnings", [])],
             fingerprint=fingerprint(report.workbooks),
             quota_left=quota_left,
             quota_reset=quota_reset,
         )
-        _write(targets, report.workbooks, credentials, result)
+        _write(targets, report.workbooks, credentials, result, report.summary)
+        result.warnings = list(report.summary["warnings"])
+        result.partial = exit_code(report.summary) != 0
         return result
 
 
@@ -164,24 +167,38 @@ def api_counts(connections: Any) -> tuple[dict[str, int], int]:
     return requests, not_modified
 
 
-def _write(targets: list[Any], workbooks: list[Any], credentials: Any, result: TaskResult) -> None:
+def _write(targets: list[Any], workbooks: list[Any], credentials: Any, result: TaskResult, summary: Any) -> None:
+    """Write target by target (so a failure says what was already written); xlsx files are refreshed
+    in place and left alone when their data is unchanged."""
+    from sheetsync.model import RunWarning
+    from sheetsync.report import add_warnings
     from sheetsync.sinks.targets import GSheetTarget, write_outputs
 
+    xlsx_written, others = [], False
     for target in targets:
         stats: dict[str, Any] = {}
+        outcomes: list[Any] = []
+        warnings: list[RunWarning] = []
         try:
-            written = write_outputs([target], workbooks, credentials=credentials, sheets_stats=stats)
+            written = write_outputs(
+                [target], workbooks, credentials=credentials, sheets_stats=stats, warnings=warnings,
+                xlsx_outcomes=outcomes,
+            )  # fmt: skip
         except SheetsyncError as exc:
             if not result.outputs:
                 raise
             raise SinkError(f"{exc.message} (already written before it: {', '.join(result.outputs)})") from exc
+        add_warnings(summary, warnings)
         result.outputs.extend(written)
         if isinstance(target, GSheetTarget):
+            others = True
             sheet = stats.get(target.spreadsheet_id, {})
             result.sheets_calls += int(sheet.get("api_calls", 0))
             result.bytes_written += int(sheet.get("payload_bytes", 0))
         else:
+            xlsx_written += [o.status != "unchanged" for o in outcomes]
             result.bytes_written += sum(_size(p) for p in written)
+    result.unchanged = False if any(xlsx_written) else (None if others else True)
 
 
 def _size(path: str) -> int:
