@@ -46,6 +46,7 @@ def critical_path(result: FetchResult, concurrency: int) -> tuple[int, list[str]
 def measure(sb, name: str, customers: int | None, concurrency: int, latency_ms: int) -> dict:
     definition, params = report_params(name, sb, customers)
     conn = connections(sb)
+    assert conn.kss is not None  # the client and its ETag store are built before the first request
     before = sb.requests_received()
     result = Fetcher(client_caller(conn), concurrency=concurrency, progress=False).run(definition, params)
     received = sb.requests_received() - before

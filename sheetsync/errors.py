@@ -138,6 +138,13 @@ class StoreError(SheetsyncError):
     Messages name the store by its redacted location: never a password."""
 
 
+class OutcomeNotRecordedError(StoreError):
+    """A request was sent and answered, but the state store could not record the answer: the next run
+    reconciles it against the API before sending anything."""
+
+    exit_code = ExitCode.UNKNOWN_OUTCOME
+
+
 class LockHeldError(StoreError):
     """A named lock of the state store is held by someone else; the message names the owner and expiry.
     `holder` is the lock's row (a `sheetsync.store.LockInfo`) when the store knows it."""

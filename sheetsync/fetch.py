@@ -25,7 +25,7 @@ from sheetsync.definition import Definition, FromSource, SourceSpec
 from sheetsync.expr import Template
 from sheetsync.paging import PAGE_SIZE, Limiter, Page, QueryRun, QueryTrace, Standing
 
-MAX_IDS_PER_REQUEST = 300
+MAX_IDS_PER_REQUEST = PAGE_SIZE  # a lookup by ID answers one page: more IDs would only add pages
 MAX_VALUE_CHARS = 5000  # keeps a request URL under about 6 KB with the other parameters
 CONCURRENCY = 8  # requests in flight at most (the Limiter lowers it for the quota and after 429s)
 
@@ -65,8 +65,7 @@ class ClientCaller:
         with self._lock:
             client = self.connections.kotis if api == "kotis" else self.connections.kss
         if api == "kotis":  # Kotis GETs are not paged
-            result = getattr(client, endpoint)(**params)
-            return Page(list(result.get("Data", [result]) if isinstance(result, dict) else result), False)
+            return Page(client.get_all(endpoint, params), False)
         rows, has_next = client.get_page(endpoint, params, page=page, page_size=PAGE_SIZE)
         return Page(rows, has_next)
 
@@ -176,6 +175,10 @@ class Fetcher:
                 del self._runs[key]  # abandoned by an error: a later run() starts it afresh
         traces = list({id(run): run.trace for run in used}.values())
         return FetchResult(records, self.queries, datetime.now().astimezone(), skipped, traces)
+
+    def traces(self) -> list[QueryTrace]:
+        """What every query this Fetcher sent cost (all its runs so far)."""
+        return [run.trace for run in self._runs.values()]
 
     def _wait_for_any(self, running: Mapping[str, list[QueryRun]]) -> list[str]:
         """The running sources whose queries are all done (waits until there is one)."""

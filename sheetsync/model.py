@@ -33,18 +33,21 @@ class Format(StrEnum):
     TEXT = "text"
     INTEGER = "integer"  # #,##0
     DECIMAL = "decimal"  # #,##0.00
-    CURRENCY = "currency"  # $#,##0.00 ; money is rounded to cents before writing
+    CURRENCY = "currency"  # accounting: $ 1,234.56 / $ (56.67) / $ - ; money is rounded to cents before writing
     PERCENT = "percent"  # 0.0%  (0.25 shows as 25.0%)
     DATE = "date"  # yyyy-mm-dd
     DATETIME = "datetime"  # yyyy-mm-dd hh:mm
     ID = "id"  # 0 ; an identifier: a number without thousands separators
 
 
+ACCOUNTING = '_("$"* #,##0.00_);_("$"* (#,##0.00);_("$"* "-"??_);_(@_)'
+"""Money on every report: the accounting format (Excel's and Google Sheets' own), negatives in parentheses."""
+
 NUMBER_FORMATS: dict[Format, str] = {
     Format.TEXT: "@",
     Format.INTEGER: "#,##0",
     Format.DECIMAL: "#,##0.00",
-    Format.CURRENCY: '"$"#,##0.00',
+    Format.CURRENCY: ACCOUNTING,
     Format.PERCENT: "0.0%",
     Format.DATE: "yyyy-mm-dd",
     Format.DATETIME: "yyyy-mm-dd hh:mm",

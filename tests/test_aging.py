@@ -9,6 +9,7 @@ from typing import Any
 import openpyxl
 import pytest
 from helpers_reports import kss_all, run_cli, table
+from helpers_statement import statements
 
 from sheetsync import aging
 from sheetsync.sandbox.data import TERMS, Invoice
@@ -96,9 +97,9 @@ def test_report_as_of_moves_an_invoice_across_every_boundary(listed: dict[str, A
         as_of = (due + timedelta(days=offset)).isoformat()
         customer = f"customer_ids={item['customer']}"
         run_cli("run", "ar-aging", "--sandbox", "-o", str(out), "-p", customer, "-p", f"as_of={as_of}")
-        lines = [line for ws in openpyxl.load_workbook(out).worksheets[1:] for line in statement_lines(ws)]
+        lines = [line for ws in statements(openpyxl.load_workbook(out)) for line in statement_lines(ws)]
         line = next(line for line in lines if line["Invoice"] == num)
-        assert (line["Days past due"], line["Bucket"]) == (days, label), as_of
+        assert (line["Days past due"], line["Aging"]) == (days, label), as_of
 
 
 def test_report_lines_agree_with_the_api_at_the_boundaries(listed: dict[str, Any], tmp_path: Path) -> None:
@@ -111,10 +112,11 @@ def test_report_lines_agree_with_the_api_at_the_boundaries(listed: dict[str, Any
     customers = sorted({listed[num]["customer"] for num in picks})
     out = tmp_path / "aging.xlsx"
     run_cli("run", "ar-aging", "--sandbox", "-o", str(out), "-p", "customer_ids=" + ",".join(map(str, customers)))
-    lines = {line["Invoice"]: line for ws in openpyxl.load_workbook(out).worksheets[1:] for line in statement_lines(ws)}
+    book = openpyxl.load_workbook(out)
+    lines = {line["Invoice"]: line for ws in statements(book) for line in statement_lines(ws)}
     assert len(picks) >= 6
     for num, (days, label) in picks.items():
-        assert (lines[num]["Days past due"], lines[num]["Bucket"]) == (days, label), num
+        assert (lines[num]["Days past due"], lines[num]["Aging"]) == (days, label), num
         assert listed[num]["bucket"] == label
 
 

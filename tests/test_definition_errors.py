@@ -254,7 +254,7 @@ BAD = [
     (
         "unknown-kotis-endpoint",
         "name: t\nsources:\n  o: {api: kotis, endpoint: order_stat}  # <-\ntabs: [{columns: [order_number]}]\n",
-        r"unknown Kotis endpoint 'order_stat' \(did you mean 'order_status'\?\)",
+        r"unknown Kotis endpoint 'order_stat' \(did you mean '?order_status'?\?\)",  # quoting: the registry's
     ),
     (
         "str-list-into-ids",

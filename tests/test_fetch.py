@@ -80,7 +80,7 @@ def test_dependent_ids_are_batched_not_per_row() -> None:
     api = FakeApi(pricing_rows=700)
     result = run(api, {"customer_ids": [1], "day": date(2026, 1, 1)})
     product_calls = [c for c in api.calls if c[1] == "products"]
-    assert len(product_calls) == 3  # 700 ids -> 300 + 300 + 100
+    assert len(product_calls) == 2  # 700 ids -> 500 + 200: one page each
     assert all(len(",".join(map(str, c[2]["ProductIDs"]))) < 6000 for c in product_calls)
     assert len(result.records["products"]) == 700
     assert next(c for c in api.calls if c[1] == "customerPricing")[2]["EffectiveDate"] == date(2026, 1, 1)

@@ -27,7 +27,7 @@ from sheetsync.errors import (
     ServerError,
     SinkError,
 )
-from sheetsync.model import Chart, Column, Format, Tab, Workbook
+from sheetsync.model import ACCOUNTING, Chart, Column, Format, Tab, Workbook
 from sheetsync.sinks.gsheets import MAX_PAYLOAD, write_workbooks
 
 SHEET_ID = "SPREADSHEET-1"
@@ -95,7 +95,7 @@ def test_values_are_typed_never_parsed(double, refresh) -> None:
     assert cells[(5, 4)]["userEnteredValue"] == {"numberValue": 45352.0}  # days since 1899-12-30
     assert cells[(5, 5)]["userEnteredValue"] == {"boolValue": True}
     assert "userEnteredValue" not in cells[(5, 6)]
-    assert cells[(5, 2)]["userEnteredFormat"]["numberFormat"] == {"type": "CURRENCY", "pattern": '"$"#,##0.00'}
+    assert cells[(5, 2)]["userEnteredFormat"]["numberFormat"] == {"type": "CURRENCY", "pattern": ACCOUNTING}
     assert cells[(5, 4)]["userEnteredFormat"]["numberFormat"] == {"type": "DATE", "pattern": "yyyy-mm-dd"}
     assert cells[(5, 3)]["userEnteredFormat"]["numberFormat"]["pattern"] == "#,##0"
 

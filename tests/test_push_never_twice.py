@@ -166,3 +166,27 @@ def test_a_rejected_request_is_posted_again_only_after_its_request_id_is_cleared
     assert again.exit_code == ExitCode.OK
     assert len(posts(sandbox)) == 6
     assert sheet_rows(path)[rejected[0]]["Status"] == "Pending"
+
+
+def test_a_store_that_fails_after_a_post_stops_the_run_as_unknown_and_the_rerun_reconciles(env, monkeypatch) -> None:
+    from sheetsync.errors import OutcomeNotRecordedError, StoreError
+    from sheetsync.push.ledger import Ledger
+
+    sandbox, client, a, tmp, db = env
+    path = _sheet(tmp, a)
+    real = Ledger.record_result
+
+    def store_goes_down(self, key, state, **kw):
+        if state == "posted" and len(posts(sandbox)) == 2:
+            raise StoreError("state store db: server closed the connection unexpectedly")
+        return real(self, key, state, **kw)
+
+    with monkeypatch.context() as m:
+        m.setattr(Ledger, "record_result", store_goes_down)
+        with pytest.raises(OutcomeNotRecordedError, match=r"request \d+ was created, but the ledger could not") as e:
+            push(client, path, db)
+    assert e.value.exit_code == ExitCode.UNKNOWN_OUTCOME
+    assert len(posts(sandbox)) == 2
+    assert push(client, path, db).exit_code == ExitCode.OK
+    assert len(posts(sandbox)) == 5  # the second row was reconciled, not posted again
+    assert len({r["RequestID"] for r in sheet_rows(path).values()}) == 5

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from helpers_lo import recalculate_with_libreoffice, soffice
 from helpers_reports import kss_all, money, run_cli, table
+from helpers_statement import customer_id, page, statements
 
 from sheetsync.expr import compile_expr
 
@@ -34,8 +35,7 @@ def info(ws: Any) -> dict[str, Any]:
 
 
 def statement_customer(ws: Any) -> int:
-    label = info(ws)["Customer"]
-    return int(label.rsplit("(#", 1)[1].rstrip(")"))
+    return customer_id(ws)
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +78,11 @@ def book(workbook: Path) -> Any:
 def test_every_summary_row_reconciles_with_ar_aging(book, world) -> None:
     ws = book["Summary"]
     headers, rows, first, total = table(ws)
-    assert headers[:3] == ["Customer", "Customer ID", "State"] and "Statement" in headers
+    assert headers[:3] == ["Customer", "Customer ID", "State"]
     assert sorted(r["Customer ID"] for r in rows) == sorted(world["aging"])  # every customer, once
     statuses = {world["customers"][r["Customer ID"]]["AccountStatus"] for r in rows}
     assert statuses == {"Active", "Inactive", "OutOfBus"}
-    for offset, row in enumerate(rows):
+    for row in rows:
         aging = world["aging"][row["Customer ID"]]
         customer = world["customers"][row["Customer ID"]]
         assert row["Customer"] == customer["CustomerName"]
@@ -92,8 +92,6 @@ def test_every_summary_row_reconciles_with_ar_aging(book, world) -> None:
         assert money(row["Open credit"]) == money(aging["OpenCredit"])
         assert money(row["Total outstanding"]) == money(aging["TotalBalanceOutstanding"])
         assert row["Statement date"].date() == date.fromisoformat(aging["StatementDate"][:10])
-        link = ws.cell(first + offset, headers.index("Statement") + 1).hyperlink
-        assert link is None  # StatementLink carries a Key=: the sinks never link a credential
     column = headers.index("Total outstanding") + 1
     letter = openpyxl.utils.get_column_letter(column)
     assert ws.cell(total, column).value == f"=SUBTOTAL(109,{letter}{first}:{letter}{total - 1})"
@@ -104,25 +102,27 @@ def test_every_summary_row_reconciles_with_ar_aging(book, world) -> None:
 
 
 def test_each_statement_is_its_customers_open_items_and_totals_to_the_cent(book, world) -> None:
-    statements = [ws for ws in book.worksheets if ws.title != "Summary"]
-    with_items = {
-        cid
-        for cid, row in world["aging"].items()
-        if any(row[listed] for _, listed in BUCKETS.values()) or row["CreditInvoices"]
-    }
-    assert {statement_customer(ws) for ws in statements} == with_items
-    for ws in statements:
+    sheets = statements(book)
+    owing = {cid for cid, row in world["aging"].items() if money(row["TotalBalanceOutstanding"]) > 0}
+    assert {statement_customer(ws) for ws in sheets} == owing  # a balance owed: a statement
+    for ws in sheets:
         cid = statement_customer(ws)
         aging, customer = world["aging"][cid], world["customers"][cid]
-        header = info(ws)
-        assert customer["CustomerName"] in ws["C2"].value
-        assert header["Address"] == customer["Address"] and customer["SalesRepName"] in header["Sales rep"]
-        assert header["Data as of"] == aging["CloseDate"][:10]
-        assert header["Statement date"] == aging["StatementDate"][:10]
+        shown = page(ws)
+        assert shown["Bill to"][:2] == [customer["CustomerName"], customer["Address"]]
+        assert shown["Your representative"] == customer["SalesRepName"]
+        assert shown["Statement date"] == aging["CloseDate"][:10]  # the as-of date, named
+        assert money(shown["Amount due"]) == money(aging["TotalBalanceOutstanding"])
+        band = {label: money(value) for label, value in shown["band"].items()}
+        for label, (field, _) in zip(
+            ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days"), BUCKETS.values(), strict=True
+        ):
+            assert band[label] == money(aging[field]), (cid, label)
+        assert band["Credits"] == money(aging["OpenCredit"]) and band["Amount due"] == money(shown["Amount due"])
         headers, lines, first, total = table(ws, "Invoice")
         expected = {ref["InvoiceNum"]: label for label, (_, listed) in BUCKETS.items() for ref in aging[listed]}
         expected |= {ref["InvoiceNum"]: "Credit" for ref in aging["CreditInvoices"]}
-        assert {line["Invoice"]: line["Bucket"] for line in lines} == expected
+        assert {line["Invoice"]: line["Aging"] for line in lines} == expected
         assert len(lines) == len(expected)
         by_num = {inv["InvoiceNum"]: inv for inv in world["invoices"].values()}
         running = Decimal(0)
@@ -130,13 +130,29 @@ def test_each_statement_is_its_customers_open_items_and_totals_to_the_cent(book,
             invoice = by_num[line["Invoice"]]
             assert invoice["CustomerID"] == cid  # no one else's rows
             assert money(line["Open balance"]) == money(invoice["OpenBalance"])
-            assert (line["Open balance"] < 0) == (line["Bucket"] == "Credit")
+            assert (line["Open balance"] < 0) == (line["Aging"] == "Credit")  # credits are negative lines
             running += money(line["Open balance"])
             assert money(line["Running balance"]) == running
-            assert ws.cell(first + offset, headers.index("PDF") + 1).hyperlink.target == invoice["PDFURL"]
+            assert ws.cell(first + offset, 1).hyperlink.target == invoice["PDFURL"]  # no key in the sandbox's
         assert running == money(aging["TotalBalanceOutstanding"]), cid
         assert ws.cell(total, headers.index("Open balance") + 1).value == f"=SUBTOTAL(109,G{first}:G{total - 1})"
-        assert f"${abs(running):,.2f}" in header["Total outstanding"]
+
+
+def test_run_metadata_is_in_the_properties_and_the_hidden_about_sheet(book) -> None:
+    about = next(ws for ws in book.worksheets if ws.title == "About")
+    assert about.sheet_state == "hidden"
+    rows = {row[0]: row[1] for row in about.iter_rows(values_only=True) if row and row[0]}
+    assert rows["Report"] == "AR aging (ar-aging)" and rows["Environment"] == "sandbox"
+    assert "burst=false" in rows["Parameters"]
+    assert book.properties.title == "AR aging (ar-aging)" and "burst=false" in book.properties.subject
+    listed = [
+        row for row in about.iter_rows(values_only=True) if row and row[0] in {ws.title for ws in statements(book)}
+    ]
+    assert len(listed) == len(statements(book))  # each statement's sheet, customer and amount due
+    for ws in statements(book):
+        text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+        for word in ("Parameters", "Environment", "Generated", "sandbox", "burst="):
+            assert word not in text, (ws.title, word)
 
 
 def test_days_past_due_of_a_known_invoice(book, world) -> None:
@@ -146,7 +162,7 @@ def test_days_past_due_of_a_known_invoice(book, world) -> None:
     invoice = world["invoices"][ref["InvoiceID"]]
     due = date.fromisoformat(invoice["DueDate"][:10])
     close = date.fromisoformat(aging["CloseDate"][:10])
-    ws = next(ws for ws in book.worksheets if ws.title != "Summary" and statement_customer(ws) == 1)
+    ws = next(ws for ws in statements(book) if statement_customer(ws) == 1)
     line = next(line for line in table(ws, "Invoice")[1] if line["Invoice"] == ref["InvoiceNum"])
     assert line["Days past due"] == (close - due).days > 90
     assert line["Due date"].date() == due
@@ -168,10 +184,10 @@ def test_as_of_moves_days_past_due_into_the_bucket_ranges(tmp_path: Path, world)
     )
     book = openpyxl.load_workbook(out)
     checked = 0
-    for ws in book.worksheets[1:]:
+    for ws in statements(book):
         for line in table(ws, "Invoice")[1]:
-            low, high = BOUNDS.get(line["Bucket"], (None, None))
-            if line["Bucket"] == "Credit":
+            low, high = BOUNDS.get(line["Aging"], (None, None))
+            if line["Aging"] == "Credit":
                 assert line["Days past due"] is None
                 continue
             days = line["Days past due"]
@@ -194,10 +210,10 @@ def test_burst_gives_each_customer_only_their_own_rows(tmp_path: Path, world) ->
         aging = world["aging"][cid]
         mine = {ref["InvoiceNum"] for _, listed in BUCKETS.values() for ref in aging[listed]}
         mine |= {ref["InvoiceNum"] for ref in aging["CreditInvoices"]}
-        statements = book.worksheets[1:]
-        assert [statement_customer(ws) for ws in statements] == [cid]
-        assert {line["Invoice"] for line in table(statements[0], "Invoice")[1]} == mine
-        assert len(statements[0]._images) == 1  # the branded template's logo
+        sheets = statements(book)
+        assert [statement_customer(ws) for ws in sheets] == [cid]
+        assert {line["Invoice"] for line in table(sheets[0], "Invoice")[1]} == mine
+        assert len(sheets[0]._images) == 1  # the logo
 
 
 @pytest.mark.libreoffice
@@ -212,7 +228,7 @@ def test_libreoffice_recalculates_summary_and_statement_totals(workbook: Path, w
         assert money(ws.cell(total, column).value) == sum((money(r[header]) for r in rows), Decimal(0))
     grand = sum((money(row["TotalBalanceOutstanding"]) for row in world["aging"].values()), Decimal(0))
     assert money(ws.cell(total, headers.index("Total outstanding") + 1).value) == grand
-    for statement in book.worksheets[1:4]:
+    for statement in statements(book)[:3]:
         headers, _lines, _, total = table(statement, "Invoice")
         cid = statement_customer(statement)
         value = statement.cell(total, headers.index("Open balance") + 1).value

@@ -13,6 +13,7 @@ import requests
 
 from sheetsync.cli import cli
 from sheetsync.cli.common import run_safely
+from sheetsync.model import ACCOUNTING
 
 CUSTOMERS = [1, 2, 3]
 
@@ -101,7 +102,7 @@ def test_price_list_reconciles_with_the_sandbox(kss_env, tmp_path: Path, capsys)
         total = sum(Decimal(api["UnitPrice"]) for api in expected.values())
         assert sum(Decimal(str(r["Unit price"])) for r in rows) == total
         header_row = next(c.row for c in ws["A"] if c.value == "Category")
-        assert ws.cell(header_row + 1, 7).number_format == '"$"#,##0.00'
+        assert ws.cell(header_row + 1, 7).number_format == ACCOUNTING
         assert ws.conditional_formatting, "promotional rows are highlighted by a rule"
     assert promo_rows > 0
 

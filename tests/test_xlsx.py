@@ -13,6 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from sheetsync.errors import RenderError
 from sheetsync.model import (
+    ACCOUNTING,
     Chart,
     Column,
     ConditionalRule,
@@ -101,7 +102,7 @@ def test_layout_values_types_and_formats(written: Path) -> None:
     assert all(c.font.b for c in ws[5])
     row = ws[6]
     assert row[1].value == 3 and row[1].number_format == "#,##0"
-    assert row[2].value == pytest.approx(1.01) and row[2].number_format == '"$"#,##0.00'
+    assert row[2].value == pytest.approx(1.01) and row[2].number_format == ACCOUNTING
     assert row[3].value == pytest.approx(0.25) and row[3].number_format == "0.0%"
     assert row[4].value == datetime(2024, 1, 2) and row[4].number_format == "yyyy-mm-dd"
     assert row[5].value == datetime(2024, 1, 2, 3, 4) and row[5].number_format == "yyyy-mm-dd hh:mm"
@@ -134,7 +135,7 @@ def test_totals_are_subtotal_formulas_over_exact_ranges(written: Path) -> None:
         None,
         "=SUBTOTAL(103,H6:H9)",
     ]
-    assert ws["C10"].number_format == '"$"#,##0.00' and ws["H10"].number_format == "#,##0"
+    assert ws["C10"].number_format == ACCOUNTING and ws["H10"].number_format == "#,##0"
     assert ws["B10"].font.b
 
 

@@ -13,7 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 
 from sheetsync.errors import RenderError
-from sheetsync.model import Column, Format, Link, Tab, Total, Validation, Workbook
+from sheetsync.model import ACCOUNTING, Column, Format, Link, Tab, Total, Validation, Workbook
 from sheetsync.sinks.xlsx import XlsxSource, write_workbook
 
 COLUMNS = [
@@ -57,7 +57,7 @@ def test_shipped_statement_template(tmp_path: Path) -> None:
     assert [ws["A6"].value, ws["B6"].value, ws["A7"].value] == ["Customer", "Kettles", "Statement date"]
     assert [c.value for c in ws[17]] == ["Invoice", "Date", "Open balance", "PDF"]
     assert ws["A17"].style == "Brand Header" and ws["A18"].style == "Brand Data"
-    assert ws["C18"].value == pytest.approx(10.01) and ws["C18"].number_format == '"$"#,##0.00'
+    assert ws["C18"].value == pytest.approx(10.01) and ws["C18"].number_format == ACCOUNTING
     assert ws["D18"].hyperlink.target == "https://x.test/1"
     assert ws["C25"].value == "=SUBTOTAL(109,C18:C24)"
     assert ws.freeze_panes == "A18" and ws.auto_filter.ref == "A17:D24"

@@ -26,8 +26,10 @@ from sheetsync.errors import (
     ExitCode,
     ForbiddenError,
     NotFoundError,
+    OutcomeNotRecordedError,
     PushError,
     RateLimitedError,
+    StoreError,
 )
 from sheetsync.push.ledger import NEEDS_RECONCILIATION, NOT_SENT, POSTED, REFUSED, UNKNOWN, Ledger
 from sheetsync.push.plan import (
@@ -310,7 +312,13 @@ class _Applier:
             return
         request_id = int(record["RequestID"])
         self.watermarks[ar] = max(watermark, request_id)
-        self.ledger.record_result(row.key, POSTED, request_id=request_id)
+        try:
+            self.ledger.record_result(row.key, POSTED, request_id=request_id)
+        except StoreError as exc:
+            raise OutcomeNotRecordedError(
+                f"{row.label()}: request {request_id} was created, but the ledger could not record it "
+                f"({exc.message}); run the push again when the store is back: it reconciles before sending"
+            ) from None
         self._outcome(
             d,
             Outcome(str(record.get("Status") or "Pending"), request_id, f"requested by run {self.result.run_id}"),

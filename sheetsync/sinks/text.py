@@ -174,7 +174,7 @@ def sanitize_workbook(workbook: Workbook, limits: TextLimits) -> tuple[Workbook,
     counts = _Counts()
     tabs = [_sanitize_tab(tab, limits, counts) for tab in workbook.tabs]
     renamed = _rename(tabs, limits)
-    return Workbook(workbook.name, tabs), _warnings(workbook.name, limits, counts, renamed)
+    return replace(workbook, tabs=tabs), _warnings(workbook.name, limits, counts, renamed)
 
 
 def _sanitize_tab(tab: Tab, limits: TextLimits, counts: _Counts) -> Tab:

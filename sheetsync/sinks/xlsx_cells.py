@@ -8,6 +8,7 @@ mode.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from copy import copy
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from sheetsync.model import ConditionalRule, Format, Link, Tab
+from sheetsync.model import ConditionalRule, Format, Link, Tab, Total
 from sheetsync.sinks import text
 from sheetsync.sinks.links import safe_link
 
@@ -36,6 +37,7 @@ TOTALS_BORDER = Border(top=Side(style="thin", color="808080"), bottom=Side(style
 WRAP_TOP = Alignment(vertical="top")
 
 MIN_WIDTH = 6.0
+HEADER_WRAP_AT = 16  # a longer header wraps onto more lines rather than widening its column
 MAX_WIDTH = 60.0
 WIDTH_SAMPLE = 1000
 
@@ -172,7 +174,7 @@ def display_length(value: Any, fmt: Format) -> int:
                 return len(f"{float(value) * 100:.1f}%")
             if fmt is Format.INTEGER or (isinstance(value, int) and fmt is not Format.CURRENCY):
                 return len(f"{int(value):,}")
-            return len(f"{float(value):,.2f}") + (1 if fmt is Format.CURRENCY else 0)
+            return len(f"{float(value):,.2f}") + (4 if fmt is Format.CURRENCY else 0)  # _("$"* (...)_)
         except (ValueError, OverflowError):
             return 10
     return len(str(value))
@@ -188,19 +190,69 @@ def sample_rows(rows: Sequence[Sequence[Any]], size: int = WIDTH_SAMPLE) -> Sequ
 
 
 def column_widths(tab: Tab) -> list[float]:
-    """The width of every column: the given width, or one fitted to the header and sampled values."""
+    """The width of every column: the given width, or one fitted to the header and sampled values;
+    never narrower than the header's longest word (plus the filter button) or a sampled number, so a
+    header wraps instead of being cut and a number never shows as ####."""
     sample = sample_rows(tab.rows)
     widths = []
+    button = 3 if tab.autofilter else 1
     for index, column in enumerate(tab.columns):
-        if column.width is not None:
-            widths.append(float(column.width))
-            continue
-        longest = len(column.header) + 3  # room for the filter button
+        longest = min(len(column.header) + button, HEADER_WRAP_AT)
+        numbers = 0
         for row in sample:
             if index < len(row):
-                longest = max(longest, display_length(row[index], column.format))
-        widths.append(min(MAX_WIDTH, max(MIN_WIDTH, longest + 2.0)))
+                shown = display_length(row[index], column.format)
+                longest = max(longest, shown)
+                if not isinstance(row[index], str):
+                    numbers = max(numbers, shown)
+        if column.total is Total.SUM:
+            numbers = max(numbers, display_length(column_sum(tab.rows, index), column.format) + 1)  # bold
+        word = max((len(w) for w in column.header.split()), default=0) + button
+        width = float(column.width) if column.width is not None else min(MAX_WIDTH, max(MIN_WIDTH, longest + 2.0))
+        widths.append(max(width, word + 1.0, numbers + 1.0))
     return widths
+
+
+def column_sum(rows: Sequence[Sequence[Any]], index: int) -> Decimal:
+    """The sum of a column's numbers (what its totals row will show)."""
+    total = Decimal(0)
+    for row in rows:
+        value = row[index] if index < len(row) else None
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            total += value
+    return total
+
+
+def header_lines(tab: Tab, widths: Sequence[float]) -> int:
+    """How many lines the header row needs when each header wraps within its column."""
+    button = 3 if tab.autofilter else 1
+    lines = [len(textwrap.wrap(c.header, max(1, int(w) - button))) for c, w in zip(tab.columns, widths, strict=False)]
+    return max(lines, default=1) or 1
+
+
+NUMERIC_FORMATS = (Format.INTEGER, Format.DECIMAL, Format.CURRENCY, Format.PERCENT)
+
+
+def header_alignments(tab: Tab) -> list[Alignment]:
+    """Headers wrap; over numbers they sit right, as the numbers do; indented like their data."""
+    out = []
+    for fmt, data in zip([c.format for c in tab.columns], data_alignments(tab), strict=True):
+        numeric = fmt in NUMERIC_FORMATS
+        indent = data.indent if data is not None else 0
+        horizontal = "right" if numeric else "left"
+        out.append(Alignment(wrap_text=True, vertical="bottom", horizontal=horizontal, indent=indent))
+    return out
+
+
+def data_alignments(tab: Tab) -> list[Alignment | None]:
+    """A text column beside a number column is indented one step, so a right-aligned number never
+    touches left-aligned text ("115 1g")."""
+    formats = [c.format for c in tab.columns]
+    out: list[Alignment | None] = []
+    for index, fmt in enumerate(formats):
+        after_number = index > 0 and formats[index - 1] in NUMERIC_FORMATS
+        out.append(Alignment(indent=1) if fmt not in NUMERIC_FORMATS and after_number else None)
+    return out
 
 
 # -- names and ranges -----------------------------------------------------------------------------

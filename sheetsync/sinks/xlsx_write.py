@@ -97,26 +97,40 @@ def write_workbook(workbook: Workbook, path: Path, *, templates_dir: Path | None
     """Write every tab of `workbook` to `path`. Atomic: any failure leaves an existing file as it was."""
     path = Path(path)
     titles = cells.sheet_titles([tab.name for tab in workbook.tabs])
-    if any(tab.template for tab in workbook.tabs):
+    if any(tab.template and tab.statement is None for tab in workbook.tabs):
         from sheetsync.sinks.xlsx_template import build_templated
 
         book = build_templated(workbook, titles, templates_dir)
     else:
         book = OpenpyxlWorkbook(write_only=True)
         try:
-            render_write_only(book, workbook, titles)
+            render_write_only(book, workbook, titles, templates_dir)
         except BaseException:
             discard_streams(book)
             raise
+    from sheetsync.sinks.xlsx_document import add_about
+
+    add_about(book, workbook, titles)
     book.calculation.fullCalcOnLoad = True
     save_atomically(book, path)
 
 
-def render_write_only(book: Any, workbook: Workbook, titles: list[str]) -> None:
+def render_write_only(book: Any, workbook: Workbook, titles: list[str], templates_dir: Path | None = None) -> None:
+    from sheetsync.sinks import xlsx_document as document  # statements: customer-facing pages
+
     pairs = list(zip(workbook.tabs, titles, strict=True))
-    frames = {tab.name: frame_of(tab, title, Placement.of(tab)) for tab, title in pairs}
+    frames = {
+        tab.name: frame_of(tab, title, document.statement_placement(tab) if tab.statement else Placement.of(tab))
+        for tab, title in pairs
+    }
     for tab, title in pairs:
-        TabRenderer(book.create_sheet(title), tab, frames[tab.name], frames, write_only=True).render()
+        ws, frame = book.create_sheet(title), frames[tab.name]
+        if tab.statement is not None:
+            company = tab.statement.company
+            look = document.look_of(tab.template, templates_dir, company.logo if company else None)
+            document.StatementRenderer(ws, tab, frame, frames, look).render()
+        else:
+            TabRenderer(ws, tab, frame, frames, write_only=True).render()
     if not workbook.tabs:
         book.create_sheet("Sheet")
 
@@ -209,10 +223,13 @@ class TabRenderer:
     # set-up (all of it before the first row, as write-only mode needs)
     def setup_sheet(self) -> None:
         ws, frame, tab = self.ws, self.frame, self.tab
-        for index, width in enumerate(cells.column_widths(tab)):
+        widths = cells.column_widths(tab)
+        for index, width in enumerate(widths):
             letter = frame.column(index)
             if letter not in self.keep_widths:
                 ws.column_dimensions[letter].width = width
+        if (lines := cells.header_lines(tab, widths)) > 1:
+            ws.row_dimensions[frame.header_row].height = 15 * lines
         if tab.freeze_header:
             ws.freeze_panes = f"{col(frame.placement.first_col)}{frame.first_data_row}"
         self.setup_print()
@@ -339,8 +356,11 @@ class TabRenderer:
                 ref = Reference(self.ws, min_col=first + index, min_row=row)
                 chart.series.append(Series(ref, title=tab.columns[index].header))
         chart.y_axis.title = None
+        chart.y_axis.number_format = '"$"#,##0'  # whole currency units on the axis
+        chart.y_axis.majorGridlines = None
         chart.height, chart.width = 7.5, 16
-        self.ws.add_chart(chart, f"{col(first + frame.n_cols + 1)}{frame.header_row}")
+        # below the table, so the sheet prints at the table's width
+        self.ws.add_chart(chart, f"{col(first)}{(frame.totals_row or frame.last_data_row) + 3}")
 
     # rows
     def block_rows(self) -> Iterator[tuple[int, list[Cell]]]:
@@ -361,6 +381,7 @@ class TabRenderer:
                     label_cell._style = copy(existing._style)
                 yield r + offset, [label_cell, self.text_cell(c + 1, value)]
         header = []
+        header_alignments = cells.header_alignments(tab)
         for index, column in enumerate(tab.columns):
             cell = cells.styled_cell(
                 ws,
@@ -370,6 +391,7 @@ class TabRenderer:
                 border=None if self.header_style else cells.HEADER_BORDER,
             )
             cell.column = placement.first_col + index
+            cell.alignment = header_alignments[index]
             cells.set_text(cell, column.header)
             header.append(cell)
         if placement.title is None and header:
@@ -428,9 +450,12 @@ class TabRenderer:
 
     def column_prototypes(self) -> list[Cell]:
         protos = []
+        alignments = cells.data_alignments(self.tab)
         for index, column in enumerate(self.tab.columns):
             proto = cells.styled_cell(self.ws, number_format=NUMBER_FORMATS[column.format], base=self.data_style)
             proto.column = self.frame.placement.first_col + index
+            if alignments[index] is not None:
+                proto.alignment = alignments[index]
             protos.append(proto)
         return protos
 

@@ -1,0 +1,419 @@
+"""Customer statements as printed documents, and the run metadata every workbook keeps off its pages.
+
+A tab with a `model.Statement` is streamed in write-only mode like any plain tab, but laid out as a
+page a controller would send (columns A.. of the tab's columns; `n` columns, at least 5):
+
+    logo                                                     STATEMENT
+    company name, address, phone, e-mail        Statement date | 2026-03-01
+                                                Account        | 12
+                                                Terms          | Net 30
+                                                Amount due     | $ 1,234.56
+    Bill to                           Remit to
+    customer lines                    remit-to lines
+    Current | 1-30 | 31-60 | 61-90 | 91+ | Credits | Amount due       (the aging band)
+    header row (repeated on every printed page)
+    open items ...
+    Total
+    Payment instructions (lines)
+    Questions about this statement? phone, e-mail
+
+The look comes from the template (templates/statement.xlsx by default): the brand colours of its
+"Brand Header" named style, its logo (the company's `logo` replaces it), paper size, orientation and
+margins. Nothing is copied sheet by sheet: the template is read once per run, so a statement costs
+the same whether it is the first or the 600th.
+
+Pages: manual page breaks every so many rows (fewer than fit on a page at 100%), so the number of
+pages of each statement is known when it is written and its footer says "Page X of Y" counted
+within the statement (the page number restarts at 1 on each statement sheet).
+
+Run metadata (report, parameters, environment, times) never goes on a customer's page: it goes to
+the workbook's document properties and a hidden "About" sheet, which also lists each statement's
+sheet, customer and amount due (for rendering one PDF per customer).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.pagebreak import Break
+
+from sheetsync.errors import RenderError
+from sheetsync.model import NUMBER_FORMATS, Format, Statement, Tab, Workbook
+from sheetsync.sinks import xlsx_cells as cells
+from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
+
+MIN_COLUMNS = 5
+FIRST_PAGE_ROWS = 42  # rows per printed page kept below what fits at 100% (Letter/A4 portrait)
+NEXT_PAGE_ROWS = 44
+MAX_FOOTER = 255  # Excel's limit on a header/footer section's total length
+DEFAULT_BRAND, DEFAULT_ACCENT, DEFAULT_LIGHT = "1F4E5F", "F2A541", "EAF2F4"
+MONEY = NUMBER_FORMATS[Format.CURRENCY]
+
+
+# -- the template's look ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a statement takes from its template: colours, logo and page setup."""
+
+    brand: str = DEFAULT_BRAND
+    accent: str = DEFAULT_ACCENT
+    light: str = DEFAULT_LIGHT
+    logo: bytes | None = None
+    logo_size: tuple[int, int] = (180, 48)  # pixels as placed
+    orientation: str = "portrait"
+    paper_size: int = 1  # Letter
+    margins: tuple[float, float, float, float, float, float] = (0.5, 0.5, 0.5, 0.75, 0.3, 0.3)
+
+
+def look_of(template: str | None, templates_dir: Path | None, company_logo: str | None) -> Look:
+    """The look of `template` (read once per file and run), with the company's logo if it has one."""
+    from sheetsync.sinks.xlsx_template import template_path
+
+    base = _read_look(template_path(template or "statement", templates_dir))
+    if company_logo:
+        data = Path(company_logo).read_bytes()
+        width, height = _scaled(data, base.logo_size[1])
+        return Look(**{**base.__dict__, "logo": data, "logo_size": (width, height)})
+    return base
+
+
+@lru_cache(maxsize=8)
+def _read_look(path: Path) -> Look:
+    try:
+        book = load_workbook(path)
+    except Exception as exc:  # openpyxl raises many kinds on a broken file
+        raise RenderError(f"template {path}: cannot be read ({exc})") from None
+    ws = book.worksheets[0]
+    styles = {style.name: style for style in book._named_styles}
+    header = styles.get("Brand Header")
+    brand = _rgb(header.fill.fgColor) if header is not None else None
+    accent = _rgb(header.border.bottom.color) if header is not None and header.border.bottom else None
+    logo, size = None, (180, 48)
+    if ws._images:
+        image = ws._images[0]
+        logo = image._data()
+        size = (int(image.width), int(image.height))
+    m = ws.page_margins
+    return Look(
+        brand=brand or DEFAULT_BRAND,
+        accent=accent or DEFAULT_ACCENT,
+        logo=logo,
+        logo_size=size,
+        orientation=ws.page_setup.orientation or "portrait",
+        paper_size=int(ws.page_setup.paperSize or 1),
+        margins=(m.left, m.right, m.top, m.bottom, m.header, m.footer),
+    )
+
+
+def _rgb(colour: Any) -> str | None:
+    value = getattr(colour, "rgb", None)
+    return value[-6:] if isinstance(value, str) and len(value) >= 6 else None
+
+
+def _scaled(data: bytes, height: int) -> tuple[int, int]:
+    """A logo's placed size: `height` pixels high, its aspect ratio kept (at most 4x as wide)."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as image:
+        w, h = image.size
+    return min(int(height * w / max(h, 1)), 4 * height), height
+
+
+# -- the page plan ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Row numbers of a statement's blocks (1-based) and its page breaks."""
+
+    facts_row: int
+    parties_row: int
+    band_row: int
+    header_row: int
+
+    @classmethod
+    def of(cls, tab: Tab) -> Plan:
+        statement = _statement(tab)
+        company = statement.company
+        company_lines = len(_company_lines(statement)) if company else 0
+        left_end = 4 + company_lines  # company block from row 5
+        right_end = 3 + len(statement.facts) + 2  # facts from row 4, a blank row, the Amount due box
+        parties_row = max(left_end, right_end) + 2
+        party_lines = max(len(statement.customer), len(company.remit_to) if company else 0)
+        band_row = parties_row + party_lines + 2
+        header_row = band_row + (3 if statement.band else 0)
+        return cls(4, parties_row, band_row, header_row)
+
+
+def statement_placement(tab: Tab) -> Placement:
+    return Placement(header_row=Plan.of(tab).header_row, first_col=1, title=None, info=None)
+
+
+def tail_lines(statement: Statement) -> list[str]:
+    company = statement.company
+    if company is None:
+        return []
+    lines = list(company.payment_instructions)
+    contact = " or ".join(x for x in (company.phone, company.email) if x)
+    return lines + ([f"Questions about this statement? Contact us at {contact}."] if contact else [])
+
+
+def page_breaks(header_row: int, n_rows: int, tail: int) -> list[int]:
+    """The rows after which a new page starts: every page holds fewer rows than fit at 100%, the
+    header row repeats, and the totals and payment instructions stay with at least one open item."""
+    breaks, row, remaining = [], header_row, n_rows
+    capacity = FIRST_PAGE_ROWS - header_row
+    while remaining + tail > capacity:
+        take = min(remaining - 1, capacity) if remaining <= capacity else capacity
+        take = max(take, 0)
+        row += take
+        remaining -= take
+        breaks.append(row)
+        capacity = NEXT_PAGE_ROWS - 1  # the repeated header row
+    return breaks
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+
+def _statement(tab: Tab) -> Statement:
+    if tab.statement is None:
+        raise RenderError(f"tab {tab.name!r} has no statement")
+    return tab.statement
+
+
+def _company_lines(statement: Statement) -> list[str]:
+    company = statement.company
+    if company is None:
+        return []
+    contact = [x for x in (company.phone, company.email) if x]
+    return [company.name, *company.address, *([" · ".join(contact)] if contact else [])]
+
+
+class StatementRenderer(TabRenderer):
+    """Streams one statement tab (write-only) with the letterhead, blocks and footer of `Look`."""
+
+    def __init__(self, ws: Any, tab: Tab, frame: Frame, frames: dict[str, Frame], look: Look) -> None:
+        super().__init__(ws, tab, frame, frames, write_only=True, templated=True)
+        self.look = look
+        self.statement = _statement(tab)
+        self.plan = Plan.of(tab)
+        self.n = max(len(tab.columns), MIN_COLUMNS)
+        brand = look.brand
+        self.fonts = {
+            "title": Font(size=20, bold=True, color=brand),
+            "name": Font(size=12, bold=True, color=brand),
+            "label": Font(bold=True, color=brand),
+            "white": Font(bold=True, color="FFFFFF"),
+            "due": Font(size=12, bold=True),
+        }
+        self.header_style = cells.styled_cell(
+            ws,
+            font=Font(bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", fgColor=brand),
+            border=Border(bottom=Side(style="medium", color=look.accent)),
+        )
+        self.header_style.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        self.data_style = cells.styled_cell(ws, border=Border(bottom=Side(style="hair", color="B7C9CE")))
+
+    def render(self) -> None:
+        self.setup_page()
+        self.ws._values_to_row = self._row_streamer([], [])
+        for row_idx, row_cells in self.top_rows():
+            self.emit(row_idx, row_cells)
+        self.emit(self.frame.header_row, self.header_cells())
+        self.emit_data()
+        if self.frame.totals_row is not None:
+            self.emit(self.frame.totals_row, self.totals_cells())
+        for row_idx, row_cells in self.tail_rows():
+            self.emit(row_idx, row_cells)
+
+    # page set-up (before the first row)
+    def setup_page(self) -> None:
+        ws, look, frame = self.ws, self.look, self.frame
+        for index, width in enumerate(cells.column_widths(self.tab)):
+            ws.column_dimensions[frame.column(index)].width = max(width, 11.0)
+        ws.page_setup.orientation = look.orientation
+        ws.page_setup.paperSize = look.paper_size
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.firstPageNumber = 1
+        ws.page_setup.useFirstPageNumber = True
+        m = ws.page_margins
+        m.left, m.right, m.top, m.bottom, m.header, m.footer = look.margins
+        ws.print_options.horizontalCentered = True
+        ws.sheet_view.showGridLines = False
+        ws.sheet_properties.tabColor = look.brand
+        ws.print_title_rows = f"{frame.header_row}:{frame.header_row}"
+        ws.row_dimensions[1].height = 30
+        ws.row_dimensions[frame.header_row].height = 30
+        breaks = page_breaks(frame.header_row, frame.n_rows, 1 + len(self.tail_cells_text()) + 2)
+        for row in breaks:
+            ws.row_breaks.append(Break(id=row))
+        self.set_footer(len(breaks) + 1)
+        if look.logo:
+            image = Image(io.BytesIO(look.logo))
+            image.width, image.height = look.logo_size
+            ws.add_image(image, "A1")
+        self.add_rules()
+
+    def set_footer(self, pages: int) -> None:
+        company = self.statement.company
+        footer = self.ws.oddFooter
+        footer.left.text = cells.clean_text(company.name if company else "")[:100]
+        footer.left.size = 8
+        footer.right.text = f"Page &P of {pages}"
+        footer.right.size = 8
+        customer = self.statement.customer[0] if self.statement.customer else ""
+        footer.center.text = cells.clean_text(customer)[: MAX_FOOTER - 130].replace("&", "&&")
+        footer.center.size = 8
+
+    # cells
+    def cell(self, column: int, value: Any, *, font: str | None = None, **style: Any) -> Cell:
+        cell = cells.styled_cell(self.ws, font=self.fonts[font] if font else None, **style)
+        cell.column = column
+        if isinstance(value, Decimal | int):
+            cell._value, cell.data_type = value, "n"
+            cell.number_format = MONEY
+        elif value is not None:
+            cells.set_text(cell, str(value))
+        return cell
+
+    def top_rows(self) -> Iterator[tuple[int, list[Cell]]]:
+        rows: dict[int, list[Cell]] = {}
+        n, statement = self.n, self.statement
+        right = Alignment(horizontal="right")
+        title = self.cell(n, statement.title.upper(), font="title")
+        title.alignment = right
+        rows.setdefault(1, []).append(title)
+        for offset, line in enumerate(_company_lines(statement)):
+            rows.setdefault(5 + offset, []).append(self.cell(1, line, font="name" if offset == 0 else None))
+        for offset, (label, value) in enumerate(statement.facts):
+            label_cell = self.cell(n - 1, label, font="label")
+            label_cell.alignment = right
+            value_cell = self.cell(n, value)
+            value_cell.alignment = right
+            rows.setdefault(self.plan.facts_row + offset, []).extend([label_cell, value_cell])
+        box = self.plan.facts_row + len(statement.facts) + 1
+        rows.setdefault(box, []).extend(self.amount_due_box())
+        rows.update(self.parties_rows())
+        rows.update(self.band_rows())
+        for row_idx in sorted(rows):
+            yield row_idx, sorted(rows[row_idx], key=lambda c: c.column)
+
+    def amount_due_box(self) -> list[Cell]:
+        n, look = self.n, self.look
+        edge = Side(style="medium", color=look.brand)
+        label = self.cell(n - 1, "Amount due", font="white", fill=PatternFill("solid", fgColor=look.brand))
+        label.border = Border(left=edge, top=edge, bottom=edge)
+        label.alignment = Alignment(horizontal="right", vertical="center")
+        amount = self.statement.amount_due if self.statement.amount_due is not None else Decimal("0.00")
+        value = self.cell(n, amount, font="due", fill=PatternFill("solid", fgColor=look.light))
+        value.border = Border(right=edge, top=edge, bottom=edge)
+        return [label, value]
+
+    def parties_rows(self) -> dict[int, list[Cell]]:
+        statement, row = self.statement, self.plan.parties_row
+        remit_col = math.ceil(self.n / 2) + 1
+        underline = Border(bottom=Side(style="thin", color=self.look.accent))
+        rows: dict[int, list[Cell]] = {row: [self.cell(1, "Bill to", font="label", border=underline)]}
+        for offset, line in enumerate(statement.customer):
+            rows.setdefault(row + 1 + offset, []).append(self.cell(1, line, font="name" if offset == 0 else None))
+        if statement.company is not None and statement.company.remit_to:
+            rows[row].append(self.cell(remit_col, "Remit to", font="label", border=underline))
+            for offset, line in enumerate(statement.company.remit_to):
+                rows.setdefault(row + 1 + offset, []).append(self.cell(remit_col, line))
+        return rows
+
+    def band_rows(self) -> dict[int, list[Cell]]:
+        band = list(self.statement.band)[: self.n - 1]
+        if not band:
+            return {}
+        row, look = self.plan.band_row, self.look
+        thin = Side(style="thin", color="B7C9CE")
+        box = Border(left=thin, right=thin, top=thin, bottom=thin)
+        centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        labels, values = [], []
+        total = self.statement.amount_due
+        items = [*band, ("Amount due", total if total is not None else sum((v for _, v in band), Decimal(0)))]
+        first = self.n - len(items) + 1  # right-aligned under the table's money columns
+        for offset, (label, amount) in enumerate(items):
+            last = offset == len(items) - 1
+            head = self.cell(first + offset, label, font="white" if last else "label", border=box)
+            head.fill = PatternFill("solid", fgColor=look.brand if last else look.light)
+            head.alignment = centre
+            labels.append(head)
+            values.append(self.cell(first + offset, amount, font="due" if last else None, border=box))
+        return {row: labels, row + 1: values}
+
+    def header_cells(self) -> list[Cell]:
+        out = []
+        for index, column in enumerate(self.tab.columns):
+            cell = cells.styled_cell(self.ws, base=self.header_style)
+            cell.column = index + 1
+            cells.set_text(cell, column.header)
+            out.append(cell)
+        return out
+
+    def tail_cells_text(self) -> list[str]:
+        return tail_lines(self.statement)
+
+    def tail_rows(self) -> Iterator[tuple[int, list[Cell]]]:
+        lines = self.tail_cells_text()
+        if not lines:
+            return
+        row = (self.frame.totals_row or self.frame.last_data_row + 1) + 2
+        if self.statement.company and self.statement.company.payment_instructions:
+            yield row, [self.cell(1, "Payment instructions", font="label")]
+            row += 1
+        for line in lines:
+            yield row, [self.cell(1, line)]
+            row += 1
+
+
+# -- run metadata ----------------------------------------------------------------------------------
+
+
+def add_about(book: Any, workbook: Workbook, titles: list[str]) -> None:
+    """Run metadata to the document properties; for a workbook with customer pages also to a hidden
+    "About" sheet (with each statement's sheet, customer and amount due), never onto a page."""
+    about = dict(workbook.about)
+    props = book.properties
+    props.creator = "sheetsync"
+    props.title = _first_line(about.get("Report", workbook.name))
+    props.subject = about.get("Parameters", "")[:255]
+    props.description = "; ".join(f"{k}: {v}" for k, v in workbook.about)[:2000]
+    props.keywords = about.get("Environment", "")[:255]
+    if not workbook.about or not any(tab.statement for tab in workbook.tabs):
+        return  # a workbook of customer pages only: others show the metadata in their header block
+    name = "About" if "about" not in {t.casefold() for t in titles} else "About sheetsync"
+    ws = book.create_sheet(name)
+    ws.sheet_state = "hidden"
+    for label, value in workbook.about:
+        ws.append([label, value])
+    statements = [(tab, title) for tab, title in zip(workbook.tabs, titles, strict=True) if tab.statement]
+    if statements:
+        ws.append([])
+        ws.append(["Statement sheet", "Customer", "Amount due"])
+        for tab, title in statements:
+            assert tab.statement is not None
+            customer = tab.statement.customer[0] if tab.statement.customer else ""
+            ws.append([title, customer, tab.statement.amount_due])
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0][:255] if text else ""
