@@ -176,6 +176,12 @@ class LinkSpec(Strict):
     "What the cell shows (default: the column's value)."
 
 
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise problem("width must be a positive number of characters")
+    return value
+
+
 class ColumnSpec(Strict):
     """One column of a tab: exactly one of `field` or `expr`."""
 
@@ -189,7 +195,7 @@ class ColumnSpec(Strict):
     "text, integer, decimal, currency, percent, date, datetime or id (a number without separators). Default: from"
     " the field's documented type (money currency, quantities decimal, IDs id, dates date, instants datetime);"
     " text for an expr."
-    width: PositiveFloat | None = None
+    width: Annotated[PositiveFloat | None, BeforeValidator(_not_bool)] = None
     "In characters (default: from the content)."
     total: Total | None = None
     "What the totals row shows: sum, count, average or label."
