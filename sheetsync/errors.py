@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -149,4 +150,4 @@ class LockHeldError(StoreError):
     """A named lock of the state store is held by someone else; the message names the owner and expiry.
     `holder` is the lock's row (a `sheetsync.store.LockInfo`) when the store knows it."""
 
-    holder: object = None
+    holder: Any = None

@@ -65,8 +65,7 @@ class ClientCaller:
         with self._lock:
             client = self.connections.kotis if api == "kotis" else self.connections.kss
         if api == "kotis":  # Kotis GETs are not paged
-            result = getattr(client, endpoint)(**params)
-            return Page(list(result.get("Data", [result]) if isinstance(result, dict) else result), False)
+            return Page(client.get_all(endpoint, params), False)
         rows, has_next = client.get_page(endpoint, params, page=page, page_size=PAGE_SIZE)
         return Page(rows, has_next)
 

@@ -120,6 +120,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         note=None if statement else note,
         statement=statement,
         stamps=("Generated",) if spec.as_of is not None else ("Generated", "Data as of"),
+        row_key=spec.key_headers,
     )
 
 

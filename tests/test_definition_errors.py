@@ -285,6 +285,18 @@ BAD = [
         "    params: {States: '{{ params.stats }}'}  # <-\ntabs: [{columns: [ProductName]}]\n",
         r"unknown parameter 'params.stats' \(did you mean 'states'\?\)",
     ),
+    (
+        "dependent-without-field",
+        "name: t\nsources:\n  p: {endpoint: products}\n  i:\n    endpoint: inventory\n"
+        "    params: {ProductIDs: {from: p}}  # <-\ntabs: [{columns: [ProductName]}]\n",
+        r"parameter ProductIDs: give `field` \(or `fields`\) of the source it reads",
+    ),
+    (
+        "width-true",
+        "name: t\nsources: {p: {endpoint: products}}\ntabs:\n  - columns:\n"
+        "      - {header: A, field: ProductName, width: true}  # <-\n",
+        r"width must be a positive number of characters",
+    ),
     # missing keys
     (
         "column-without-header",

@@ -15,6 +15,7 @@ from helpers_http import FakeAdapter
 
 from sheetsync.apis.http import RequestStats
 from sheetsync.apis.kotis import KotisClient, RedemptionLimitError, by_source_windows
+from sheetsync.apis.registry import DeprecatedName
 from sheetsync.errors import (
     AmbiguousOutcomeError,
     ApiError,
@@ -211,7 +212,8 @@ def test_by_source_deduplicates_by_order_number() -> None:
 
 def test_by_source_accepts_start_and_end_keywords() -> None:
     client, adapter, _ = fake_client((200, {"data": []}))
-    assert client.orders_by_source(source="api", start="2025-08-01", end=date(2025, 8, 31)) == []
+    with pytest.warns(DeprecatedName, match="'start' is an old name: write 'start_date'"):
+        assert client.orders_by_source(source="api", start="2025-08-01", end=date(2025, 8, 31)) == []
     assert adapter.sent[0].url == f"{KWF}/orders/by_source?source=api&start_date=2025-08-01&end_date=2025-08-31"
 
 

@@ -70,12 +70,18 @@ def test_payments_log_shows_every_intent_and_outcome_with_who_where_and_request(
     assert {e["source"] for e in events} == {str(path.resolve())}
     outcomes = {e["row"]: e for e in events if e["action"] == "outcome"}
     assert {n: int(e["request_id"]) for n, e in outcomes.items()} == {n: r["RequestID"] for n, r in shown.items()}
-    assert all(e["state"] == "posted" for e in outcomes.values())
+    assert all(e["state"] == "posted" and isinstance(e["request_id"], int) for e in outcomes.values())
+    assert {e["request_id"] for e in events if e["action"] == "intent"} == {None}
+    for e in events:  # every line says what it was about, as the sheet shows it
+        row = shown[e["row"]]
+        assert (e["ar_account"], e["payment"], e["target"]) == (a.ar, row["PaymentInvoiceNum"], row["TargetInvoiceNum"])
+        assert Decimal(e["amount"]) == Decimal(str(row["Amount"]))
 
     as_csv = _run("payments", "log", "--csv")
     table = list(csv.DictReader(io.StringIO(as_csv.output)))
-    assert [(r["action"], r["row"], r["request_id"]) for r in table] == [
-        (e["action"], str(e["row"]), e["request_id"]) for e in events
+    assert [(r["action"], r["row"], r["request_id"], r["amount"]) for r in table] == [
+        (e["action"], str(e["row"]), "" if e["request_id"] is None else str(e["request_id"]), e["amount"])
+        for e in events
     ]
     text = _run("payments", "log")
     assert "intent" in text.output and str(shown[2]["RequestID"]) in text.output

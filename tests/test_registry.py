@@ -123,3 +123,57 @@ def test_record_typing():
     assert rec["Invoices_1_30"] == [{"InvoiceID": 5, "InvoiceNum": "X-5"}]
     assert rec["SupplierID"] == 17
     assert not any(isinstance(v, float) for v in rec.values())
+
+
+# ---- Kotis entries: the same registry ---------------------------------------------------------------
+def test_kotis_endpoints_are_registry_entries_with_documented_paths_and_params() -> None:
+    from sheetsync.apis.registry import KOTIS, kotis_endpoint, lookup
+
+    assert sorted(KOTIS) == [
+        "POST orders/create",
+        "POST redemption_codes/create",
+        "orders/by_source",
+        "orders/status",
+        "skus/quantity",
+    ]
+    by_source = lookup("kotis", "orders/by_source")
+    assert by_source is kotis_endpoint("kotis/orders/by_source") and by_source.api == "kotis"
+    assert {p.name: (p.type, p.required) for p in by_source.params.values()} == {
+        "source": ("string", True),
+        "start_date": ("date", True),
+        "end_date": ("date", True),
+        "portal_name": ("string", False),
+    }
+    assert lookup("kotis", "redemption_codes/create", "POST").host == "stores"
+    assert lookup("kss", "products").api == "kss"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("sku_quantities", "skus/quantity"), ("order_status", "orders/status"), ("orders_by_source", "orders/by_source")],
+)
+def test_old_kotis_names_are_accepted_with_a_deprecation_line(old: str, new: str) -> None:
+    from sheetsync.apis.registry import DeprecatedName, kotis_endpoint
+
+    with pytest.warns(DeprecatedName, match=f"Kotis endpoint '{old}' is an old name: write '{new}'"):
+        assert kotis_endpoint(old).name == new
+
+
+def test_old_kotis_parameter_names_are_renamed_and_checked() -> None:
+    from sheetsync.apis.registry import DeprecatedName, kotis_endpoint, kotis_params
+
+    ep = kotis_endpoint("orders/by_source")
+    with pytest.warns(DeprecatedName, match="'start' is an old name: write 'start_date'"):
+        assert kotis_params(ep, {"source": "all", "start": "2026-01-01", "end_date": "2026-01-31"}) == {
+            "source": "all",
+            "start_date": "2026-01-01",
+            "end_date": "2026-01-31",
+        }
+    with pytest.raises(ParameterError, match="start_date is required"):
+        kotis_params(ep, {"source": "all", "end_date": "2026-01-31"})
+    with pytest.raises(ParameterError, match=r"unknown parameter 'portal'.*did you mean portal_name"):
+        kotis_params(ep, {"source": "all", "start_date": "2026-01-01", "end_date": "2026-01-31", "portal": "x"})
+    with pytest.raises(
+        ParameterError, match=r"unknown Kotis endpoint 'orders/bysource' \(did you mean orders/by_source"
+    ):
+        kotis_endpoint("orders/bysource")

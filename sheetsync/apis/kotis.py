@@ -4,6 +4,10 @@
 stats=None, http_client=HttpClient)``; both base URLs end in ``/api/v1``. Every request carries
 ``Authorization: <key>`` and goes through the shared HTTP layer (``apis/http.py``: retries, counting).
 
+- ``get_all(endpoint, params=None) -> list[dict]``: the rows of a Kotis GET named as in the endpoint
+  registry (``registry.KOTIS``: ``"skus/quantity"``, ``"orders/status"``, ``"orders/by_source"``), its
+  parameters checked there first (old names accepted with a ``DeprecatedName`` warning). The methods
+  below are the same GETs with typed arguments.
 - ``sku_quantities() -> list[dict]``: ``{"id", "sku", "physical_quantity", "available_quantity"}`` rows.
 - ``create_order(order) -> dict``: the documented JSON body; returns ``{"status": "success",
   "order_num": ...}``. Sent once: never retried after it may have reached the server (a timeout or a
@@ -13,8 +17,8 @@ stats=None, http_client=HttpClient)``; both base URLs end in ``/api/v1``. Every 
   API leaves out the order's ``attributes``), ``shipment_id``, ``tracking_numbers``, ``shipment_date``
   (aware datetime), ``delivery_status`` (read from ``delivery_status`` or ``status``), plus any other
   shipment attribute. Numbers are de-duplicated and sent in batches of ``STATUS_BATCH`` with literal commas.
-- ``orders_by_source(source, start_date, end_date, portal_name=None)`` (``start=``/``end=`` are accepted as
-  keyword aliases of the dates, as report definitions name them) ``-> list[dict]``: rows
+- ``orders_by_source(source, start_date, end_date, portal_name=None)`` (the old ``start=``/``end=``
+  names are accepted with a ``DeprecatedName`` warning) ``-> list[dict]``: rows
   ``order_number``, ``order_date`` (aware datetime), ``status``, ``source``, ``portal_name``. Parameters go
   in the query string (the portal filter as ``portal_name``). A range longer than the API's 60 days is
   split into consecutive windows ``[start, start+60d], [start+61d, ...]`` (both ends inclusive, as the
@@ -35,12 +39,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import requests
 
+from sheetsync.apis import registry
 from sheetsync.apis.http import HttpClient, RequestStats, build_query, error_for_response, json_body
 from sheetsync.errors import ApiError, AuthError, BadRequestError, ParameterError
 
@@ -87,6 +92,18 @@ class KotisClient:
         return f"KotisClient({self.base_url!r}, {self.stores_base_url!r})"
 
     # ---- public API ------------------------------------------------------------------------------
+    def get_all(self, endpoint: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+        """The rows of the Kotis GET `endpoint` (a registry name), `params` checked by the registry first."""
+        ep = registry.kotis_endpoint(endpoint)
+        if ep.method != "GET":
+            raise ParameterError(f"{ep.name} is a POST endpoint; get_all only reads")
+        query = registry.kotis_params(ep, params)
+        if ep.name == "skus/quantity":
+            return self.sku_quantities()
+        if ep.name == "orders/status":
+            return self.order_status(query["order_numbers"])
+        return self.orders_by_source(**query)
+
     def sku_quantities(self) -> list[dict]:
         body = self._get("skus/quantity")
         return [flatten_resource(r) for r in _data(body)]
@@ -116,9 +133,13 @@ class KotisClient:
         start: date | str | None = None,
         end: date | str | None = None,
     ) -> list[dict]:
-        """`start`/`end` are aliases of `start_date`/`end_date` (report definitions use the short names)."""
-        start_date = start_date if start_date is not None else start
-        end_date = end_date if end_date is not None else end
+        """Orders of `source` created from `start_date` to `end_date` (both included; see the module doc)."""
+        if start is not None:
+            registry.deprecated("start", "start_date", "orders_by_source parameter")
+            start_date = start_date if start_date is not None else start
+        if end is not None:
+            registry.deprecated("end", "end_date", "orders_by_source parameter")
+            end_date = end_date if end_date is not None else end
         windows = by_source_windows(source, start_date, end_date, portal_name)
         seen: dict[str, dict] = {}
         for first, last in windows:

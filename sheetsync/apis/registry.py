@@ -1,7 +1,10 @@
-"""The one registry of KSS endpoints: paths, methods, key types, parameters, paging and record fields.
+"""The one registry of endpoints of both APIs: paths, methods, key types, parameters, paging and record fields.
 
-Built from ``kss-api.txt`` (the 34 documented GETs and the POST) plus the newer payments revision of
-``kss-field-notes.md`` (``NEWER_REVISION``), used as fallbacks by the client.
+KSS: built from ``kss-api.txt`` (the 34 documented GETs and the POST) plus the newer payments revision of
+``kss-field-notes.md`` (``NEWER_REVISION``), used as fallbacks by the client. Kotis: ``KOTIS``, built
+from ``kotis-api.txt`` (three GETs, two POSTs), looked up with ``kotis_endpoint(name, method)``; the
+names written before this registry (``sku_quantities``, ``order_status``, ``orders_by_source`` and the
+``start``/``end`` parameters) are accepted with a ``DeprecatedName`` warning (``kotis_params``).
 
 Names are the documented paths without the leading slash, path parameters in braces:
 ``"products"``, ``"products/{productID}"``, ``"payments/applications/requested"``. ``ENDPOINTS`` is
@@ -20,8 +23,9 @@ concrete path. ``field_kind(name, endpoint)`` says how ``records.py`` types each
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -75,6 +79,8 @@ class Endpoint:
     single: bool
     revision: str = "2025"
     path_params: tuple[str, ...] = field(default=())
+    api: str = "kss"  # "kss" or "kotis"
+    host: str = ""  # Kotis: "kwf" (kwf.kotisdesign.com) or "stores" (stores.kotisdesign.com)
 
     @property
     def key(self) -> str:
@@ -692,3 +698,90 @@ def resolve(text: str, method: str = "GET") -> tuple[Endpoint, dict[str, int]]:
                 values[name] = int(raw)
             return candidate, values
     return endpoint(text, method), {}
+
+
+# ---- Kotis Design API (kotis-api.txt) -------------------------------------------------------------
+class DeprecatedName(FutureWarning):
+    """A name written before the endpoint registry (still accepted): the message says the new one."""
+
+
+def deprecated(old: str, new: str, what: str) -> None:
+    """Warn once per call site that `old` is an old spelling of `new` (the CLI prints one line)."""
+    warnings.warn(f"{what} {old!r} is an old name: write {new!r}", DeprecatedName, stacklevel=3)
+
+
+# (method, host, path, parameters "name:type" with "!" for required, documented fields of one row)
+# The POSTs take a JSON body (orders/create, documented in full in kotis-api.txt) or form-like members.
+_KOTIS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("GET", "kwf", "/skus/quantity", "", "id sku physical_quantity available_quantity"),
+    (
+        "GET",
+        "kwf",
+        "/orders/status",
+        "order_numbers:string[]!",
+        "order_number order_status shipment_id tracking_numbers shipment_date delivery_status",
+    ),
+    (
+        "GET",
+        "kwf",
+        "/orders/by_source",
+        "source:string! start_date:date! end_date:date! portal_name:string",
+        "order_number order_date status source portal_name",
+    ),
+    ("POST", "kwf", "/orders/create", "", "status order_num"),
+    ("POST", "stores", "/redemption_codes/create", "portal_slug:string! number_to_create:number!", ""),
+)
+
+
+def _kotis(row: tuple[str, str, str, str, str]) -> Endpoint:
+    method, host, path, params_text, fields_text = row
+    built = _build((method, path, "", params_text, fields_text), "")
+    return replace(built, key_types=("kotis",), api="kotis", host=host)
+
+
+KOTIS: dict[str, Endpoint] = {e.key: e for e in map(_kotis, _KOTIS)}
+KOTIS_GETS = [e.name for e in KOTIS.values() if e.method == "GET"]
+# Names used before the registry: report definitions named the client's methods, the CLI prefixed kotis/.
+KOTIS_OLD_NAMES = {
+    "sku_quantities": "skus/quantity",
+    "order_status": "orders/status",
+    "orders_by_source": "orders/by_source",
+}
+KOTIS_OLD_PARAMS: dict[str, dict[str, str]] = {"orders/by_source": {"start": "start_date", "end": "end_date"}}
+
+
+def kotis_endpoint(name: str, method: str = "GET") -> Endpoint:
+    """The Kotis endpoint called `name`: its documented path ("orders/by_source"), also written
+    "kotis/orders/by_source"; an old name is accepted with a DeprecatedName warning."""
+    text = name.strip().strip("/").removeprefix("kotis/")
+    if text in KOTIS_OLD_NAMES:
+        deprecated(name, KOTIS_OLD_NAMES[text], "Kotis endpoint")
+        text = KOTIS_OLD_NAMES[text]
+    key = text if method.upper() == "GET" else f"{method.upper()} {text}"
+    found = KOTIS.get(key)
+    if found is None:
+        known = [e.name for e in KOTIS.values() if e.method == method.upper()]
+        hint = did_you_mean(text, [*known, *KOTIS_OLD_NAMES], quote="")
+        raise ParameterError(f"unknown Kotis endpoint {name!r}{hint}; known: {', '.join(known)}")
+    return found
+
+
+def kotis_params(ep: Endpoint, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`params` with old parameter names renamed (a DeprecatedName warning each), validated against
+    the endpoint (ParameterError for an unknown, missing or mistyped one)."""
+    renamed: dict[str, Any] = {}
+    old_names = KOTIS_OLD_PARAMS.get(ep.name, {})
+    for name, value in (params or {}).items():
+        if name in old_names:
+            deprecated(name, old_names[name], f"{ep.name} parameter")
+            name = old_names[name]
+        renamed[name] = value
+    ep.encode_params(renamed)
+    return renamed
+
+
+def lookup(api: str, name: str, method: str = "GET") -> Endpoint:
+    """The endpoint `name` of `api` ("kss" or "kotis"): the one lookup fetch, definitions and clients share."""
+    if api == "kotis":
+        return kotis_endpoint(name, method)
+    return endpoint(name, method)

@@ -6,17 +6,35 @@ import functools
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 
+from sheetsync.apis.registry import DeprecatedName
 from sheetsync.config import KEY_TYPES, Settings, load_settings
 from sheetsync.errors import ExitCode, ParameterError, SheetsyncError
 
 
 def run_safely(group: click.Group, args: list[str] | None = None) -> int:
-    """Run the click group; turn every failure into one line on stderr and an exit code."""
+    """Run the click group; turn every failure into one line on stderr and an exit code, and every
+    old-name warning of the endpoint registry into one `warning:` line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", DeprecatedName)
+        shown = warnings.showwarning
+        warnings.showwarning = functools.partial(_warning_line, fallback=shown)
+        return _run(group, args)
+
+
+def _warning_line(message: Warning | str, category: type[Warning], *args: Any, fallback: Any, **kw: Any) -> None:
+    if issubclass(category, DeprecatedName):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        fallback(message, category, *args, **kw)
+
+
+def _run(group: click.Group, args: list[str] | None) -> int:
     show_traceback = "--traceback" in (args or sys.argv) or bool(os.environ.get("SHEETSYNC_TRACEBACK"))
     try:
         result = group.main(args=args, standalone_mode=False, prog_name="sheetsync")

@@ -19,16 +19,6 @@ from sheetsync.errors import ParameterError
 from sheetsync.sinks.text import csv_cell
 
 FORMATS = ("table", "csv", "json")
-# The Kotis GETs, addressed as kotis/<path>: (KotisClient method, allowed -p names, required names)
-KOTIS_GETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "kotis/skus/quantity": ("sku_quantities", (), ()),
-    "kotis/orders/status": ("order_status", ("order_numbers",), ("order_numbers",)),
-    "kotis/orders/by_source": (
-        "orders_by_source",
-        ("source", "start_date", "end_date", "portal_name"),
-        ("source", "start_date", "end_date"),
-    ),
-}
 MAX_CELL = 40
 
 
@@ -111,23 +101,15 @@ def fetch(
 def fetch_kotis(
     endpoint: str, query: dict[str, str], fmt: str, limit: int | None, *, sandbox: bool, seed: int, escape: bool = True
 ) -> None:
-    """A Kotis GET, its JSON:API documents flattened into rows."""
-    if endpoint not in KOTIS_GETS:
-        raise ParameterError(f"unknown Kotis endpoint {endpoint!r}; known: {', '.join(KOTIS_GETS)}")
-    method, allowed, required = KOTIS_GETS[endpoint]
-    unknown = sorted(set(query) - set(allowed))
-    if unknown:
-        raise ParameterError(f"{endpoint}: unknown parameter {unknown[0]!r} (allowed: {', '.join(allowed) or 'none'})")
-    missing = [name for name in required if not query.get(name)]
-    if missing:
-        raise ParameterError(f"{endpoint}: parameter {missing[0]} is required (-p {missing[0]}=...)")
-    kwargs: dict[str, Any] = dict(query)
-    if method == "order_status":
-        kwargs = {"order_numbers": [n.strip() for n in query["order_numbers"].split(",") if n.strip()]}
+    """A Kotis GET (a registry name after kotis/), its JSON:API documents flattened into rows."""
+    ep = registry.kotis_endpoint(endpoint)
+    if ep.method != "GET":
+        raise ParameterError(f"{endpoint} is not a GET endpoint; fetch never sends a POST")
+    checked = registry.kotis_params(ep, query)  # refuse before starting
     with open_connections(settings_from_context(), sandbox=sandbox, seed=seed) as connections:
         kotis = connections.kotis
-        rows = list(_limited(iter(getattr(kotis, method)(**kwargs)), limit))
-        write_rows(rows, fmt, columns((), rows), sys.stdout, escape=escape)
+        rows = list(_limited(iter(kotis.get_all(ep.name, checked)), limit))
+        write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout, escape=escape)
         click.echo(f"{len(rows)} rows, {kotis.stats.total_requests} requests", err=True)
 
 
@@ -214,8 +196,10 @@ def describe_endpoints() -> str:
             notes.append("newer revision")
         suffix = f"  [{'; '.join(notes)}]" if notes else ""
         lines.append(f"{ep.name}  {params}{suffix}".rstrip())
-    for name, (_, allowed, required) in KOTIS_GETS.items():
-        lines.append(f"{name}  {', '.join(p + ('*' if p in required else '') for p in allowed)}".rstrip())
+    for ep in registry.KOTIS.values():
+        if ep.method == "GET":
+            params = ", ".join(f"{p.name}{'*' if p.required else ''}:{p.type}" for p in ep.params.values())
+            lines.append(f"kotis/{ep.name}  {params}".rstrip())
     return "\n".join(lines)
 
 

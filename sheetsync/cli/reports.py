@@ -70,7 +70,7 @@ def show(report: str) -> None:
 @reports_group.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 def check(file: str) -> None:
-    """Validate a definition file without sending any request; print one line on the first mistake.
+    """Validate a definition file without sending any request; print one line per mistake.
 
     \b
     Example:

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sheetsync.apis import registry
 from sheetsync.apis.registry import IDENTIFIER_FIELDS
 from sheetsync.definition.formats import column_format
 from sheetsync.definition.models import (
@@ -50,12 +51,6 @@ from sheetsync.suggest import did_you_mean
 
 Columns = set[str] | None  # the known columns of a frame; None when they cannot be known
 
-# Kotis GETs a report may read, with their parameters (issue 11 moves these into apis/registry.py).
-KOTIS_ENDPOINTS: dict[str, tuple[str, ...]] = {
-    "sku_quantities": (),
-    "order_status": ("order_numbers",),
-    "orders_by_source": ("source", "start", "end", "portal_name"),
-}
 # A value of each report parameter type, to ask the API parameter's encoder whether the type fits.
 _SAMPLES: dict[str, Any] = {
     "int": 1,
@@ -152,6 +147,8 @@ def _check_sources(c: Checker) -> None:
     for name, source in c.d.sources.items():
         path: Path_ = ("sources", name)
         source._line = c.lines.line(path)
+        if source.api == "kotis":
+            _documented_kotis_names(source)
         columns, allowed = _endpoint(c, source.api, source.endpoint, f"source '{name}'", path)
         for key, value in source.params.items():
             _check_query_param(c, source, key, value, allowed, (*path, "params", key))
@@ -165,10 +162,7 @@ def _check_sources(c: Checker) -> None:
 def _endpoint(c: Checker, api: str, name: str, who: str, path: Path_) -> tuple[Columns, dict[str, Any] | None]:
     """The documented fields and query parameters of an endpoint; (None, None) after a problem."""
     if api == "kotis":
-        if name not in KOTIS_ENDPOINTS:
-            c.fail((*path, "endpoint"), f"unknown Kotis endpoint '{name}'{did_you_mean(name, KOTIS_ENDPOINTS)}")
-            return None, None
-        return None, dict.fromkeys(KOTIS_ENDPOINTS[name])
+        return _kotis_endpoint(c, name, who, path)
     found = c.endpoints.get(name)
     if found is None:
         lists = [e for e, spec in c.endpoints.items() if not getattr(spec, "single", False)]
@@ -186,6 +180,34 @@ def _endpoint(c: Checker, api: str, name: str, who: str, path: Path_) -> tuple[C
     fields = set(getattr(found, "fields", ()) or ())
     params = {k: v for k, v in found.params.items() if getattr(v, "location", "query") == "query"}
     return (fields or None), params
+
+
+def _documented_kotis_names(source: SourceSpec) -> None:
+    """Old Kotis endpoint and parameter names become the registry's (a DeprecatedName warning each)."""
+    try:
+        ep = registry.kotis_endpoint(source.endpoint)
+    except ParameterError:
+        return  # reported by _kotis_endpoint
+    source.endpoint = ep.name
+    old_names = registry.KOTIS_OLD_PARAMS.get(ep.name, {})
+    for old in [name for name in source.params if name in old_names]:
+        registry.deprecated(old, old_names[old], f"{ep.name} parameter")
+        source.params[old_names[old]] = source.params.pop(old)
+
+
+def _kotis_endpoint(c: Checker, name: str, who: str, path: Path_) -> tuple[Columns, dict[str, Any] | None]:
+    """The query parameters of a Kotis GET from the registry; columns are not checked, because Kotis
+    rows carry whatever attributes the API adds."""
+    try:
+        found = registry.kotis_endpoint(name)
+    except ParameterError:
+        names = [*registry.KOTIS_GETS, *registry.KOTIS_OLD_NAMES]
+        c.fail((*path, "endpoint"), f"{who}: unknown Kotis endpoint '{name}'{did_you_mean(name, names)}")
+        return None, None
+    if found.method != "GET":
+        c.fail((*path, "endpoint"), f"{who}: reports can only read (GET) endpoints")
+        return None, None
+    return None, dict(found.params)
 
 
 def _check_query_param(

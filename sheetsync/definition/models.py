@@ -43,6 +43,7 @@ from sheetsync.definition.steps import AnyStep, Step
 from sheetsync.errors import ParameterError
 from sheetsync.expr import Expr, compile_expr, is_template
 from sheetsync.model import Format, Total
+from sheetsync.suggest import did_you_mean
 
 ParamType = Literal["int", "int_list", "str", "str_list", "date", "decimal", "bool"]
 RuleOp = Literal["<", "<=", ">", ">=", "==", "!=", "blank", "not_blank", "true"]
@@ -148,7 +149,7 @@ class SourceSpec(Strict):
     name: SkipJsonSchema[str] = ""
     "The source's name (its key under `sources`)."
     endpoint: Annotated[str, BeforeValidator(lambda v: v.strip("/") if isinstance(v, str) else v)]
-    "The documented endpoint name, e.g. customerPricing (KSS) or order_status (Kotis)."
+    "The documented endpoint name, e.g. customerPricing (KSS) or orders/status (Kotis); see apis/registry.py."
     api: Literal["kss", "kotis"] = "kss"
     "Which API: kss (default) or kotis."
     params: Annotated[dict[str, QueryValue], NullIsEmptyDict] = Field(default_factory=dict)
@@ -175,6 +176,12 @@ class LinkSpec(Strict):
     "What the cell shows (default: the column's value)."
 
 
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise problem("width must be a positive number of characters")
+    return value
+
+
 class ColumnSpec(Strict):
     """One column of a tab: exactly one of `field` or `expr`."""
 
@@ -188,7 +195,7 @@ class ColumnSpec(Strict):
     "text, integer, decimal, currency, percent, date, datetime or id (a number without separators). Default: from"
     " the field's documented type (money currency, quantities decimal, IDs id, dates date, instants datetime);"
     " text for an expr."
-    width: PositiveFloat | None = None
+    width: Annotated[PositiveFloat | None, BeforeValidator(_not_bool)] = None
     "In characters (default: from the content)."
     total: Total | None = None
     "What the totals row shows: sum, count, average or label."
@@ -291,7 +298,24 @@ class TabSpec(Strict):
     "'Data as of' (default: when the data was fetched)."
     statement: StatementSpec | None = None
     "A customer-facing page (xlsx): letterhead, customer block, aging band, amount due; no run metadata."
+    key: list[str] = Field(default_factory=list)
+    "The row key: columns (header or field) whose values identify a row, so columns users add follow it."
     _line: int | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _key_names_columns(self) -> TabSpec:
+        names = [c.header for c in self.columns] + [c.field for c in self.columns if c.field]
+        for name in self.key:
+            if name not in names:
+                raise problem(f"key '{name}' is not a column of the tab{did_you_mean(name, names)}")
+        return self
+
+    @property
+    def key_headers(self) -> tuple[str, ...]:
+        """The row key as column headers (a key given as a field names its column)."""
+        by_field = {c.field: c.header for c in self.columns if c.field}
+        headers = {c.header for c in self.columns}
+        return tuple(name if name in headers else by_field[name] for name in self.key)
 
     @property
     def line(self) -> int | None:

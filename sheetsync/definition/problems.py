@@ -62,6 +62,8 @@ def _message(error: ErrorDetails, loc: Path_) -> str:
         return f"{key} must be a colour like #FFF2CC"
     if kind == "extra_forbidden":
         return f"unknown key '{key}' in {describe(parent)}{did_you_mean(key, allowed_keys(parent))}"
+    if kind == "missing" and key == "fields":  # FromSource takes `field` or `fields`
+        return f"{describe(parent)}: give `field` (or `fields`) of the source it reads"
     if kind == "missing":
         return f"{describe(parent)} is missing '{key}'"
     if kind == "union_tag_invalid":

@@ -21,9 +21,11 @@ from sheetsync.store import Store
 
 PAYMENT_KINDS = ("payments", "payments.approval")
 AUDIT_ACTIONS = ("intent", "outcome", "approve")
+ALLOCATION = ("ar_account", "payment", "target", "amount")  # what a payments event is about (its data)
 COLUMNS = ("time", "user", "host", "key_fingerprint", "action", "state", "source", "row", "request_id", "run_id",
-           "key", "message")  # fmt: skip
-TABLE_COLUMNS = ("time", "user", "key_fingerprint", "action", "state", "source", "row", "request_id", "key", "message")
+           "key", *ALLOCATION, "message")  # fmt: skip
+TABLE_COLUMNS = ("time", "user", "key_fingerprint", "action", "state", "source", "row", "request_id", "key",
+                 "payment", "target", "amount", "message")  # fmt: skip
 
 
 def parse_since(text: str) -> str:
@@ -54,13 +56,19 @@ def audit_rows(store: Store, kinds: Iterable[str] = PAYMENT_KINDS, since: str | 
             "state": e.state,
             "source": e.source,
             "row": e.row,
-            "request_id": e.external_id if e.action != "approve" else "",
+            "request_id": _request_id(e.external_id) if e.action != "approve" else None,
             "run_id": e.run_id,
             "key": e.key,
+            **{name: e.data.get(name) for name in ALLOCATION},
             "message": e.message,
         }
         for e in found
     ]
+
+
+def _request_id(text: str) -> int | str | None:
+    """The API's RequestID as the number it is (JSON), the id as given otherwise, None when there is none."""
+    return int(text) if text.isdigit() else (text or None)
 
 
 def render(rows: list[dict[str, Any]], fmt: str) -> str:

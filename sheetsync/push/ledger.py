@@ -84,7 +84,7 @@ class Ledger:
             with self.store.lock(PUSH_LOCK, ttl=PUSH_LOCK_TTL):
                 yield
         except LockHeldError as exc:
-            holder = f" ({exc.message.split(' is ', 1)[-1]})" if exc.holder else ""
+            holder = f" ({exc.holder.describe()})" if exc.holder else ""
             raise PushError(f"another payments push is running{holder}; wait for it to finish and run again") from None
 
     # ---- reads -----------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class Ledger:
         watermark: int | None,
     ) -> None:
         """Commit the intent to post, durably, before the POST is sent."""
-        allocation = {"ar_account": ar_account, "payment": payment, "target": target, "amount": str(amount)}
+        allocation = allocation_fields(ar_account, payment, target, amount)
         data = {
             **allocation,
             "request_id": None,
@@ -148,6 +148,7 @@ class Ledger:
                 external_id="" if request_id is None else str(request_id),
                 run_id=entry.run_id,
                 message=message,
+                data=_allocation(entry),
             )
             changes = {"request_id": request_id, "message": message}
             self.store.update(KIND, key, state=state, changes=changes, note=note)
@@ -188,6 +189,15 @@ class Ledger:
 def sheet_name(source: str) -> str:
     """A sheet's name without its folder: `alloc.xlsx`, or `ID#Tab` of a Google Sheet."""
     return source.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _allocation(entry: Entry) -> dict[str, Any]:
+    """What the history says an event was about (the intent's own fields)."""
+    return allocation_fields(entry.ar_account, entry.payment, entry.target, entry.amount)
+
+
+def allocation_fields(ar_account: int, payment: str, target: str, amount: Decimal) -> dict[str, Any]:
+    return {"ar_account": ar_account, "payment": payment, "target": target, "amount": str(amount)}
 
 
 def _entry(record: Record) -> Entry:

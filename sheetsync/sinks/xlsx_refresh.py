@@ -27,6 +27,7 @@ from lxml import etree
 from sheetsync.errors import SinkError
 from sheetsync.model import Tab, Workbook
 from sheetsync.sinks.digest import workbook_digest
+from sheetsync.sinks.xlsx_cells import sheet_titles
 from sheetsync.sinks.xlsx_package import MAIN, REL_NS, CellEdit, CellStyle, SheetEntry, WorksheetXml, XlsxPackage
 from sheetsync.sinks.xlsx_transplant import (
     SheetCopier,
@@ -39,7 +40,7 @@ from sheetsync.sinks.xlsx_transplant import (
     replace_blockers,
     sheet_position,
 )
-from sheetsync.sinks.xlsx_usercols import Carried, OldLayout, Orphan, carry_user_columns
+from sheetsync.sinks.xlsx_usercols import Carried, Layout, Orphan, carry_user_columns, find_layout
 
 TAB_PROPERTY = "sheetsync.tab."
 HASH_PROPERTY = "sheetsync.hash."
@@ -54,21 +55,21 @@ class ManagedTab:
 
     key: str  # model.Tab.key, "<report>/<tab id>[-<split value>]"
     sheet: str
-    layout: OldLayout
+    layout: Layout
 
     def to_property(self) -> str:
         layout = self.layout
-        return json.dumps(
-            {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns, "n": layout.rows},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        data = {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns, "n": layout.rows}
+        if layout.first_column != 1:
+            data["f"] = layout.first_column
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_property(cls, text: str) -> ManagedTab | None:
         try:
             data = json.loads(text)
-            return cls(data["k"], data["s"], OldLayout(int(data["h"]), int(data["c"]), int(data["n"])))
+            layout = Layout(int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
+            return cls(data["k"], data["s"], layout)
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -128,8 +129,7 @@ def write_report_xlsx(
         write_workbook(workbook, fresh_path, templates_dir=templates_dir)
         fresh = XlsxPackage.open(fresh_path)
         if target is None:
-            tabs = _managed_from(workbook, fresh)
-            _record(fresh, [], tabs, reports, digest)
+            _record(fresh, [], _managed_from(workbook, fresh), reports, digest)
             fresh.save(path)
             return XlsxOutcome(path, "created")
         outcome = refresh(target, fresh, workbook, reports, digest)
@@ -147,11 +147,21 @@ def _unchanged(target: XlsxPackage, reports: set[str], digest: str) -> bool:
 
 
 def _managed_from(workbook: Workbook, fresh: XlsxPackage) -> list[ManagedTab]:
-    entries = fresh.sheets()
-    return [
-        ManagedTab(tab.key, entry.name, OldLayout(tab.header_row, len(tab.columns), len(tab.rows)))
-        for tab, entry in zip(workbook.tabs, entries, strict=False)
-    ]
+    """The tabs of a freshly rendered workbook, with where each one's table is."""
+    report = next(iter(sorted({report_of(tab.key) for tab in workbook.tabs})), "report")
+    managed = []
+    for entry, tab in _pairs(workbook, fresh):
+        if tab is None:  # a sheet the writer adds beside the tabs (e.g. "About")
+            managed.append(ManagedTab(f"{report}/~{entry.name}", entry.name, Layout(0, 0, 0)))
+        else:
+            managed.append(ManagedTab(tab.key, entry.name, find_layout(fresh, entry.part, tab)))
+    return managed
+
+
+def _pairs(workbook: Workbook, fresh: XlsxPackage) -> list[tuple[SheetEntry, Tab | None]]:
+    """Each rendered sheet with its tab (matched by sheet title, as xlsx_write names them)."""
+    titles = dict(zip(sheet_titles([tab.name for tab in workbook.tabs]), workbook.tabs, strict=True))
+    return [(entry, titles.get(entry.name)) for entry in fresh.sheets()]
 
 
 def _record(
@@ -168,8 +178,9 @@ def _record(
 
 @dataclass
 class _Step:
-    tab: Tab
     fresh: SheetEntry
+    tab: Tab | None  # None for a sheet the writer adds beside the tabs
+    new: ManagedTab
     old: SheetEntry | None
     managed: ManagedTab | None
 
@@ -192,7 +203,7 @@ def refresh(target: XlsxPackage, fresh: XlsxPackage, workbook: Workbook, reports
     if orphans:
         outcome.notes_tab = write_orphans(target, orphans)
         outcome.orphans = len(orphans)
-    _record(target, others, _managed_from(workbook, fresh), reports, digest)
+    _record(target, others, [step.new for step in steps], reports, digest)
     target.recalculate = True
     return outcome
 
@@ -206,12 +217,13 @@ def _plan(
     recorded = [m for m in managed_tabs(target) if m.sheet.casefold() in existing]
     mine = {m.key: m for m in recorded if report_of(m.key) in reports}
     others = [m for m in recorded if report_of(m.key) not in reports]
-    keys = {tab.key for tab in workbook.tabs}
+    planned = _managed_from(workbook, fresh)
+    keys = {m.key for m in planned}
     replaced = {mine[k].sheet.casefold() for k in keys if k in mine}
     problems: list[str] = []
     steps = []
-    for tab, entry in zip(workbook.tabs, fresh.sheets(), strict=True):
-        managed = mine.get(tab.key)
+    for (entry, tab), new in zip(_pairs(workbook, fresh), planned, strict=True):
+        managed = mine.get(new.key)
         old = existing[managed.sheet.casefold()] if managed else None
         clash = existing.get(entry.name.casefold())
         if clash is not None and clash is not old and clash.name.casefold() not in replaced:
@@ -219,15 +231,21 @@ def _plan(
             whose = f"report {report_of(owner.key)!r}" if owner else "you (sheetsync did not write it)"
             problems.append(f"tab {clash.name!r} belongs to {whose} and the report needs that name")
         if old is not None:
-            own_tables = {table_name(tab).casefold()}
-            problems += replace_blockers(target, old, 1 if tab.chart else 0, own_tables)
-            if old.name != entry.name and (users := references_to(target, old.name, {old.part})):
-                problems.append(f"tab {old.name!r} would be renamed {entry.name!r} but {', '.join(users)} refer to it")
-        steps.append(_Step(tab, entry, old, managed))
+            problems += _replace_problems(target, old, entry, tab)
+        steps.append(_Step(entry, tab, new, old, managed))
     if problems:
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
     released = [m for k, m in mine.items() if k not in keys]
     return steps, released, others
+
+
+def _replace_problems(target: XlsxPackage, old: SheetEntry, entry: SheetEntry, tab: Tab | None) -> list[str]:
+    own_tables = {table_name(tab).casefold()} if tab is not None else set()
+    own_charts = 1 if tab is not None and tab.chart else 0
+    problems = replace_blockers(target, old, own_charts, own_tables)
+    if old.name != entry.name and (users := references_to(target, old.name, {old.part})):
+        problems.append(f"tab {old.name!r} would be renamed {entry.name!r} but {', '.join(users)} refer to it")
+    return problems
 
 
 def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position: int) -> Carried:
@@ -235,7 +253,9 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
     carried = Carried()
     if step.old is not None and step.managed is not None:
         old = step.old
-        carried = carry_user_columns(target, old.part, step.managed.layout, step.tab, root, step.fresh.name)
+        if step.tab is not None and step.managed.layout.columns:
+            layouts = (step.managed.layout, step.new.layout)
+            carried = carry_user_columns(target, old.part, *layouts, step.tab, root, step.fresh.name)
         position = sheet_position(target, old.name)
         remove_related(target, old.part)
         target.put_xml(old.part, root)
@@ -246,7 +266,7 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
     else:
         part = target.free_name("xl/worksheets/sheet{n}.xml")
         target.put_xml(part, root)
-        position = add_sheet_entry(target, step.fresh.name, part)
+        position = add_sheet_entry(target, step.fresh.name, part, hidden=step.fresh.state)
         copier.copy_related(step.fresh.part, part)
     copy_local_names(target, copier.source, fresh_position, position)
     return carried

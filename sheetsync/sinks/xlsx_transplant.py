@@ -178,8 +178,9 @@ def remove_related(package: XlsxPackage, part: str) -> None:
 
 
 # -- the workbook part ----------------------------------------------------------------------------
-def add_sheet_entry(package: XlsxPackage, title: str, part: str) -> int:
-    """Add a <sheet> at the end of the tab order for `part`; returns its 0-based position."""
+def add_sheet_entry(package: XlsxPackage, title: str, part: str, *, hidden: str = "visible") -> int:
+    """Add a <sheet> at the end of the tab order for `part` (`hidden`: its state, visible, hidden or
+    veryHidden); returns its 0-based position."""
     workbook = package.workbook_part()
     rel_id = package.add_relationship(workbook, WORKSHEET_TYPE, part)
     package.set_content_type(part, WORKSHEET_CT)
@@ -187,6 +188,8 @@ def add_sheet_entry(package: XlsxPackage, title: str, part: str) -> int:
     numbers = [int(s.get("sheetId", "0")) for s in sheets.iterfind("m:sheet", NS)]
     element = etree.SubElement(sheets, q("sheet"), name=title, sheetId=str(max(numbers, default=0) + 1))
     element.set(f"{{{REL_NS}}}id", rel_id)
+    if hidden != "visible":
+        element.set("state", hidden)
     return len(sheets) - 1
 
 

@@ -46,12 +46,46 @@ _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
 
 
 @dataclass(frozen=True)
-class OldLayout:
-    """Where a managed tab's blocks were when sheetsync last wrote it (kept in the workbook)."""
+class Layout:
+    """Where a managed tab's table is on its sheet: the header row, the report's columns from
+    `first_column`, and the number of data rows under the header (kept in the workbook)."""
 
     header_row: int
     columns: int
     rows: int
+    first_column: int = 1
+
+    @property
+    def last_column(self) -> int:
+        return self.first_column + self.columns - 1
+
+    @property
+    def last_data_row(self) -> int:
+        return self.header_row + self.rows
+
+
+def find_layout(package: XlsxPackage, part: str, tab: Tab) -> Layout:
+    """The layout of a rendered tab: the row holding its headers in consecutive columns (a template
+    may move the table), else the model's default position."""
+    headers = [c.header for c in tab.columns]
+    reader = CellReader(package)
+    sheet = WorksheetXml(package.read_xml(part))
+    for number, row in sheet.rows():
+        texts = {c: str(reader.value(cell) or "") for c, cell in _row_cells(row).items()}
+        for column, text in texts.items():
+            if text == headers[0] and all(texts.get(column + i) == h for i, h in enumerate(headers)):
+                return Layout(number, len(headers), len(tab.rows), column)
+    return Layout(tab.header_row, len(headers), len(tab.rows))
+
+
+def _row_cells(row: Any) -> dict[int, Any]:
+    cells: dict[int, Any] = {}
+    position = 0
+    for cell in row.iterfind(q("c")):
+        ref = cell.get("r")
+        position = split_ref(ref)[1] if ref else position + 1
+        cells[position] = cell
+    return cells
 
 
 @dataclass(frozen=True)
@@ -124,30 +158,22 @@ def key_text(value: Any) -> str:
 
 def old_cells(sheet: WorksheetXml) -> dict[int, dict[int, Any]]:
     """row -> column -> <c> element of a parsed sheet."""
-    out: dict[int, dict[int, Any]] = {}
-    for number, row in sheet.rows():
-        cells: dict[int, Any] = {}
-        position = 0
-        for cell in row.iterfind(q("c")):
-            ref = cell.get("r")
-            position = split_ref(ref)[1] if ref else position + 1
-            cells[position] = cell
-        out[number] = cells
-    return out
+    return {number: _row_cells(row) for number, row in sheet.rows()}
 
 
 def carry_user_columns(
-    package: XlsxPackage, old_part: str, old: OldLayout, tab: Tab, new_root: Any, title: str
+    package: XlsxPackage, old_part: str, old: Layout, new: Layout, tab: Tab, new_root: Any, title: str
 ) -> Carried:
-    """Copy the user's columns of the old sheet (part `old_part` of `package`) into `new_root`."""
-    return _Carrier(package, old_part, old, tab, title).carry(new_root)
+    """Copy the user's columns of the old sheet (part `old_part` of `package`, laid out as `old`) into
+    `new_root` (the refreshed sheet, laid out as `new`)."""
+    return _Carrier(package, old_part, old, new, tab, title).carry(new_root)
 
 
 class _Carrier:
     """One managed sheet's user cells: read from the old sheet, placed by key into the new one."""
 
-    def __init__(self, package: XlsxPackage, old_part: str, old: OldLayout, tab: Tab, title: str) -> None:
-        self.old, self.tab, self.title = old, tab, title
+    def __init__(self, package: XlsxPackage, old_part: str, old: Layout, new: Layout, tab: Tab, title: str) -> None:
+        self.old, self.new, self.tab, self.title = old, new, tab, title
         self.sheet = WorksheetXml(copy.deepcopy(package.read_xml(old_part)))
         expand_all_shared(self.sheet)
         self.cells = old_cells(self.sheet)
@@ -157,15 +183,15 @@ class _Carrier:
         self.result = Carried()
 
     def carry(self, new_root: Any) -> Carried:
-        old, first_user = self.old, self.old.columns + 1
+        old, first_user = self.old, self.old.last_column + 1
         if not any(c >= first_user for row in self.cells.values() for c in row):
             return self.result
-        shift = len(self.tab.columns) - old.columns
+        shift = self.new.last_column - old.last_column
         rows = self._row_map()
         new_sheet = WorksheetXml(new_root)
         for r, row in sorted(self.cells.items()):
             for c, cell in sorted(row.items()):
-                if c < first_user or (r < old.header_row and c <= max(old.columns, 2)):
+                if c < first_user or (r < old.header_row and c <= max(old.last_column, 2)):
                     continue
                 target = self._target_row(r, rows)
                 if target is None:
@@ -173,9 +199,9 @@ class _Carrier:
                     continue
                 _place(new_sheet, cell, r, c, target, c + shift)
                 self.result.cells += 1
-        _carry_cols(self.sheet.root, new_root, old.columns, shift)
+        _carry_cols(self.sheet.root, new_root, old.last_column, shift)
         if shift == 0:
-            _carry_ranges(self.sheet.root, new_root, old.columns)
+            _carry_ranges(self.sheet.root, new_root, old.last_column)
         if not self.tab.row_key and old.rows:
             self.result.warnings.append(
                 f"tab {self.title!r} declares no row key: the columns you added are kept by row position "
@@ -184,17 +210,16 @@ class _Carrier:
         return self.result
 
     def _target_row(self, r: int, rows: dict[int, int]) -> int | None:
-        old, tab = self.old, self.tab
-        last_old = old.header_row + old.rows
+        old, new = self.old, self.new
         if r <= old.header_row:
-            return r + (tab.header_row - old.header_row)
-        if r <= last_old:
+            return r + (new.header_row - old.header_row)
+        if r <= old.last_data_row:
             return rows.get(r)
-        return r - last_old + tab.header_row + len(tab.rows)
+        return r - old.last_data_row + new.last_data_row
 
     def _row_map(self) -> dict[int, int]:
         """old data row -> new data row: by key, or by position without one."""
-        first_old, first_new = self.old.header_row + 1, self.tab.header_row + 1
+        first_old, first_new = self.old.header_row + 1, self.new.header_row + 1
         old_rows = range(first_old, first_old + self.old.rows)
         if self.key_columns is None:
             if self.tab.row_key:
@@ -234,7 +259,7 @@ class _Carrier:
             return None
         by_text: dict[str, int] = {}
         for c, cell in self.header.items():
-            if c <= self.old.columns:
+            if self.old.first_column <= c <= self.old.last_column:
                 by_text.setdefault(str(self.reader.value(cell) or "").strip().casefold(), c)
         columns = [by_text.get(h.strip().casefold()) for h in self.tab.row_key]
         return None if any(c is None for c in columns) else [c for c in columns if c is not None]
