@@ -35,10 +35,13 @@ def png() -> bytes:
     return buffer.getvalue()
 
 
-def add_user_work(path: Path, report_tab: str, *, notes: dict[int, str], note_column: str, key_column: str) -> None:
-    """What a user adds with Excel, done with openpyxl: a sheet of formulas into the report, a chart of
-    report data, an image, a workbook name, a comment, and a "Buyer notes" column beside the report's
-    rows (`notes` maps data row -> note; a formula column doubles column C beside it)."""
+def add_user_work(
+    path: Path, report_tab: str, *, notes: dict[int, str], note_column: str, key_column: str, table: str | None = None
+) -> None:
+    """What a user adds with Excel, done with openpyxl: a sheet of formulas into the report (one a
+    structured reference to the report's `table`), a chart of report data, an image, a workbook name, a
+    comment, and a "Buyer notes" column beside the report's rows (`notes` maps data row -> note; a
+    formula column doubles column C beside it)."""
     book = openpyxl.load_workbook(path)
     ws = book[report_tab]
     quoted = "'" + report_tab.replace("'", "''") + "'"
@@ -54,6 +57,7 @@ def add_user_work(path: Path, report_tab: str, *, notes: dict[int, str], note_co
     mine["A1"] = f"=COUNTA({quoted}!A:A)"
     mine["A2"] = f"=SUM({quoted}!C{header + 1}:C{header + 3})"
     mine["A3"] = "=PriceCells"
+    mine["A4"] = f"=SUM({table}[Price])" if table else None
     mine["A1"].comment = Comment("counts the report's rows", "buyer")
     chart = BarChart()
     chart.add_data(Reference(ws, min_col=3, min_row=header, max_row=header + 3), titles_from_data=True)

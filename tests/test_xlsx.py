@@ -143,7 +143,9 @@ def test_sheet_features(written: Path) -> None:
     book = openpyxl.load_workbook(written)
     ws = book.active
     assert ws.freeze_panes == "A6"
-    assert ws.auto_filter.ref == "A5:H9"
+    table = ws.tables["out_t"] if "out_t" in ws.tables else next(iter(ws.tables.values()))
+    assert table.ref == "A5:H9" and table.autoFilter.ref == "A5:H9"  # the data block is an Excel table
+    assert ws.auto_filter.ref is None  # its filter is the table's
     assert ws.print_title_rows == "$5:$5"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage

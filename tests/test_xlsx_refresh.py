@@ -48,7 +48,7 @@ def user_workbook(tmp_path: Path) -> Path:
     first.parent.mkdir()
     assert write_report_xlsx(prices([1, 2, 3, 4, 5]), first).status == "created"
     notes = {6: "call about 0001", 7: "0002 is discontinued", 9: "0004 on promo"}
-    add_user_work(first, "Prices", notes=notes, note_column="J", key_column="Code")
+    add_user_work(first, "Prices", notes=notes, note_column="J", key_column="Code", table="price_list_prices")
     saved = recalculate_with_libreoffice(first, tmp_path / "lo")
     add_pivot_table(saved, "Prices", "A5:C10", "MyAnalysis")
     return saved
@@ -71,6 +71,7 @@ def test_refresh_keeps_everything_the_user_added(tmp_path: Path) -> None:
     book = user_workbook(tmp_path)
     before = parts(book)
     assert openpyxl.load_workbook(book, data_only=True)["MyAnalysis"]["A2"].value == pytest.approx(6.39)
+    assert openpyxl.load_workbook(book, data_only=True)["MyAnalysis"]["A4"].value == pytest.approx(15.65)
     may_change = report_parts(book) | {
         "xl/workbook.xml",
         "xl/_rels/workbook.xml.rels",
@@ -114,6 +115,8 @@ def test_refresh_keeps_everything_the_user_added(tmp_path: Path) -> None:
     values = openpyxl.load_workbook(reopened, data_only=True)
     assert values["MyAnalysis"]["A2"].value == pytest.approx(107.13 + 105.13 + 103.13)
     assert values["MyAnalysis"]["A3"].value == pytest.approx(107.13)
+    assert values["MyAnalysis"]["A4"].value == pytest.approx(107.13 + 105.13 + 103.13 + 106.13 + 101.13)
+    assert openpyxl.load_workbook(book)["Prices"].tables["price_list_prices"].ref == "A5:H10"
     assert values["Prices"]["K10"].value == pytest.approx(202.26)
     assert "counts the report's rows" in openpyxl.load_workbook(reopened)["MyAnalysis"]["A1"].comment.text
 

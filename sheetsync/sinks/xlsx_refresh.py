@@ -27,6 +27,7 @@ from lxml import etree
 from sheetsync.errors import SinkError
 from sheetsync.model import Tab, Workbook
 from sheetsync.sinks.digest import workbook_digest
+from sheetsync.sinks.naming import block_name
 from sheetsync.sinks.xlsx_cells import sheet_titles
 from sheetsync.sinks.xlsx_package import MAIN, REL_NS, CellEdit, CellStyle, SheetEntry, WorksheetXml, XlsxPackage
 from sheetsync.sinks.xlsx_transplant import (
@@ -240,7 +241,7 @@ def _plan(
 
 
 def _replace_problems(target: XlsxPackage, old: SheetEntry, entry: SheetEntry, tab: Tab | None) -> list[str]:
-    own_tables = {table_name(tab).casefold()} if tab is not None else set()
+    own_tables = {block_name(tab).casefold()} if tab is not None else set()
     own_charts = 1 if tab is not None and tab.chart else 0
     problems = replace_blockers(target, old, own_charts, own_tables)
     if old.name != entry.name and (users := references_to(target, old.name, {old.part})):
@@ -270,15 +271,6 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
         copier.copy_related(step.fresh.part, part)
     copy_local_names(target, copier.source, fresh_position, position)
     return carried
-
-
-def table_name(tab: Tab) -> str:
-    """The stable Excel table (and Google named range) name of a tab's data block, from its key:
-    "price-list/customer-12" -> "price_list_customer_12"."""
-    name = re.sub(r"[^A-Za-z0-9_]+", "_", tab.key).strip("_") or "sheetsync"
-    if not re.match(r"[A-Za-z_]", name) or re.fullmatch(r"[A-Za-z]{1,3}[0-9]+|[RrCc][0-9]*", name):
-        name = "t_" + name
-    return name[:255]
 
 
 # -- notes whose row is gone ----------------------------------------------------------------------
@@ -321,4 +313,4 @@ def _notes_sheet(target: XlsxPackage) -> str:
     return title
 
 
-__all__ = ["XlsxOutcome", "managed_tabs", "table_name", "write_report_xlsx"]
+__all__ = ["XlsxOutcome", "managed_tabs", "write_report_xlsx"]

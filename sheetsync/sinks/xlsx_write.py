@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
@@ -25,11 +26,14 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from sheetsync.errors import RenderError, SheetsyncError
 from sheetsync.model import NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.links import safe_link
+from sheetsync.sinks.naming import block_name
 from sheetsync.sinks.xlsx_cells import col, quote_sheet
 
 
@@ -233,6 +237,7 @@ class TabRenderer:
         if tab.freeze_header:
             ws.freeze_panes = f"{col(frame.placement.first_col)}{frame.first_data_row}"
         self.setup_print()
+        self.add_table()
         if tab.autofilter and tab.columns and not getattr(ws, "tables", None):
             ws.auto_filter.ref = (
                 f"{frame.column(0)}{frame.header_row}:{frame.column(frame.n_cols - 1)}{frame.last_data_row}"
@@ -240,6 +245,29 @@ class TabRenderer:
         self.add_rules()
         self.add_validations()
         self.add_chart()
+
+    def add_table(self) -> None:
+        """The data block as an Excel table named from the tab's key (sinks/naming.py), so users'
+        structured references, pivot tables and charts follow the rows as they grow or shrink. Left out
+        when there is no data row, on a templated (customer-facing) tab, or when the headers could not
+        name table columns (blank, repeated or multi-line)."""
+        tab, frame, ws = self.tab, self.frame, self.ws
+        if self.templated:
+            return
+        headers = [cells.clean_text(c.header) for c in tab.columns]
+        unusable = any(not h.strip() or "\n" in h or "\r" in h for h in headers)
+        if not headers or frame.n_rows == 0 or unusable or getattr(ws, "tables", None):
+            return
+        if len({h.casefold() for h in headers}) != len(headers):
+            return
+        last = frame.column(frame.n_cols - 1)
+        ref = f"{frame.column(0)}{frame.header_row}:{last}{frame.last_data_row}"
+        table = Table(displayName=block_name(tab), ref=ref, autoFilter=AutoFilter(ref=ref) if tab.autofilter else None)
+        table.tableColumns = [TableColumn(id=i + 1, name=h) for i, h in enumerate(headers)]
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False, showColumnStripes=False)
+        with warnings.catch_warnings():  # "in write-only mode you must add table columns manually": done above
+            warnings.simplefilter("ignore", UserWarning)
+            ws.add_table(table)
 
     def setup_print(self) -> None:
         ws = self.ws
