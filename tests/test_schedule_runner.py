@@ -377,3 +377,23 @@ jobs:
     assert failed.outcome == "failed" and failed.error
     secrets = [books.info.keys["employee"], "s3cr3tw3bh00k", "PRIVATE KEY", "fake-access-token"]
     assert [s for s in secrets if s in history] == []
+
+
+def test_missing_requested_data_is_partial_and_alerts_when_the_policy_asks(books, receivers) -> None:
+    hook, _ = receivers
+    text = f"""\
+jobs:
+  - {{name: p, report: price-list, params: {{customer_ids: [1, 999999]}}, outputs: out/p.xlsx,
+     cron: "0 * * * *", profile: sandbox, alerts: {{on: [partial], webhook: "{hook.url}"}}}}
+  - {{name: quiet, report: price-list, params: {{customer_ids: [999999, 2]}}, outputs: out/q.xlsx,
+     cron: "0 * * * *", profile: sandbox}}
+"""
+    sched = scheduler(text, Clock(TUESDAY), alerter=Alerter(None))
+    run, quiet = sched.run_job("p"), sched.run_job("quiet")
+    assert (run.outcome, run.exit_code, quiet.outcome) == ("partial", 1, "partial")
+    assert {w["code"] for w in run.warnings} == {"id-not-returned"}
+    assert any(w["subject"] == "CustomerID=999999" for w in run.warnings)
+    assert (books.dir / "out" / "p.xlsx").exists()  # partial data is written, and said to be partial
+    [post] = hook.posts  # only the job whose policy asks for partial alerts
+    assert post["sheetsync"]["event"] == "partial" and "CustomerID 999999 was not returned" in post["text"]
+    assert run.alerts == ["partial: webhook http://127.0.0.1/…"] and quiet.alerts == []
