@@ -397,3 +397,47 @@ jobs:
     [post] = hook.posts  # only the job whose policy asks for partial alerts
     assert post["sheetsync"]["event"] == "partial" and "CustomerID 999999 was not returned" in post["text"]
     assert run.alerts == ["partial: webhook http://127.0.0.1/…"] and quiet.alerts == []
+
+
+TWO_JOBS = """\
+jobs:
+  - {name: one, report: price-list, params: {customer_ids: [1]}, outputs: out/one.xlsx, cron: "0 * * * *",
+     profile: sandbox}
+  - {name: two, report: price-list, params: {customer_ids: [2]}, outputs: out/two.xlsx, cron: "0 * * * *",
+     profile: sandbox}
+"""
+
+
+def test_jobs_run_at_once_with_jobs_n(books) -> None:
+    barrier = threading.Barrier(2, timeout=20)
+
+    @contextmanager
+    def together(settings: Settings) -> Iterator[Connections]:
+        barrier.wait()  # both jobs must be inside their run at the same time
+        with no_sleep_connect(settings) as connections:
+            yield connections
+
+    clock = Clock(TUESDAY)
+    sched = scheduler(TWO_JOBS, clock)
+    sched.connect = together
+    sched.run_due()
+    clock.tick(hours=1)
+    assert [(r.job, r.outcome) for r in sched.run_due(jobs=2)] == [("one", "ok"), ("two", "ok")]
+
+
+def test_jobs_run_at_once_share_the_quota_left(books) -> None:
+    clock = Clock(TUESDAY)
+    sched = scheduler(TWO_JOBS, clock)
+    sched.run_due()
+    clock.tick(hours=1)
+    for job in ("one", "two"):  # each needed 5 requests last time; the API said 7 were left
+        earlier = RunRecord(job, "schedule", clock() - timedelta(minutes=30), profile="sandbox", outcome="ok")
+        earlier.ended, earlier.requests = earlier.started, {"kss": 5}
+        earlier.quota_left, earlier.quota_reset = 7, clock() + timedelta(minutes=30)
+        sched.state.save_run(earlier)
+    runs = sched.run_due(jobs=2)
+    assert sorted(r.outcome for r in runs) == ["deferred", "ok"]
+    [deferred] = [r for r in runs if r.outcome == "deferred"]
+    assert deferred.reason is not None and deferred.reason.startswith(
+        "needs about 5 KSS requests (its recent runs), 2 left"
+    )
