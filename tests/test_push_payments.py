@@ -43,6 +43,8 @@ def _bad_sheet(path: Path, a, b) -> dict[str, int]:
         "text": ["", pay["PaymentInvoiceNum"], "T-1", inv1, a.ar, "ten dollars", None],
         "negative": ["", pay["PaymentInvoiceNum"], "N-1", inv1, a.ar, -5, None],
         "three_decimals": ["", pay["PaymentInvoiceNum"], "D-1", inv1, a.ar, 1.234, None],
+        "decimal_comma": ["", pay["PaymentInvoiceNum"], "C-1", inv1, a.ar, "2,50", None],
+        "dot_thousands": ["", pay["PaymentInvoiceNum"], "C-2", inv1, a.ar, "1.234,56", None],
         "unknown_invoice": ["", pay["PaymentInvoiceNum"], "U-1", "INV-NOPE-1", a.ar, 5, None],
         "other_account": ["", pay["PaymentInvoiceNum"], "O-1", b.invoices[0]["InvoiceNum"], a.ar, 5, None],
         "good_b": ["", pay_b["PaymentInvoiceNum"], "B-1", b.invoices[0]["InvoiceNum"], b.ar, 1, None],
@@ -81,6 +83,8 @@ def test_every_kind_of_bad_row_is_named_and_nothing_is_posted_for_it(setup) -> N
     assert reasons["text"] == f"F{n['text']}: Amount 'ten dollars' is not a number"
     assert reasons["negative"] == f"F{n['negative']}: Amount -5 must be greater than 0"
     assert reasons["three_decimals"] == f"F{n['three_decimals']}: Amount 1.234 has more than two decimals"
+    assert reasons["decimal_comma"].startswith(f"F{n['decimal_comma']}: Amount '2,50' uses a decimal comma")
+    assert reasons["dot_thousands"].startswith(f"F{n['dot_thousands']}: Amount '1.234,56' uses '.' to group")
     unknown = f"D{n['unknown_invoice']}: INV-NOPE-1 is not an open invoice of AR account {a.ar}"
     assert reasons["unknown_invoice"] == unknown
     assert f"belongs to AR account {b.ar}, not {a.ar}" in reasons["other_account"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from sheetsync.push import cells
 from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, SheetSource
 
 PAYMENT, TARGET, ACCOUNT, AMOUNT, ALLOCATION_ID = (
@@ -25,7 +26,6 @@ STATUS, REQUEST_ID, MESSAGE, UPDATED = "Status", "RequestID", "Message", "Update
 REQUIRED = (PAYMENT, TARGET, ACCOUNT, AMOUNT)
 KNOWN = (ALLOCATION_ID, *REQUIRED, STATUS, REQUEST_ID, MESSAGE, UPDATED)
 STATUS_COLUMNS = (STATUS, REQUEST_ID, MESSAGE, UPDATED)
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -148,59 +148,24 @@ def _whole(a: Allocation, values: dict[str, Any], header: str, *, required: bool
     value = _filled(a, values, header, required=required)
     if value is None:
         return None
-    number = _as_decimal(value)
-    if number is None or not number.is_finite() or number != number.to_integral_value() or number <= 0:
-        a.problems.append(f"{a.cell(header)}: {header} {_show(value)} is not a whole number")
+    number = cells.whole(value)
+    if isinstance(number, cells.Refused):
+        a.problems.append(f"{a.cell(header)}: {header} {cells.show(value)} {number.reason}")
         return None
-    return int(number)
-
-
-def _as_decimal(value: Any) -> Decimal | None:
-    """A cell value as an exact Decimal, or None when it is not a number (booleans are not)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))  # 100.1 from a sheet is 100.10, not 100.0999999...
-    if isinstance(value, str):
-        return _decimal_text(value)
-    return None
-
-
-def _decimal_text(text: str) -> Decimal | None:
-    cleaned = text.strip().replace(",", "")
-    if cleaned.startswith("$"):
-        cleaned = cleaned[1:]
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        return None
+    return number
 
 
 def _amount(a: Allocation, value: Any) -> Decimal | None:
     if _formula(a, value, AMOUNT):
         return None
-    cell = a.cell(AMOUNT)
     if _empty(value):
-        a.problems.append(f"{cell}: Amount is empty")
+        a.problems.append(f"{a.cell(AMOUNT)}: Amount is empty")
         return None
-    number = _as_decimal(value)
-    if number is None or not number.is_finite():
-        a.problems.append(f"{cell}: Amount {_show(value)} is not a number")
+    number = cells.money(value)
+    if isinstance(number, cells.Refused):
+        a.problems.append(f"{a.cell(AMOUNT)}: Amount {cells.show(value)} {number.reason}")
         return None
-    if number <= 0:
-        a.problems.append(f"{cell}: Amount {number} must be greater than 0")
-        return None
-    if number != number.quantize(CENT):
-        a.problems.append(f"{cell}: Amount {number} has more than two decimals")
-        return None
-    return number.quantize(CENT)
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return number
 
 
 def flag_duplicates(allocations: list[Allocation]) -> None:
