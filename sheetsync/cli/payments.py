@@ -138,6 +138,11 @@ def template(
 @click.argument("source")
 @click.option("--tab", default=None, help="The allocations tab (default: Allocations, else the first tab).")
 @click.option("--apply", "apply", is_flag=True, help="Post the valid rows. Without it, only print the plan.")
+@click.option(
+    "--include-hidden",
+    is_flag=True,
+    help="Also post rows hidden or filtered out in the sheet (skipped and listed in the plan by default).",
+)
 @click.option("--ledger", default=None, help=LEDGER_HELP)
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
@@ -145,6 +150,7 @@ def push(
     source: str,
     tab: str | None,
     apply: bool,
+    include_hidden: bool,
     ledger: str | None,
     credentials: str | None,
     sandbox: bool,
@@ -155,9 +161,15 @@ def push(
     plan; with --apply, post each valid row once and write its outcome into the sheet.
 
     \b
-    Exit codes: 0 every row posted or already requested (plan: valid), 1 some rows rejected or not
-    sent, 2 usage or sheet error, 3 API, auth or quota error, 4 an outcome is unknown (run again:
-    the next push reconciles it with the API before sending anything).
+    A row that repeats an earlier row of the sheet, or resembles a live request (same account, payment,
+    invoice and amount), is held until its Repeat column says yes. Rows hidden or filtered out in the
+    sheet are skipped unless --include-hidden. Ctrl-C or SIGTERM stops after the request in flight and
+    writes every outcome so far.
+
+    \b
+    Exit codes: 0 every row posted or already requested (plan: valid), 1 some rows rejected, held or
+    not sent, 2 usage or sheet error, 3 API, auth or quota error, 4 an outcome is unknown (run again:
+    the next push reconciles it with the API before sending anything), 130 stopped by a signal.
     Example:
       sheetsync payments push allocations.xlsx
       sheetsync payments push allocations.xlsx --apply
@@ -171,7 +183,13 @@ def push(
     try:
         with _client(settings, sandbox, sandbox_key, seed, book) as (client, key_type):
             result = push_allocations(
-                client, target, book, apply=apply, key_type=key_type, require_approval=settings.approval_required
+                client,
+                target,
+                book,
+                apply=apply,
+                key_type=key_type,
+                require_approval=settings.approval_required,
+                include_hidden=include_hidden,
             )
     finally:
         book.close()
