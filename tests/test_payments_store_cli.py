@@ -185,3 +185,32 @@ def test_a_push_killed_mid_way_posts_every_row_exactly_once_when_run_again(env) 
     assert len(requests_for(client, a.ar)) == before + 12  # one request per row, none twice
     shown = sheet_rows(path)
     assert len({r["RequestID"] for r in shown.values()}) == 12
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_apply_stops_after_the_request_in_flight_and_writes_every_outcome(env, stop) -> None:
+    sandbox, _, a, tmp = env
+    client = client_for(sandbox)
+    before = len(requests_for(client, a.ar))
+    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 10), REPEAT_HEADERS)
+    sandbox.set_faults(latency_ms=150)
+    run = _spawn(path, {})
+    deadline = time.monotonic() + 60
+    while len(posts(sandbox)) < 3 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.02)
+    run.send_signal(stop)
+    out, err = run.communicate(timeout=60)
+    sandbox.set_faults(latency_ms=0)
+    assert run.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert f"Stopped by {stop.name} after the request in flight" in out
+    assert "Run the same command again" in out
+    shown = sheet_rows(path)
+    posted = [r for r in shown.values() if r["RequestID"] is not None]
+    assert len(posted) == len(requests_for(client, a.ar)) - before  # every request sent is in the sheet
+    assert 3 <= len(posted) < 12
+    assert {r["Status"] for r in shown.values() if r["RequestID"] is None} == {"not sent"}
+
+    again = _spawn(path, {})
+    assert again.wait(60) == 0, again.stderr.read() if again.stderr else ""
+    assert len(requests_for(client, a.ar)) == before + 12

@@ -25,6 +25,7 @@ def payments_group() -> None:
 
     \b
     Example:
+      sheetsync payments accounts                         # which AR account has money to allocate
       sheetsync payments template --ar-account 1001 -o allocations.xlsx
       sheetsync payments push allocations.xlsx            # the plan; nothing is sent
       sheetsync payments push allocations.xlsx --apply    # post each row once
@@ -50,7 +51,7 @@ def _client(
 def _credentials(settings: Settings, text: str, credentials: str | None) -> Any:
     from sheetsync.sinks.targets import GSheetTarget, parse_target
 
-    if not isinstance(parse_target(text), GSheetTarget):
+    if not isinstance(parse_target(text, role="input"), GSheetTarget):
         return None
     from sheetsync.sinks.gsheets import load_credentials
 
@@ -62,8 +63,8 @@ def _target(settings: Settings, text: str, tab: str | None, credentials: str | N
     from sheetsync.push.template import ALLOCATIONS_TAB
     from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
 
-    parsed = parse_target(text)
     source = open_source(text, credentials=_credentials(settings, text, credentials))
+    parsed = parse_target(text, role="input")
     if tab is None and ALLOCATIONS_TAB in source.tab_names():
         tab = ALLOCATIONS_TAB
     if isinstance(parsed, XlsxTarget):
@@ -84,8 +85,39 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
     return Ledger.open(ledger or settings.store_location)
 
 
+@payments_group.command("accounts")
+@click.option("--customer", "customer", type=int, default=None, help="Only the AR accounts of this customer ID.")
+@api_options
+def accounts(customer: int | None, sandbox: bool, sandbox_key: str, seed: int) -> int:
+    """List the AR accounts with an unapplied payment balance (money to allocate), their open invoices
+    and their customer, largest balance first. No endpoint lists accounts: this reads every payment and
+    open invoice (500 per page) and prints how many requests it took.
+
+    \b
+    Example:
+      sheetsync payments accounts
+      sheetsync payments accounts --customer 12
+    """
+    from sheetsync.push.accounts import list_accounts, render_accounts
+    from sheetsync.push.payments import check_key_type
+
+    settings = settings_from_context()
+    with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
+        check_key_type(key_type)
+        listing = list_accounts(client, customer)
+    for line in render_accounts(listing, customer):
+        click.echo(line)
+    return _exit(ExitCode.OK if listing.accounts else ExitCode.PARTIAL)
+
+
 @payments_group.command("template")
-@click.option("--ar-account", "ar_account", type=int, required=True, help="The AR account to allocate for.")
+@click.option(
+    "--ar-account",
+    "ar_account",
+    type=int,
+    default=None,
+    help="The AR account to allocate for (`sheetsync payments accounts` lists them).",
+)
 @click.option(
     "-o",
     "--out",
@@ -97,7 +129,7 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
 def template(
-    ar_account: int,
+    ar_account: int | None,
     out: str | None,
     lines: int | None,
     credentials: str | None,
@@ -117,6 +149,10 @@ def template(
     from sheetsync.push.template import fetch_template
     from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
 
+    if ar_account is None:
+        raise click.UsageError(
+            "--ar-account is required: `sheetsync payments accounts` lists the AR accounts with money to allocate"
+        )
     settings = settings_from_context()
     out = out or f"allocations-{ar_account}.xlsx"
     target = parse_target(out)

@@ -101,6 +101,8 @@ def parse_row(row: SheetRow) -> Allocation | None:
     if all(_empty(values.get(name)) for name in (PAYMENT, TARGET, AMOUNT)):
         return None
     a = Allocation(row.row_number, cells, hidden=row.hidden)
+    if ALLOCATION_ID not in merged:
+        a.allocation_id = _text(a, values, ALLOCATION_ID, required=False)
     for header, span in merged.items():
         if header in REQUIRED or header == ALLOCATION_ID:
             a.problems.append(
@@ -109,7 +111,6 @@ def parse_row(row: SheetRow) -> Allocation | None:
             )
     if a.problems:
         return a
-    a.allocation_id = _text(a, values, ALLOCATION_ID, required=False)
     a.payment = _text(a, values, PAYMENT)
     a.target = _text(a, values, TARGET)
     a.ar_account = _whole(a, values, ACCOUNT, required=True)
