@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import (
@@ -49,7 +48,9 @@ from sheetsync.push.plan import (
     render_plan,
 )
 from sheetsync.push.rows import MESSAGE, REQUEST_ID, STATUS, UPDATED, Allocation, read_allocations
-from sheetsync.sinks.base import SheetSource
+from sheetsync.push.target import SheetTarget, now_local, xlsx_target
+
+__all__ = ["SheetTarget", "approve_allocations", "push_allocations", "refresh_status", "xlsx_target"]
 
 # Status values sheetsync writes itself (the API's are Pending, Exported, Confirmed, Rejected)
 INVALID, REFUSED_STATUS, UNKNOWN_STATUS, NOT_SENT_STATUS = "invalid", "refused", "unknown", "not sent"
@@ -61,25 +62,6 @@ class Outcome:
     status: str
     request_id: int | None
     message: str
-
-
-@dataclass
-class SheetTarget:
-    """Where outcomes go: the sheet the rows were read from."""
-
-    source: SheetSource
-    tab: str | None
-    source_id: str  # identifies the sheet in the ledger (absolute path, or spreadsheet id + tab)
-    row_by_row: bool = False  # Google Sheets: write each outcome as it happens, claim rows first
-
-    def write(self, updates: dict[int, dict[str, Any]]) -> None:
-        if updates:
-            self.source.write_back(self.tab, updates)
-
-
-def xlsx_target(source: SheetSource, path: Path, tab: str | None) -> SheetTarget:
-    """An xlsx target; outcomes are written into the workbook's own cells, nothing else changes."""
-    return SheetTarget(source, tab, str(path.resolve()))
 
 
 @dataclass
@@ -207,11 +189,11 @@ def check_approval(ledger: Ledger, target: SheetTarget, plan: Plan) -> None:
 
 
 def _where(target: SheetTarget) -> str:
-    return target.source_id + (f" [{target.tab}]" if target.tab else "")
+    return target.where()
 
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return now_local()
 
 
 def _cells(outcome: Outcome) -> dict[str, Any]:
