@@ -63,6 +63,36 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
     return KotisLedger.open(ledger or settings.store_location)
 
 
+@kotis_group.command("template")
+@click.option(
+    "-o", "--out", "out", default="kotis-orders.xlsx", show_default=True, help="An .xlsx path or gsheet://ID."
+)
+@click.option("--lines", type=click.IntRange(1, 5000), default=50, show_default=True, help="Order lines.")
+@click.option("--credentials", default=None, help=CREDENTIALS_HELP)
+@api_options
+def template(out: str, lines: int, credentials: str | None, sandbox: bool, sandbox_key: str, seed: int) -> int:
+    """Write an order sheet: one row per order line, a SKU dropdown from skus/quantity (the SKUs tab shows
+    each SKU's available quantity), validation for Quantity, State and Zip, outcome columns, instructions.
+
+    \b
+    Example:
+      sheetsync kotis template -o orders.xlsx
+      sheetsync kotis template -o gsheet://1AbCdEfGhIjKlMnOp
+    """
+    from sheetsync.push.kotis_template import build_order_template
+    from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
+
+    settings = settings_from_context()
+    target = parse_target(out)
+    check_targets([target], many_workbooks=False)
+    creds = _credentials(settings, out, credentials)
+    with _kotis(settings, sandbox, seed) as (client, _):
+        workbook = build_order_template(client.sku_quantities(), lines=lines, where=out)
+    written = write_outputs([target], [workbook], credentials=creds)
+    click.echo(f"Wrote {', '.join(written)}: {lines} order lines, {len(workbook.tabs[2].rows)} SKUs")
+    return _exit(ExitCode.OK)
+
+
 @kotis_group.command("push")
 @click.argument("source")
 @click.option("--tab", default=None, help=TAB_HELP)
