@@ -18,11 +18,13 @@ from sheetsync.push.target import SheetTarget
 from sheetsync.sinks.gsheets import GoogleSheetSource, write_workbooks
 
 SHEET_ID = "KOTIS-ORDERS-1"
+ANN = {"Email": "a@example.com", "Name": "Ann", "Address1": "1 Main St", "City": "Seattle", "State": "WA"}
+BO = {"Email": "b@example.com", "Name": "Bo", "Address1": "2 Elm Rd", "City": "Boston", "State": "MA"}
 FILLED = [
-    {"OrderRef": "T-1", "Email": "a@example.com", "Quantity": 2, "Name": "Ann", "Address1": "1 Main St", "City": "Seattle", "State": "WA", "Zip": "98102"},
-    {"OrderRef": "T-1", "Email": "a@example.com", "Quantity": 1, "Name": "Ann", "Address1": "1 Main St", "City": "Seattle", "State": "WA", "Zip": "98102"},
-    {"OrderRef": "T-2", "Email": "b@example.com", "Quantity": 1, "Name": "Bo", "Address1": "2 Elm Rd", "City": "Boston", "State": "MA", "Zip": "02134"},
-]  # fmt: skip
+    {"OrderRef": "T-1", "Quantity": 2, **ANN, "Zip": "98102"},
+    {"OrderRef": "T-1", "Quantity": 1, **ANN, "Zip": "98102"},
+    {"OrderRef": "T-2", "Quantity": 1, **BO, "Zip": "02134"},
+]
 
 
 @pytest.fixture
