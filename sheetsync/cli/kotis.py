@@ -215,4 +215,56 @@ def resolve(
     return _exit(ExitCode.OK)
 
 
+@kotis_group.command("codes")
+@click.option("--portal", required=True, help="The portal slug.")
+@click.option("--count", required=True, type=int, help="How many codes (1 to 5,000 per request: the daily limit).")
+@click.option("-o", "--out", "out", default=None, help="Write the created codes to this .xlsx or gsheet://ID.")
+@click.option("--apply", "apply", is_flag=True, help="Send the request. Without it, only print what would be sent.")
+@click.option("--despite-unknown", is_flag=True, help="Send although an earlier request's outcome is unknown.")
+@click.option("--ledger", default=None, help=LEDGER_HELP)
+@click.option("--credentials", default=None, help=CREDENTIALS_HELP)
+@api_options
+def codes(
+    portal: str,
+    count: int,
+    out: str | None,
+    apply: bool,
+    despite_unknown: bool,
+    ledger: str | None,
+    credentials: str | None,
+    sandbox: bool,
+    sandbox_key: str,
+    seed: int,
+) -> int:
+    """Create redemption codes for a portal, once. A count above 5,000 is refused before sending; the
+    API's refusal names how many are still allowed today or this year.
+
+    \b
+    Example:
+      sheetsync kotis codes --portal spring-promo --count 200 -o codes.xlsx --apply
+    """
+    from sheetsync.push.kotis_codes import check_count, codes_workbook, create_codes
+    from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
+
+    check_count(count)
+    settings = settings_from_context()
+    target = parse_target(out) if out else None
+    if target is not None:
+        check_targets([target], many_workbooks=False)
+    book = _ledger(settings, ledger)
+    try:
+        with _kotis(settings, sandbox, seed, book) as (client, _):
+            result = create_codes(client, book, portal, count, apply=apply, despite_unknown=despite_unknown)
+    finally:
+        book.close()
+    for line in result.lines:
+        click.echo(line)
+    if target is not None and result.codes and out:
+        written = write_outputs(
+            [target], [codes_workbook(portal, result.codes)], credentials=_credentials(settings, out, credentials)
+        )
+        click.echo(f"Wrote {', '.join(written)}")
+    return _exit(result.exit_code)
+
+
 COMMANDS: list[click.Command] = [kotis_group]
