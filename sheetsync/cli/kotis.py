@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, settings_from_context
-from sheetsync.cli.payments import CREDENTIALS_HELP, LEDGER_HELP, _credentials, _exit
+from sheetsync.cli.common import api_options, exit_with, settings_from_context, sheet_credentials
+from sheetsync.cli.payments import CREDENTIALS_HELP, LEDGER_HELP
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
 
@@ -48,7 +48,7 @@ def _target(settings: Settings, text: str, tab: str | None, credentials: str | N
     from sheetsync.push.target import SheetTarget, xlsx_target
     from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
 
-    source = open_source(text, credentials=_credentials(settings, text, credentials))
+    source = open_source(text, credentials=sheet_credentials(settings, text, credentials))
     parsed = parse_target(text, role="input")
     if tab is None and ORDERS_TAB in source.tab_names():
         tab = ORDERS_TAB
@@ -85,12 +85,12 @@ def template(out: str, lines: int, credentials: str | None, sandbox: bool, sandb
     settings = settings_from_context()
     target = parse_target(out)
     check_targets([target], many_workbooks=False)
-    creds = _credentials(settings, out, credentials)
+    creds = sheet_credentials(settings, out, credentials)
     with _kotis(settings, sandbox, seed) as (client, _):
         workbook = build_order_template(client.sku_quantities(), lines=lines, where=out)
     written = write_outputs([target], [workbook], credentials=creds)
     click.echo(f"Wrote {', '.join(written)}: {lines} order lines, {len(workbook.tabs[2].rows)} SKUs")
-    return _exit(ExitCode.OK)
+    return exit_with(ExitCode.OK)
 
 
 @kotis_group.command("push")
@@ -143,7 +143,7 @@ def push(
         click.echo("Nothing was sent (plan only); run again with --apply to create the orders.")
     if result.stop is not None:
         click.echo(f"error: stopped: {result.stop.message}", err=True)
-    return _exit(result.exit_code)
+    return exit_with(result.exit_code)
 
 
 @kotis_group.command("status")
@@ -180,7 +180,7 @@ def status(
         book.close()
     for line in result.lines:
         click.echo(line)
-    return _exit(result.exit_code)
+    return exit_with(result.exit_code)
 
 
 @kotis_group.command("resolve")
@@ -212,7 +212,7 @@ def resolve(
         book.close()
     for line in lines:
         click.echo(line)
-    return _exit(ExitCode.OK)
+    return exit_with(ExitCode.OK)
 
 
 @kotis_group.command("codes")
@@ -261,10 +261,10 @@ def codes(
         click.echo(line)
     if target is not None and result.codes and out:
         written = write_outputs(
-            [target], [codes_workbook(portal, result.codes)], credentials=_credentials(settings, out, credentials)
+            [target], [codes_workbook(portal, result.codes)], credentials=sheet_credentials(settings, out, credentials)
         )
         click.echo(f"Wrote {', '.join(written)}")
-    return _exit(result.exit_code)
+    return exit_with(result.exit_code)
 
 
 COMMANDS: list[click.Command] = [kotis_group]

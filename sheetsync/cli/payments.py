@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, settings_from_context
+from sheetsync.cli.common import api_options, exit_with, settings_from_context, sheet_credentials
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
 
@@ -48,14 +48,7 @@ def _client(
         yield conns.kss, conns.key_type
 
 
-def _credentials(settings: Settings, text: str, credentials: str | None) -> Any:
-    from sheetsync.sinks.targets import GSheetTarget, parse_target
-
-    if not isinstance(parse_target(text, role="input"), GSheetTarget):
-        return None
-    from sheetsync.sinks.gsheets import load_credentials
-
-    return load_credentials(credentials or settings.google_credentials)
+_credentials = sheet_credentials
 
 
 def _target(settings: Settings, text: str, tab: str | None, credentials: str | None) -> Any:
@@ -72,11 +65,7 @@ def _target(settings: Settings, text: str, tab: str | None, credentials: str | N
     return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
 
 
-def _exit(code: ExitCode) -> int:
-    """Exit with the code both under run_safely and under click's standalone mode."""
-    if code != ExitCode.OK:
-        click.get_current_context().exit(int(code))
-    return int(code)
+_exit = exit_with
 
 
 def _ledger(settings: Settings, ledger: str | None) -> Any:
