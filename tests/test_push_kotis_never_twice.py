@@ -63,6 +63,7 @@ def test_a_dropped_connection_blocks_the_order_until_resolved_and_it_is_never_se
 
     final = push(client, path, db)
     assert {d.order.ref: d.action for d in final.plan.decisions} == {"N-1": CREATED, "N-2": CREATED}
+    assert ": 0 created, 2 already created" in final.lines[-1]
     assert read_sheet(path)[rows["N-1#1"]]["OrderNum"] == number
     assert _made(sandbox) == ["N-1", "N-2"]
 

@@ -390,8 +390,9 @@ def split_detail(order: Order, detail: str) -> dict[int, str]:
 
 
 def _summary(result: OrderPushResult) -> list[str]:
+    created = sum(1 for d in result.plan.of(CREATE) if result.outcomes.get(d.order.ref) == CREATED_STATUS)
     lines = [
-        f"Run {result.run_id}: {result.count(CREATED_STATUS) - len(result.plan.of(CREATED))} created, "
+        f"Run {result.run_id}: {created} created, "
         f"{len(result.plan.of(CREATED))} already created, {result.count(INVALID_STATUS)} invalid, "
         f"{result.count(REFUSED_STATUS)} refused by Kotis, {result.count(BLOCKED_STATUS)} blocked, "
         f"{result.count(CONFLICT_STATUS)} conflicts, {result.count(NOT_SENT_STATUS)} not sent, "

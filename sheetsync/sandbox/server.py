@@ -378,6 +378,8 @@ class SandboxApp:
             except (TypeError, ValueError) as exc:
                 return _json(400, {"Error": str(exc)})
             return _json(200, {f: getattr(self.options, f) for f in FAULT_FIELDS})
+        if action == "ship-kotis" and request.method == "POST":
+            return _json(200, {"shipped": self.ship_kotis_orders()})
         if action == "requests" and request.method == "GET":
             return _json(200, self.requests_log())
         return _json(404, {"Error": "Unknown admin route"})
