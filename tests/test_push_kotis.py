@@ -133,12 +133,16 @@ def test_every_kind_of_bad_row_is_named_and_its_order_not_sent(env) -> None:
 def test_hidden_rows_are_skipped_and_duplicate_headers_refused(env) -> None:
     sandbox, client, skus, tmp, db = env
     path = tmp / "hidden.xlsx"
-    rows = write_orders(path, [line("SEEN", skus[0]["sku"], 1), line("HID", skus[0]["sku"], 1)])
+    sku = skus[0]["sku"]
+    rows = write_orders(path, [line("SEEN", sku, 1), line("HID", sku, 1), line("HALF", sku, 1), line("HALF", sku, 2)])
     book = openpyxl.load_workbook(path)
     book["Orders"].row_dimensions[rows["HID#0"]].hidden = True
+    book["Orders"].row_dimensions[rows["HALF#1"]].hidden = True
     book.save(path)
     result = push(client, path, db)
-    assert {d.order.ref: d.action for d in result.plan.decisions} == {"SEEN": CREATE, "HID": HIDDEN}
+    decisions = {d.order.ref: d for d in result.plan.decisions}
+    assert {ref: d.action for ref, d in decisions.items()} == {"SEEN": CREATE, "HID": HIDDEN, "HALF": INVALID}
+    assert f"rows {rows['HALF#1']} (hidden)" in decisions["HALF"].reasons[0]  # never half an order
     assert set(_orders_of(sandbox)) == {"SEEN"}
 
     dup = tmp / "dup.xlsx"

@@ -120,6 +120,11 @@ def _decide(order: Order, entry: OrderEntry | None, source_id: str, include_hidd
         )
     if order.hidden and not include_hidden:
         return OrderDecision(order, HIDDEN, [f"every line is {order.hidden} in the sheet"])
+    unseen = [line for line in order.lines if line.hidden]
+    if unseen and not include_hidden:
+        rows = ", ".join(f"{line.row_number} ({line.hidden})" for line in unseen)
+        reason = f"rows {rows} of order {order.ref} are not visible while others are; show them, or --include-hidden"
+        return OrderDecision(order, INVALID, [reason, *order.all_problems()])
     if not order.valid:
         return OrderDecision(order, INVALID, order.all_problems())
     return OrderDecision(order, CREATE)
