@@ -415,10 +415,14 @@ class _Pacer:
         reset = _float_header(headers, "RateLimit-Reset")
         with self._lock:
             self.throttled += status == 429
+            reset_at = None if reset is None else self.clock() + reset
+            # Concurrent responses arrive out of order: within one window the lowest count is the true one.
+            same_window = reset_at is not None and self._reset_at is not None and abs(reset_at - self._reset_at) < 2
             if remaining is not None:
-                self._remaining = int(remaining)
-            if reset is not None:
-                self._reset_at = self.clock() + reset
+                known = self._remaining if same_window and self._remaining is not None else int(remaining)
+                self._remaining = min(known, int(remaining))
+            if reset_at is not None:
+                self._reset_at = reset_at
 
 
 class HttpClient:
