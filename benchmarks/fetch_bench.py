@@ -10,6 +10,8 @@ For each built-in report (demo parameters) and a price list of N customers, at o
 
     python benchmarks/fetch_bench.py                      # scale 7, 150 ms, 60-customer price list
     python benchmarks/fetch_bench.py --scale 15 --latency-ms 50 --concurrency 4
+
+The last column is the same fetch one request at a time (concurrency 1), for the speed-up.
 """
 
 from __future__ import annotations
@@ -62,13 +64,7 @@ def measure(sb, name: str, customers: int | None, concurrency: int, latency_ms: 
         "terms": terms,
         "received": received,
         "minimum": result.minimum_requests,
-        "limit_peak": result_peak(conn),
     }
-
-
-def result_peak(conn) -> str:
-    standing = conn._kss.http.standing() if conn._kss is not None else (None, 0)
-    return f"429s={standing[1]}"
 
 
 def main() -> None:
@@ -77,6 +73,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--customers", type=int, default=60, help="customers in the extra price list")
+    parser.add_argument("--no-sequential", action="store_true", help="skip the one-request-at-a-time comparison")
     args = parser.parse_args()
     print(
         f"command: python benchmarks/fetch_bench.py --scale {args.scale} --latency-ms {args.latency_ms} "
@@ -90,15 +87,19 @@ def main() -> None:
         cases = [(name, None) for name in BUILT_IN] + [("price-list", args.customers)]
         for name, customers in cases:
             row = measure(sb, name, customers, args.concurrency, args.latency_ms)
+            if not args.no_sequential:
+                row["sequential"] = measure(sb, name, customers, 1, args.latency_ms)["wall"]
             rows.append(row)
             print(f"{row['label']}: " + "; ".join(row["terms"]))
-    print("| report | fetch wall s | critical path s (rounds) | wall / critical | requests | minimum | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| report | wall s | critical path s (rounds) | wall / critical | requests | minimum | ratio | 1 at a time s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['label']} | {r['wall']:.2f} | {r['critical']:.2f} ({r['rounds']}) | "
-            f"{r['wall'] / r['critical']:.2f} | {r['received']} | {r['minimum']} | "
-            f"{r['received'] / r['minimum']:.2f} |"
+            f"{r['wall'] / r['critical'] if r['critical'] else float('nan'):.2f} | {r['received']} | {r['minimum']} | "
+            f"{r['received'] / r['minimum']:.2f} | {r.get('sequential', float('nan')):.2f} |"
         )
 
 

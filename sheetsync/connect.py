@@ -13,6 +13,7 @@ from sheetsync.config import Settings
 from sheetsync.errors import ConfigError
 
 if TYPE_CHECKING:
+    from sheetsync.apis.http import RequestStats
     from sheetsync.apis.kotis import KotisClient
     from sheetsync.apis.kss import KssClient
     from sheetsync.sandbox.server import RunningSandbox
@@ -29,6 +30,16 @@ class Connections:
     _kss: KssClient | None = field(default=None, repr=False)
     _kotis: KotisClient | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # fetch threads share us
+
+    def built(self, api: str) -> KssClient | KotisClient | None:
+        """The client of `api` ("kss" or "kotis") if this run has used it; never builds one."""
+        with self._lock:
+            return self._kss if api == "kss" else self._kotis if api == "kotis" else None
+
+    def request_stats(self, api: str) -> RequestStats | None:
+        """The request counters of `api`'s client (None before it is built): what the run summary reports."""
+        client = self.built(api)
+        return client.stats if client is not None else None
 
     @property
     def kss(self) -> KssClient:

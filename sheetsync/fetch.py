@@ -19,11 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.definition import Definition, FromSource, SourceSpec
 from sheetsync.expr import Template
 from sheetsync.paging import PAGE_SIZE, Limiter, Page, QueryRun, QueryTrace, Standing
+
+if TYPE_CHECKING:
+    from sheetsync.apis.kss import KssClient
 
 MAX_IDS_PER_REQUEST = PAGE_SIZE  # a lookup by ID answers one page: more IDs would only add pages
 MAX_VALUE_CHARS = 5000  # keeps a request URL under about 6 KB with the other parameters
@@ -58,22 +61,25 @@ class ClientCaller:
     """Pages from the KSS or Kotis client of `connections` (clients are built once, under a lock)."""
 
     def __init__(self, connections: Any) -> None:
-        self.connections = connections
+        self.connections = connections  # a connect.Connections, or anything with .kss and .kotis
         self._lock = threading.Lock()
+        self._kss: KssClient | None = None  # once a KSS page was asked for
 
     def __call__(self, api: str, endpoint: str, params: dict[str, Any], page: int) -> Page:
-        with self._lock:
-            client = self.connections.kotis if api == "kotis" else self.connections.kss
         if api == "kotis":  # Kotis GETs are not paged
-            return Page(client.get_all(endpoint, params), False)
-        rows, has_next = client.get_page(endpoint, params, page=page, page_size=PAGE_SIZE)
+            with self._lock:
+                kotis = self.connections.kotis
+            return Page(kotis.get_all(endpoint, params), False)
+        with self._lock:
+            kss = self._kss = self.connections.kss
+        rows, has_next = kss.get_page(endpoint, params, page=page, page_size=PAGE_SIZE)
         return Page(rows, has_next)
 
     def standing(self) -> tuple[int | None, int]:
-        """The KSS client's quota left and 429s so far ((None, 0) before it is built)."""
-        client = getattr(self.connections, "_kss", None)
-        http = getattr(client, "http", None)
-        return http.standing() if http is not None else (None, 0)
+        """The KSS client's quota left and 429s so far ((None, 0) before a KSS page was asked for)."""
+        with self._lock:
+            kss = self._kss
+        return kss.http.standing() if kss is not None else (None, 0)
 
 
 def client_caller(connections: Any) -> ClientCaller:

@@ -18,7 +18,7 @@ from sheetsync.definition.formats import column_format
 from sheetsync.errors import RenderError
 from sheetsync.expr import ExprError, Template, _as_date, _text, to_decimal
 from sheetsync.sinks.text import XLSX, sheet_name, too_precise, unique_sheet_names
-from sheetsync.transform import _key, records_of, row_env
+from sheetsync.transform import match_key, records_of, row_env
 
 CENT = Decimal("0.01")
 
@@ -72,7 +72,7 @@ def split_groups(frame: pd.DataFrame, column: str | None) -> list[tuple[Any, lis
     groups: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
     for row in rows:
         value = row.get(column)
-        groups.setdefault(_key(value), (value, []))[1].append(row)
+        groups.setdefault(match_key(value), (value, []))[1].append(row)
     return list(groups.values())
 
 

@@ -11,11 +11,12 @@ from typing import Any
 import pandas as pd
 
 from sheetsync import model
+from sheetsync.connect import Connections
 from sheetsync.definition import Definition, DemoValue
 from sheetsync.expr import Template, truthy
 from sheetsync.fetch import Fetcher, client_caller, resolve_values
 from sheetsync.layout import LayoutContext, about, build_tabs, file_stem, split_groups, unique_tab_names
-from sheetsync.transform import Frames, build_frames, records_of
+from sheetsync.transform import Frames, build_frames, match_key, records_of
 
 
 @dataclass
@@ -39,7 +40,7 @@ def documented_fields(definition: Definition, endpoints: Mapping[str, Any] | Non
 def run_report(
     definition: Definition,
     params: Mapping[str, Any],
-    connections: Any,
+    connections: Connections,
     *,
     fetcher: Fetcher | None = None,
     progress: bool | None = None,
@@ -47,6 +48,7 @@ def run_report(
     """Fetch, transform and lay out one report. `params` are typed (see definition.resolve_params)."""
     started = time.monotonic()
     before = _stats(connections, definition)
+    environment = connections.environment
     fetcher = fetcher or Fetcher(client_caller(connections), progress=progress)
     fetched = fetcher.run(definition, params)
     workbooks, warnings = render(
@@ -54,7 +56,7 @@ def run_report(
         params,
         fetched.records,
         documented_fields(definition),
-        environment=str(getattr(connections, "environment", "")),
+        environment=environment,
         fetched_at=fetched.fetched_at,
         company=company_of(connections),
     )
@@ -65,7 +67,7 @@ def run_report(
         warnings,
         _diff(before, _stats(connections, definition)),
         time.monotonic() - started,
-        str(getattr(connections, "environment", "")),
+        environment,
     )
     return ReportResult(workbooks, summary)
 
@@ -90,12 +92,19 @@ def render(
     return workbooks, [*data_warnings, *warnings]
 
 
+def burst_enabled(definition: Definition, context: Mapping[str, Any]) -> bool:
+    """Whether a run writes one workbook per value of `burst.by`: the definition's `burst.enabled`
+    (a bool, or a template over the expression context: {"params": {...}} at least)."""
+    burst = definition.burst
+    if burst is None:
+        return False
+    enabled = burst.enabled
+    return truthy(enabled.render(context) if isinstance(enabled, Template) else enabled)
+
+
 def _workbooks(definition: Definition, frames: Frames, ctx: LayoutContext) -> list[model.Workbook]:
     burst = definition.burst
-    enabled = burst is not None and truthy(
-        burst.enabled.render(ctx.expr_context) if isinstance(burst.enabled, Template) else burst.enabled
-    )
-    if not enabled or burst is None:
+    if burst is None or not burst_enabled(definition, ctx.expr_context):
         return [_workbook(definition.name, definition, frames, ctx)]
     first = frames[definition.tabs[0].frame]
     workbooks = []
@@ -111,10 +120,8 @@ def _workbooks(definition: Definition, frames: Frames, ctx: LayoutContext) -> li
 
 
 def _only(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
-    from sheetsync.transform import _key
-
-    key = _key(value)
-    mask = [_key(v) == key for v in frame[column]]
+    key = match_key(value)
+    mask = [match_key(v) == key for v in frame[column]]
     return frame[pd.Series(mask, index=frame.index, dtype=bool)].reset_index(drop=True)
 
 
@@ -124,23 +131,21 @@ def _workbook(name: str, definition: Definition, frames: Frames, ctx: LayoutCont
     return model.Workbook(name, tabs, about=about(ctx))
 
 
-def company_of(connections: Any) -> model.Company | None:
+def company_of(connections: Connections) -> model.Company | None:
     """The configured `[company]`; in the sandbox without one, a placeholder, so statements look real."""
-    settings = getattr(connections, "settings", None)
-    company = settings.company() if settings is not None else None
-    if company is None and getattr(connections, "environment", "") == "sandbox":
+    company = connections.settings.company()
+    if company is None and connections.environment == "sandbox":
         from sheetsync.config import PLACEHOLDER_COMPANY
 
         return PLACEHOLDER_COMPANY
     return company
 
 
-def _stats(connections: Any, definition: Definition) -> dict[str, dict[str, int]]:
+def _stats(connections: Connections, definition: Definition) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     apis = {s.api for s in definition.sources.values()}
     for api in apis:
-        client = getattr(connections, f"_{api}", None)
-        stats = getattr(client, "stats", None)
+        stats = connections.request_stats(api)
         if stats is not None:
             for endpoint, counts in stats.as_dict().items():
                 out[endpoint] = dict(counts)
@@ -211,7 +216,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def demo_params(definition: Definition, connections: Any) -> dict[str, Any]:
+def demo_params(definition: Definition, connections: Connections) -> dict[str, Any]:
     """The `demo:` values of a definition, resolving `{endpoint, field, limit}` ones by a query."""
     out: dict[str, Any] = {}
     for name, value in definition.demo.items():

@@ -155,7 +155,7 @@ def _join(tables: Tables, step: Join, context: Mapping[str, Any]) -> Table:
     empty = dict.fromkeys(names.values())
     single = len(left_on) == 1 and left_on[0]
     for row in left.rows:
-        key = (_key(row.get(single)),) if single else tuple(_key(row.get(c)) for c in left_on)
+        key = (match_key(row.get(single)),) if single else tuple(match_key(row.get(c)) for c in left_on)
         hits = index.get(key, ()) if None not in key else ()
         for hit in hits:
             matched.add(id(hit))
@@ -176,13 +176,13 @@ def _index(rows: list[Row], on: Sequence[str]) -> dict[tuple[Any, ...], list[Row
     """Rows by their join key (rows with a null key part are left out: null never matches)."""
     index: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
-        key = tuple(_key(row.get(c)) for c in on)
+        key = tuple(match_key(row.get(c)) for c in on)
         if None not in key:
             index.setdefault(key, []).append(row)
     return index
 
 
-def _key(value: Any) -> Any:
+def match_key(value: Any) -> Any:
     """Join keys compare by value: 12, Decimal("12") and "12" meet."""
     if isinstance(value, bool) or value is None:
         return value
@@ -303,7 +303,7 @@ def _sort(tables: Tables, step: Sort, context: Mapping[str, Any]) -> Table:
 def group_rows(rows: list[dict[str, Any]], by: Sequence[str]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(tuple(_key(row.get(c)) for c in by), []).append(row)
+        groups.setdefault(tuple(match_key(row.get(c)) for c in by), []).append(row)
     return groups
 
 
@@ -312,7 +312,7 @@ def _aggregate(name: str, values: list[Any]) -> Any:
     if name == "count":
         return len(present)
     if name == "count_distinct":
-        return len({_key(v) for v in present})
+        return len({match_key(v) for v in present})
     if name in ("first", "last"):
         return (present[0] if name == "first" else present[-1]) if present else None
     if name == "list":
@@ -369,7 +369,7 @@ def _running(tables: Tables, step: Running, context: Mapping[str, Any]) -> Table
     totals: dict[tuple[Any, ...], Decimal] = {}
     rows = [dict(row) for row in source.rows]
     for row in rows:
-        key = tuple(_key(row.get(c)) for c in by)
+        key = tuple(match_key(row.get(c)) for c in by)
         amount = to_decimal(step.of.evaluate(row_env(row, context))) or Decimal(0)
         totals[key] = totals.get(key, Decimal(0)) + amount
         row[step.column] = totals[key]

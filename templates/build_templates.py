@@ -27,7 +27,7 @@ BRAND = "1F4E5F"  # deep teal
 ACCENT = "F2A541"  # amber
 LIGHT = "EAF2F4"
 HEADER_ROW, INFO_ROW, TITLE_CELL = 17, 6, "C2"
-BRAND_NAME = "KSS Wholesale"
+BRAND_NAME = "Example Distribution"  # the sandbox placeholder company; a real [company] logo replaces it
 
 
 def logo_png() -> bytes:
@@ -36,7 +36,7 @@ def logo_png() -> bytes:
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((0, 0, 359, 95), radius=18, fill=f"#{BRAND}")
     draw.rectangle((20, 70, 160, 78), fill=f"#{ACCENT}")
-    font = ImageFont.load_default(size=34)
+    font = ImageFont.load_default(size=30)
     draw.text((20, 18), BRAND_NAME, fill="white", font=font)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

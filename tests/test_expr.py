@@ -179,3 +179,11 @@ def test_aggregates_are_the_outermost_call_only() -> None:
     assert compile_expr("sum(Amount) + 1", aggregates=True).top_call is None
     with pytest.raises(ExprError, match=r"unknown function sum\(\)"):
         compile_expr("sum(sum(Amount))", aggregates=True)
+
+
+def test_fields_belong_to_names_only_and_python_warnings_stay_quiet(recwarn: pytest.WarningsRecorder) -> None:
+    with pytest.raises(ExprError, match=r"only names have fields"):
+        compile_expr("(Name).x")
+    with pytest.raises(ExprError, match=r"1\. is not a number of the language"):
+        compile_expr("1. and Units")
+    assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sheetsync.sandbox.results import ResultCache
+from sheetsync.sandbox.results import LazyRows, ResultCache
 
 
 def _get(sb, path: str, params: dict | str, key: str = "employee") -> dict:
@@ -128,3 +128,27 @@ def test_errors_are_not_cached() -> None:
     with pytest.raises(ValueError):
         cache.rows_for(("q",), fail)
     assert cache.rows_for(("q",), lambda: [{"ok": 1}]) == [{"ok": 1}]
+
+
+def test_lazy_rows_render_only_the_rows_asked_for_and_once() -> None:
+    rendered: list[int] = []
+
+    def render(n: int) -> dict:
+        rendered.append(n)
+        return {"n": n}
+
+    rows = LazyRows(range(10), render)
+    assert len(rows) == 10 and rendered == []
+    assert rows[2:4] == [{"n": 2}, {"n": 3}] and rows[-1] == {"n": 9}
+    assert rows[3:5] == [{"n": 3}, {"n": 4}]
+    assert rendered == [2, 3, 9, 4]
+    assert rows[20:30] == []
+
+
+def test_invoice_pages_match_one_big_page(fresh_sandbox) -> None:
+    query = {"Statuses": "1,2,3,4,5,7"}
+    whole = _get(fresh_sandbox, "invoices", {**query, "PageSize": 500})["Data"]
+    fresh_sandbox.advance(0)
+    pages = [_get(fresh_sandbox, "invoices", {**query, "PageSize": 100, "Page": p})["Data"] for p in (1, 2, 3)]
+    paged = [row for page in pages for row in page]
+    assert paged == whole[:300] and len(whole) > 300

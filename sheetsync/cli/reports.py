@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from sheetsync.cli.common import api_options, params_option, settings_from_context
-from sheetsync.connect import open_connections
 from sheetsync.definition import (
     Definition,
     DemoValue,
@@ -17,16 +16,6 @@ from sheetsync.definition import (
     find_definition,
     json_schema_text,
     load_definition,
-    resolve_params,
-)
-from sheetsync.model import RunWarning
-from sheetsync.sinks.targets import (
-    DirectoryTarget,
-    XlsxTarget,
-    check_targets,
-    needs_google,
-    parse_target,
-    write_outputs,
 )
 
 
@@ -163,72 +152,17 @@ def run(
       sheetsync run price-list --sandbox -p customer_ids=1,2
       sheetsync run price-list -p customer_ids=12 -o prices.xlsx -o gsheet://1AbC...xyz
     """
-    definition = find_definition(report)
-    values = resolve_params(definition, params)
-    targets = [parse_target(o) for o in outputs] or [_default_target(definition)]
-    check_targets(targets, many_workbooks=_burst_enabled(definition, values))
-    credentials = _credentials(google_credentials) if needs_google(targets) else None
-    settings = settings_from_context()
-    from sheetsync.report import add_warnings, exit_code, run_report
+    from sheetsync.run import RunRequest
+    from sheetsync.run import run as run_and_write
 
-    with open_connections(settings, sandbox=sandbox, sandbox_key=sandbox_key, seed=seed) as connections:
-        result = run_report(definition, values, connections)
-    result.summary["google_sheets"] = {}
-    outcomes: list[Any] = []
-    sink_warnings: list[RunWarning] = []
-    result.summary["outputs"] = write_outputs(
-        targets,
-        result.workbooks,
-        credentials=credentials,
-        sheets_stats=result.summary["google_sheets"],
-        warnings=sink_warnings,
-        force=force,
-        xlsx_outcomes=outcomes,
-    )
-    add_warnings(result.summary, sink_warnings)
-    _add_outcomes(result.summary, outcomes)
-    _print_summary(result.summary, as_json)
-    code = exit_code(result.summary)
-    if code:
-        click.get_current_context().exit(code)
+    request = RunRequest(report, params, outputs, google_credentials, force, sandbox, sandbox_key, seed)
+    outcome = run_and_write(request, settings_from_context())
+    _print_summary(outcome.summary, as_json)
+    if outcome.exit_code:
+        click.get_current_context().exit(outcome.exit_code)
 
 
-def _add_outcomes(summary: dict[str, Any], outcomes: list[Any]) -> None:
-    """What each xlsx refresh did (created / refreshed / unchanged, cells kept, notes moved)."""
-    summary["xlsx"] = [
-        {
-            "path": str(o.path),
-            "status": o.status,
-            "kept_cells": o.kept_cells,
-            "notes_without_a_row": o.orphans,
-            "notes_tab": o.notes_tab,
-            "message": o.describe(),
-        }
-        for o in outcomes
-    ]
-    summary["unchanged"] = [str(o.path) for o in outcomes if o.status == "unchanged"]
-
-
-def _burst_enabled(definition: Definition, params: dict[str, Any]) -> bool:
-    from sheetsync.expr import Template, truthy
-
-    enabled = definition.burst.enabled if definition.burst else False
-    return truthy(enabled.render({"params": params}) if isinstance(enabled, Template) else enabled)
-
-
-def _default_target(definition: Definition) -> XlsxTarget | DirectoryTarget:
-    if definition.burst is not None:
-        return DirectoryTarget(Path("."))
-    return XlsxTarget(Path(f"{definition.name}.xlsx"))
-
-
-def _credentials(path: str | None) -> Any:
-    from sheetsync.sinks.gsheets import load_credentials
-
-    return load_credentials(path or settings_from_context().google_credentials)
-
-
-def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+def _print_summary(summary: dict[str, Any], as_json: bool = False) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
@@ -270,29 +204,13 @@ def demo(out_dir: str, as_json: bool, seed: int) -> None:
     Example:
       sheetsync demo --out ./sheetsync-demo
     """
-    from sheetsync.fetch import Fetcher, client_caller
-    from sheetsync.report import add_warnings, demo_params, run_report
+    from sheetsync.run import demo as write_demo
 
-    target = parse_target(str(Path(out_dir)) + "/")
-    check_targets([target], many_workbooks=True)
-    definitions = [load_definition(path) for path in builtin_paths().values()]
-    summaries = []
-    with open_connections(settings_from_context(), sandbox=True, seed=seed) as connections:
-        fetcher = Fetcher(client_caller(connections))  # one fetcher: a query shared by reports is sent once
-        for definition in definitions:
-            given = demo_params(definition, connections)
-            values = resolve_params(definition, given)
-            result = run_report(definition, values, connections, fetcher=fetcher)
-            burst_dir = isinstance(target, DirectoryTarget) and len(result.workbooks) > 1
-            where = DirectoryTarget(target.path / definition.name) if burst_dir else target  # type: ignore[union-attr]
-            sink_warnings: list[RunWarning] = []
-            result.summary["outputs"] = write_outputs([where], result.workbooks, warnings=sink_warnings)
-            add_warnings(result.summary, sink_warnings)
-            summaries.append(result.summary)
-            if not as_json:
-                _print_summary(result.summary, False)
+    outcomes = write_demo(
+        Path(out_dir), settings_from_context(), seed=seed, on_summary=None if as_json else _print_summary
+    )
     if as_json:
-        click.echo(json.dumps(summaries, indent=2, default=str))
+        click.echo(json.dumps([o.summary for o in outcomes], indent=2, default=str))
     else:
         click.echo(f"demo workbooks are in {Path(out_dir).resolve()}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -86,7 +87,9 @@ def compile_expr(text: str, *, aggregates: bool = False) -> Expr:
 
 def _parse(source: Source) -> ast.Expression:
     try:
-        return ast.parse(source.python, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal": the allow-list answers instead
+            return ast.parse(source.python, mode="eval")
     except SyntaxError as exc:
         raise _syntax_error(source, exc) from None
 
@@ -153,7 +156,13 @@ class _Compiler:
         while isinstance(current, ast.Attribute):
             parts.insert(0, self.spelled(current.attr))
             current = current.value
-        if not isinstance(current, ast.Name) or current.id in self.source.strings or current.id in _CONSTANTS:
+        between = self.source.python[current.end_col_offset : node.end_col_offset] if current.end_col_offset else ""
+        if (
+            not isinstance(current, ast.Name)
+            or current.id in self.source.strings
+            or current.id in _CONSTANTS
+            or ")" in between
+        ):
             raise self.refuse(node, "only names have fields (a.b)")
         return self.path((self.spelled(current.id), *parts))
 

@@ -109,8 +109,10 @@ def _token(source: Source, pos: int) -> int:
         )
     if kind == "name" and keyword.iskeyword(value) and value not in _OURS:
         _placeholder_name(source, value, pos, len(value))
-    elif kind != "space":  # line breaks and leading spaces would upset ast.parse; tokens need none
+    elif kind != "space":
         source.emit(value, pos, len(value))
+    elif source.python:  # one space for any run of blanks: line breaks and leading spaces upset ast.parse
+        source.emit(" ", pos, len(value))
     return match.end()
 
 

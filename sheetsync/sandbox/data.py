@@ -17,6 +17,7 @@ from typing import Any
 NOW = datetime(2026, 3, 2, 18, 0, 0, tzinfo=UTC)
 TODAY = NOW.date()
 NEVER_COUNTED = "1999-12-31T07:00:00.000Z"
+SANDBOX_API_KEY_ID = 123456  # the KSS document shows invoice PDFURLs carrying ?APIKeyID=
 
 STATES = [
     ("CA", "California", "America/Los_Angeles", "2:30 PM", "1"),
@@ -297,7 +298,7 @@ class Dataset:
             "PONum": inv.po_num,
             "PODate": day_ts(inv.date - timedelta(days=2)) if inv.po_num else None,
             "TermID": inv.term_id,
-            "PDFURL": f"https://example.com/api/invoice.pdf?InvoiceID={inv.id}",
+            "PDFURL": f"https://example.com/api/invoice.pdf?InvoiceID={inv.id}&APIKeyID={SANDBOX_API_KEY_ID}",
             "Memo": inv.memo,
             "Date": day_ts(inv.date),
             "DueDate": day_ts(inv.due, 7),

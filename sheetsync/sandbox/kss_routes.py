@@ -6,7 +6,7 @@ adds the envelope, headers, quirks and faults.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -15,8 +15,9 @@ from sheetsync import aging
 from sheetsync.sandbox.data import INVOICE_STATUSES, PAYMENT_TYPES, PURCHASE_STATUSES, TODAY, Invoice, day_ts, money
 from sheetsync.sandbox.params import ApiError, Ctx, keep
 from sheetsync.sandbox.payments import REQUEST_STATUSES, RequestError
+from sheetsync.sandbox.results import LazyRows
 
-Handler = Callable[[Ctx], list[dict]]
+Handler = Callable[[Ctx], Sequence[dict]]
 
 
 @dataclass(frozen=True)
@@ -358,7 +359,7 @@ def _invoice_visible(ctx: Ctx, inv: Invoice) -> bool:
     return True
 
 
-def invoices(ctx: Ctx) -> list[dict]:
+def invoices(ctx: Ctx) -> Sequence[dict]:
     scope = ctx.customer_scope(ctx.ids("CustomerIDs"))
     ids, wanted = ctx.ids("InvoiceIDs"), ctx.strs("States")
     statuses = ctx.enum_ids("Statuses", INVOICE_STATUSES) or [1]
@@ -368,8 +369,8 @@ def invoices(ctx: Ctx) -> list[dict]:
     pool = [ds.invoice_by_id[i] for i in sorted(ids_set) if i in ds.invoice_by_id] if ids_set else ds.invoices
     if ids_set is not None and not ids_set:
         pool = []
-    return [
-        ds.render_invoice(inv)
+    matching = (
+        inv
         for inv in pool
         if inv.status in statuses
         and keep(inv.customer_id, scope)
@@ -377,7 +378,8 @@ def invoices(ctx: Ctx) -> list[dict]:
         and keep(ds.customer_by_id[inv.customer_id]["State"], wanted)
         and (start is None or inv.date >= start)
         and (end is None or inv.date <= end)
-    ]
+    )
+    return LazyRows(matching, ds.render_invoice)  # rendered page by page
 
 
 def invoice(ctx: Ctx) -> list[dict]:

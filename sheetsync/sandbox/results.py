@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, overload
 
 from werkzeug.datastructures import MultiDict
 
@@ -34,12 +35,12 @@ class ResultCache:
 
     def __init__(self, max_queries: int = MAX_QUERIES, max_rows: int = MAX_ROWS) -> None:
         self.max_queries, self.max_rows = max_queries, max_rows
-        self._results: OrderedDict[tuple, list[dict]] = OrderedDict()
+        self._results: OrderedDict[tuple, Sequence[dict]] = OrderedDict()
         self._rows = 0
         self._lock = threading.Lock()
         self.computed = 0  # results computed since start (misses), for tests and benchmarks
 
-    def rows_for(self, key: tuple, compute: Callable[[], list[dict]]) -> list[dict]:
+    def rows_for(self, key: tuple, compute: Callable[[], Sequence[dict]]) -> Sequence[dict]:
         """The cached result for `key`, computing (and keeping) it on a miss; errors are not cached."""
         with self._lock:
             rows = self._results.get(key)
@@ -65,3 +66,33 @@ class ResultCache:
         while len(self._results) > 1 and (len(self._results) > self.max_queries or self._rows > self.max_rows):
             _, rows = self._results.popitem(last=False)
             self._rows -= len(rows)
+
+
+class LazyRows(Sequence[dict]):
+    """A result whose rows are rendered when a page asks for them (once each): the first page of a
+    large query then costs its filter and one page of rendering, not the rendering of every row."""
+
+    def __init__(self, items: Iterable[Any], render: Callable[[Any], dict]) -> None:
+        self._items = list(items)
+        self._render = render
+        self._rows: dict[int, dict] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> dict: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict]: ...
+
+    def __getitem__(self, index: int | slice) -> dict | list[dict]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self._items)))]
+        return self._row(index if index >= 0 else len(self._items) + index)
+
+    def _row(self, index: int) -> dict:
+        row = self._rows.get(index)
+        if row is None:
+            row = self._rows[index] = self._render(self._items[index])
+        return row

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -187,7 +187,8 @@ class KssApp:
             query = query_key(request.args, name, path_id, ctx.revision, key)
             rows = self.results.rows_for(query, lambda: route.handler(ctx))
             page, size = self._paging(ctx, route)
-        return self._page_response(request, route, key, raw_key, rows, page, size), False
+            chunk, page, has_next = _page_of(route, rows, page, size)  # lazy rows render here, under the lock
+        return self._page_response(request, route, key, raw_key, chunk, (page, size, has_next)), False
 
     def _paging(self, ctx: Ctx, route: Route) -> tuple[int, int]:
         page = ctx.number("Page", required=False)
@@ -199,13 +200,9 @@ class KssApp:
         return page or 1, min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
     def _page_response(
-        self, request: Request, route: Route, key: Key, raw_key: str, rows: list[dict], page: int, size: int
+        self, request: Request, route: Route, key: Key, raw_key: str, chunk: list[dict], paging: tuple[int, int, bool]
     ) -> Response:
-        if route.single:
-            chunk, page, has_next = rows[:1], 1, False
-        else:
-            chunk = rows[(page - 1) * size : page * size]
-            has_next = page * size < len(rows)
+        page, size, has_next = paging
         data = [_public(r) for r in chunk]
         if self.options.live_quirks:
             data = apply_quirks(route.name, data, key.type)
@@ -252,6 +249,13 @@ class KssApp:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+def _page_of(route: Route, rows: Sequence[dict], page: int, size: int) -> tuple[list[dict], int, bool]:
+    """The rows of one page, the page number answered and whether another follows."""
+    if route.single:
+        return list(rows[:1]), 1, False
+    return list(rows[(page - 1) * size : page * size]), page, page * size < len(rows)
 
 
 def _public(row: dict) -> dict:

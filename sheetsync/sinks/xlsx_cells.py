@@ -174,7 +174,7 @@ def display_length(value: Any, fmt: Format) -> int:
                 return len(f"{float(value) * 100:.1f}%")
             if fmt is Format.INTEGER or (isinstance(value, int) and fmt is not Format.CURRENCY):
                 return len(f"{int(value):,}")
-            return len(f"{float(value):,.2f}") + (4 if fmt is Format.CURRENCY else 0)  # _("$"* (...)_)
+            return len(f"{float(value):,.2f}") + (3 if fmt is Format.CURRENCY else 0)  # _("$"* (...)_)
         except (ValueError, OverflowError):
             return 10
     return len(str(value))
@@ -195,7 +195,7 @@ def column_widths(tab: Tab) -> list[float]:
     header wraps instead of being cut and a number never shows as ####."""
     sample = sample_rows(tab.rows)
     widths = []
-    button = 3 if tab.autofilter else 1
+    button = 2 if tab.autofilter else 1  # the filter button covers the header's right end (on screen)
     for index, column in enumerate(tab.columns):
         longest = min(len(column.header) + button, HEADER_WRAP_AT)
         numbers = 0
@@ -209,7 +209,7 @@ def column_widths(tab: Tab) -> list[float]:
             numbers = max(numbers, display_length(column_sum(tab.rows, index), column.format) + 1)  # bold
         word = max((len(w) for w in column.header.split()), default=0) + button
         width = float(column.width) if column.width is not None else min(MAX_WIDTH, max(MIN_WIDTH, longest + 2.0))
-        widths.append(max(width, word + 1.0, numbers + 1.0))
+        widths.append(max(width, word + 1.0, numbers + 0.5))
     return widths
 
 
@@ -225,7 +225,7 @@ def column_sum(rows: Sequence[Sequence[Any]], index: int) -> Decimal:
 
 def header_lines(tab: Tab, widths: Sequence[float]) -> int:
     """How many lines the header row needs when each header wraps within its column."""
-    button = 3 if tab.autofilter else 1
+    button = 2 if tab.autofilter else 1
     lines = [len(textwrap.wrap(c.header, max(1, int(w) - button))) for c, w in zip(tab.columns, widths, strict=False)]
     return max(lines, default=1) or 1
 

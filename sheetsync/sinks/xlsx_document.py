@@ -54,6 +54,7 @@ from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
 
 MIN_COLUMNS = 5
+ROW_HEIGHT = 15.0  # points
 FIRST_PAGE_ROWS = 42  # rows per printed page kept below what fits at 100% (Letter/A4 portrait)
 NEXT_PAGE_ROWS = 44
 MAX_FOOTER = 255  # Excel's limit on a header/footer section's total length
@@ -259,6 +260,8 @@ class StatementRenderer(TabRenderer):
         ws.sheet_view.showGridLines = False
         ws.sheet_properties.tabColor = look.brand
         ws.print_title_rows = f"{frame.header_row}:{frame.header_row}"
+        ws.sheet_format.defaultRowHeight = ROW_HEIGHT  # every application lays out the same rows per page
+        ws.sheet_format.customHeight = True
         ws.row_dimensions[1].height = 30
         ws.row_dimensions[frame.header_row].height = 30
         breaks = page_breaks(frame.header_row, frame.n_rows, 1 + len(self.tail_cells_text()) + 2)

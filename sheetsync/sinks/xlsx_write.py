@@ -276,6 +276,10 @@ class TabRenderer:
             ws.page_setup.fitToWidth = 1
             ws.page_setup.fitToHeight = 0
             ws.sheet_properties.pageSetUpPr.fitToPage = True
+            margins = ws.page_margins  # narrow margins: a wide table prints larger
+            margins.left = margins.right = 0.4
+            margins.top = margins.bottom = 0.6
+            margins.header = margins.footer = 0.3
         if not ws.print_title_rows:
             ws.print_title_rows = f"{self.frame.header_row}:{self.frame.header_row}"
 

@@ -13,17 +13,18 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 from sqlalchemy import delete, select, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from sheetsync.errors import LockHeldError
-from sheetsync.store.model import Actor, LockInfo, utc_now
+from sheetsync.errors import LockHeldError, StoreError
+from sheetsync.store.model import Actor, LockInfo, first_line, utc_now
 from sheetsync.store.schema import locks
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ def _live_elsewhere(row: LockInfo, actor: Actor) -> bool:
 @contextmanager
 def _postgres_lock(store: Store, name: str, ttl: timedelta, wait: float) -> Iterator[LockInfo]:
     key = int.from_bytes(hashlib.sha256(f"sheetsync:{name}".encode()).digest()[:8], "big", signed=True)
-    holder = _session(store.engine)
+    try:
+        holder = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    except SQLAlchemyError as exc:
+        raise StoreError(f"state store {store.location.shown}: {first_line(exc)}") from None
     try:
         deadline = time.monotonic() + wait
         while not holder.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
@@ -85,13 +89,12 @@ def _postgres_lock(store: Store, name: str, ttl: timedelta, wait: float) -> Iter
             yield info
         finally:
             _release_row(store, info)
-            holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            with suppress(SQLAlchemyError):  # a lost connection has released it already
+                holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    except SQLAlchemyError as exc:
+        raise StoreError(f"state store {store.location.shown}: {first_line(exc)}") from None
     finally:
         holder.close()
-
-
-def _session(engine: Engine) -> Connection:
-    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def read_lock(conn: Connection, name: str) -> LockInfo | None:
@@ -120,7 +123,9 @@ def _write_lock(conn: Connection, name: str, actor: Actor, ttl: timedelta) -> Lo
 
 
 def _release_row(store: Store, info: LockInfo) -> None:
-    with store.transaction() as conn:
+    """Remove our row. It only describes the lock (the file or advisory lock is the lock), so a store
+    that is gone does not turn a release into an error hiding the one that may be on its way."""
+    with suppress(StoreError), store.transaction() as conn:
         conn.execute(delete(locks).where(locks.c.name == info.name, locks.c.token == info.token))
 
 

@@ -17,6 +17,15 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def first_line(exc: BaseException) -> str:
+    """A database error as one line: the driver's own message (SQLAlchemy's `orig`), URL passwords hidden."""
+    from sheetsync.config import redact_url
+
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines() or [type(original).__name__]
+    return redact_url(lines[0])
+
+
 def key_fingerprint(api_key: str | None) -> str:
     """A short, stable name for an API key that does not reveal it: `sha256:` + 12 hex digits."""
     if not api_key:

@@ -15,9 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from sheetsync.errors import StoreError
-from sheetsync.store.location import Location, parse_location, redact_url
+from sheetsync.store.location import Location, parse_location
 from sheetsync.store.locks import held_lock, read_lock
-from sheetsync.store.model import Actor, Event, LockInfo, Note, Record, utc_now
+from sheetsync.store.model import Actor, Event, LockInfo, Note, Record, first_line, utc_now
 from sheetsync.store.schema import events, locks, records, upgrade
 
 CHUNK = 500  # keys per IN (...) query
@@ -100,7 +100,7 @@ class Store:
                 finally:
                     self._local.conn = None
         except SQLAlchemyError as exc:
-            raise StoreError(f"state store {self.location.shown}: {_first_line(exc)}") from None
+            raise StoreError(f"state store {self.location.shown}: {first_line(exc)}") from None
 
     # ---- records ---------------------------------------------------------------------------------
     def get(self, kind: str, key: str) -> Record | None:
@@ -260,10 +260,3 @@ def _event(row: RowMapping) -> Event:
         row=row["row_number"], external_id=row["external_id"], run_id=row["run_id"], message=row["message"],
         data=row["data"],
     )  # fmt: skip
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    """The driver's own message, first line, with any URL password hidden."""
-    original = getattr(exc, "orig", None) or exc
-    lines = str(original).strip().splitlines() or [type(original).__name__]
-    return redact_url(lines[0])
