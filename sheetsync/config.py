@@ -28,6 +28,7 @@ KEY_TYPES = ("employee", "customer", "supplier")
 KOTIS_BASE_URL = "https://kwf.kotisdesign.com/api/v1"
 KOTIS_STORES_BASE_URL = "https://stores.kotisdesign.com/api/v1"
 CONFIG_FILE = "sheetsync.toml"
+PROFILES = "profiles"  # [profiles.NAME.SECTION] tables: one named set of keys and environment
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,13 @@ SETTINGS: tuple[Setting, ...] = (
         user_cache_dir("sheetsync"),
         help="ETag cache, one folder per API key hash",
     ),
+    Setting("smtp_host", "SHEETSYNC_SMTP_HOST", ("smtp", "host"), help="mail server for alerts and statements"),
+    Setting("smtp_port", "SHEETSYNC_SMTP_PORT", ("smtp", "port"), help="default 587 (starttls), 465 (ssl), 25 (none)"),
+    Setting("smtp_security", "SHEETSYNC_SMTP_SECURITY", ("smtp", "security"), "starttls", help="starttls | ssl | none"),
+    Setting("smtp_username", "SHEETSYNC_SMTP_USERNAME", ("smtp", "username"), help="SMTP login (optional)"),
+    Setting("smtp_password", "SHEETSYNC_SMTP_PASSWORD", ("smtp", "password"), secret=True, help="SMTP password"),
+    Setting("smtp_sender", "SHEETSYNC_SMTP_FROM", ("smtp", "from"), help="From: address of the mail sheetsync sends"),
+    Setting("smtp_ca_file", "SHEETSYNC_SMTP_CA_FILE", ("smtp", "ca_file"), help="extra CA bundle to trust (PEM)"),
 )
 COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "the company name at the top of customer statements"),
@@ -260,11 +268,19 @@ def _lines(value: str | None) -> tuple[str, ...]:
     return tuple(line.strip() for line in (value or "").splitlines() if line.strip())
 
 
-def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-    """Read the environment and ./sheetsync.toml into Settings and validate the enumerations."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None, *, profile: str | None = None
+) -> Settings:
+    """Read the environment and ./sheetsync.toml into Settings and validate the enumerations.
+
+    With `profile`, the `[profiles.NAME.SECTION]` tables of sheetsync.toml override everything else
+    (a scheduled job names its profile: which keys and which environment); a profile value
+    `"env:VAR"` is read from the environment variable VAR, so keys need not sit in the file."""
     environ = os.environ if environ is None else environ
     file_values = _read_toml((cwd or Path.cwd()) / CONFIG_FILE)
     values = {s.name: _resolve(s, environ, file_values) for s in SETTINGS}
+    if profile is not None:
+        values.update(_profile_values(profile, file_values, environ))
     values["company_logo"] = _beside_file(values["company_logo"], cwd or Path.cwd())
     settings = Settings(values)
     _check_choice(settings, "kss_env", KSS_ENVIRONMENTS)
@@ -292,15 +308,63 @@ def _read_toml(path: Path) -> dict[str, dict[str, object]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    known = {s.toml for s in SETTINGS}
     for section, table in data.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{section}] must be a table of settings")
-        for key in table:
-            if (section, key) not in known:
-                allowed = ", ".join(f"[{s}] {k}" for s, k in sorted(known))
-                raise ConfigError(f"{path}: unknown setting [{section}] {key}; known: {allowed}")
+        if section == PROFILES:
+            _check_profiles(path, table)
+        else:
+            _check_section(path, section, table)
     return data
+
+
+def _check_section(path: Path, section: str, table: object, prefix: str = "") -> None:
+    known = {s.toml for s in SETTINGS}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{prefix}{section}] must be a table of settings")
+    for key in table:
+        if (section, key) not in known:
+            allowed = ", ".join(f"[{s}] {k}" for s, k in sorted(known))
+            raise ConfigError(f"{path}: unknown setting [{prefix}{section}] {key}; known: {allowed}")
+
+
+def _check_profiles(path: Path, profiles: object) -> None:
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"{path}: [{PROFILES}] must hold tables such as [{PROFILES}.staging.kss]")
+    for name, sections in profiles.items():
+        if not isinstance(sections, dict):
+            raise ConfigError(f"{path}: [{PROFILES}.{name}] must hold tables such as [{PROFILES}.{name}.kss]")
+        for section, table in sections.items():
+            _check_section(path, section, table, prefix=f"{PROFILES}.{name}.")
+
+
+def profile_names(cwd: Path | None = None) -> list[str]:
+    """The profiles defined in ./sheetsync.toml."""
+    return sorted(_read_toml((cwd or Path.cwd()) / CONFIG_FILE).get(PROFILES, {}))
+
+
+def _profile_values(
+    profile: str, file_values: dict[str, dict[str, object]], environ: Mapping[str, str]
+) -> dict[str, Value]:
+    profiles: dict[str, dict[str, dict[str, object]]] = file_values.get(PROFILES, {})  # type: ignore[assignment]
+    if profile not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(
+            f"no profile '{profile}' in {CONFIG_FILE} (profiles: {known}); add a [{PROFILES}.{profile}.kss] table"
+        )
+    values = {}
+    for setting in SETTINGS:
+        section, key = setting.toml
+        raw = profiles[profile].get(section, {}).get(key)
+        if raw is None:
+            continue
+        where = f"{CONFIG_FILE} [{PROFILES}.{profile}.{section}] {key}"
+        text = str(raw)
+        if text.startswith("env:"):
+            variable = text.removeprefix("env:")
+            if not environ.get(variable):
+                raise ConfigError(f"{where} reads the environment variable {variable}, which is not set")
+            text, where = environ[variable], f"{where} (env {variable})"
+        values[setting.name] = Value(text, where)
+    return values
 
 
 def _check_choice(settings: Settings, name: str, choices: tuple[str, ...]) -> None:

@@ -151,3 +151,13 @@ class LockHeldError(StoreError):
     `holder` is the lock's row (a `sheetsync.store.LockInfo`) when the store knows it."""
 
     holder: Any = None
+
+
+class DeliveryError(SheetsyncError):
+    """An e-mail or an alert webhook could not be delivered (the message names the server, never a password)."""
+
+    exit_code = ExitCode.API
+
+
+class ScheduleError(SheetsyncError):
+    """The schedule cannot run a job (unknown job, a lock held elsewhere, a store that cannot be opened)."""

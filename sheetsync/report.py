@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sheetsync import model
+from sheetsync.completeness import empty_tab_warnings, missing_warnings, narrowing_default_warnings
 from sheetsync.connect import Connections
 from sheetsync.definition import Definition, DemoValue
 from sheetsync.expr import Template, truthy
@@ -89,7 +90,8 @@ def render(
     ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company)
     frames = build_frames(definition, records, documented, data_warnings, context=ctx.expr_context)
     workbooks = _workbooks(definition, frames, ctx)
-    return workbooks, [*data_warnings, *warnings]
+    missing = [*missing_warnings(definition, params, records), *narrowing_default_warnings(definition)]
+    return workbooks, [*missing, *data_warnings, *warnings, *empty_tab_warnings(workbooks)]
 
 
 def burst_enabled(definition: Definition, context: Mapping[str, Any]) -> bool:

@@ -393,6 +393,11 @@ class _Pacer:
             if self._remaining is not None:
                 self._remaining -= 1
 
+    def quota(self) -> tuple[int | None, float | None]:
+        """The server's quota as last seen: (requests left, epoch second it resets); None where unknown."""
+        with self._lock:
+            return self._remaining, self._reset_at
+
     def remaining(self) -> int | None:
         """Requests that may still be sent now (server quota and client budget), None when neither is known."""
         now = self.clock()
@@ -440,6 +445,10 @@ class HttpClient:
         self.request_id_header = request_id_header
         self.secret_headers = tuple(secret_headers)
         self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait, sleep=sleep, clock=clock)
+
+    def quota(self) -> tuple[int | None, float | None]:
+        """What the last RateLimit-Remaining / RateLimit-Reset headers said: (left, reset epoch second)."""
+        return self.pacer.quota()
 
     def standing(self) -> tuple[int | None, int]:
         """(requests that may still be sent now, None when no limit is known; 429 answers so far)."""

@@ -656,7 +656,7 @@ def field_type(name: str, endpoint: str | None = None) -> str | None:
     if kind == "decimal":
         return "money" if name in MONEY_FIELDS else "quantity"
     if kind == "int":
-        return "id" if name.endswith("ID") else "count"
+        return "id" if name.endswith("ID") or name == "Status" else "count"
     return {"date": "date", "datetime": "datetime", "bool": "bool", "str": "text"}.get(kind or "")
 
 

@@ -44,6 +44,12 @@ MAX_CELL = 40
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many rows.")
 @click.option("--list", "list_endpoints", is_flag=True, help="List the endpoints and their parameters.")
+@click.option(
+    "--describe",
+    "describe",
+    is_flag=True,
+    help="Describe ENDPOINT: its parameters (types, defaults, meanings) and fields (types).",
+)
 @api_options
 def fetch(
     endpoint: str | None,
@@ -53,6 +59,7 @@ def fetch(
     csv_unescaped: bool,
     limit: int | None,
     list_endpoints: bool,
+    describe: bool,
     sandbox: bool,
     sandbox_key: str,
     seed: int,
@@ -69,10 +76,16 @@ def fetch(
     \b
     Example:
       sheetsync fetch products --sandbox --limit 5
+      sheetsync fetch invoices --describe
       sheetsync fetch invoices -p CustomerIDs=1,2 -p StartDate=2026-01-01 --format csv
       sheetsync fetch customers/12 --sandbox --format json
       sheetsync fetch kotis/orders/by_source --sandbox -p source=all -p start_date=2026-01-01 -p end_date=2026-02-28
     """
+    if describe and endpoint:
+        from sheetsync.apis.reference import describe_endpoint
+
+        click.echo(describe_endpoint(endpoint))
+        return
     if list_endpoints or not endpoint:
         if not list_endpoints:
             raise click.UsageError("give an ENDPOINT (sheetsync fetch --list shows them)")

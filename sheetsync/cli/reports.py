@@ -65,7 +65,11 @@ def check(file: str) -> None:
     Example:
       sheetsync reports check reports/price-list.yaml
     """
+    from sheetsync.completeness import narrowing_default_warnings
+
     definition = find_definition(file)
+    for warning in narrowing_default_warnings(definition):
+        click.echo(f"warning: {warning.message}", err=True)
     click.echo(
         f"ok: {file}: report {definition.name}, {len(definition.sources)} sources, "
         f"{len(definition.steps)} transforms, {len(definition.tabs)} tab spec(s)"

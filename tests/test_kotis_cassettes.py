@@ -5,10 +5,10 @@ no network, the cassettes answer. Requests are matched on method, path and query
 sandbox's port changes), so these tests prove the exact requests the client sends.
 
 Re-recording against the sandbox:
-    rm -r tests/cassettes/kotis && SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kotis_client_vcr.py
+    rm -r tests/cassettes/kotis && SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kotis_cassettes.py
 Re-recording the read-only tests against the real API with a test key (Kotis test keys use the
 production hosts and change nothing; the tests that write or rely on sandbox data are skipped):
-    KOTIS_API_KEY=... SHEETSYNC_VCR_TARGET=live SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kotis_client_vcr.py
+    KOTIS_API_KEY=... SHEETSYNC_VCR_TARGET=live SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kotis_cassettes.py
 Cassettes are read and written with the one ``vcr_config`` fixture of conftest.py. The ``Authorization``
 header is filtered before writing; ``test_no_key_in_cassettes`` checks it.
 """

@@ -1,6 +1,6 @@
 """KotisClient against a live sandbox (real HTTP on loopback) and against a scripted transport.
 
-The exact requests are also proven by the cassettes in test_kotis_client_vcr.py.
+The exact requests are also proven by the cassettes in test_kotis_cassettes.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """KssClient against a scripted transport: exact requests, paging, errors, ETags, fallback, POST safety.
 
-The sandbox-backed replays (vcrpy cassettes) are in test_kss_client_sandbox.py.
+The sandbox-backed replays (vcrpy cassettes) are in test_kss_cassettes.py.
 """
 
 from __future__ import annotations

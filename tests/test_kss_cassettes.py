@@ -5,10 +5,10 @@ no network, the cassettes answer. Requests are matched on method, path and query
 the sandbox's port changes), so the tests also prove the exact query strings the client sends.
 
 Re-recording against the sandbox:
-    rm -r tests/cassettes/kss && SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kss_client_sandbox.py
+    rm -r tests/cassettes/kss && SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kss_cassettes.py
 Re-recording against the real KSS test environment (read-only tests only; the sandbox-only ones,
 faults and the newer payments revision, are skipped):
-    KSS_API_KEY=... SHEETSYNC_VCR_TARGET=test SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kss_client_sandbox.py
+    KSS_API_KEY=... SHEETSYNC_VCR_TARGET=test SHEETSYNC_VCR_RECORD=all .venv/bin/pytest tests/test_kss_cassettes.py
 Cassettes are read and written with the one ``vcr_config`` fixture of conftest.py. Keys never reach a
 cassette: ``x-api-key`` and ``Authorization`` are filtered before writing, and
 ``test_no_key_in_cassettes`` checks every cassette for the sandbox keys.

@@ -1,0 +1,208 @@
+"""`sheetsync schedule list|check|run-due|run|history`: thin adapters over sheetsync.schedule."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from sheetsync.errors import ExitCode
+
+FILE_OPTION = click.option(
+    "-f",
+    "--file",
+    "schedule_file",
+    default="schedule.yaml",
+    show_default=True,
+    envvar="SHEETSYNC_SCHEDULE",
+    type=click.Path(dir_okay=False),
+    help="The schedule file (or SHEETSYNC_SCHEDULE).",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout (for machines).")
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """Run the jobs of schedule.yaml when they are due, never twice at once, with history and alerts.
+
+    Call `run-due` every minute from cron, a systemd timer or any scheduler: it runs what is due
+    and returns.
+
+    \b
+    Example:
+      sheetsync schedule list
+      sheetsync schedule run-due            # in crontab: * * * * * cd /srv/books && sheetsync schedule run-due
+      sheetsync schedule run prices-daily
+      sheetsync schedule history prices-daily --json
+    """
+
+
+@schedule_group.command("check")
+@FILE_OPTION
+def check(schedule_file: str) -> None:
+    """Validate the schedule (jobs, reports, parameters, outputs, profiles) without any request.
+
+    \b
+    Example:
+      sheetsync schedule check -f schedule.yaml
+    """
+    schedule = _schedule(schedule_file)
+    click.echo(f"ok: {schedule_file}: {len(schedule.jobs)} job(s): {', '.join(j.name for j in schedule.jobs)}")
+
+
+@schedule_group.command("list")
+@FILE_OPTION
+@JSON_OPTION
+def list_jobs(schedule_file: str, as_json: bool) -> None:
+    """Each job: its cron and zone, its next run in its zone, its last outcome and duration.
+
+    \b
+    Example:
+      sheetsync schedule list
+    """
+    from sheetsync.schedule.views import job_rows
+
+    schedule = _schedule(schedule_file)
+    with _state() as state:
+        rows = job_rows(schedule, state, datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        last = f"last {row['last_outcome']}" + (f" in {row['last_seconds']:.1f} s" if row["last_seconds"] else "")
+        click.echo(
+            f"{row['job']:<24} {row['cron']:<16} next {row['next_run']:<26} "
+            f"{last if row['last_outcome'] else 'never run'}"
+        )
+
+
+@schedule_group.command("run-due")
+@FILE_OPTION
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, help="How many jobs run at once.")
+@JSON_OPTION
+def run_due(schedule_file: str, jobs: int, as_json: bool) -> int:
+    """Run the jobs due now, once each, then return. Exit code: the worst of their runs.
+
+    A job missed while nothing called run-due runs once, not once per missed slot. A job whose lock
+    is taken is skipped; a job the KSS quota cannot cover is deferred to a later run-due.
+
+    \b
+    Example:
+      sheetsync schedule run-due --jobs 2 --json
+    """
+    schedule = _schedule(schedule_file)
+    with _state() as state, _stopped_on_sigterm():
+        runs = _scheduler(schedule, state, as_json).run_due(jobs=jobs)
+    return _emit(runs, as_json)
+
+
+@schedule_group.command("run")
+@click.argument("job")
+@FILE_OPTION
+@JSON_OPTION
+def run_job(job: str, schedule_file: str, as_json: bool) -> int:
+    """Run one job now, whatever its schedule (its locks still apply).
+
+    \b
+    Example:
+      sheetsync schedule run prices-daily
+    """
+    schedule = _schedule(schedule_file)
+    with _state() as state, _stopped_on_sigterm():
+        run = _scheduler(schedule, state, as_json).run_job(job)
+    return _emit([run], as_json)
+
+
+@schedule_group.command("history")
+@click.argument("job", required=False)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="How many runs.")
+@JSON_OPTION
+def history(job: str | None, limit: int, as_json: bool) -> None:
+    """Every run, newest first: outcome, duration, rows, requests, 304s, Sheets calls, bytes, error.
+
+    \b
+    Example:
+      sheetsync schedule history prices-daily --limit 50
+    """
+    from sheetsync.schedule.views import history_line
+
+    with _state() as state:
+        runs = state.runs(job, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in runs], indent=2))
+        return
+    for run in runs:
+        click.echo(history_line(run))
+    if not runs:
+        click.echo(f"no runs yet{' of ' + job if job else ''}", err=True)
+
+
+def _schedule(path: str) -> Any:
+    from sheetsync.schedule.spec import load_schedule
+
+    return load_schedule(path)
+
+
+@contextmanager
+def _state() -> Iterator[Any]:
+    from sheetsync.cli.common import settings_from_context
+    from sheetsync.schedule.store_state import open_state
+
+    with open_state(settings_from_context()) as state:
+        yield state
+
+
+def _scheduler(schedule: Any, state: Any, as_json: bool) -> Any:
+    from sheetsync.alerts import Alerter
+    from sheetsync.cli.common import settings_from_context
+    from sheetsync.mailer import SmtpSettings
+    from sheetsync.schedule.runner import Scheduler
+
+    def smtp() -> SmtpSettings:
+        return SmtpSettings.from_settings(settings_from_context())
+
+    return Scheduler(schedule, state, alerter=Alerter(smtp), report=lambda line: click.echo(line, err=True))
+
+
+def _emit(runs: list[Any], as_json: bool) -> int:
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in runs], indent=2))
+    elif not runs:
+        click.echo("nothing due", err=True)
+    return max((_exit_code(r) for r in runs), default=0)
+
+
+def _exit_code(run: Any) -> int:
+    if run.outcome in ("skipped", "deferred"):
+        return int(ExitCode.PARTIAL) if run.trigger == "manual" else 0
+    return int(run.exit_code or 0)
+
+
+@contextmanager
+def _stopped_on_sigterm() -> Iterator[None]:
+    """SIGTERM (a scheduler's timeout, systemd stop) ends the run like Ctrl-C: recorded as interrupted."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop) if _main_thread() else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread() and sys.platform != "win32"
+
+
+COMMANDS: list[click.Command] = [schedule_group]

@@ -1,0 +1,156 @@
+"""Sending e-mail: one SMTP path for schedule alerts and customer statements.
+
+    smtp = SmtpSettings.from_settings(load_settings())     # [smtp] in sheetsync.toml or SHEETSYNC_SMTP_*
+    send_mail(smtp, Mail(to=["ar@example.com"], subject="...", body="...",
+                         attachments=[Attachment("statement.pdf", pdf_bytes, "application/pdf")]))
+
+Security is `starttls` (default, port 587: upgrade a plain connection, refuse a server that cannot),
+`ssl` (port 465: TLS from the first byte) or `none` (port 25, for a relay on localhost). The server
+certificate is always verified (plus `ca_file` if given). The password is only ever shown redacted
+(`SmtpSettings.describe()`), and failures name the server, never the credentials.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from sheetsync.config import Settings, redact
+from sheetsync.errors import ConfigError, DeliveryError
+
+SECURITY_MODES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to send mail. `password` is a secret: use describe() to show these settings."""
+
+    host: str
+    port: int
+    security: str = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "sheetsync@localhost"
+    ca_file: str | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpSettings:
+        """From SHEETSYNC_SMTP_* / [smtp]; ConfigError when the host is missing or a value is malformed."""
+        if not settings.smtp_host:
+            raise ConfigError("no mail server: set SHEETSYNC_SMTP_HOST or [smtp] host in sheetsync.toml")
+        security = (settings.smtp_security or "starttls").lower()
+        if security not in SECURITY_MODES:
+            raise ConfigError(f"[smtp] security is {security!r}; use one of {', '.join(SECURITY_MODES)}")
+        return cls(
+            host=settings.smtp_host,
+            port=_port(settings.smtp_port, security),
+            security=security,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            sender=settings.smtp_sender or f"sheetsync@{socket.getfqdn()}",
+            ca_file=settings.smtp_ca_file or None,
+        )
+
+    def describe(self) -> str:
+        """One line for people and logs, password redacted."""
+        login = f" as {self.username} (password {redact(self.password)})" if self.username else ""
+        return f"smtp {self.host}:{self.port} ({self.security}){login} from {self.sender}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: Sequence[str]
+    subject: str
+    body: str
+    attachments: Sequence[Attachment] = ()
+    cc: Sequence[str] = ()
+    reply_to: str | None = None
+
+
+def build_message(smtp: SmtpSettings, mail: Mail) -> EmailMessage:
+    """The MIME message (plain text body, attachments) with a Message-ID on the sender's domain."""
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = ", ".join(mail.to)
+    if mail.cc:
+        message["Cc"] = ", ".join(mail.cc)
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    message.set_content(mail.body)
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return message
+
+
+def send_mail(smtp: SmtpSettings, mail: Mail) -> str:
+    """Send one mail; returns its Message-ID. DeliveryError (naming the server) on any failure."""
+    if not mail.to:
+        raise ConfigError("an e-mail needs at least one recipient")
+    message = build_message(smtp, mail)
+    try:
+        with _connect(smtp) as client:
+            if smtp.username:
+                client.login(smtp.username, smtp.password or "")
+            client.send_message(message)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(f"{_where(smtp)}: login as {smtp.username} refused ({exc.smtp_code})") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise DeliveryError(f"{_where(smtp)}: recipients refused: {', '.join(exc.recipients)}") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"{_where(smtp)}: {_reason(exc)}") from None
+    return str(message["Message-ID"])
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    context = ssl.create_default_context(cafile=smtp.ca_file)
+    if smtp.security == "ssl":
+        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+    client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    if smtp.security == "starttls":
+        try:
+            client.ehlo()
+            if not client.has_extn("starttls"):
+                raise DeliveryError(f"{_where(smtp)}: the server does not offer STARTTLS (set [smtp] security)")
+            client.starttls(context=context)
+            client.ehlo()
+        except BaseException:
+            client.close()
+            raise
+    return client
+
+
+def _port(raw: str | None, security: str) -> int:
+    if not raw:
+        return DEFAULT_PORTS[security]
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"[smtp] port must be a number, got {raw!r}") from None
+
+
+def _where(smtp: SmtpSettings) -> str:
+    return f"mail via {smtp.host}:{smtp.port}"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {text}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
