@@ -78,3 +78,9 @@ def test_schema_accepts_the_shorthands_the_validator_expands(schema: dict) -> No
     parse_definition(json.dumps(data), "t.yaml")  # JSON is YAML: the validator takes the same text
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate({**data, "params": {"ids": "integer"}})
+
+
+def test_schema_takes_numbers_where_the_validator_reads_them_as_text(schema: dict) -> None:
+    text = "name: t\nsources: {p: products}\ntabs: [{title: 2026, columns: [{header: 2026, field: ProductName}]}]\n"
+    assert parse_definition(text, "t.yaml").tabs[0].columns[0].header == "2026"
+    jsonschema.Draft202012Validator(schema).validate(load_yaml(text, "t.yaml")[0])

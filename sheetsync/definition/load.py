@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from sheetsync.definition.checks import check_definition
 from sheetsync.definition.models import Definition
@@ -85,9 +87,16 @@ def find_definition(report: str, *, endpoints: Mapping[str, Any] | None = None) 
     )
 
 
+class _TextAlsoNumbers(GenerateJsonSchema):
+    """Text fields take a number too (`header: 2026` is the text "2026"), as the validator does."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        return {**super().str_schema(schema), "type": ["string", "number"]}
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the definition language, for editors and `reports schema`."""
-    schema = Definition.model_json_schema()
+    schema = Definition.model_json_schema(schema_generator=_TextAlsoNumbers)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://sheetsync.invalid/report-definition.schema.json",
