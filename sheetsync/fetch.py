@@ -19,13 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.definition import Definition, FromSource, SourceSpec
 from sheetsync.expr import Template
 from sheetsync.paging import PAGE_SIZE, Limiter, Page, QueryRun, QueryTrace, Standing
 
 if TYPE_CHECKING:
+    from sheetsync.apis.kotis import KotisClient
     from sheetsync.apis.kss import KssClient
 
 MAX_IDS_PER_REQUEST = PAGE_SIZE  # a lookup by ID answers one page: more IDs would only add pages
@@ -57,11 +58,21 @@ class FetchResult:
 Caller = Callable[[str, str, dict[str, Any], int], Page]  # (api, endpoint, params, page number) -> Page
 
 
+class ApiClients(Protocol):
+    """Where the clients come from: connect.Connections (or a test's stand-in with the same two)."""
+
+    @property
+    def kss(self) -> KssClient: ...
+
+    @property
+    def kotis(self) -> KotisClient: ...
+
+
 class ClientCaller:
     """Pages from the KSS or Kotis client of `connections` (clients are built once, under a lock)."""
 
-    def __init__(self, connections: Any) -> None:
-        self.connections = connections  # a connect.Connections, or anything with .kss and .kotis
+    def __init__(self, connections: ApiClients) -> None:
+        self.connections = connections
         self._lock = threading.Lock()
         self._kss: KssClient | None = None  # once a KSS page was asked for
 
@@ -82,7 +93,7 @@ class ClientCaller:
         return kss.http.standing() if kss is not None else (None, 0)
 
 
-def client_caller(connections: Any) -> ClientCaller:
+def client_caller(connections: ApiClients) -> ClientCaller:
     return ClientCaller(connections)
 
 

@@ -217,3 +217,45 @@ def test_sandbox_price_list_pages_match_a_sequential_read(fresh_sandbox) -> None
     received = fresh_sandbox.requests_log()[before:]
     assert result.records["pricing"] == sequential
     assert len(received) == result.minimum_requests == -(-len(sequential) // 500) > 2
+
+
+# ---- the quota, end to end against the sandbox ------------------------------------------------
+def _quota_run(rate_limit: int, burst_429: int = 0):
+    from types import SimpleNamespace
+
+    from sheetsync.apis.kss import KssClient
+    from sheetsync.fetch import client_caller
+    from sheetsync.sandbox.server import SandboxOptions, start_sandbox
+
+    options = SandboxOptions(rate_limit=rate_limit, burst_429=burst_429)
+    with start_sandbox(options=options) as sb:
+        kss = KssClient(sb.info.kss, sb.info.keys["employee"], sleep=lambda s: None)
+        caller = client_caller(SimpleNamespace(kss=kss, _kss=kss))
+        try:
+            result = fetch_paged(caller, list(range(1, 41)))
+        except Exception as exc:  # the test inspects it
+            result = exc
+        return result, sb.requests_log()
+
+
+def test_a_quota_just_large_enough_is_spent_without_a_429() -> None:
+    result, log = _quota_run(rate_limit=10_000)
+    needed = len(log)
+    result, log = _quota_run(rate_limit=needed)
+    assert not isinstance(result, Exception), result
+    assert len(log) == needed and all(entry["status"] == 200 for entry in log)
+
+
+def test_a_quota_too_small_stops_with_a_message_instead_of_hammering() -> None:
+    from sheetsync.errors import RateLimitedError
+
+    result, log = _quota_run(rate_limit=2)  # the query needs 3 pages
+    assert isinstance(result, RateLimitedError) and "rate limit" in str(result)
+    assert len(log) <= 3  # the quota, and at most the one request whose 429 told the reset time
+
+
+def test_429s_are_retried_and_the_data_is_complete() -> None:
+    result, log = _quota_run(rate_limit=10_000, burst_429=3)
+    assert not isinstance(result, Exception), result
+    assert [entry["status"] for entry in log].count(429) == 3
+    assert len(result.records["pricing"]) > 1000

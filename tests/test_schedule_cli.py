@@ -146,3 +146,35 @@ def test_history_is_shared_through_the_store(workdir, store_location, capsys) ->
     [run] = other.runs("prices")
     assert run.outcome == "ok" and run.started > datetime.now(UTC) - timedelta(minutes=5)
     other.store.close()
+
+
+def test_run_due_from_the_command_line_runs_what_is_due(workdir, capsys) -> None:
+    state = StoreState(open_store(str(workdir.dir / "state.sqlite3")))
+    state.set_handled_until("prices", datetime(2026, 1, 5, 12, 0, tzinfo=UTC))  # weeks of missed slots
+    state.store.close()
+    code, out, err = sheetsync(capsys, "schedule", "run-due", "--json")
+    [run] = json.loads(out)
+    assert code == 0 and run["outcome"] == "ok" and run["trigger"] == "schedule"
+    assert run["slot"] > "2026-01-06"  # the latest missed slot, once
+    code, out, err = sheetsync(capsys, "schedule", "run-due")
+    assert (code, out, err.strip()) == (0, "", "nothing due")
+
+
+def test_sigterm_mid_run_is_recorded_interrupted_and_frees_the_locks(workdir, capsys) -> None:
+    workdir.set_faults(latency_ms=3000)
+    command = [sys.executable, "-c", "from sheetsync.cli import main; main()", "schedule", "run", "prices"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None and process.stderr.readline().strip() == "prices: started (manual)"
+        time.sleep(0.5)
+        process.terminate()
+        assert process.wait(30) == 128 + 15
+    finally:
+        process.kill()
+    workdir.set_faults(latency_ms=0)
+    code, out, _ = sheetsync(capsys, "schedule", "history", "--json")
+    [run] = json.loads(out)
+    assert run["outcome"] == "interrupted" and "stopped" in run["error"]
+    assert not (workdir.dir / "out" / "prices.xlsx").exists()
+    code, out, _ = sheetsync(capsys, "schedule", "run", "prices", "--json")
+    assert code == 0 and json.loads(out)[0]["outcome"] == "ok"  # its locks were freed

@@ -378,3 +378,67 @@ jobs:
     assert failed.outcome == "failed" and failed.error
     secrets = [books.info.keys["employee"], "s3cr3tw3bh00k", "PRIVATE KEY", "fake-access-token"]
     assert [s for s in secrets if s in history] == []
+
+
+def test_missing_requested_data_is_partial_and_alerts_when_the_policy_asks(books, receivers) -> None:
+    hook, _ = receivers
+    text = f"""\
+jobs:
+  - {{name: p, report: price-list, params: {{customer_ids: [1, 999999]}}, outputs: out/p.xlsx,
+     cron: "0 * * * *", profile: sandbox, alerts: {{on: [partial], webhook: "{hook.url}"}}}}
+  - {{name: quiet, report: price-list, params: {{customer_ids: [999999, 2]}}, outputs: out/q.xlsx,
+     cron: "0 * * * *", profile: sandbox}}
+"""
+    sched = scheduler(text, Clock(TUESDAY), alerter=Alerter(None))
+    run, quiet = sched.run_job("p"), sched.run_job("quiet")
+    assert (run.outcome, run.exit_code, quiet.outcome) == ("partial", 1, "partial")
+    assert {w["code"] for w in run.warnings} == {"id-not-returned"}
+    assert any(w["subject"] == "CustomerID=999999" for w in run.warnings)
+    assert (books.dir / "out" / "p.xlsx").exists()  # partial data is written, and said to be partial
+    [post] = hook.posts  # only the job whose policy asks for partial alerts
+    assert post["sheetsync"]["event"] == "partial" and "CustomerID 999999 was not returned" in post["text"]
+    assert run.alerts == ["partial: webhook http://127.0.0.1/…"] and quiet.alerts == []
+
+
+TWO_JOBS = """\
+jobs:
+  - {name: one, report: price-list, params: {customer_ids: [1]}, outputs: out/one.xlsx, cron: "0 * * * *",
+     profile: sandbox}
+  - {name: two, report: price-list, params: {customer_ids: [2]}, outputs: out/two.xlsx, cron: "0 * * * *",
+     profile: sandbox}
+"""
+
+
+def test_jobs_run_at_once_with_jobs_n(books) -> None:
+    barrier = threading.Barrier(2, timeout=20)
+
+    @contextmanager
+    def together(settings: Settings) -> Iterator[Connections]:
+        barrier.wait()  # both jobs must be inside their run at the same time
+        with no_sleep_connect(settings) as connections:
+            yield connections
+
+    clock = Clock(TUESDAY)
+    sched = scheduler(TWO_JOBS, clock)
+    sched.connect = together
+    sched.run_due()
+    clock.tick(hours=1)
+    assert [(r.job, r.outcome) for r in sched.run_due(jobs=2)] == [("one", "ok"), ("two", "ok")]
+
+
+def test_jobs_run_at_once_share_the_quota_left(books) -> None:
+    clock = Clock(TUESDAY)
+    sched = scheduler(TWO_JOBS, clock)
+    sched.run_due()
+    clock.tick(hours=1)
+    for job in ("one", "two"):  # each needed 5 requests last time; the API said 7 were left
+        earlier = RunRecord(job, "schedule", clock() - timedelta(minutes=30), profile="sandbox", outcome="ok")
+        earlier.ended, earlier.requests = earlier.started, {"kss": 5}
+        earlier.quota_left, earlier.quota_reset = 7, clock() + timedelta(minutes=30)
+        sched.state.save_run(earlier)
+    runs = sched.run_due(jobs=2)
+    assert sorted(r.outcome for r in runs) == ["deferred", "ok"]
+    [deferred] = [r for r in runs if r.outcome == "deferred"]
+    assert deferred.reason is not None and deferred.reason.startswith(
+        "needs about 5 KSS requests (its recent runs), 2 left"
+    )

@@ -9,7 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, GetJsonSchemaHandler, PlainValidator, WithJsonSchema
+from pydantic import (
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -131,3 +139,21 @@ NullIsEmptyDict = BeforeValidator(lambda v: {} if v is None else v)
 """`key:` with no value (YAML null) is an empty mapping."""
 NullIsEmptyList = BeforeValidator(lambda v: [] if v is None else v)
 """`key:` with no value (YAML null) is an empty list."""
+
+
+def _flag_or_template(value: Any) -> Any:
+    if is_template(value):
+        return _compile_template(value)
+    try:
+        return _BOOL.validate_python(value)  # true/false, and yes/no/on/off written as text
+    except ValidationError:
+        raise problem(f"expected true, false or a {{{{ template }}}}, not {value!r}") from None
+
+
+_BOOL = TypeAdapter(bool)
+FlagOrTemplate = Annotated[
+    Any,
+    PlainValidator(_flag_or_template),
+    WithJsonSchema({"type": ["boolean", "string"], "description": "true, false or a {{ template }} over params"}),
+]
+"""A bool, or a Template (rendered at run time) such as {{ params.burst }}."""

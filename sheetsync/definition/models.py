@@ -31,6 +31,7 @@ from sheetsync.definition.fields import (
     AlsoAccepts,
     Colour,
     Expression,
+    FlagOrTemplate,
     Names,
     NullIsEmptyDict,
     NullIsEmptyList,
@@ -329,7 +330,7 @@ class BurstSpec(Strict):
     "The column whose values split the workbook."
     name: TemplateText = Field(None)  # type: ignore[assignment]  # default "<report>-{{ value }}"
     "Each workbook's file name."
-    enabled: ValueOrTemplate = True
+    enabled: FlagOrTemplate = True
     "true, false or a template over params (e.g. {{ params.burst }})."
 
 

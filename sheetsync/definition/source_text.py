@@ -1,7 +1,9 @@
-"""Definition YAML -> plain data, remembering the line of every key and item (from yaml's node marks)."""
+"""Definition YAML (1.2 scalars) -> plain data, remembering the line of every key and item (node marks)."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -9,6 +11,7 @@ import yaml
 from sheetsync.errors import DefinitionError
 
 Path_ = tuple[Any, ...]
+_BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
 
 class Lines:
@@ -30,9 +33,26 @@ class Lines:
         return self._lines.get(path)
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 scalars instead of PyYAML's 1.1: only true/false are booleans (`NO`, `on`, `yes` stay
+    text), `10:30` is not the number 630, `0042` keeps its zeros (text), `1e3` and `12.10` are numbers."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _pattern, _firsts in (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (_INT, r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    (_FLOAT, r"^[-+]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)$", "-+.0123456789"),
+):
+    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_firsts))
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, Lines]:
-    """Parse YAML keeping each key's line; mapping keys stay strings (`on:` is not True)."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML 1.2 keeping each key's line; mapping keys stay strings (`on:` is not True)."""
+    loader = _Yaml12Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -60,4 +80,6 @@ def _convert(node: yaml.Node, path: Path_, lines: Lines, file: str) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
+    if node.tag == _FLOAT:
+        return Decimal(node.value)  # exactly as written: 12.10 is Decimal("12.10"), never a binary float
     return yaml.SafeLoader("").construct_object(node)

@@ -71,6 +71,8 @@ class Scheduler:
             handled = self.state.handled_until(job.name)
             if handled is None:
                 self.state.set_handled_until(job.name, now)
+                first = _shown(job, job.schedule.next_after(now))
+                self.report(f"{job.name}: new in the schedule; first run at {first}")
                 continue
             slot = due_slot(job.schedule, now, handled)
             if slot is not None:
