@@ -134,3 +134,23 @@ def test_without_a_key_added_columns_stay_by_position_and_say_so(double, refresh
     stats = refresh(prices([3, 2, 1], key=False))
     assert any("declares no row key" in w for w in stats["warnings"])
     assert by_code(double)["0003"][8] == {"stringValue": "first row"}
+
+
+def test_a_chart_users_added_on_a_report_tab_stays_and_ours_is_replaced(double, refresh) -> None:
+    from sheetsync.model import Chart
+
+    workbook = prices([1, 2])
+    workbook.tabs[0].chart = Chart("Totals", ("Price",))
+    refresh(workbook)
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    users = {
+        "chartId": 77,
+        "spec": {"title": "mine"},
+        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet.sheet_id}}},
+    }
+    sheet.charts.append(users)
+    workbook = prices([1, 2, 3])
+    workbook.tabs[0].chart = Chart("Totals", ("Price",))
+    refresh(workbook)
+    titles = sorted(c["spec"]["title"] for c in double.spreadsheets[SHEET_ID].sheet("Prices").charts)
+    assert titles == ["Totals", "mine"]

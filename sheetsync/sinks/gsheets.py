@@ -28,7 +28,7 @@ from sheetsync.sinks.digest import tab_digest
 from sheetsync.sinks.google_auth import load_credentials
 from sheetsync.sinks.gsheets_client import SheetsClient, set_session_factory
 from sheetsync.sinks.gsheets_read import GoogleSheetSource
-from sheetsync.sinks.gsheets_render import GridSize, format_requests, grid_size, tab_rows
+from sheetsync.sinks.gsheets_render import GridSize, chart_id, format_requests, grid_size, tab_rows
 from sheetsync.sinks.gsheets_usercols import Moved, SheetLayout, carry_user_cells, merge_rows, notes_requests
 from sheetsync.sinks.naming import block_name
 from sheetsync.sinks.xlsx_cells import sheet_titles
@@ -402,7 +402,8 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
         for i in reversed(range(p.existing.conditional_formats))
         if i not in p.existing.user_formats
     ]
-    requests_ += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in p.existing.charts]
+    ours = [c for c in p.existing.charts if c == chart_id(p.tab) or p.existing.layout is None]  # before ids: all
+    requests_ += [{"deleteEmbeddedObject": {"objectId": c}} for c in ours]
     if p.existing.has_filter and not p.tab.autofilter:
         requests_.append({"clearBasicFilter": {"sheetId": p.sheet_id}})
     return requests_

@@ -70,6 +70,10 @@ def parse_target(text: str) -> Target:
     path = Path(text).expanduser()
     if path.suffix.lower() == ".xlsx":
         return XlsxTarget(path)
+    if path.suffix.lower() == ".xlsm":  # refreshed in place, macros kept; sheetsync never creates one
+        if not path.is_file():
+            raise SinkError(f"output {text!r}: sheetsync writes .xlsx; an .xlsm must already exist to be refreshed")
+        return XlsxTarget(path)
     if text.endswith(("/", "\\")) or path.is_dir() or not path.suffix:
         if path.exists() and not path.is_dir():
             raise SinkError(f"output {text!r} is a file but not .xlsx")
