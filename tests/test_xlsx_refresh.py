@@ -250,7 +250,7 @@ def test_an_xlsm_output_must_exist(tmp_path: Path) -> None:
     from sheetsync.errors import SinkError
     from sheetsync.sinks.targets import XlsxTarget, parse_target
 
-    with pytest.raises(SinkError, match="an .xlsm must already exist"):
+    with pytest.raises(SinkError, match=r"an \.xlsm must already exist"):
         parse_target(str(tmp_path / "book.xlsm"))
     (tmp_path / "book.xlsm").write_bytes(b"x")
     assert parse_target(str(tmp_path / "book.xlsm")) == XlsxTarget(tmp_path / "book.xlsm")
