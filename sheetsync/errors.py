@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     API = 3  # API, auth or quota error: nothing more could be done
     UNKNOWN_OUTCOME = 4  # a request may or may not have taken effect: reconcile before retrying
     INTERNAL = 70  # a bug in sheetsync (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class SheetsyncError(Exception):

@@ -130,3 +130,34 @@ def test_a_ledger_written_before_the_store_is_upgraded_in_place_without_losing_a
     assert len(again.all_entries()) == 6 and len(again.store.events("payments")) == len(history)
     again.close()
     assert len(_legacy_rows(path, "legacy_allocations")) == 6  # the old rows are kept, renamed
+    columns = ("key", "state", "request_id", "amount", "written_to", "attempts")
+    as_read = [tuple(r[c] for c in columns) for r in _legacy_rows(path, "allocations")]
+    assert as_read == [tuple(r[c] for c in columns) for r in before]  # a script reading the old table still can
+    assert [r["run_id"] for r in _legacy_rows(path, "runs")] == [r["run_id"] for r in runs]
+    old_code = sqlite3.connect(path)  # sheetsync 0.1 on the upgraded file: its first write fails, loudly
+    old_code.executescript("CREATE TABLE IF NOT EXISTS allocations (key TEXT PRIMARY KEY, state TEXT)")
+    with pytest.raises(sqlite3.OperationalError, match="cannot modify allocations because it is a view"):
+        old_code.execute("INSERT INTO allocations (key, state) VALUES ('id:A-9', 'sending')")
+    old_code.close()
+
+
+def test_the_old_ledger_tables_can_still_be_read_on_both_backends(store_location) -> None:
+    from sqlalchemy import text
+
+    ledger = Ledger.open(store_location)
+    ledger.record_run("r1", "s.xlsx")
+    _intent(ledger, "r1", 40)
+    ledger.record_result("id:A-1", POSTED, request_id=41)
+    with ledger.store.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM allocations")).mappings().one()
+        runs = conn.execute(text("SELECT run_id, source FROM runs")).all()
+    assert (row["key"], row["ar_account"], row["amount"], row["state"], row["request_id"], row["row_number"]) == (
+        "id:A-1",
+        7,
+        "10.10",
+        POSTED,
+        41,
+        5,
+    )
+    assert [tuple(r) for r in runs] == [("r1", "s.xlsx")]
+    ledger.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,10 @@ Target = XlsxTarget | DirectoryTarget | GSheetTarget
 
 def parse_target(text: str) -> Target:
     """`out.xlsx`, `some/dir/`, `gsheet://ID` or a docs.google.com spreadsheet URL; SinkError otherwise."""
+    if not text.strip():
+        raise SinkError(
+            f"output {text!r} is empty (an unset shell variable?): give an .xlsx path, a directory or gsheet://ID"
+        )
     text = text.strip()
     if text.startswith("gsheet://"):
         spreadsheet_id = text.removeprefix("gsheet://").strip("/")
@@ -103,6 +108,17 @@ def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
             and not os.access(target.path.parent, os.W_OK | os.X_OK)
         ):
             raise SinkError(f"output {target.path}: directory {target.path.parent} is not writable")
+        if isinstance(target, XlsxTarget):
+            _probe(target.path)
+
+
+def _probe(path: Path) -> None:
+    """Refuse now a directory where no file can be created (/proc, a read-only mount), as root too."""
+    try:
+        with tempfile.TemporaryFile(prefix=f".{path.name}.", dir=path.parent):
+            pass
+    except OSError as exc:
+        raise SinkError(f"output {path}: cannot create a file in {path.parent} ({exc.strerror or exc})") from None
 
 
 def needs_google(targets: Sequence[Target]) -> bool:

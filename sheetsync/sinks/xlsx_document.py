@@ -36,6 +36,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -204,6 +205,75 @@ def _company_lines(statement: Statement) -> list[str]:
     return [company.name, *company.address, *([" · ".join(contact)] if contact else [])]
 
 
+def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
+    """The styles of a statement's cells by role, in the look's colours."""
+    brand, accent = look.brand, look.accent
+    edge, thin = Side(style="medium", color=brand), Side(style="thin", color="B7C9CE")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    right, centre = Alignment(horizontal="right"), Alignment(horizontal="center", vertical="center", wrap_text=True)
+    label, white = Font(bold=True, color=brand), Font(bold=True, color="FFFFFF")
+    due = Font(size=12, bold=True)
+    styles: dict[str, dict[str, Any]] = {
+        "plain": {},
+        "title": {"font": Font(size=20, bold=True, color=brand), "alignment": right},
+        "name": {"font": Font(size=12, bold=True, color=brand)},
+        "label": {"font": label},
+        "fact_label": {"font": label, "alignment": right},
+        "fact_value": {"alignment": right},
+        "due_label": {
+            "font": white,
+            "fill": PatternFill("solid", fgColor=brand),
+            "border": Border(left=edge, top=edge, bottom=edge),
+            "alignment": Alignment(horizontal="right", vertical="center"),
+        },
+        "due_value": {
+            "font": due,
+            "fill": PatternFill("solid", fgColor=look.light),
+            "border": Border(right=edge, top=edge, bottom=edge),
+            "number_format": MONEY,
+        },
+        "party": {"font": label, "border": Border(bottom=Side(style="thin", color=accent))},
+        "band_label": {
+            "font": label,
+            "fill": PatternFill("solid", fgColor=look.light),
+            "border": box,
+            "alignment": centre,
+        },
+        "band_total_label": {
+            "font": white,
+            "fill": PatternFill("solid", fgColor=brand),
+            "border": box,
+            "alignment": centre,
+        },
+        "band_value": {"border": box, "number_format": MONEY},
+        "band_total_value": {"font": due, "border": box, "number_format": MONEY},
+        "header": {
+            "font": white,
+            "fill": PatternFill("solid", fgColor=brand),
+            "border": Border(bottom=Side(style="medium", color=accent)),
+            "alignment": Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        },
+        "data": {"border": Border(bottom=Side(style="hair", color="B7C9CE"))},
+    }
+    styles["band_label"]["alignment"] = styles["band_total_label"]["alignment"] = centre
+    return styles
+
+
+def _prototypes(ws: Any, look: Look) -> dict[str, Cell]:
+    """One styled cell per role, made once per workbook and look: a statement's cells copy their
+    style ids, so the 600th statement costs no more style lookups than the first."""
+    cache = ws.parent.__dict__.setdefault("_sheetsync_statement_styles", {})
+    if look not in cache:
+        protos = {}
+        for role, spec in _role_styles(look).items():
+            proto = Cell(ws)
+            for attribute, value in spec.items():
+                setattr(proto, attribute, value)
+            protos[role] = proto
+        cache[look] = protos
+    return cache[look]
+
+
 class StatementRenderer(TabRenderer):
     """Streams one statement tab (write-only) with the letterhead, blocks and footer of `Look`."""
 
@@ -213,22 +283,8 @@ class StatementRenderer(TabRenderer):
         self.statement = _statement(tab)
         self.plan = Plan.of(tab)
         self.n = max(len(tab.columns), MIN_COLUMNS)
-        brand = look.brand
-        self.fonts = {
-            "title": Font(size=20, bold=True, color=brand),
-            "name": Font(size=12, bold=True, color=brand),
-            "label": Font(bold=True, color=brand),
-            "white": Font(bold=True, color="FFFFFF"),
-            "due": Font(size=12, bold=True),
-        }
-        self.header_style = cells.styled_cell(
-            ws,
-            font=Font(bold=True, color="FFFFFF"),
-            fill=PatternFill("solid", fgColor=brand),
-            border=Border(bottom=Side(style="medium", color=look.accent)),
-        )
-        self.header_style.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        self.data_style = cells.styled_cell(ws, border=Border(bottom=Side(style="hair", color="B7C9CE")))
+        self.protos = _prototypes(ws, look)
+        self.header_style, self.data_style = self.protos["header"], self.protos["data"]
 
     def render(self) -> None:
         self.setup_page()
@@ -286,12 +342,12 @@ class StatementRenderer(TabRenderer):
         footer.center.size = 8
 
     # cells
-    def cell(self, column: int, value: Any, *, font: str | None = None, **style: Any) -> Cell:
-        cell = cells.styled_cell(self.ws, font=self.fonts[font] if font else None, **style)
+    def cell(self, column: int, value: Any, role: str = "plain") -> Cell:
+        cell = Cell(self.ws)
+        cell._style = copy(self.protos[role]._style)
         cell.column = column
         if isinstance(value, Decimal | int):
             cell._value, cell.data_type = value, "n"
-            cell.number_format = MONEY
         elif value is not None:
             cells.set_text(cell, str(value))
         return cell
@@ -299,45 +355,30 @@ class StatementRenderer(TabRenderer):
     def top_rows(self) -> Iterator[tuple[int, list[Cell]]]:
         rows: dict[int, list[Cell]] = {}
         n, statement = self.n, self.statement
-        right = Alignment(horizontal="right")
-        title = self.cell(n, statement.title.upper(), font="title")
-        title.alignment = right
-        rows.setdefault(1, []).append(title)
+        rows.setdefault(1, []).append(self.cell(n, statement.title.upper(), "title"))
         for offset, line in enumerate(_company_lines(statement)):
-            rows.setdefault(5 + offset, []).append(self.cell(1, line, font="name" if offset == 0 else None))
+            rows.setdefault(5 + offset, []).append(self.cell(1, line, "name" if offset == 0 else "plain"))
         for offset, (label, value) in enumerate(statement.facts):
-            label_cell = self.cell(n - 1, label, font="label")
-            label_cell.alignment = right
-            value_cell = self.cell(n, value)
-            value_cell.alignment = right
-            rows.setdefault(self.plan.facts_row + offset, []).extend([label_cell, value_cell])
+            pair = [self.cell(n - 1, label, "fact_label"), self.cell(n, value, "fact_value")]
+            rows.setdefault(self.plan.facts_row + offset, []).extend(pair)
         box = self.plan.facts_row + len(statement.facts) + 1
-        rows.setdefault(box, []).extend(self.amount_due_box())
+        amount = statement.amount_due if statement.amount_due is not None else Decimal("0.00")
+        rows.setdefault(box, []).extend(
+            [self.cell(n - 1, "Amount due", "due_label"), self.cell(n, amount, "due_value")]
+        )
         rows.update(self.parties_rows())
         rows.update(self.band_rows())
         for row_idx in sorted(rows):
             yield row_idx, sorted(rows[row_idx], key=lambda c: c.column)
 
-    def amount_due_box(self) -> list[Cell]:
-        n, look = self.n, self.look
-        edge = Side(style="medium", color=look.brand)
-        label = self.cell(n - 1, "Amount due", font="white", fill=PatternFill("solid", fgColor=look.brand))
-        label.border = Border(left=edge, top=edge, bottom=edge)
-        label.alignment = Alignment(horizontal="right", vertical="center")
-        amount = self.statement.amount_due if self.statement.amount_due is not None else Decimal("0.00")
-        value = self.cell(n, amount, font="due", fill=PatternFill("solid", fgColor=look.light))
-        value.border = Border(right=edge, top=edge, bottom=edge)
-        return [label, value]
-
     def parties_rows(self) -> dict[int, list[Cell]]:
         statement, row = self.statement, self.plan.parties_row
         remit_col = math.ceil(self.n / 2) + 1
-        underline = Border(bottom=Side(style="thin", color=self.look.accent))
-        rows: dict[int, list[Cell]] = {row: [self.cell(1, "Bill to", font="label", border=underline)]}
+        rows: dict[int, list[Cell]] = {row: [self.cell(1, "Bill to", "party")]}
         for offset, line in enumerate(statement.customer):
-            rows.setdefault(row + 1 + offset, []).append(self.cell(1, line, font="name" if offset == 0 else None))
+            rows.setdefault(row + 1 + offset, []).append(self.cell(1, line, "name" if offset == 0 else "plain"))
         if statement.company is not None and statement.company.remit_to:
-            rows[row].append(self.cell(remit_col, "Remit to", font="label", border=underline))
+            rows[row].append(self.cell(remit_col, "Remit to", "party"))
             for offset, line in enumerate(statement.company.remit_to):
                 rows.setdefault(row + 1 + offset, []).append(self.cell(remit_col, line))
         return rows
@@ -346,22 +387,15 @@ class StatementRenderer(TabRenderer):
         band = list(self.statement.band)[: self.n - 1]
         if not band:
             return {}
-        row, look = self.plan.band_row, self.look
-        thin = Side(style="thin", color="B7C9CE")
-        box = Border(left=thin, right=thin, top=thin, bottom=thin)
-        centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        labels, values = [], []
         total = self.statement.amount_due
         items = [*band, ("Amount due", total if total is not None else sum((v for _, v in band), Decimal(0)))]
         first = self.n - len(items) + 1  # right-aligned under the table's money columns
+        labels, values = [], []
         for offset, (label, amount) in enumerate(items):
             last = offset == len(items) - 1
-            head = self.cell(first + offset, label, font="white" if last else "label", border=box)
-            head.fill = PatternFill("solid", fgColor=look.brand if last else look.light)
-            head.alignment = centre
-            labels.append(head)
-            values.append(self.cell(first + offset, amount, font="due" if last else None, border=box))
-        return {row: labels, row + 1: values}
+            labels.append(self.cell(first + offset, label, "band_total_label" if last else "band_label"))
+            values.append(self.cell(first + offset, amount, "band_total_value" if last else "band_value"))
+        return {self.plan.band_row: labels, self.plan.band_row + 1: values}
 
     def header_cells(self) -> list[Cell]:
         out = []
@@ -381,7 +415,7 @@ class StatementRenderer(TabRenderer):
             return
         row = (self.frame.totals_row or self.frame.last_data_row + 1) + 2
         if self.statement.company and self.statement.company.payment_instructions:
-            yield row, [self.cell(1, "Payment instructions", font="label")]
+            yield row, [self.cell(1, "Payment instructions", "label")]
             row += 1
         for line in lines:
             yield row, [self.cell(1, line)]

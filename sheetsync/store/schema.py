@@ -182,7 +182,7 @@ def _import_allocation(conn: Connection, row: dict[str, Any]) -> None:
                 state=row["state"],
                 external_id=rid,
                 message=row["message"] or "",
-                data={},
+                data=fields,
             )
         )
 
@@ -196,10 +196,57 @@ def _iso(value: str | None) -> str:
     return datetime.fromisoformat(value).isoformat(timespec="microseconds")
 
 
+# The 0.1 ledger's columns, each read from the same-named field of a payments record: (name, SQL type)
+_LEGACY_COLUMNS = (
+    ("ar_account", "INTEGER"),
+    ("payment", "TEXT"),
+    ("target", "TEXT"),
+    ("amount", "TEXT"),
+    ("request_id", "INTEGER"),
+    ("message", "TEXT"),
+    ("watermark", "INTEGER"),
+    ("run_id", "TEXT"),
+    ("source", "TEXT"),
+    ("row_number", "INTEGER"),
+    ("written_to", "TEXT"),
+    ("sent_at", "TEXT"),
+)
+
+
+def _legacy_views(conn: Connection) -> None:
+    """Read-only views named like the 0.1 ledger's tables (`allocations`, `runs`) over the store.
+    Scripts that read the old tables keep working, and a sheetsync 0.1 pointed at an upgraded file
+    fails on its first write (a view cannot be written) instead of starting an empty ledger."""
+    names = set(inspect(conn).get_table_names()) | set(inspect(conn).get_view_names())
+    field = _json_field(conn.dialect.name)
+    if "allocations" not in names:
+        columns = ", ".join(f"{field(name, sql_type)} AS {name}" for name, sql_type in _LEGACY_COLUMNS)
+        conn.execute(
+            text(
+                f"CREATE VIEW allocations AS SELECT key, {columns}, state, attempts, updated_at "
+                "FROM sheetsync_records WHERE kind = 'payments'"
+            )
+        )
+    if "runs" not in names:
+        conn.execute(
+            text(
+                f"CREATE VIEW runs AS SELECT key AS run_id, {field('source', 'TEXT')} AS source, "
+                f"{field('started_at', 'TEXT')} AS started_at FROM sheetsync_records WHERE kind = 'payments.run'"
+            )
+        )
+
+
+def _json_field(dialect: str) -> Callable[[str, str], str]:
+    if dialect == "postgresql":
+        return lambda name, sql_type: f"CAST(data->>'{name}' AS {sql_type})"
+    return lambda name, sql_type: f"CAST(json_extract(data, '$.{name}') AS {sql_type})"
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "records, events and locks", _create_tables),
     (2, "import the SQLite payments ledger of sheetsync 0.1", _import_payments_ledger),
+    (3, "read-only views of the 0.1 ledger tables", _legacy_views),
 ]
 LATEST = MIGRATIONS[-1][0]
 
