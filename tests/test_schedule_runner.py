@@ -442,3 +442,26 @@ def test_jobs_run_at_once_share_the_quota_left(books) -> None:
     assert deferred.reason is not None and deferred.reason.startswith(
         "needs about 5 KSS requests (its recent runs), 2 left"
     )
+
+
+def test_changed_data_alerts_when_the_policy_asks(books, receivers) -> None:
+    hook, _ = receivers
+
+    def schedule(customers: str) -> str:
+        return f"""\
+jobs:
+  - {{name: p, report: price-list, params: {{customer_ids: [{customers}]}}, outputs: out/p.xlsx,
+     cron: "0 * * * *", profile: sandbox, alerts: {{on: [changed], webhook: "{hook.url}"}}}}
+"""
+
+    clock = Clock(TUESDAY)
+    state = MemoryState(clock)
+    first = scheduler(schedule("1"), clock, state, alerter=Alerter(None)).run_job("p")
+    clock.tick(minutes=1)
+    same = scheduler(schedule("1"), clock, state, alerter=Alerter(None)).run_job("p")
+    assert (first.outcome, same.outcome, hook.posts) == ("ok", "unchanged", [])  # nothing new: no alert
+    clock.tick(minutes=1)
+    more = scheduler(schedule("1, 2"), clock, state, alerter=Alerter(None)).run_job("p")  # the data now differs
+    assert more.outcome == "ok" and more.alerts == ["changed: webhook http://127.0.0.1/…"]
+    [post] = hook.posts
+    assert post["sheetsync"]["event"] == "changed" and post["title"] == "sheetsync job p wrote changed data"
