@@ -290,15 +290,27 @@ def load_settings(
 
 def _resolve(setting: Setting, environ: Mapping[str, str], file_values: dict[str, dict[str, object]]) -> Value:
     if environ.get(setting.env):
-        return Value(environ[setting.env], f"env {setting.env}")
+        return Value(_trimmed(setting, environ[setting.env], f"env {setting.env}"), f"env {setting.env}")
     section, key = setting.toml
     if key in file_values.get(section, {}):
         raw = file_values[section][key]
         text = "\n".join(map(str, raw)) if isinstance(raw, list) else str(raw)
-        return Value(text, f"{CONFIG_FILE} [{section}] {key}")
+        where = f"{CONFIG_FILE} [{section}] {key}"
+        return Value(_trimmed(setting, text, where) if setting.secret else text, where)
     if setting.default is not None:
         return Value(setting.default, "default")
     return Value(None, "unset")
+
+
+def _trimmed(setting: Setting, text: str, where: str) -> str:
+    """A secret without the newline or spaces a shell or an editor leaves around it (`$(cat key.txt)`);
+    ConfigError, naming where it came from and never the value, when whitespace is inside it."""
+    if not setting.secret:
+        return text
+    trimmed = text.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in trimmed):
+        raise ConfigError(f"{setting.name} from {where} has a space or line break inside it; check the key")
+    return trimmed
 
 
 def _read_toml(path: Path) -> dict[str, dict[str, object]]:

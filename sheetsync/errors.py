@@ -20,8 +20,8 @@ class ExitCode(IntEnum):
     USAGE = 2  # usage or input error: bad option, parameter, definition, sheet or credential file
     API = 3  # API, auth or quota error: nothing more could be done
     UNKNOWN_OUTCOME = 4  # a request may or may not have taken effect: reconcile before retrying
-    INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C) or SIGTERM, as shells report 128 + SIGINT
     INTERNAL = 70  # a bug in sheetsync (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class SheetsyncError(Exception):

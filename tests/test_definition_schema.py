@@ -84,3 +84,15 @@ def test_schema_takes_numbers_where_the_validator_reads_them_as_text(schema: dic
     text = "name: t\nsources: {p: products}\ntabs: [{title: 2026, columns: [{header: 2026, field: ProductName}]}]\n"
     assert parse_definition(text, "t.yaml").tabs[0].columns[0].header == "2026"
     jsonschema.Draft202012Validator(schema).validate(load_yaml(text, "t.yaml")[0])
+
+
+def test_every_key_of_the_language_has_a_description(schema: dict) -> None:
+    models = {"(top)": schema, **schema["$defs"]}
+    undocumented = [
+        f"{model}.{key}"
+        for model, node in models.items()
+        for key, prop in node.get("properties", {}).items()
+        if not prop.get("description")
+    ]
+    assert not undocumented, f"add a docstring under each key: {undocumented}"
+    assert all(node.get("description") for node in schema["$defs"].values())

@@ -161,9 +161,10 @@ def test_a_simulated_day_runs_each_job_once_per_slot_and_records_its_costs(books
         if run.job != "prices-sheet":  # an unchanged xlsx refresh writes nothing
             assert (run.bytes_written > 0) == (run.outcome == "ok") == bool(run.outputs)
     assert by_job["prices-xlsx"][1].not_modified > 0  # the ETag cache answers the repeated queries
-    assert [r.sheets_calls for r in by_job["prices-sheet"]] == [2, 2]  # one read, one batchUpdate
+    # one read and one batchUpdate, then unchanged data: one metadata read and no write (issue 14)
+    assert [r.sheets_calls for r in by_job["prices-sheet"]] == [2, 1]
     assert [r.outcome for r in by_job["prices-sheet"]] == ["ok", "unchanged"]  # the same data as its last run
-    assert books.double.counts() == {"get": 2, "batchUpdate": 2}
+    assert books.double.counts() == {"get": 2, "batchUpdate": 1}
     [burst] = by_job["aging-burst"]
     assert len(burst.outputs) == 3 and all(Path(p).parent.name == "aging" for p in burst.outputs)
 
@@ -441,3 +442,26 @@ def test_jobs_run_at_once_share_the_quota_left(books) -> None:
     assert deferred.reason is not None and deferred.reason.startswith(
         "needs about 5 KSS requests (its recent runs), 2 left"
     )
+
+
+def test_changed_data_alerts_when_the_policy_asks(books, receivers) -> None:
+    hook, _ = receivers
+
+    def schedule(customers: str) -> str:
+        return f"""\
+jobs:
+  - {{name: p, report: price-list, params: {{customer_ids: [{customers}]}}, outputs: out/p.xlsx,
+     cron: "0 * * * *", profile: sandbox, alerts: {{on: [changed], webhook: "{hook.url}"}}}}
+"""
+
+    clock = Clock(TUESDAY)
+    state = MemoryState(clock)
+    first = scheduler(schedule("1"), clock, state, alerter=Alerter(None)).run_job("p")
+    clock.tick(minutes=1)
+    same = scheduler(schedule("1"), clock, state, alerter=Alerter(None)).run_job("p")
+    assert (first.outcome, same.outcome, hook.posts) == ("ok", "unchanged", [])  # nothing new: no alert
+    clock.tick(minutes=1)
+    more = scheduler(schedule("1, 2"), clock, state, alerter=Alerter(None)).run_job("p")  # the data now differs
+    assert more.outcome == "ok" and more.alerts == ["changed: webhook http://127.0.0.1/…"]
+    [post] = hook.posts
+    assert post["sheetsync"]["event"] == "changed" and post["title"] == "sheetsync job p wrote changed data"

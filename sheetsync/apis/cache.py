@@ -22,6 +22,8 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sheetsync.errors import ConfigError
+
 
 def key_fingerprint(api_key: str) -> str:
     """A short, non-reversible name for an API key (sha256 prefix)."""
@@ -39,12 +41,17 @@ class EtagCache:
 
     def __init__(self, cache_dir: Path, api_key: str, *, prefix: str = "kss") -> None:
         cache_dir = Path(cache_dir)
-        cache_dir.mkdir(parents=True, exist_ok=True)
         self.path = cache_dir / f"{prefix}-etags-{key_fingerprint(api_key)}.sqlite3"
         self._lock = threading.Lock()
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers never wait for a writer
-            db.execute("CREATE TABLE IF NOT EXISTS etags (url TEXT PRIMARY KEY, etag TEXT NOT NULL, body BLOB)")
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as db, db:
+                db.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers never wait for a writer
+                db.execute("CREATE TABLE IF NOT EXISTS etags (url TEXT PRIMARY KEY, etag TEXT NOT NULL, body BLOB)")
+        except (OSError, sqlite3.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            kind = "is a file, not a directory" if cache_dir.is_file() else f"cannot be used ({why})"
+            raise ConfigError(f"cache directory {cache_dir} {kind} (SHEETSYNC_CACHE_DIR)") from None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10)

@@ -134,8 +134,8 @@ def _number(value: Any) -> str:
         return str(value)
     if isinstance(value, Decimal | str):
         number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise ValueError("not finite")
+        if not number.is_finite() or abs(number.adjusted()) > 30:  # NaN, Infinity, 1e999999
+            raise ValueError("not a finite number of sensible size")
         return format(number, "f")
     raise TypeError(type(value).__name__)
 

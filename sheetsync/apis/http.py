@@ -68,11 +68,12 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -92,7 +93,7 @@ from tenacity import (
     wait_random_exponential,
 )
 from tenacity.wait import wait_base
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
 from sheetsync.errors import (
     AmbiguousOutcomeError,
@@ -421,10 +422,14 @@ class _Pacer:
         reset = _float_header(headers, "RateLimit-Reset")
         with self._lock:
             self.throttled += status == 429
+            reset_at = None if reset is None else self.clock() + reset
+            # Concurrent responses arrive out of order: within one window the lowest count is the true one.
+            same_window = reset_at is not None and self._reset_at is not None and abs(reset_at - self._reset_at) < 2
             if remaining is not None:
-                self._remaining = int(remaining)
-            if reset is not None:
-                self._reset_at = self.clock() + reset
+                known = self._remaining if same_window and self._remaining is not None else int(remaining)
+                self._remaining = min(known, int(remaining))
+            if reset_at is not None:
+                self._reset_at = reset_at
 
 
 class HttpClient:
@@ -486,15 +491,15 @@ class HttpClient:
             return self._send_once(method, url, endpoint=endpoint, headers=headers, body=body, idempotent=idempotent)
 
         try:
-            response = self._retrying(idempotent)(attempt)
+            response = self._retrying(idempotent, f"{method} {endpoint}", url)(attempt)
         except requests.exceptions.RequestException as exc:  # transient failures that outlived the retries
             self.stats.record(endpoint, retries=max(0, attempts - 1))
-            raise self._transport_error(method, endpoint, exc, {}, idempotent) from None
+            raise self._transport_error(method, endpoint, exc, {}, idempotent, url) from None
         retries = max(0, attempts - 1)
         self.stats.record(endpoint, retries=retries, not_modified=int(response.status_code == 304))
         return response
 
-    def _retrying(self, idempotent: bool) -> Retrying:
+    def _retrying(self, idempotent: bool, what: str, url: str) -> Retrying:
         policy = self.retry
         statuses = RETRY_STATUSES if idempotent else REFUSED_STATUSES
         transient = retry_if_exception(_is_transient) if idempotent else retry_never
@@ -503,7 +508,7 @@ class HttpClient:
             retry=retry_if_result(lambda response: self._should_retry(response, statuses)) | transient,
             wait=self._wait,
             sleep=self.sleep,
-            before_sleep=self._log_retry,
+            before_sleep=lambda state: self._log_retry(state, what, url),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )
 
@@ -523,13 +528,18 @@ class HttpClient:
                 return max(retry_after, min(backoff, 1.0))
         return backoff
 
-    def _log_retry(self, state: RetryCallState) -> None:
+    def _log_retry(self, state: RetryCallState, what: str, url: str) -> None:
+        """One short line per retry: what, which host, why, how long the wait."""
         outcome = state.outcome
-        what = "no response"
+        reason = "no response"
         if outcome is not None:
-            what = repr(outcome.exception()) if outcome.failed else f"status {outcome.result().status_code}"
+            error = outcome.exception()
+            reason = transport_reason(error) if error is not None else f"status {outcome.result().status_code}"
         wait = state.next_action.sleep if state.next_action else 0
-        log.warning("retry %d after %s, waiting %.2fs", state.attempt_number, what, wait)
+        retries = self.retry.max_retries
+        log.warning(
+            "retry %d/%d: %s at %s: %s; waiting %.1f s", state.attempt_number, retries, what, host_of(url), reason, wait
+        )
 
     def _send_once(
         self,
@@ -554,30 +564,78 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             if idempotent and _is_transient(exc):
                 raise
-            raise self._transport_error(method, endpoint, exc, sent_headers, idempotent) from None
+            raise self._transport_error(method, endpoint, exc, sent_headers, idempotent, url) from None
         self.pacer.observe(response.headers, response.status_code)
         return response
 
     def _transport_error(
-        self, method: str, endpoint: str, exc: BaseException, headers: Mapping[str, str], idempotent: bool
+        self,
+        method: str,
+        endpoint: str,
+        exc: BaseException,
+        headers: Mapping[str, str],
+        idempotent: bool,
+        url: str = "",
     ) -> ApiError:
         request_id = headers.get(self.request_id_header or "", None)
-        kind = type(exc).__name__
+        reason = transport_reason(exc)
         if not idempotent and not _never_connected(exc):
             return AmbiguousOutcomeError(
-                f"{request_label(method, endpoint)}: no answer after the request was sent ({kind}); "
-                "it may or may not have taken effect: check before sending it again",
+                f"{request_label(method, endpoint)}: no answer from {host_of(url)} after the request was sent "
+                f"({reason}); it may or may not have taken effect: check before sending it again",
                 request_id=request_id,
                 endpoint=endpoint,
             )
         return ServerError(
-            f"{request_label(method, endpoint)}: could not reach the API ({kind})",
+            f"{request_label(method, endpoint)}: could not reach {host_of(url)} ({reason})",
             request_id=request_id,
             endpoint=endpoint,
         )
 
 
+def host_of(url: str) -> str:
+    """The host (and port) of a URL, for messages: "api.kssdata.com", "127.0.0.1:9"."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1] or "the API"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps (args, reason, __cause__, __context__), depth-first, each once."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        nested = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+        stack += [n for n in nested if isinstance(n, BaseException)]
+
+
+def transport_reason(exc: BaseException) -> str:
+    """A few words on why a request got no answer: "the host name does not resolve", "connection refused"..."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, NameResolutionError | socket.gaierror) for c in causes):
+        return "the host name does not resolve"
+    if any(isinstance(c, requests.exceptions.InvalidHeader) for c in causes):
+        return "a header value is not valid (an API key with a line break or space?)"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "Connection refused" in str(exc):
+        return "connection refused"
+    if any(isinstance(c, requests.exceptions.SSLError) for c in causes):
+        return "TLS/SSL handshake failed"
+    if any(isinstance(c, requests.exceptions.ConnectTimeout) for c in causes):
+        return "connection timed out"
+    if any(isinstance(c, requests.exceptions.ReadTimeout | TimeoutError) for c in causes):
+        return "no answer in time"
+    if any(isinstance(c, ConnectionResetError) for c in causes):
+        return "connection reset"
+    return type(exc).__name__
+
+
 def _is_transient(exc: BaseException) -> bool:
+    """Worth retrying: a connection or timeout error, but not a name that does not resolve (fails at once)."""
+    if any(isinstance(c, NameResolutionError | socket.gaierror) for c in _causes(exc)):
+        return False
     return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
 
 

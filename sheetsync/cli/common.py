@@ -37,12 +37,14 @@ def _warning_line(message: Warning | str, category: type[Warning], *args: Any, f
 def _run(group: click.Group, args: list[str] | None) -> int:
     show_traceback = "--traceback" in (args or sys.argv) or bool(os.environ.get("SHEETSYNC_TRACEBACK"))
     try:
-        result = group.main(args=args, standalone_mode=False, prog_name="sheetsync")
+        # not group.main(): it turns Ctrl-C into a blank line and "Aborted!"; this way it is one line and 130
+        with group.make_context("sheetsync", list(args) if args is not None else sys.argv[1:]) as ctx:
+            result = group.invoke(ctx)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         return ExitCode.USAGE
@@ -54,7 +56,7 @@ def _run(group: click.Group, args: list[str] | None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
         if show_traceback:
             traceback.print_exc()

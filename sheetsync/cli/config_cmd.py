@@ -18,15 +18,18 @@ def config_group() -> None:
 
 
 @config_group.command("show")
-def show() -> None:
+@click.option("--profile", help="Show the settings a scheduled job with this profile runs with.")
+def show(profile: str | None) -> None:
     """Print every setting, its value (keys redacted) and where it came from.
 
     \b
-    Precedence: flag, then environment variable, then ./sheetsync.toml, then default.
+    Precedence: flag, then environment variable, then ./sheetsync.toml, then default;
+    with --profile, the [profiles.NAME.*] tables of sheetsync.toml come first.
     Example:
       KSS_ENV=test sheetsync config show
+      sheetsync config show --profile staging
     """
-    rows = load_settings().display_rows()
+    rows = load_settings(profile=profile).display_rows()
     plain = [row for row in rows if not row_is_company(row[0])]
     company = [(name.removeprefix("company_"), value, source) for name, value, source in rows if row_is_company(name)]
     width = max(len(name) for name, _, _ in plain)

@@ -209,7 +209,9 @@ def demo(out_dir: str, as_json: bool, seed: int) -> None:
       sheetsync demo --out ./sheetsync-demo
     """
     from sheetsync.run import demo as write_demo
+    from sheetsync.sinks.targets import parse_target
 
+    parse_target(out_dir)  # refuses an empty --out (an unset shell variable) in one line
     outcomes = write_demo(
         Path(out_dir), settings_from_context(), seed=seed, on_summary=None if as_json else _print_summary
     )

@@ -55,6 +55,11 @@ def load_definition(path: str | Path, *, endpoints: Mapping[str, Any] | None = N
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DefinitionError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8", file=str(path), line=line
+        ) from None
     return parse_definition(text, str(path), endpoints=endpoints)
 
 

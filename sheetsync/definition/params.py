@@ -19,7 +19,7 @@ _WANT = {
     "int_list": "whole numbers separated by commas, e.g. 1,2,3",
     "str_list": "text values separated by commas",
     "date": "a date YYYY-MM-DD or 'today'",
-    "decimal": "a number",
+    "decimal": "a finite number of at most 30 digits (not NaN, Infinity or an exponent like 1e999999)",
     "bool": "true or false",
     "str": "text",
 }
@@ -56,7 +56,7 @@ def _coerce_one(kind: str, raw: Any, today: date | None) -> Any:
     if kind == "decimal":
         if isinstance(raw, bool):
             raise ValueError(raw)
-        return Decimal(str(raw).strip())
+        return _finite(Decimal(str(raw).strip()))
     if kind == "date":
         return _date(raw, today)
     if kind == "bool":
@@ -65,6 +65,16 @@ def _coerce_one(kind: str, raw: Any, today: date | None) -> Any:
     if not text:
         raise ValueError(raw)
     return text
+
+
+MAX_DIGITS = 30  # a parameter goes into formulas, titles and queries: no NaN, no 1e999999
+
+
+def _finite(number: Decimal) -> Decimal:
+    """`number` when it is finite and of a sensible size; ValueError otherwise."""
+    if not number.is_finite() or abs(number.adjusted()) > MAX_DIGITS:
+        raise ValueError(number)
+    return number
 
 
 def _date(raw: Any, today: date | None) -> date:

@@ -8,9 +8,11 @@ windows; the payment-request lifecycle moves only when `advance()` is called.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
+import os
 import random
 import re
 import socket
@@ -27,6 +29,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from sheetsync.errors import ConfigError
 from sheetsync.sandbox.data import Dataset, build_dataset, stable_seed
 from sheetsync.sandbox.kss_routes import ROUTES, Route
 from sheetsync.sandbox.params import ApiError, Ctx, Key
@@ -453,11 +456,26 @@ class RunningSandbox:
         return self.app.options
 
 
+def _check_free(host: str, port: int) -> None:
+    """ConfigError naming host and port when the address cannot be listened on (werkzeug would print its own
+    message and exit 1)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        reason = "is in use by another program" if exc.errno == errno.EADDRINUSE else f"cannot be used ({why})"
+        raise ConfigError(
+            f"sandbox: port {port} on {host} {reason}; choose another --port, or 0 for a free one"
+        ) from None
+
+
 def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, options: SandboxOptions | None = None) -> RunningSandbox:
     """Build the data for the options' seed and scale and serve both APIs on host:port (0 = a free port)."""
     options = SandboxOptions(**asdict(options)) if options else SandboxOptions()
     if options.payments_revision not in ("2025", "2026"):
         raise ValueError("payments_revision must be '2025' or '2026'")
+    _check_free(host, port)
     app = SandboxApp(options)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sheetsync.config import Settings, load_settings
+from sheetsync.connect import Connections
 from sheetsync.errors import SheetsyncError, SinkError
 
 Connector = Callable[[Settings], AbstractContextManager[Any]]
@@ -144,21 +145,21 @@ def fingerprint(workbooks: list[Any]) -> str:
     return digest.hexdigest()[:32]
 
 
-def kss_quota(connections: Any) -> tuple[int | None, datetime | None]:
+def kss_quota(connections: Connections) -> tuple[int | None, datetime | None]:
     """The KSS quota as the last response of this run reported it (None when KSS was not called)."""
-    http = getattr(getattr(connections, "_kss", None), "http", None)
-    if http is None:
+    kss = connections.built("kss")
+    if kss is None:
         return None, None
-    left, reset = http.quota()
+    left, reset = kss.http.quota()
     return left, datetime.fromtimestamp(reset, UTC) if reset else None
 
 
-def api_counts(connections: Any) -> tuple[dict[str, int], int]:
+def api_counts(connections: Connections) -> tuple[dict[str, int], int]:
     """HTTP requests sent per API ("kss", "kotis") and 304 answers, from the clients these connections built."""
     requests: dict[str, int] = {}
     not_modified = 0
     for api in ("kss", "kotis"):
-        stats = getattr(getattr(connections, f"_{api}", None), "stats", None)
+        stats = connections.request_stats(api)
         if stats is None:
             continue
         counts = stats.as_dict().values()

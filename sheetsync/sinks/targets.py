@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,10 @@ Target = XlsxTarget | DirectoryTarget | GSheetTarget
 def parse_target(text: str, *, role: str = "output") -> Target:
     """`out.xlsx`, `some/dir/`, `gsheet://ID` or a docs.google.com spreadsheet URL; SinkError otherwise,
     calling the text an output or, with `role="input"`, an input."""
+    if not text.strip():
+        raise SinkError(
+            f"{role} {text!r} is empty (an unset shell variable?): give an .xlsx path, a directory or gsheet://ID"
+        )
     text = text.strip()
     if text.startswith("gsheet://"):
         spreadsheet_id = text.removeprefix("gsheet://").strip("/")
@@ -70,6 +75,10 @@ def parse_target(text: str, *, role: str = "output") -> Target:
         raise SinkError(f"{role} {text!r} is not a local path, gsheet://ID or a docs.google.com/spreadsheets URL")
     path = Path(text).expanduser()
     if path.suffix.lower() == ".xlsx" or (role == "input" and path.suffix.lower() == ".xlsm"):
+        return XlsxTarget(path)
+    if path.suffix.lower() == ".xlsm":  # refreshed in place, macros kept; sheetsync never creates one
+        if not path.is_file():
+            raise SinkError(f"output {text!r}: sheetsync writes .xlsx; an .xlsm must already exist to be refreshed")
         return XlsxTarget(path)
     if text.endswith(("/", "\\")) or path.is_dir() or not path.suffix:
         if path.exists() and not path.is_dir():
@@ -110,6 +119,17 @@ def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
             and not os.access(target.path.parent, os.W_OK | os.X_OK)
         ):
             raise SinkError(f"output {target.path}: directory {target.path.parent} is not writable")
+        if isinstance(target, XlsxTarget):
+            _probe(target.path)
+
+
+def _probe(path: Path) -> None:
+    """Refuse now a directory where no file can be created (/proc, a read-only mount), as root too."""
+    try:
+        with tempfile.TemporaryFile(prefix=f".{path.name}.", dir=path.parent):
+            pass
+    except OSError as exc:
+        raise SinkError(f"output {path}: cannot create a file in {path.parent} ({exc.strerror or exc})") from None
 
 
 def needs_google(targets: Sequence[Target]) -> bool:
@@ -164,9 +184,16 @@ def write_outputs(
         else:
             from sheetsync.sinks.gsheets import write_workbooks
 
-            stats = write_workbooks(target.spreadsheet_id, ready, credentials=credentials)
+            stats = write_workbooks(target.spreadsheet_id, ready, credentials=credentials, force=force)
             if sheets_stats is not None:
                 sheets_stats[target.spreadsheet_id] = stats
+            if warnings is not None:
+                warnings.extend(
+                    RunWarning("gsheets-refresh", text, target.describe()) for text in stats.get("warnings", [])
+                )
+            if stats.get("unchanged"):
+                outcomes.append(_Unchanged(target.describe()))
+                continue
             written.append(f"{target.describe()} ({stats.get('api_calls', '?')} Google Sheets API calls)")
     return written
 
@@ -179,6 +206,20 @@ def _sanitized(workbooks: list[Workbook], limits: TextLimits, warnings: list[Run
             warnings.extend(w for w in changes if w not in warnings)
         out.append(clean)
     return out
+
+
+@dataclass
+class _Unchanged:
+    """A Google Sheet whose data was already there (reported like an unchanged xlsx file)."""
+
+    path: str
+    status: str = "unchanged"
+    kept_cells: int = 0
+    orphans: int = 0
+    notes_tab: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.path}: unchanged (same data as the last refresh; 1 read, nothing written, --force to rewrite)"
 
 
 def open_source(text: str, *, credentials: Any = None) -> Any:

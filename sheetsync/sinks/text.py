@@ -221,7 +221,9 @@ def _needs(value: Any, safe: int) -> bool:
         return len(value) > safe or XML_FORBIDDEN.search(value) is not None
     if kind is int or kind is Decimal:
         return too_precise(value)
-    return isinstance(value, Link | str | int | Decimal) and not isinstance(value, bool)
+    if kind is Link:
+        return _needs(value.text, safe) or XML_FORBIDDEN.search(value.url) is not None
+    return isinstance(value, str | int | Decimal) and not isinstance(value, bool)  # subclasses: checked in full
 
 
 def _clean_value(value: Any, text: Any) -> Any:
