@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -141,6 +142,59 @@ def history(job: str | None, limit: int, as_json: bool) -> None:
         click.echo(history_line(run))
     if not runs:
         click.echo(f"no runs yet{' of ' + job if job else ''}", err=True)
+
+
+@schedule_group.command("emit")
+@click.option("--target", required=True, type=click.Choice(["cron", "systemd", "k8s", "github"]), help="The scheduler.")
+@FILE_OPTION
+@click.option("--workdir", type=click.Path(file_okay=False), help="Where run-due runs (default: the schedule's).")
+@click.option("--image", default="ghcr.io/example/sheetsync:latest", show_default=True, help="k8s: the image.")
+@click.option("--install", default="sheetsync", show_default=True, help="github: what `pip install` installs.")
+@click.option(
+    "-o", "--output-dir", type=click.Path(file_okay=False), help="Write the files there instead of printing them."
+)
+def emit(
+    target: str, schedule_file: str, workdir: str | None, image: str, install: str, output_dir: str | None
+) -> None:
+    """Print a recipe that calls `run-due` every minute: a crontab line, a systemd service and timer,
+    a Kubernetes CronJob or a GitHub Actions workflow.
+
+    \b
+    Example:
+      sheetsync schedule emit --target cron | crontab -
+      sheetsync schedule emit --target systemd -o /etc/systemd/system
+      sheetsync schedule emit --target k8s --image registry.example.com/sheetsync:1.0 > cronjob.yaml
+    """
+    from sheetsync.cli.common import settings_from_context
+    from sheetsync.schedule.emit import recipe, store_warning
+
+    units = recipe(target, _recipe_inputs(target, schedule_file, workdir, image, install))
+    warning = store_warning(target, settings_from_context().store_location)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    if output_dir:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        for unit in units:
+            (Path(output_dir) / unit.name).write_text(unit.text, encoding="utf-8")
+            click.echo(f"wrote {Path(output_dir) / unit.name}", err=True)
+        return
+    for i, unit in enumerate(units):
+        if len(units) > 1:
+            click.echo(f"{chr(10) if i else ''}# ---- {unit.name}")
+        click.echo(unit.text, nl=False)
+
+
+def _recipe_inputs(target: str, schedule_file: str, workdir: str | None, image: str, install: str) -> Any:
+    import shutil
+
+    from sheetsync.schedule.emit import RecipeInputs
+
+    schedule = Path(schedule_file)
+    if target in ("k8s", "github"):  # paths inside the container or the repository checkout
+        return RecipeInputs(workdir or ".", schedule.as_posix(), image=image, install=install)
+    folder = Path(workdir or schedule.parent).expanduser().resolve()
+    executable = shutil.which("sheetsync") or str(Path(sys.executable).with_name("sheetsync"))
+    return RecipeInputs(str(folder), schedule.name if not workdir else str(schedule.resolve()), executable)
 
 
 def _schedule(path: str) -> Any:
