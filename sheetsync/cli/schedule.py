@@ -144,6 +144,58 @@ def history(job: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"no runs yet{' of ' + job if job else ''}", err=True)
 
 
+@schedule_group.command("serve")
+@FILE_OPTION
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, help="How many jobs run at once.")
+@click.option(
+    "--grace", type=click.FloatRange(0), default=30.0, show_default=True, help="Seconds a job may finish after a stop."
+)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--health-port", type=click.IntRange(0, 65535), help="Serve /healthz and /readyz on this port.")
+@click.option("--health-host", default="127.0.0.1", show_default=True, help="The address of the health server.")
+def serve(
+    schedule_file: str, jobs: int, grace: float, log_format: str, health_port: int | None, health_host: str
+) -> int:
+    """Run the jobs on time in this process (for a container), with run-due's rules, until stopped.
+
+    Every minute it runs what is due, like `run-due`. SIGTERM or Ctrl-C: the running job gets
+    --grace seconds to finish, else it is recorded interrupted with its outputs untouched.
+
+    \b
+    Example:
+      sheetsync schedule serve --log-format json --health-port 8080
+    """
+    from sheetsync.cli.common import settings_from_context
+    from sheetsync.schedule.serve import HealthServer, ServeLoop, json_logger, text_logger
+
+    schedule = _schedule(schedule_file)
+    settings = settings_from_context()
+    with _state() as state:
+        scheduler = _scheduler(schedule, state, log_format == "json")
+        write = lambda line: click.echo(line, err=True)  # noqa: E731
+        log = json_logger(write, scheduler.clock) if log_format == "json" else text_logger(write)
+        if log_format == "json":
+            scheduler.report = lambda line: log({"event": "progress", "message": line})
+        loop = ServeLoop(scheduler, grace=grace, jobs=jobs, log=log)
+        loop.install_signal_handlers()
+        if health_port is None:
+            return loop.serve()
+        with HealthServer(loop, lambda: _probe_store(settings.store_location), health_port, health_host) as health:
+            log({"event": "health", "url": f"http://{health_host}:{health.port}/healthz"})
+            return loop.serve()
+
+
+def _probe_store(location: str) -> None:
+    """Open the state store and read from it (raises when it cannot be reached)."""
+    from sheetsync.store import Actor, open_store
+
+    store = open_store(location, actor=Actor.current())
+    try:
+        store.get("schedule.jobs", "-")
+    finally:
+        store.close()
+
+
 @schedule_group.command("emit")
 @click.option("--target", required=True, type=click.Choice(["cron", "systemd", "k8s", "github"]), help="The scheduler.")
 @FILE_OPTION
