@@ -167,7 +167,9 @@ def test_a_location_that_is_neither_a_path_nor_postgresql_is_one_clear_error() -
         parse_location("mysql://u:pw123@h/db")
 
 
-@pytest.mark.parametrize("location", ["postgresql://ana:s3cret@db:notaport/books", "postgresql://ana:s3cret@[::1/books"])
+@pytest.mark.parametrize(
+    "location", ["postgresql://ana:s3cret@db:notaport/books", "postgresql://ana:s3cret@[::1/books"]
+)
 def test_a_malformed_url_is_one_clear_error_without_its_password(location: str) -> None:
     with pytest.raises(StoreError, match=r"postgresql://ana:\*\*\*@.* is malformed") as caught:
         parse_location(location)
