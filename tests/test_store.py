@@ -227,3 +227,11 @@ def test_the_password_can_come_from_pgpassword_instead_of_the_url(pg_cluster, mo
     store = open_store(url)
     assert store.location.shown == url and store.put("k", "a", "s", {}).state == "s"
     store.close()
+
+
+def test_importing_a_ledger_file_that_does_not_exist_is_refused_and_creates_nothing(store_location, tmp_path) -> None:
+    from sheetsync.cli.common import run_safely
+
+    missing = tmp_path / "typo.sqlite3"
+    assert run_safely(cli, ["store", "import", str(missing), "--db", store_location]) == 2
+    assert not missing.exists()
