@@ -122,7 +122,8 @@ class Scheduler:
             self.state.set_handled_until(job.name, slot)
         self.report(f"{job.name}: started ({trigger}{', slot ' + _shown(job, slot) if slot else ''})")
         try:
-            env = TaskEnv(self.settings_for(job.spec.profile), self.connect)
+            taken = job.schedule.local(slot or run.started)
+            env = TaskEnv(self.settings_for(job.spec.profile), self.connect, taken)
             try:
                 result = task.run(env)
             finally:  # what a failed run spent is recorded too: its history and the next quota check
