@@ -160,3 +160,22 @@ def test_text_beside_numbers_is_indented_and_long_headers_wrap(tmp_path: Path) -
     assert ws.cell(header + 1, 1).alignment.indent == 0
     assert all(ws.cell(header, c).alignment.wrap_text for c in (1, 2, 3))
     assert ws.column_dimensions["C"].width >= len("PaymentInvoiceNumber") + 1  # never cut
+
+
+def test_a_statement_tab_without_a_page_shows_the_customer_and_never_run_metadata() -> None:
+    """Google Sheets has no statement page: the tab's header block is customer-facing."""
+    definition = find_definition("ar-aging")
+    records = {
+        "aging": [_aging(1, [(11, Decimal("100.00"))], [])],
+        "customers": [{"CustomerID": 1, "CustomerName": "Customer 1", "Address": "1 Main St", "State": "CA"}],
+        "invoices": [_invoice(1, 11, Decimal("100.00"))],
+        "states": [],
+    }
+    workbooks, _ = render(
+        definition, resolve_params(definition, {}), records, documented_fields(definition), environment="sandbox"
+    )
+    tab = next(t for t in workbooks[0].tabs if t.statement)
+    info = dict(tab.info)
+    assert info["Customer"] == "Customer 1, 1 Main St" and info["Amount due"] == "$100.00"
+    assert info["Statement date"] == "2026-03-01" and tab.note is None
+    assert not {"Parameters", "Environment", "Generated", "Data as of", "Report"} & set(info)
