@@ -110,5 +110,5 @@ def test_a_templated_report_refreshes_its_own_logo_but_not_a_users_picture(tmp_p
     loaded.save(book)
     before = book.read_bytes()
     assert run_safely(cli, [*args, "--force"]) == 2
-    assert f"picture(s) added on tab {statement!r}" in capsys.readouterr().err
+    assert f"picture(s) on tab {statement!r}" in capsys.readouterr().err
     assert book.read_bytes() == before

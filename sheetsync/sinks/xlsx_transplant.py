@@ -291,7 +291,7 @@ def _drawing_blockers(package: XlsxPackage, part: str, own_charts: int, own_pict
     shapes = len(root.findall(f".//{{{DRAWING_NS}}}sp")) + len(root.findall(f".//{{{DRAWING_NS}}}cxnSp"))
     charts = len(root.findall(f".//{{{CHART_NS}}}chart"))
     if pictures > own_pictures:
-        found.append(f"{pictures - own_pictures} picture(s) added on tab {sheet!r}")
+        found.append(f"{pictures - own_pictures} picture(s) on tab {sheet!r}")
     if shapes:
         found.append(f"{shapes} shape(s) on tab {sheet!r}")
     if charts > own_charts:
