@@ -71,23 +71,33 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
 def template(out: str, lines: int, credentials: str | None, sandbox: bool, sandbox_key: str, seed: int) -> int:
-    """Write an order sheet: one row per order line, a SKU dropdown from skus/quantity (the SKUs tab shows
-    each SKU's available quantity), validation for Quantity, State and Zip, outcome columns, instructions.
+    """Write an order sheet: one row per order line, a SKU dropdown from skus/quantity with each line's
+    Available quantity beside its SKU (the SKUs tab), validation for Quantity, State and Zip, outcome
+    columns, instructions. On an existing order sheet, refresh only its SKUs tab: every order entry stays.
 
     \b
     Example:
       sheetsync kotis template -o orders.xlsx
+      sheetsync kotis template -o orders.xlsx       # again, later: fresh stock, the same order lines
       sheetsync kotis template -o gsheet://1AbCdEfGhIjKlMnOp
     """
-    from sheetsync.push.kotis_template import build_order_template
-    from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
+    from sheetsync.push.kotis_template import build_order_template, is_order_sheet, refresh_sku_list
+    from sheetsync.sinks.targets import XlsxTarget, check_targets, open_source, parse_target, write_outputs
 
     settings = settings_from_context()
     target = parse_target(out)
     check_targets([target], many_workbooks=False)
     creds = sheet_credentials(settings, out, credentials)
+    existing = (
+        None if isinstance(target, XlsxTarget) and not target.path.exists() else open_source(out, credentials=creds)
+    )
     with _kotis(settings, sandbox, seed) as (client, _):
-        workbook = build_order_template(client.sku_quantities(), lines=lines, where=out)
+        skus = client.sku_quantities()
+    if existing is not None and is_order_sheet(existing):
+        count = refresh_sku_list(existing, skus)
+        click.echo(f"Refreshed the SKUs tab of {out}: {count} SKUs; the order lines were not touched")
+        return exit_with(ExitCode.OK)
+    workbook = build_order_template(skus, lines=lines, where=out)
     written = write_outputs([target], [workbook], credentials=creds)
     click.echo(f"Wrote {', '.join(written)}: {lines} order lines, {len(workbook.tabs[2].rows)} SKUs")
     return exit_with(ExitCode.OK)

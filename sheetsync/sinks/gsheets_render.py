@@ -22,6 +22,7 @@ from sheetsync.model import (
     Column,
     ConditionalRule,
     Format,
+    Formula,
     Link,
     Style,
     Tab,
@@ -90,6 +91,8 @@ def extended_value(value: Any, fmt: Format, where: str) -> dict[str, Any] | None
     """The typed ExtendedValue of one model value; None for an empty cell."""
     if value is None:
         return None
+    if isinstance(value, Formula):
+        return {"formulaValue": value.text}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, datetime | date):
@@ -324,7 +327,7 @@ def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]
         raise RenderError(
             f"tab {tab.name!r}: validation source column {header!r} is not in tab {source_name!r}"
         ) from None
-    last = source.first_data_row + max(len(source.rows), 1) - 1
+    last = source.first_data_row + max(len(source.rows), 1) - 1 + validation.spare_rows
     quoted = quote_sheet(titles.get(source_name, source_name))
     return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
 

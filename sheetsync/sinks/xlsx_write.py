@@ -336,7 +336,8 @@ class TabRenderer:
             except KeyError:
                 raise RenderError(f"tab {tab.name!r}: validation names unknown column {validation.column!r}") from None
             if validation.kind == "list":
-                rule = DataValidation(type="list", formula1=self.list_source(validation.source), allow_blank=True)
+                source = self.list_source(validation.source, validation.spare_rows)
+                rule = DataValidation(type="list", formula1=source, allow_blank=True)
             elif validation.kind == "positive_decimal":
                 rule = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
             elif validation.kind == "positive_whole":
@@ -360,7 +361,7 @@ class TabRenderer:
             rule.add(frame.data_range(index))
             self.ws.data_validations.append(rule)
 
-    def list_source(self, source: tuple[str, str] | None) -> str:
+    def list_source(self, source: tuple[str, str] | None, spare_rows: int = 0) -> str:
         if source is None:
             raise RenderError(f"tab {self.tab.name!r}: a list validation needs a source (tab, column)")
         tab_name, header = source
@@ -368,7 +369,12 @@ class TabRenderer:
         if frame is None:
             raise RenderError(f"tab {self.tab.name!r}: validation source tab {tab_name!r} is not in the workbook")
         index = self._source_index(tab_name, header)
-        return f"{quote_sheet(frame.title)}!{frame.data_range(index, absolute=True)}"
+        letter, last = frame.column(index), max(frame.last_data_row, frame.first_data_row) + spare_rows
+        cells = f"{quote_sheet(frame.title)}!${letter}${frame.first_data_row}:${letter}${last}"
+        if not spare_rows:
+            return cells
+        first = f"{quote_sheet(frame.title)}!${letter}${frame.first_data_row}"
+        return f"OFFSET({first},0,0,MAX(1,COUNTA({cells})),1)"  # the filled cells only, however many
 
     def _source_index(self, tab_name: str, header: str) -> int:
         try:
