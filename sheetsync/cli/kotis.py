@@ -8,8 +8,15 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, exit_with, settings_from_context, sheet_credentials
-from sheetsync.cli.payments import CREDENTIALS_HELP, LEDGER_HELP
+from sheetsync.cli.common import (
+    CREDENTIALS_HELP,
+    LEDGER_HELP,
+    api_options,
+    exit_with,
+    push_target,
+    settings_from_context,
+    sheet_credentials,
+)
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
 
@@ -45,16 +52,7 @@ def _kotis(settings: Settings, sandbox: bool, seed: int, book: Any = None) -> It
 
 
 def _target(settings: Settings, text: str, tab: str | None, credentials: str | None) -> Any:
-    from sheetsync.push.target import SheetTarget, xlsx_target
-    from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
-
-    source = open_source(text, credentials=sheet_credentials(settings, text, credentials))
-    parsed = parse_target(text, role="input")
-    if tab is None and ORDERS_TAB in source.tab_names():
-        tab = ORDERS_TAB
-    if isinstance(parsed, XlsxTarget):
-        return xlsx_target(source, parsed.path, tab)
-    return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
+    return push_target(settings, text, tab, credentials, ORDERS_TAB)
 
 
 def _ledger(settings: Settings, ledger: str | None) -> Any:
