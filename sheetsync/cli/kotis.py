@@ -274,9 +274,8 @@ def codes(
     for line in result.lines:
         click.echo(line)
     if target is not None and result.codes and out:
-        written = write_outputs(
-            [target], [codes_workbook(portal, result.codes)], credentials=sheet_credentials(settings, out, credentials)
-        )
+        workbook = codes_workbook(portal, result.portal_codes)
+        written = write_outputs([target], [workbook], credentials=sheet_credentials(settings, out, credentials))
         click.echo(f"Wrote {', '.join(written)}")
     return exit_with(result.exit_code)
 

@@ -8,6 +8,7 @@ requests for that portal until a person has checked the portal and passes `--des
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sheetsync.apis.kotis import DAILY_CODE_LIMIT
@@ -19,11 +20,19 @@ from sheetsync.push.payments import new_run_id
 from sheetsync.store import utc_now
 
 
+@dataclass(frozen=True)
+class CreatedCode:
+    code: str
+    created: datetime  # when the request was sent, UTC (naive, as a sheet shows it)
+    run_id: str
+
+
 @dataclass
 class CodesResult:
-    codes: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # created by this run
     lines: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    portal_codes: list[CreatedCode] = field(default_factory=list)  # every code created for the portal so far
 
 
 def check_count(count: int) -> None:
@@ -56,7 +65,18 @@ def create_codes(
     lines = [f"Created {len(codes):,} of {head} (run {run_id})"]
     if len(codes) != count:
         lines.append(f"warning: asked for {count:,}, the answer lists {len(codes):,} codes (kept raw in the store)")
-    return CodesResult(codes, lines, ExitCode.OK if len(codes) == count else ExitCode.PARTIAL)
+    exit_code = ExitCode.OK if len(codes) == count else ExitCode.PARTIAL
+    return CodesResult(codes, lines, exit_code, portal_codes(ledger, portal))
+
+
+def portal_codes(ledger: KotisLedger, portal: str) -> list[CreatedCode]:
+    """Every code the store's raw answers hold for `portal`, oldest request first."""
+    created = [r for r in ledger.code_requests() if r.state == CREATED and r.data.get("portal") == portal]
+    out = []
+    for record in sorted(created, key=lambda r: str(r.data.get("sent_at"))):
+        sent = datetime.fromisoformat(str(record.data["sent_at"])).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        out += [CreatedCode(code, sent, record.key) for code in codes_in(record.data.get("answer"))]
+    return out
 
 
 def _failed(ledger: KotisLedger, run_id: str, exc: ApiError) -> CodesResult:
@@ -104,12 +124,18 @@ def codes_in(body: Any) -> list[str]:
     return codes
 
 
-def codes_workbook(portal: str, codes: list[str]) -> Workbook:
+def codes_workbook(portal: str, codes: list[CreatedCode]) -> Workbook:
+    """A tab of every code created for `portal` (one tab per portal, so a later request or another
+    portal written to the same sheet adds to it instead of replacing codes already handed out)."""
     tab = Tab(
-        name="Codes",
-        key="codes",
+        name=f"Codes {portal}"[:31],
+        key=f"codes/{portal}",
         title=f"Redemption codes, portal {portal}",
-        columns=[Column("Code", Format.TEXT, 24)],
-        rows=[[c] for c in codes],
+        columns=[
+            Column("Code", Format.TEXT, 24),
+            Column("Created (UTC)", Format.DATETIME, 18),
+            Column("Run", Format.TEXT, 24),
+        ],
+        rows=[[c.code, c.created, c.run_id] for c in codes],
     )
     return Workbook(f"kotis-codes-{portal}", [tab])
