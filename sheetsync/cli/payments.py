@@ -206,10 +206,11 @@ def push(
                 key_type=key_type,
                 require_approval=settings.approval_required,
                 include_hidden=include_hidden,
+                show=click.echo,
             )
     finally:
         book.close()
-    for line in result.lines:
+    for line in result.lines[result.shown :]:
         click.echo(line)
     if not apply:
         click.echo("Nothing was sent (plan only); run again with --apply to post.")
