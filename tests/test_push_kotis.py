@@ -275,3 +275,39 @@ def test_the_plan_is_shown_before_the_first_order_is_sent(env, monkeypatch) -> N
     before = at_first_post[0]
     assert before[0].startswith("Plan for") and any("create   P-2" in text for text in before)
     assert result.lines[: result.shown] == before  # the command prints the rest, never the plan twice
+
+
+def test_quantities_are_read_as_a_spreadsheet_shows_them_or_refused_with_the_cell(env) -> None:
+    """Saved by a spreadsheet application: formulas carry cached values, text numbers stay text."""
+    from helpers_lo import recalculate_with_libreoffice, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice is not installed")
+    _sandbox, client, skus, tmp, db = env
+    sku = skus[0]["sku"]
+    cases = {
+        "TEXT-2.0": ("2.0", 2),
+        "FLOAT": (2.0, 2),
+        "SPACES": (" 3 ", 3),
+        "FORMULA": ("=1+1", 2),
+        "GROUPED": ("1,000", "is ambiguous"),
+        "WORD": ("two", "is not a number"),
+        "ERROR": ("=NA()", "is not a number"),
+        "BOOL": (True, "true/false"),
+    }
+    draft = tmp / "draft" / "quantities.xlsx"
+    draft.parent.mkdir()
+    rows = write_orders(draft, [line(ref, sku, quantity) for ref, (quantity, _) in cases.items()])
+    book = openpyxl.load_workbook(draft)
+    book["Orders"].insert_rows(rows["FORMULA#0"])  # a blank line in the middle
+    book.save(draft)
+    path = recalculate_with_libreoffice(draft, tmp / "saved")
+    result = push(client, path, db, apply=False)
+    decisions = {d.order.ref: d for d in result.plan.decisions}
+    assert set(decisions) == set(cases)
+    for ref, (_, expected) in cases.items():
+        d = decisions[ref]
+        if isinstance(expected, int):
+            assert (d.action, d.order.lines[0].quantity) == (CREATE, expected), (ref, d.reasons)
+        else:
+            assert d.action == INVALID and expected in d.reasons[0] and d.reasons[0].startswith("E"), (ref, d.reasons)
