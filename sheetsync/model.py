@@ -141,8 +141,9 @@ class Chart:
 class Validation:
     """Data validation on the data cells of one column.
 
-    kind "list": a dropdown of the data cells of column `source[1]` in tab `source[0]`, and `spare_rows`
-    rows below them (room for a longer list written there later, e.g. a refreshed SKU list).
+    kind "list": a dropdown of the data cells of column `source[1]` in tab `source[0]`.
+    kind "growing_list": the same, over the whole column below its header (xlsx: the filled cells of its
+    first GROWING_LIST_ROWS), so a longer list written there later (a refreshed SKU list) is offered in full.
     kind "positive_decimal": a number greater than 0 (money: at most two decimals by convention).
     kind "positive_whole": a whole number greater than 0 (quantities).
     kind "one_of": one of `values` (a short fixed list, e.g. US state codes).
@@ -154,7 +155,9 @@ class Validation:
     source: tuple[str, str] | None = None
     message: str = ""
     values: tuple[str, ...] = ()
-    spare_rows: int = 0
+
+
+GROWING_LIST_ROWS = 5_000  # the source rows a "growing_list" validation covers
 
 
 @dataclass(frozen=True)

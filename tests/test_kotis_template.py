@@ -196,6 +196,8 @@ def test_a_google_sheet_refresh_rewrites_only_the_skus_tab(fresh_sandbox) -> Non
     orders[(4, 0)] = {"userEnteredValue": {"stringValue": "G-1"}}
     orders[(4, 5)] = {"userEnteredValue": {"formulaValue": "=1+1"}}
     kept = {k: dict(v) for k, v in orders.items()}
+    dropdown = orders[(4, 3)]["dataValidation"]["condition"]
+    assert dropdown["type"] == "ONE_OF_RANGE" and dropdown["values"][0]["userEnteredValue"].endswith("!$A$4:$A")
     lookup = orders[(4, 4)]["userEnteredValue"]["formulaValue"]
     assert lookup.startswith("=IF(D5=") and "VLOOKUP(D5,SKUs!$A:$B,2,FALSE)" in lookup
     fewer = [{**s, "available_quantity": 1} for s in skus[:-5]]

@@ -36,7 +36,6 @@ from sheetsync.sinks.base import SheetSource
 ORDERS_TAB, INSTRUCTIONS_TAB, SKUS_TAB = "Orders", "Instructions", "SKUs"
 AVAILABLE, PHYSICAL = "Available", "Physical"
 SKU_COLUMNS = (SKU, AVAILABLE, PHYSICAL)
-SPARE_SKU_ROWS = 2000  # the dropdown also covers this many rows below the SKUs: a refreshed list may grow
 WIDTHS = {ORDER_REF: 12, EMAIL: 24, SHIPPING: 14, SKU: 18, "Name": 20, "Address1": 24, "Message": 50, TRACKING: 26}
 FORMATS = {
     QUANTITY: Format.INTEGER,
@@ -93,7 +92,7 @@ def _orders_tab(lines: int) -> Tab:
         rows=[],
         info=[("Instructions", f"see the {INSTRUCTIONS_TAB} tab; Available is the SKU's stock on the {SKUS_TAB} tab")],
         validations=[
-            Validation(SKU, "list", (SKUS_TAB, SKU), "Choose a SKU from the SKUs tab", spare_rows=SPARE_SKU_ROWS),
+            Validation(SKU, "growing_list", (SKUS_TAB, SKU), "Choose a SKU from the SKUs tab"),
             Validation(QUANTITY, "positive_whole", None, "A whole number greater than 0"),
             Validation("State", "one_of", None, "A US state code, e.g. WA", values=tuple(sorted(US_STATES))),
             Validation("Zip", "us_zip", None, "A US ZIP code typed as text: 12345 or 12345-6789"),

@@ -288,7 +288,7 @@ def _validation(
     index = tab.column_index(validation.column)
     target = _range(sheet_id, tab.first_data_row - 1, tab.first_data_row - 1 + len(tab.rows), index, index + 1)
     rule: dict[str, Any] = {"strict": True}
-    if validation.kind == "list":
+    if validation.kind in ("list", "growing_list"):
         rule["condition"] = {
             "type": "ONE_OF_RANGE",
             "values": [{"userEnteredValue": _source_range(validation, tab, tabs_by_name, titles)}],
@@ -327,8 +327,10 @@ def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]
         raise RenderError(
             f"tab {tab.name!r}: validation source column {header!r} is not in tab {source_name!r}"
         ) from None
-    last = source.first_data_row + max(len(source.rows), 1) - 1 + validation.spare_rows
     quoted = quote_sheet(titles.get(source_name, source_name))
+    if validation.kind == "growing_list":  # open-ended: Google Sheets leaves blank cells out of a dropdown
+        return f"={quoted}!${letter}${source.first_data_row}:${letter}"
+    last = source.first_data_row + max(len(source.rows), 1) - 1
     return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
 
 

@@ -31,7 +31,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from sheetsync.errors import RenderError, SheetsyncError
-from sheetsync.model import NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
+from sheetsync.model import GROWING_LIST_ROWS, NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.links import safe_link
 from sheetsync.sinks.naming import block_name
@@ -335,8 +335,8 @@ class TabRenderer:
                 index = tab.column_index(validation.column)
             except KeyError:
                 raise RenderError(f"tab {tab.name!r}: validation names unknown column {validation.column!r}") from None
-            if validation.kind == "list":
-                source = self.list_source(validation.source, validation.spare_rows)
+            if validation.kind in ("list", "growing_list"):
+                source = self.list_source(validation.source, growing=validation.kind == "growing_list")
                 rule = DataValidation(type="list", formula1=source, allow_blank=True)
             elif validation.kind == "positive_decimal":
                 rule = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
@@ -361,7 +361,7 @@ class TabRenderer:
             rule.add(frame.data_range(index))
             self.ws.data_validations.append(rule)
 
-    def list_source(self, source: tuple[str, str] | None, spare_rows: int = 0) -> str:
+    def list_source(self, source: tuple[str, str] | None, *, growing: bool = False) -> str:
         if source is None:
             raise RenderError(f"tab {self.tab.name!r}: a list validation needs a source (tab, column)")
         tab_name, header = source
@@ -369,12 +369,12 @@ class TabRenderer:
         if frame is None:
             raise RenderError(f"tab {self.tab.name!r}: validation source tab {tab_name!r} is not in the workbook")
         index = self._source_index(tab_name, header)
-        letter, last = frame.column(index), max(frame.last_data_row, frame.first_data_row) + spare_rows
-        cells = f"{quote_sheet(frame.title)}!${letter}${frame.first_data_row}:${letter}${last}"
-        if not spare_rows:
-            return cells
-        first = f"{quote_sheet(frame.title)}!${letter}${frame.first_data_row}"
-        return f"OFFSET({first},0,0,MAX(1,COUNTA({cells})),1)"  # the filled cells only, however many
+        if not growing:
+            return f"{quote_sheet(frame.title)}!{frame.data_range(index, absolute=True)}"
+        letter, first = frame.column(index), frame.first_data_row
+        cells = f"{quote_sheet(frame.title)}!${letter}${first}:${letter}${first + GROWING_LIST_ROWS - 1}"
+        start = f"{quote_sheet(frame.title)}!${letter}${first}"
+        return f"OFFSET({start},0,0,MAX(1,COUNTA({cells})),1)"  # the filled cells only, however many
 
     def _source_index(self, tab_name: str, header: str) -> int:
         try:
