@@ -279,3 +279,48 @@ def test_an_xlsm_output_must_exist(tmp_path: Path) -> None:
         parse_target(str(tmp_path / "book.xlsm"))
     (tmp_path / "book.xlsm").write_bytes(b"x")
     assert parse_target(str(tmp_path / "book.xlsm")) == XlsxTarget(tmp_path / "book.xlsm")
+
+
+def renamed(workbook: Workbook, name: str) -> Workbook:
+    """The same report, its first tab now called `name` (a customer renamed in the API)."""
+    workbook.tabs[0].name = name
+    return workbook
+
+
+def test_a_renamed_report_tab_keeps_its_name_while_the_users_formulas_refer_to_it(tmp_path: Path) -> None:
+    book = user_workbook(tmp_path)
+
+    outcome = write_report_xlsx(renamed(prices([3, 1, 2], price_bump=100), "Kettle's & Co Prices"), book)
+
+    assert outcome.status == "refreshed"
+    assert any("tab 'Prices' keeps its name although the report now calls it" in w for w in outcome.warnings)
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo2", recalculate_on_load=True)
+    values = openpyxl.load_workbook(reopened, data_only=True)
+    assert values.sheetnames[:2] == ["Prices", "Customers"]
+    assert values["MyAnalysis"]["A2"].value == pytest.approx(103.13 + 101.13 + 102.13)
+    assert cells(book, "Prices")["0001"][9] == "call about 0001"
+    names = openpyxl.load_workbook(book).defined_names
+    assert "Prices" in XlsxPackage.open(book).read_xml("xl/workbook.xml").findtext(
+        "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}definedNames/"
+        "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}definedName[@localSheetId='0']"
+    )
+    assert "PriceCells" in names
+
+
+def test_a_report_tab_the_user_renamed_is_still_refreshed_under_their_name(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"].title = "Our kettles"
+    user["Our kettles"]["J5"] = "Buyer notes"
+    user["Our kettles"]["J7"] = "ask for a discount"
+    user.save(book)
+
+    outcome = write_report_xlsx(prices([2, 1, 3], price_bump=5), book)
+
+    assert outcome.status == "refreshed" and not outcome.warnings
+    assert openpyxl.load_workbook(book).sheetnames == ["Our kettles", "Customers"]
+    rows = cells(book, "Our kettles")
+    assert list(rows) == ["0002", "0001", "0003"]
+    assert rows["0002"][2] == pytest.approx(7.13) and rows["0002"][9] == "ask for a discount"
+    assert write_report_xlsx(prices([2, 1, 3], price_bump=5), book).status == "unchanged"

@@ -139,6 +139,17 @@ def table_names(package: XlsxPackage) -> set[str]:
     return names
 
 
+def sheets_by_table(package: XlsxPackage) -> dict[str, SheetEntry]:
+    """casefolded table name -> the sheet holding the table (a table keeps its name when its tab is
+    renamed, in Excel and in LibreOffice)."""
+    found = {}
+    for entry in package.sheets():
+        for rel in package.relationships(entry.part):
+            if not rel.external and rel_kind(rel.type) == "table" and package.has(rel.target):
+                found[(package.read_xml(rel.target).get("name") or "").casefold()] = entry
+    return found
+
+
 # -- removing a sheet's own parts -----------------------------------------------------------------
 def related_closure(package: XlsxPackage, part: str) -> list[str]:
     """Every internal part reachable from `part`'s relationships (not `part` itself)."""
@@ -198,6 +209,44 @@ def rename_sheet(package: XlsxPackage, old: str, new: str) -> None:
     for sheet in sheets.iterfind("m:sheet", NS):
         if sheet.get("name") == old:
             sheet.set("name", new)
+
+
+def sheet_prefix(name: str) -> str:
+    """How a formula names a sheet: "Prices!" or "'Green Leaf'!" (quoted unless a plain identifier)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and not re.fullmatch(r"[A-Za-z]{1,3}[0-9]+", name):
+        return name + "!"
+    return "'" + name.replace("'", "''") + "'!"
+
+
+def retarget_sheet_name(package: XlsxPackage, part: str, position: int, old: str, new: str) -> None:
+    """Point sheetsync's own references to a sheet, in the sheet (formulas, hyperlinks), the parts it
+    relates to (charts) and its local names (print titles), from name `old` to `new`."""
+    wanted = {sheet_prefix(old), "'" + old.replace("'", "''") + "'!"}
+    replacement = sheet_prefix(new)
+
+    def fixed(text: str | None) -> str | None:
+        if text is None or not any(w in text for w in wanted):
+            return text
+        for w in wanted:
+            text = text.replace(w, replacement)
+        return text
+
+    for name in [part, *related_closure(package, part)]:
+        if not name.endswith(".xml"):
+            continue
+        if not any(
+            fixed(e.text) != e.text or fixed(e.get("location")) != e.get("location")
+            for e in package.read_xml(name).iter()
+        ):
+            continue
+        for element in package.xml(name).iter():
+            element.text = fixed(element.text)
+            if element.get("location") is not None:
+                element.set("location", fixed(element.get("location")) or "")
+    names = package.xml(package.workbook_part()).find("m:definedNames", NS)
+    for defined in names if names is not None else []:
+        if defined.get("localSheetId") == str(position):
+            defined.text = fixed(defined.text)
 
 
 def drop_local_names(package: XlsxPackage, position: int, *, only_builtin: bool = True) -> None:
@@ -337,6 +386,8 @@ __all__ = [
     "remove_related",
     "rename_sheet",
     "replace_blockers",
+    "retarget_sheet_name",
     "sheet_position",
+    "sheets_by_table",
     "table_names",
 ]
