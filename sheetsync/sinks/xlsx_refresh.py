@@ -66,16 +66,20 @@ class ManagedTab:
 
     def to_property(self) -> str:
         layout = self.layout
-        data = {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns, "n": layout.rows}
+        data: dict[str, object] = {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns}
+        data["n"] = layout.rows
         if layout.first_column != 1:
             data["f"] = layout.first_column
+        if layout.headers:
+            data["hs"] = list(layout.headers)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_property(cls, text: str) -> ManagedTab | None:
         try:
             data = json.loads(text)
-            layout = Layout(int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
+            headers = tuple(str(h) for h in data.get("hs", ()))
+            layout = Layout(int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)), headers)
             return cls(data["k"], data["s"], layout)
         except (ValueError, KeyError, TypeError):
             return None

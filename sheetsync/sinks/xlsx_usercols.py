@@ -2,7 +2,8 @@
 
 Each data row's user cells follow the row's key (`Tab.row_key`): the old sheet's key cells are read,
 the new rows are matched to them in order (a repeated key keeps its rows' order), and every user cell
-is moved to its new row, its formula translated so relative references follow the row. Cells whose key
+is moved to its new row, its formula moved along (xlsx_formulas.py: relative references follow the row,
+references to report columns follow their header). Cells whose key
 is gone become `Orphan`s (the refresh writes them to a notes tab). Without a key, rows are matched by
 position. Header-row and column-level settings (widths, styles), conditional formats and validations
 that lie wholly in the user's columns come along too.
@@ -10,23 +11,31 @@ that lie wholly in the user's columns come along too.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import re
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
-from openpyxl.formula.translate import Translator, TranslatorError
 
 from sheetsync.model import Link, Tab
+from sheetsync.sinks.xlsx_formulas import FormulaMover
 from sheetsync.sinks.xlsx_package import XlsxPackage
-from sheetsync.sinks.xlsx_worksheet import WorksheetXml, column_letters, excel_serial, expand_all_shared, split_ref
+from sheetsync.sinks.xlsx_worksheet import (
+    WorksheetXml,
+    column_index,
+    column_letters,
+    excel_serial,
+    expand_all_shared,
+    split_ref,
+)
 from sheetsync.sinks.xlsx_xml import NS, SHEET_ORDER, insert_in_order, q
 
+_END = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)([0-9]*)$")
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
 
 
@@ -39,6 +48,7 @@ class Layout:
     columns: int
     rows: int
     first_column: int = 1
+    headers: tuple[str, ...] = ()  # the report's column headers, left to right (empty in older records)
 
     @property
     def last_column(self) -> int:
@@ -59,8 +69,8 @@ def find_layout(package: XlsxPackage, part: str, tab: Tab) -> Layout:
         texts = {c: str(reader.value(cell) or "") for c, cell in _row_cells(row).items()}
         for column, text in texts.items():
             if text == headers[0] and all(texts.get(column + i) == h for i, h in enumerate(headers)):
-                return Layout(number, len(headers), len(tab.rows), column)
-    return Layout(tab.header_row, len(headers), len(tab.rows))
+                return Layout(number, len(headers), len(tab.rows), column, tuple(headers))
+    return Layout(tab.header_row, len(headers), len(tab.rows), 1, tuple(headers))
 
 
 def _row_cells(row: Any) -> dict[int, Any]:
@@ -166,13 +176,63 @@ class _Carrier:
         self.header = self.cells.get(old.header_row, {})
         self.key_columns = self._old_key_columns()
         self.result = Carried()
+        own = {title.casefold(), *(e.name.casefold() for e in package.sheets() if e.part == old_part)}
+        self.mover = FormulaMover(self._new_column, own)
+
+    def block_row(self, row: int, absolute: bool = True) -> int | None:
+        """Where old row `row` is after the refresh, as Excel moves references when rows are inserted or
+        deleted: the header and rows above stay with the header, rows below stay with the end of the
+        data, the first and last data rows stay first and last (so a range over the data grows and
+        shrinks with it), any other data row follows its key (None when its key is gone)."""
+        old, new = self.old, self.new
+        if row <= old.header_row:
+            return row + new.header_row - old.header_row
+        if row > old.last_data_row:
+            return row - old.last_data_row + new.last_data_row
+        if row == old.header_row + 1:
+            return new.header_row + 1
+        if row == old.last_data_row:
+            return new.last_data_row
+        return self.rows.get(row)
+
+    def _formula_mover(self, r: int, target: int) -> Callable[[str], str]:
+        """A formula of a cell moved from row `r` to `target`: within the data, relative rows follow the
+        row (a copied cell) and absolute ones the block; above or below the data, all follow the block."""
+        if self.old.header_row < r <= self.old.last_data_row:
+            offset = target - r
+            return lambda text: self.mover.move(
+                text, lambda row, absolute: self.block_row(row) if absolute else row + offset
+            )
+        return lambda text: self.mover.move(text, lambda row, absolute: self.block_row(row), other_sheets=False)
+
+    def _new_column(self, c: int) -> int | None:
+        """Where old column `c` is after the refresh: a report column goes where its header went (None
+        when the report dropped it), a user's column keeps its place to the right of the report."""
+        old, new = self.old, self.new
+        if c > old.last_column:
+            return c + new.last_column - old.last_column
+        if c < old.first_column:
+            return c
+        headers = self._old_headers()
+        header = headers[c - old.first_column] if c - old.first_column < len(headers) else None
+        new_headers = [h.casefold() for h in (new.headers or tuple(col.header for col in self.tab.columns))]
+        if header is None or header.casefold() not in new_headers:
+            return None
+        return new.first_column + new_headers.index(header.casefold())
+
+    def _old_headers(self) -> tuple[str, ...]:
+        """The report's headers on the old sheet: as recorded, else read from its header row."""
+        if self.old.headers:
+            return self.old.headers
+        columns = range(self.old.first_column, self.old.last_column + 1)
+        return tuple(str(self.reader.value(self.header[c]) or "") if c in self.header else "" for c in columns)
 
     def carry(self, new_root: Any) -> Carried:
         old, first_user = self.old, self.old.last_column + 1
         if not any(c >= first_user for row in self.cells.values() for c in row):
             return self.result
         shift = self.new.last_column - old.last_column
-        rows = self._row_map()
+        rows = self.rows = self._row_map()
         new_sheet = WorksheetXml(new_root)
         for r, row in sorted(self.cells.items()):
             for c, cell in sorted(row.items()):
@@ -182,11 +242,15 @@ class _Carrier:
                 if target is None:
                     self._orphan(r, c, cell)
                     continue
-                _place(new_sheet, cell, r, c, target, c + shift)
+                _place(new_sheet, cell, self._formula_mover(r, target), target, c + shift)
                 self.result.cells += 1
         _carry_cols(self.sheet.root, new_root, old.last_column, shift)
-        if shift == 0:
-            _carry_ranges(self.sheet.root, new_root, old.last_column)
+        _carry_ranges(self.sheet.root, new_root, old.last_column, shift, self)
+        if self.mover.lost_references:
+            self.result.warnings.append(
+                f"tab {self.title!r}: {self.mover.lost_references} reference(s) in the columns you added pointed "
+                "at report columns the report no longer has; they now show #REF!"
+            )
         if not self.tab.row_key and old.rows:
             self.result.warnings.append(
                 f"tab {self.title!r} declares no row key: the columns you added are kept by row position "
@@ -262,18 +326,17 @@ class _Carrier:
         self.result.orphans.append(Orphan(self.title, key, header, value, text))
 
 
-def _place(sheet: WorksheetXml, cell: Any, r: int, c: int, new_r: int, new_c: int) -> None:
+def _place(sheet: WorksheetXml, cell: Any, move: Callable[[str], str], new_row: int, new_column: int) -> None:
+    """Put a copy of the user's `cell` at (`new_row`, `new_column`), its formula moved by `move`."""
     moved = copy.deepcopy(cell)
-    new_ref = f"{column_letters(new_c)}{new_r}"
+    new_ref = f"{column_letters(new_column)}{new_row}"
     formula = moved.find(q("f"))
-    if formula is not None and formula.text and (new_r, new_c) != (r, c):
-        origin = f"{column_letters(c)}{r}"
-        with contextlib.suppress(TranslatorError):
-            formula.text = Translator("=" + formula.text, origin=origin).translate_formula(new_ref)[1:]
+    if formula is not None and formula.text:
+        formula.text = move(formula.text)
         if formula.get("ref"):
             formula.set("ref", new_ref)
     moved.set("r", new_ref)
-    placeholder = sheet.cell(new_r, new_c)
+    placeholder = sheet.cell(new_row, new_column)
     placeholder.getparent().replace(placeholder, moved)
 
 
@@ -308,12 +371,12 @@ def _carry_cols(old_root: Any, new_root: Any, old_columns: int, shift: int) -> N
         new_cols.append(col)
 
 
-def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
-    """Conditional formats and validations that apply only to the user's columns."""
+def _carry_ranges(old_root: Any, new_root: Any, old_columns: int, shift: int, carrier: _Carrier) -> None:
+    """Conditional formats and validations that apply only to the user's columns, moved with them."""
     priority = max((int(r.get("priority", "0")) for r in new_root.iter(q("cfRule"))), default=0)
     for element in old_root.iterfind(q("conditionalFormatting")):
         if _user_only(element.get("sqref", ""), old_columns):
-            copied = copy.deepcopy(element)
+            copied = _moved_ranges(element, shift, carrier)
             for rule in copied.iter(q("cfRule")):  # priorities are unique within a sheet
                 priority += 1
                 rule.set("priority", str(priority))
@@ -330,8 +393,43 @@ def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
             holder = etree.SubElement(new_root, q("dataValidations"))
             insert_in_order(new_root, holder, SHEET_ORDER)
         for validation in validations:
-            holder.append(copy.deepcopy(validation))
+            holder.append(_moved_ranges(validation, shift, carrier))
         holder.set("count", str(len(holder)))
+
+
+def _moved_ranges(element: Any, shift: int, carrier: _Carrier) -> Any:
+    """A copy of a conditional format or validation, its ranges `shift` columns to the right and
+    following the block's rows, its formulas (written for the range's first cell) moved along."""
+    copied = copy.deepcopy(element)
+    ranges = copied.get("sqref", "").split()
+    moved = [_moved_range(part, shift, carrier.block_row) for part in ranges]
+    copied.set("sqref", " ".join(moved))
+    offset = _first_row(moved[0]) - _first_row(ranges[0]) if ranges else 0
+    for formula in copied.iter(q("formula"), q("formula1"), q("formula2")):
+        if formula.text:
+            rows = lambda row, absolute: carrier.block_row(row) if absolute else row + offset  # noqa: E731
+            formula.text = carrier.mover.move(formula.text, rows, other_sheets=False)
+    return copied
+
+
+def _first_row(text: str) -> int:
+    match = re.search(r"[0-9]+", text)
+    return int(match.group()) if match else 0
+
+
+def _moved_range(text: str, shift: int, block_row: Callable[[int], int | None]) -> str:
+    """ "L11:L52" -> "M11:M55": columns `shift` to the right, rows as `block_row` moves them."""
+    ends = []
+    for end in text.split(":"):
+        match = _END.match(end)
+        if not match:
+            ends.append(end)
+            continue
+        fixed_column, letters, fixed_row, digits = match.groups()
+        row = (block_row(int(digits)) or int(digits)) if digits else None
+        column = column_letters(column_index(letters) + shift)
+        ends.append(f"{fixed_column}{column}{fixed_row}{'' if row is None else row}")
+    return ":".join(ends)
 
 
 def _user_only(sqref: str, old_columns: int) -> bool:
