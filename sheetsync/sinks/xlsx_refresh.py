@@ -28,6 +28,7 @@ from sheetsync.errors import SinkError
 from sheetsync.model import Tab, Workbook
 from sheetsync.sinks.digest import workbook_digest
 from sheetsync.sinks.naming import block_name, key_block_name
+from sheetsync.sinks.xlsx_cellextras import attach
 from sheetsync.sinks.xlsx_cells import sheet_titles
 from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, SheetEntry, XlsxPackage
 from sheetsync.sinks.xlsx_transplant import (
@@ -52,7 +53,7 @@ TAB_PROPERTY = "sheetsync.tab."
 HASH_PROPERTY = "sheetsync.hash."
 NOTES_PROPERTY = "sheetsync.notes"
 NOTES_TITLE = "Notes without a row"
-NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Moved here on")
+NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Moved here on", "Note", "Link")
 
 
 @dataclass(frozen=True)
@@ -317,9 +318,10 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
         position = add_sheet_entry(target, step.fresh.name, part, hidden=step.fresh.state)
         copier.copy_related(step.fresh.part, part)
     copy_local_names(target, copier.source, fresh_position, position)
+    part = target.sheet(step.new.sheet).part
     if step.new.sheet != step.fresh.name:
-        part = target.sheet(step.new.sheet).part
         retarget_sheet_name(target, part, position, step.fresh.name, step.new.sheet)
+    attach(target, part, carried.extras)
     return carried
 
 
@@ -330,14 +332,13 @@ def write_orphans(target: XlsxPackage, orphans: list[Orphan]) -> str:
     entry = target.sheet(title)
     sheet = WorksheetXml(target.xml(entry.part))
     last = max((number for number, row in sheet.rows() if len(row)), default=0)
-    edits = []
-    if last == 0:
-        bold = CellStyle(bold=True)
-        edits += [CellEdit(title, f"{chr(65 + i)}1", header, bold) for i, header in enumerate(NOTES_HEADERS)]
-        last = 1
+    bold = CellStyle(bold=True)  # the header row is ours: rewritten, so older notes tabs get new columns
+    edits = [CellEdit(title, f"{chr(65 + i)}1", header, bold) for i, header in enumerate(NOTES_HEADERS)]
+    last = max(last, 1)
     today = date.today()
     for offset, orphan in enumerate(orphans, start=last + 1):
         values = [orphan.tab, orphan.key, orphan.header, orphan.value, orphan.formula, today]
+        values += [orphan.note or None, orphan.link or None]
         edits += [
             CellEdit(title, f"{chr(65 + i)}{offset}", value) for i, value in enumerate(values) if value is not None
         ]

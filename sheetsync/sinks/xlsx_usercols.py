@@ -23,6 +23,7 @@ from typing import Any
 from lxml import etree
 
 from sheetsync.model import Link, Tab
+from sheetsync.sinks.xlsx_cellextras import Extras, Moves, collect, texts_by_cell
 from sheetsync.sinks.xlsx_formulas import FormulaMover
 from sheetsync.sinks.xlsx_package import XlsxPackage
 from sheetsync.sinks.xlsx_worksheet import (
@@ -92,6 +93,8 @@ class Orphan:
     header: str
     value: Any
     formula: str | None
+    note: str = ""  # the cell's comment
+    link: str = ""  # the cell's hyperlink
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Carried:
     orphans: list[Orphan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cells: int = 0
+    extras: Extras = field(default_factory=Extras)  # notes, links and merges of the moved cells
 
 
 class CellReader:
@@ -169,6 +173,9 @@ class _Carrier:
 
     def __init__(self, package: XlsxPackage, old_part: str, old: Layout, new: Layout, tab: Tab, title: str) -> None:
         self.old, self.new, self.tab, self.title = old, new, tab, title
+        self.package, self.old_part = package, old_part
+        self.moves: Moves = {}
+        self.texts: dict[tuple[int, int], tuple[str, str]] | None = None
         self.sheet = WorksheetXml(copy.deepcopy(package.read_xml(old_part)))
         expand_all_shared(self.sheet)
         self.cells = old_cells(self.sheet)
@@ -243,7 +250,14 @@ class _Carrier:
                     self._orphan(r, c, cell)
                     continue
                 _place(new_sheet, cell, self._formula_mover(r, target), target, c + shift)
+                self.moves[(r, c)] = (target, c + shift)
                 self.result.cells += 1
+        self.result.extras = collect(self.package, self.old_part, self.sheet.root, self.moves)
+        if self.result.extras.dropped:
+            self.result.warnings.append(
+                f"tab {self.title!r}: {', '.join(self.result.extras.dropped)} in the columns you added could not "
+                "follow their rows (they now lie in different rows) and are no longer merged"
+            )
         _carry_cols(self.sheet.root, new_root, old.last_column, shift)
         _carry_ranges(self.sheet.root, new_root, old.last_column, shift, self)
         if self.mover.lost_references:
@@ -316,14 +330,17 @@ class _Carrier:
     def _orphan(self, r: int, c: int, cell: Any) -> None:
         value = self.reader.value(cell)
         formula = cell.find(q("f"))
-        if value in (None, "") and formula is None:
+        if self.texts is None:
+            self.texts = texts_by_cell(self.package, self.old_part, self.sheet.root)
+        note, link = self.texts.get((r, c), ("", ""))
+        if value in (None, "") and formula is None and not note and not link:
             return
         row = self.cells.get(r, {})
         columns = self.key_columns or []
         key = " / ".join(str(self.reader.value(row[k]) if k in row else "") for k in columns) or f"row {r}"
         header = str(self.reader.value(self.header[c]) or "") if c in self.header else column_letters(c)
         text = ("=" + formula.text) if formula is not None and formula.text else None
-        self.result.orphans.append(Orphan(self.title, key, header, value, text))
+        self.result.orphans.append(Orphan(self.title, key, header, value, text, note, link))
 
 
 def _place(sheet: WorksheetXml, cell: Any, move: Callable[[str], str], new_row: int, new_column: int) -> None:
