@@ -416,3 +416,29 @@ def test_a_report_column_that_is_gone_is_ref_in_user_formulas_and_said(tmp_path:
 
     assert openpyxl.load_workbook(book)["Prices"]["K6"].value == "=#REF!+J6"
     assert any("3 reference(s) in the columns you added" in w and "#REF!" in w for w in outcome.warnings)
+
+
+def test_a_column_the_user_inserted_between_the_reports_is_kept_and_moved_right(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    ws.insert_cols(3)  # between Name and Price, as Excel's Insert > Column
+    ws["C5"] = "Rating"
+    ws["C7"] = "good"  # beside 0002
+    ws["K5"], ws["K6"] = "Buyer notes", "call"  # right of the report (now ending in I), beside 0001
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+
+    outcome = write_report_xlsx(prices([2, 3, 1], price_bump=1), saved)
+
+    ws = openpyxl.load_workbook(saved)["Prices"]
+    assert [c.value for c in ws[5]][:8] == [c.header for c in prices([1]).tabs[0].columns]
+    rows = cells(saved, "Prices")
+    assert rows["0002"][8:11] == ["good", None, None]  # Rating now in I, right of the report
+    assert rows["0001"][8:11] == [None, None, "call"]  # the gap and Buyer notes keep their places after it
+    assert ws["I5"].value == "Rating" and ws["K5"].value == "Buyer notes"
+    assert rows["0003"][:3] == ["0003", "Kettle 3", pytest.approx(4.13)]
+    assert any(
+        "your column(s) 'Rating' between the report's columns now sit to the right" in w for w in outcome.warnings
+    )
