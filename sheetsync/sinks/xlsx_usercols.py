@@ -110,6 +110,23 @@ def plan_columns(header: dict[int, str], old: Layout, new_last: int) -> ColumnPl
     return ColumnPlan(report, tuple(inside), old.first_column, new_last)
 
 
+def block_row(row: int, old: Layout, new: Layout, rows: dict[int, int]) -> int | None:
+    """Where old row `row` is after the refresh, as Excel moves references when rows are inserted or
+    deleted: the header and rows above stay with the header, rows below stay with the end of the
+    data, the first and last data rows stay first and last (so a range over the data grows and
+    shrinks with it), any other data row follows its key (`rows`: old data row -> new; None when
+    its key is gone). 1-based rows."""
+    if row <= old.header_row:
+        return row + new.header_row - old.header_row
+    if row > old.last_data_row:
+        return row - old.last_data_row + new.last_data_row
+    if row == old.header_row + 1:
+        return new.header_row + 1
+    if row == old.last_data_row:
+        return new.last_data_row
+    return rows.get(row)
+
+
 def find_layout(package: XlsxPackage, part: str, tab: Tab) -> Layout:
     """The layout of a rendered tab: the row holding its headers in consecutive columns (a template
     may move the table), else the model's default position."""
@@ -239,20 +256,7 @@ class _Carrier:
         self.mover = FormulaMover(self._new_column, own)
 
     def block_row(self, row: int, absolute: bool = True) -> int | None:
-        """Where old row `row` is after the refresh, as Excel moves references when rows are inserted or
-        deleted: the header and rows above stay with the header, rows below stay with the end of the
-        data, the first and last data rows stay first and last (so a range over the data grows and
-        shrinks with it), any other data row follows its key (None when its key is gone)."""
-        old, new = self.old, self.new
-        if row <= old.header_row:
-            return row + new.header_row - old.header_row
-        if row > old.last_data_row:
-            return row - old.last_data_row + new.last_data_row
-        if row == old.header_row + 1:
-            return new.header_row + 1
-        if row == old.last_data_row:
-            return new.last_data_row
-        return self.rows.get(row)
+        return block_row(row, self.old, self.new, self.rows)
 
     def _formula_mover(self, r: int, target: int) -> Callable[[str], str]:
         """A formula of a cell moved from row `r` to `target`: within the data, relative rows follow the
