@@ -442,3 +442,41 @@ def test_a_column_the_user_inserted_between_the_reports_is_kept_and_moved_right(
     assert any(
         "your column(s) 'Rating' between the report's columns now sit to the right" in w for w in outcome.warnings
     )
+
+
+def test_a_protected_report_tab_stays_protected(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"].protection.sheet = True
+    user["Prices"].protection.password = "finance"
+    user.save(book)
+
+    write_report_xlsx(prices([2, 1, 3]), book)
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert ws.protection.sheet and ws.protection.password
+    assert list(cells(book, "Prices")) == ["0002", "0001", "0003"]
+
+
+def test_a_workbook_with_a_protected_structure_gets_no_new_or_renamed_tab(tmp_path: Path) -> None:
+    from openpyxl.workbook.protection import WorkbookProtection
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(Workbook("price-list", [customers_tab()]), book)
+    user = openpyxl.load_workbook(book)
+    user.security = WorkbookProtection(workbookPassword="finance", lockStructure=True)
+    user.save(book)
+    data = book.read_bytes()
+
+    with pytest.raises(
+        SinkError, match=r"nothing written: the workbook's structure is protected .*'Prices' would be added"
+    ):
+        write_report_xlsx(prices([1, 2]), book)
+    assert book.read_bytes() == data
+    with pytest.raises(SinkError, match=r"structure is protected .*tab 'Customers' would be renamed 'Our customers'"):
+        write_report_xlsx(renamed(Workbook("price-list", [customers_tab()]), "Our customers"), book)
+    assert book.read_bytes() == data
+    refreshed = write_report_xlsx(Workbook("price-list", [customers_tab(("Kettles", "Pans"))]), book)
+    assert refreshed.status == "refreshed"
+    assert [r[0].value for r in openpyxl.load_workbook(book)["Customers"].iter_rows()][-2:] == ["Kettles", "Pans"]

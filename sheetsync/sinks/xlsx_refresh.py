@@ -34,6 +34,7 @@ from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, SheetEntry, XlsxPa
 from sheetsync.sinks.xlsx_transplant import (
     SheetCopier,
     add_sheet_entry,
+    carry_protection,
     copy_local_names,
     drop_local_names,
     pictures_in,
@@ -44,6 +45,7 @@ from sheetsync.sinks.xlsx_transplant import (
     retarget_sheet_name,
     sheet_position,
     sheets_by_table,
+    structure_locked,
 )
 from sheetsync.sinks.xlsx_usercols import Carried, Layout, Orphan, carry_user_columns, find_layout
 from sheetsync.sinks.xlsx_worksheet import WorksheetXml
@@ -249,6 +251,8 @@ def _plan(
             whose = f"report {report_of(owner.key)!r}" if owner else "you (sheetsync did not write it)"
             problems.append(f"tab {clash.name!r} belongs to {whose} and the report needs that name")
         steps.append(step)
+    if structure_locked(target):
+        problems += _structure_changes(steps)
     titles = [step.new.sheet.casefold() for step in steps]
     problems += [
         f"two tabs of the report would be named {t!r}" for t in sorted({t for t in titles if titles.count(t) > 1})
@@ -257,6 +261,19 @@ def _plan(
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
     released = [m for k, m in mine.items() if k not in keys]
     return steps, released, others
+
+
+def _structure_changes(steps: list[_Step]) -> list[str]:
+    """What the refresh would add or rename in a workbook whose structure the user protected."""
+    found = [f"tab {step.new.sheet!r} would be added" for step in steps if step.old is None]
+    found += [
+        f"tab {step.old.name!r} would be renamed {step.new.sheet!r}"
+        for step in steps
+        if step.old is not None and step.old.name != step.new.sheet
+    ]
+    if found:
+        found[0] = "the workbook's structure is protected (Review > Protect Workbook) and " + found[0]
+    return found
 
 
 def _find_managed(target: XlsxPackage, existing: dict[str, SheetEntry]) -> list[ManagedTab]:
@@ -305,6 +322,7 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
         if step.tab is not None and step.managed.layout.columns:
             layouts = (step.managed.layout, step.new.layout)
             carried = carry_user_columns(target, old.part, *layouts, step.tab, root, step.new.sheet)
+        carry_protection(target.read_xml(old.part), root)
         position = sheet_position(target, old.name)
         remove_related(target, old.part)
         target.put_xml(old.part, root)

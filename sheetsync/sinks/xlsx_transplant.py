@@ -17,7 +17,7 @@ from lxml import etree
 
 from sheetsync.errors import SinkError
 from sheetsync.sinks.xlsx_package import SheetEntry, XlsxPackage, rels_name
-from sheetsync.sinks.xlsx_xml import MAIN, NS, PKG_REL, REL_NS, q
+from sheetsync.sinks.xlsx_xml import MAIN, NS, PKG_REL, REL_NS, SHEET_ORDER, insert_in_order, q
 
 WORKSHEET_TYPE = REL_NS + "/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -150,6 +150,20 @@ def sheets_by_table(package: XlsxPackage) -> dict[str, SheetEntry]:
     return found
 
 
+def carry_protection(old_root: Any, new_root: Any) -> None:
+    """The user's protection of the sheet (Review > Protect Sheet) and its editable ranges stay on."""
+    for name in ("sheetProtection", "protectedRanges"):
+        old = old_root.find(q(name))
+        if old is None:
+            continue
+        current = new_root.find(q(name))
+        if current is not None:
+            new_root.remove(current)
+        copied = copy.deepcopy(old)
+        new_root.append(copied)
+        insert_in_order(new_root, copied, SHEET_ORDER)
+
+
 # -- removing a sheet's own parts -----------------------------------------------------------------
 def related_closure(package: XlsxPackage, part: str) -> list[str]:
     """Every internal part reachable from `part`'s relationships (not `part` itself)."""
@@ -181,9 +195,21 @@ def remove_related(package: XlsxPackage, part: str) -> None:
 
 
 # -- the workbook part ----------------------------------------------------------------------------
+def structure_locked(package: XlsxPackage) -> bool:
+    """Whether the user protected the workbook's structure (Review > Protect Workbook): no tab may be
+    added, renamed, moved or deleted."""
+    protection = package.read_xml(package.workbook_part()).find("m:workbookProtection", NS)
+    return protection is not None and protection.get("lockStructure") in ("1", "true")
+
+
 def add_sheet_entry(package: XlsxPackage, title: str, part: str, *, hidden: str = "visible") -> int:
     """Add a <sheet> at the end of the tab order for `part` (`hidden`: its state, visible, hidden or
-    veryHidden); returns its 0-based position."""
+    veryHidden); returns its 0-based position. SinkError when the workbook's structure is protected."""
+    if structure_locked(package):
+        raise SinkError(
+            f"{package.path}: not refreshed, nothing written: the workbook's structure is protected and tab "
+            f"{title!r} would be added (unprotect it in Review > Protect Workbook)"
+        )
     workbook = package.workbook_part()
     rel_id = package.add_relationship(workbook, WORKSHEET_TYPE, part)
     package.set_content_type(part, WORKSHEET_CT)
@@ -378,6 +404,7 @@ __all__ = [
     "MAIN",
     "SheetCopier",
     "add_sheet_entry",
+    "carry_protection",
     "copy_local_names",
     "drop_local_names",
     "next_table_id",
@@ -389,5 +416,6 @@ __all__ = [
     "retarget_sheet_name",
     "sheet_position",
     "sheets_by_table",
+    "structure_locked",
     "table_names",
 ]
