@@ -109,6 +109,19 @@ def _missing_ids(
     ]
 
 
+def fetch_warnings(api: str, endpoint: str, given: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[RunWarning]:
+    """The warnings of `sheetsync fetch`: requested IDs the answer lacks, and an answer of no rows."""
+    source = SourceSpec(name=endpoint, endpoint=endpoint, api=api)  # type: ignore[call-arg, arg-type]
+    out = [
+        w
+        for field, wanted in requested_ids(source, given).items()
+        for w in _missing_ids(source, field, wanted, rows, given)
+    ]
+    if not rows and not out:
+        out.append(_no_records(source, given))
+    return out
+
+
 def likely_causes(source: SourceSpec, given: Mapping[str, Any]) -> str:
     """The reasons an asked-for record may be absent, most likely first."""
     causes = ["it does not exist", "it is outside the API key's scope (a Customer key sees only its own accounts)"]

@@ -111,7 +111,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         title=title,
         columns=[model.Column(c.header, column_format(c), c.width, c.total) for c in spec.columns],
         rows=cells,
-        info=[] if statement else info,  # a customer's page shows no run metadata
+        info=customer_info(statement) if statement else info,  # a customer's page shows no run metadata
         rules=[_rule(r, env) for r in spec.rules],
         chart=model.Chart(spec.chart.title or title, tuple(spec.chart.columns)) if spec.chart else None,
         freeze_header=spec.freeze_header,
@@ -141,6 +141,22 @@ def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ct
         facts.append(("Terms", company.terms))
     amount_due = None if due is None else due.quantize(CENT, rounding=ROUND_HALF_UP)
     return model.Statement(company, [c for c in customer if c.strip()], facts, band, amount_due)
+
+
+def customer_info(statement: model.Statement) -> list[tuple[str, str]]:
+    """The header block of a statement tab where a sink has no statement page (Google Sheets):
+    the customer, the named facts and the amount due, never run metadata."""
+    due = statement.amount_due
+    return [
+        ("Customer", ", ".join(statement.customer)),
+        *statement.facts,
+        ("Amount due", accounting_text(due) if due is not None else ""),
+    ]
+
+
+def accounting_text(value: Decimal) -> str:
+    """Money as text the way the accounting format shows it: $1,234.56, ($56.67)."""
+    return f"(${abs(value):,.2f})" if value < 0 else f"${value:,.2f}"
 
 
 def _money(value: Any) -> Decimal:

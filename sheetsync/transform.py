@@ -89,7 +89,10 @@ def from_records(records: list[dict[str, Any]], columns: Sequence[str] | None = 
 
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False, name=None)]
+    """The rows of a frame as dicts. One object array for the whole frame: `itertuples` indexes every
+    column of every frame again, which dominated the layout of many small (burst) frames."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, row, strict=True)) for row in frame.to_numpy(dtype=object).tolist()]
 
 
 def build_frames(

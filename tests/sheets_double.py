@@ -281,6 +281,7 @@ class Spreadsheet:
     sheets: list[Sheet]
     shared: bool = True
     next_metadata_id: int = 1000
+    named_ranges: list[dict[str, Any]] = field(default_factory=list)
 
     def sheet(self, title_or_id: str | int) -> Sheet:
         for sheet in self.sheets:
@@ -500,10 +501,12 @@ class SheetsDouble(BaseAdapter):
             if missing:
                 raise bad(f"Unable to parse range: {missing[0]}")
             sheets = [s for s in sheets if s.title in wanted]
+        windows = _windows(book, ranges)
         result = {
             "spreadsheetId": book.spreadsheet_id,
             "properties": {"title": book.title},
-            "sheets": [render_sheet(s, grid) for s in sheets],
+            "namedRanges": copy.deepcopy(book.named_ranges),
+            "sheets": [render_sheet(s, grid, windows.get(s.title)) for s in sheets],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit",
         }
         fields = query.get("fields", [""])[0]
@@ -511,7 +514,7 @@ class SheetsDouble(BaseAdapter):
 
     # -- spreadsheets.batchUpdate --------------------------------------------------------------
     def _batch_update(self, book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
-        snapshot = [s.snapshot() for s in book.sheets], book.next_metadata_id
+        snapshot = [s.snapshot() for s in book.sheets], book.next_metadata_id, copy.deepcopy(book.named_ranges)
         fail_after = self._fail_mid_batch.pop(0) if self._fail_mid_batch else None
         replies = []
         try:
@@ -529,7 +532,7 @@ class SheetsDouble(BaseAdapter):
                     raise
             _check_limits(book)
         except ApiFault:
-            book.sheets, book.next_metadata_id = snapshot
+            book.sheets, book.next_metadata_id, book.named_ranges = snapshot
             raise
         return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
 
@@ -574,7 +577,13 @@ class SheetsDouble(BaseAdapter):
             (r, c): v
             for (r, c), v in sheet.cells.items()
             if r < grid.get("rowCount", 0) and c < grid.get("columnCount", 0)
-        }
+        }  # as Google does: shrinking the grid deletes the cells (and columns) beyond it
+        sheet.column_pixels = {c: px for c, px in sheet.column_pixels.items() if c < grid.get("columnCount", 0)}
+        sheet.conditional_formats = [
+            rule
+            for rule in sheet.conditional_formats
+            if all(r.get("startColumnIndex", 0) < grid.get("columnCount", 0) for r in rule.get("ranges", []))
+        ]
         return {}
 
     def _do_appendDimension(self, book: Spreadsheet, args: dict) -> dict:
@@ -697,6 +706,61 @@ class SheetsDouble(BaseAdapter):
                     return {}
         raise bad(f"No embedded object with id {args['objectId']}")
 
+    def _do_deleteDeveloperMetadata(self, book: Spreadsheet, args: dict) -> dict:
+        wanted = args["dataFilter"].get("developerMetadataLookup", {}).get("metadataId")
+        if wanted is None:
+            raise bad("the double models deleteDeveloperMetadata by metadataId only")
+        for sheet in book.sheets:
+            kept = [m for m in sheet.developer_metadata if m["metadataId"] != wanted]
+            if len(kept) != len(sheet.developer_metadata):
+                sheet.developer_metadata = kept
+                return {"deleteDeveloperMetadata": {}}
+        raise bad(f"No developer metadata with id {wanted}")
+
+    def _do_addNamedRange(self, book: Spreadsheet, args: dict) -> dict:
+        named = copy.deepcopy(args["namedRange"])
+        name = named.get("name", "")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) or re.fullmatch(r"[A-Za-z]{1,3}\d+", name):
+            raise bad(f"Invalid name for a named range: {name}")
+        if any(n["name"].casefold() == name.casefold() for n in book.named_ranges):
+            raise bad(f"A named range with the name {name} already exists.")
+        _grid_range(book, named["range"])
+        named.setdefault("namedRangeId", f"nr{book.next_metadata_id}")
+        book.next_metadata_id += 1
+        book.named_ranges.append(named)
+        return {"addNamedRange": {"namedRange": named}}
+
+    def _do_updateNamedRange(self, book: Spreadsheet, args: dict) -> dict:
+        named = args["namedRange"]
+        for existing in book.named_ranges:
+            if existing["namedRangeId"] == named.get("namedRangeId"):
+                _grid_range(book, named.get("range", existing["range"]))
+                masked_set(existing, named, mask_for(args["fields"], "NamedRange"))
+                return {}
+        raise bad(f"No named range with id {named.get('namedRangeId')}")
+
+    def _do_deleteNamedRange(self, book: Spreadsheet, args: dict) -> dict:
+        before = len(book.named_ranges)
+        book.named_ranges = [n for n in book.named_ranges if n["namedRangeId"] != args["namedRangeId"]]
+        if len(book.named_ranges) == before:
+            raise bad(f"No named range with id {args['namedRangeId']}")
+        return {}
+
+    def _do_appendCells(self, book: Spreadsheet, args: dict) -> dict:
+        sheet = book.by_id(args["sheetId"])
+        mask = mask_for(args["fields"], "CellData")
+        start = sheet.used_rows()
+        rows = args.get("rows", [])
+        needed = start + len(rows)
+        if needed > sheet.grid["rowCount"]:
+            sheet.grid["rowCount"] = needed  # appendCells adds rows as needed
+        for dr, row in enumerate(rows):
+            for c, data in enumerate(row.get("values", [])):
+                if c >= sheet.grid["columnCount"]:
+                    sheet.grid["columnCount"] = c + 1
+                _set_cell(sheet, start + dr, c, data, mask)
+        return {}
+
     def _do_copyPaste(self, book: Spreadsheet, args: dict) -> dict:
         if args.get("pasteType", "PASTE_NORMAL") != "PASTE_NORMAL":
             raise bad("the double models PASTE_NORMAL only")
@@ -765,7 +829,36 @@ def _check_limits(book: Spreadsheet) -> None:
         )
 
 
-def render_sheet(sheet: Sheet, grid: bool) -> dict[str, Any]:
+def _windows(book: Spreadsheet, ranges: list[str]) -> dict[str, list[tuple[int, int, int, int]]]:
+    """title -> [(r0, c0, r1, c1)] (0-based, exclusive ends) of A1 ranges like 'Tab'!D1:F20 or 'Tab'!D:D."""
+    out: dict[str, list[tuple[int, int, int, int]]] = {}
+    for text in ranges:
+        if "!" not in text:
+            continue
+        title, span = _range_title(text), text.rsplit("!", 1)[1]
+        sheet = book.sheet(title)
+        first, _, last = span.partition(":")
+        r0, c0 = _corner(first, 0, 0)
+        r1, c1 = _corner(last or first, sheet.grid["rowCount"] - 1, sheet.grid["columnCount"] - 1)
+        out.setdefault(title, []).append((r0, c0, r1 + 1, c1 + 1))
+    return out
+
+
+def _corner(a1: str, row_default: int, column_default: int) -> tuple[int, int]:
+    match = re.fullmatch(r"\$?([A-Z]*)\$?(\d*)", a1)
+    if not match:
+        raise bad(f"Unable to parse range: {a1}")
+    letters, digits = match.groups()
+    column = column_default
+    if letters:
+        column = 0
+        for ch in letters:
+            column = column * 26 + ord(ch) - 64
+        column -= 1
+    return (int(digits) - 1 if digits else row_default), column
+
+
+def render_sheet(sheet: Sheet, grid: bool, windows: list[tuple[int, int, int, int]] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"properties": copy.deepcopy(sheet.properties)}
     if sheet.basic_filter:
         result["basicFilter"] = copy.deepcopy(sheet.basic_filter)
@@ -775,7 +868,9 @@ def render_sheet(sheet: Sheet, grid: bool) -> dict[str, Any]:
         result["developerMetadata"] = copy.deepcopy(sheet.developer_metadata)
     if sheet.charts:
         result["charts"] = copy.deepcopy(sheet.charts)
-    if grid:
+    if grid and windows:
+        result["data"] = [_window_data(sheet, *window) for window in windows]
+    elif grid:
         rows = []
         for r in range(sheet.used_rows()):
             values = [_rendered_cell(sheet, r, c) for c in range(sheet.grid["columnCount"])]
@@ -784,6 +879,21 @@ def render_sheet(sheet: Sheet, grid: bool) -> dict[str, Any]:
             rows.append({"values": values} if values else {})
         result["data"] = [{"startRow": 0, "startColumn": 0, "rowData": rows}]
     return result
+
+
+def _window_data(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> dict[str, Any]:
+    """One GridData as Google returns it for a range: trailing empty cells and rows dropped."""
+    r1, c1 = min(r1, sheet.grid["rowCount"]), min(c1, sheet.grid["columnCount"])
+    rows = []
+    for r in range(r0, r1):
+        values = [_rendered_cell(sheet, r, c) for c in range(c0, c1)]
+        while values and not values[-1]:
+            values.pop()
+        rows.append({"values": values} if values else {})
+    while rows and not rows[-1]:
+        rows.pop()
+    columns = [{"pixelSize": sheet.column_pixels.get(c, 100)} for c in range(c0, c1)]
+    return {"startRow": r0, "startColumn": c0, "rowData": rows, "columnMetadata": columns}
 
 
 def _rendered_cell(sheet: Sheet, r: int, c: int) -> dict[str, Any]:

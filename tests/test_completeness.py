@@ -88,3 +88,15 @@ def test_a_missing_invoice_names_the_statuses_default_as_a_cause(tmp_path: Path,
     messages = {w["subject"]: w["message"] for w in summary["warnings"]}
     assert "a default excludes it: only New (1) invoices" in messages["InvoiceID=99999999"]
     assert "invoices.Statuses" in messages
+
+
+def test_fetch_names_missing_ids_and_exits_partial(capsys) -> None:
+    code = run_safely(cli, ["fetch", "customers", "--sandbox", "-p", "CustomerIDs=1,99999", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1 and [r["CustomerID"] for r in json.loads(out)] == [1]
+    assert "warning: CustomerID 99999 was not returned by KSS customers" in err
+
+
+def test_fetch_of_nothing_is_a_warning_with_exit_0(capsys) -> None:
+    code = run_safely(cli, ["fetch", "customers", "--sandbox", "-p", "States=ZZ"])
+    assert code == 0 and "matched no records" in capsys.readouterr().err

@@ -259,3 +259,20 @@ def test_429s_are_retried_and_the_data_is_complete() -> None:
     assert not isinstance(result, Exception), result
     assert [entry["status"] for entry in log].count(429) == 3
     assert len(result.records["pricing"]) > 1000
+
+
+def test_the_client_caller_reads_the_quota_of_real_connections(tmp_path) -> None:
+    """The limiter sees RateLimit-Remaining through the Connections a command opens."""
+    from sheetsync.config import load_settings
+    from sheetsync.connect import open_connections
+    from sheetsync.fetch import client_caller
+    from sheetsync.sandbox.server import SandboxOptions, start_sandbox
+
+    with start_sandbox(options=SandboxOptions(rate_limit=50)) as sb:
+        environ = {"KSS_BASE_URL": sb.info.kss, "KSS_API_KEY": sb.info.keys["employee"]}
+        with open_connections(load_settings(environ, cwd=tmp_path)) as connections:
+            caller = client_caller(connections)
+            assert caller.standing() == (None, 0)  # nothing sent yet
+            fetch_paged(caller, [1, 2])
+            remaining, throttled = caller.standing()
+    assert remaining == 50 - len(sb.requests_log()) and throttled == 0

@@ -131,9 +131,12 @@ def test_layout_matches_the_model(double, refresh) -> None:
     }
     assert sheet.column_pixels[0] == 12 * 7 + 5
     assert set(sheet.column_pixels) == set(range(8))
-    assert [(m["metadataKey"], m["metadataValue"]) for m in sheet.developer_metadata] == [
-        ("sheetsync.tab", "price-list:prices")
-    ]
+    metadata = {m["metadataKey"]: m["metadataValue"] for m in sheet.developer_metadata}
+    assert metadata["sheetsync.tab"] == "price-list:prices" and set(metadata) == {
+        "sheetsync.tab",
+        "sheetsync.hash",
+        "sheetsync.layout",
+    }
 
 
 def test_conditional_formats_and_validation(double, refresh) -> None:
@@ -175,7 +178,11 @@ def test_refresh_keeps_sheet_ids_user_tabs_and_leaves_no_stale_rows(double, refr
     assert prices.used_rows() == 11
     assert prices.row_values(11)[1:4] == ["Total", pytest.approx(sum(i + 0.13 for i in range(1, 6))), 5.0]
     assert len(prices.conditional_formats) == 1  # replaced, not piled up
-    assert len(prices.developer_metadata) == 1
+    assert sorted(m["metadataKey"] for m in prices.developer_metadata) == [  # replaced, not piled up
+        "sheetsync.hash",
+        "sheetsync.layout",
+        "sheetsync.tab",
+    ]
 
 
 def test_a_managed_tab_whose_key_vanished_is_deleted(double, refresh) -> None:
@@ -342,7 +349,7 @@ def test_a_dropped_read_is_retried_and_a_dropped_write_is_an_unknown_outcome(dou
     assert refresh(price_workbook(2))["retries"] == 1
     double.drop_next(on="batchUpdate")
     with pytest.raises(AmbiguousOutcomeError, match="may or may not have been applied; a refresh is safe to run"):
-        refresh(price_workbook(2))
+        refresh(price_workbook(3))
 
 
 def test_credentials_google_refuses_are_one_line(double) -> None:

@@ -161,9 +161,10 @@ def test_a_simulated_day_runs_each_job_once_per_slot_and_records_its_costs(books
         if run.job != "prices-sheet":  # an unchanged xlsx refresh writes nothing
             assert (run.bytes_written > 0) == (run.outcome == "ok") == bool(run.outputs)
     assert by_job["prices-xlsx"][1].not_modified > 0  # the ETag cache answers the repeated queries
-    assert [r.sheets_calls for r in by_job["prices-sheet"]] == [2, 2]  # one read, one batchUpdate
+    # one read and one batchUpdate, then unchanged data: one metadata read and no write (issue 14)
+    assert [r.sheets_calls for r in by_job["prices-sheet"]] == [2, 1]
     assert [r.outcome for r in by_job["prices-sheet"]] == ["ok", "unchanged"]  # the same data as its last run
-    assert books.double.counts() == {"get": 2, "batchUpdate": 2}
+    assert books.double.counts() == {"get": 2, "batchUpdate": 1}
     [burst] = by_job["aging-burst"]
     assert len(burst.outputs) == 3 and all(Path(p).parent.name == "aging" for p in burst.outputs)
 

@@ -209,3 +209,11 @@ def test_a_laptop_ledger_is_imported_into_the_team_store_once(store_location, tm
     assert "records  payments: 6" in info.output and f"schema version {LATEST}" in info.output
     assert PASSWORD not in first.output + info.output
     team.close()
+
+
+def test_the_password_can_come_from_pgpassword_instead_of_the_url(pg_cluster, monkeypatch) -> None:
+    url = pg_cluster.new_database().replace(f":{PASSWORD}@", "@")
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    store = open_store(url)
+    assert store.location.shown == url and store.put("k", "a", "s", {}).state == "s"
+    store.close()

@@ -244,3 +244,13 @@ def test_a_report_tab_that_vanished_is_kept_and_released(tmp_path: Path) -> None
     assert outcome.released == ["Customers"]
     assert openpyxl.load_workbook(book).sheetnames == ["Prices", "Customers"]
     assert write_report_xlsx(only_prices, book).status == "unchanged"
+
+
+def test_an_xlsm_output_must_exist(tmp_path: Path) -> None:
+    from sheetsync.errors import SinkError
+    from sheetsync.sinks.targets import XlsxTarget, parse_target
+
+    with pytest.raises(SinkError, match=r"an \.xlsm must already exist"):
+        parse_target(str(tmp_path / "book.xlsm"))
+    (tmp_path / "book.xlsm").write_bytes(b"x")
+    assert parse_target(str(tmp_path / "book.xlsm")) == XlsxTarget(tmp_path / "book.xlsm")

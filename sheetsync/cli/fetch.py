@@ -109,6 +109,7 @@ def fetch(
         rows = list(_limited(records, limit))
         write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout, escape=not csv_unescaped)
         click.echo(f"{len(rows)} rows, {kss.stats.total_requests} requests", err=True)
+    _warn_missing("kss", ep.key, query, rows, limit)
 
 
 def fetch_kotis(
@@ -124,6 +125,20 @@ def fetch_kotis(
         rows = list(_limited(iter(kotis.get_all(ep.name, checked)), limit))
         write_rows(rows, fmt, columns(ep.fields, rows), sys.stdout, escape=escape)
         click.echo(f"{len(rows)} rows, {kotis.stats.total_requests} requests", err=True)
+
+
+def _warn_missing(api: str, endpoint: str, query: dict[str, Any], rows: list[dict], limit: int | None) -> None:
+    """Name on stderr the requested IDs the answer lacks (exit PARTIAL) and an empty answer (exit 0)."""
+    from sheetsync.completeness import fetch_warnings
+    from sheetsync.errors import ExitCode
+
+    if limit and len(rows) >= limit:
+        return  # a cut answer says nothing about what is missing
+    warnings = fetch_warnings(api, endpoint, query, rows)
+    for warning in warnings:
+        click.echo(f"warning: {warning.message}", err=True)
+    if any(w.code == "id-not-returned" for w in warnings):
+        click.get_current_context().exit(int(ExitCode.PARTIAL))
 
 
 def _limited(records: Iterator[dict], limit: int | None) -> Iterator[dict]:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -141,6 +142,111 @@ def history(job: str | None, limit: int, as_json: bool) -> None:
         click.echo(history_line(run))
     if not runs:
         click.echo(f"no runs yet{' of ' + job if job else ''}", err=True)
+
+
+@schedule_group.command("serve")
+@FILE_OPTION
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, help="How many jobs run at once.")
+@click.option(
+    "--grace", type=click.FloatRange(0), default=30.0, show_default=True, help="Seconds a job may finish after a stop."
+)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--health-port", type=click.IntRange(0, 65535), help="Serve /healthz and /readyz on this port.")
+@click.option("--health-host", default="127.0.0.1", show_default=True, help="The address of the health server.")
+def serve(
+    schedule_file: str, jobs: int, grace: float, log_format: str, health_port: int | None, health_host: str
+) -> int:
+    """Run the jobs on time in this process (for a container), with run-due's rules, until stopped.
+
+    Every minute it runs what is due, like `run-due`. SIGTERM or Ctrl-C: the running job gets
+    --grace seconds to finish, else it is recorded interrupted with its outputs untouched.
+
+    \b
+    Example:
+      sheetsync schedule serve --log-format json --health-port 8080
+    """
+    from sheetsync.cli.common import settings_from_context
+    from sheetsync.schedule.serve import HealthServer, ServeLoop, json_logger, text_logger
+
+    schedule = _schedule(schedule_file)
+    settings = settings_from_context()
+    with _state() as state:
+        scheduler = _scheduler(schedule, state, log_format == "json")
+        write = lambda line: click.echo(line, err=True)  # noqa: E731
+        log = json_logger(write, scheduler.clock) if log_format == "json" else text_logger(write)
+        if log_format == "json":
+            scheduler.report = lambda line: log({"event": "progress", "message": line})
+        loop = ServeLoop(scheduler, grace=grace, jobs=jobs, log=log)
+        loop.install_signal_handlers()
+        if health_port is None:
+            return loop.serve()
+        with HealthServer(loop, lambda: _probe_store(settings.store_location), health_port, health_host) as health:
+            log({"event": "health", "url": f"http://{health_host}:{health.port}/healthz"})
+            return loop.serve()
+
+
+def _probe_store(location: str) -> None:
+    """Open the state store and read from it (raises when it cannot be reached)."""
+    from sheetsync.store import Actor, open_store
+
+    store = open_store(location, actor=Actor.current())
+    try:
+        store.get("schedule.jobs", "-")
+    finally:
+        store.close()
+
+
+@schedule_group.command("emit")
+@click.option("--target", required=True, type=click.Choice(["cron", "systemd", "k8s", "github"]), help="The scheduler.")
+@FILE_OPTION
+@click.option("--workdir", type=click.Path(file_okay=False), help="Where run-due runs (default: the schedule's).")
+@click.option("--image", default="ghcr.io/example/sheetsync:latest", show_default=True, help="k8s: the image.")
+@click.option("--install", default="sheetsync", show_default=True, help="github: what `pip install` installs.")
+@click.option(
+    "-o", "--output-dir", type=click.Path(file_okay=False), help="Write the files there instead of printing them."
+)
+def emit(
+    target: str, schedule_file: str, workdir: str | None, image: str, install: str, output_dir: str | None
+) -> None:
+    """Print a recipe that calls `run-due` every minute: a crontab line, a systemd service and timer,
+    a Kubernetes CronJob or a GitHub Actions workflow.
+
+    \b
+    Example:
+      sheetsync schedule emit --target cron | crontab -
+      sheetsync schedule emit --target systemd -o /etc/systemd/system
+      sheetsync schedule emit --target k8s --image registry.example.com/sheetsync:1.0 > cronjob.yaml
+    """
+    from sheetsync.cli.common import settings_from_context
+    from sheetsync.schedule.emit import recipe, store_warning
+
+    units = recipe(target, _recipe_inputs(target, schedule_file, workdir, image, install))
+    warning = store_warning(target, settings_from_context().store_location)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    if output_dir:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        for unit in units:
+            (Path(output_dir) / unit.name).write_text(unit.text, encoding="utf-8")
+            click.echo(f"wrote {Path(output_dir) / unit.name}", err=True)
+        return
+    for i, unit in enumerate(units):
+        if len(units) > 1:
+            click.echo(f"{chr(10) if i else ''}# ---- {unit.name}")
+        click.echo(unit.text, nl=False)
+
+
+def _recipe_inputs(target: str, schedule_file: str, workdir: str | None, image: str, install: str) -> Any:
+    import shutil
+
+    from sheetsync.schedule.emit import RecipeInputs
+
+    schedule = Path(schedule_file)
+    if target in ("k8s", "github"):  # paths inside the container or the repository checkout
+        return RecipeInputs(workdir or ".", schedule.as_posix(), image=image, install=install)
+    folder = Path(workdir or schedule.parent).expanduser().resolve()
+    executable = shutil.which("sheetsync") or str(Path(sys.executable).with_name("sheetsync"))
+    return RecipeInputs(str(folder), schedule.name if not workdir else str(schedule.resolve()), executable)
 
 
 def _schedule(path: str) -> Any:

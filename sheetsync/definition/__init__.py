@@ -10,7 +10,8 @@ The language (reports/price-list.yaml is a complete example)::
 
     name: price-list                 # lower-case; `sheetsync run price-list`
     title: Price list
-    timezone: America/Los_Angeles    # dates and times are shown in it (default)
+    timezone: America/Los_Angeles    # instants are shown in it (default); calendar dates (DueDate, ...) are
+                                     #   the UTC date of KSS's timestamp in any zone (see apis/records.py)
     params:                          # -p name=value on the command line, lists comma-separated
       customer_ids: {type: int_list, required: true, help: ...}
       as_of: {type: date, default: today}      # int int_list str str_list date decimal bool

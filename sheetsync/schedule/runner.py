@@ -122,7 +122,8 @@ class Scheduler:
             self.state.set_handled_until(job.name, slot)
         self.report(f"{job.name}: started ({trigger}{', slot ' + _shown(job, slot) if slot else ''})")
         try:
-            result = task.run(TaskEnv(self.settings_for(job.spec.profile), self.connect))
+            taken = job.schedule.local(slot or run.started)
+            result = task.run(TaskEnv(self.settings_for(job.spec.profile), self.connect, taken))
         except RateLimitedError as exc:
             run.outcome, run.reason = "deferred", f"the KSS quota ran out: {exc.message}"
             if slot is not None and handled_before is not None:  # give the slot back: tried again later

@@ -15,6 +15,7 @@
         profile: staging                # [profiles.staging.*] of sheetsync.toml: keys and environment
         timeout_minutes: 60             # its locks expire after this long if the process died
         alerts: {on: [failure, partial], email: [finance@example.com]}
+        snapshot: {tab: Summary, keep: 8}   # dated copies of a tab (sheetsync.sinks.snapshot)
 
 A job runs one command of sheetsync: today `report:` (what `sheetsync run` does). Another kind is one
 more optional key on `Job` plus an entry in `sheetsync.schedule.tasks.TASKS`.
@@ -76,6 +77,15 @@ class AlertPolicy(_Strict):
         return {"failure", *self.on}
 
 
+class Snapshot(_Strict):
+    """Keep dated copies of one tab (plain values): a dated tab in Google Sheets, a dated file beside an xlsx."""
+
+    tab: str
+    """The tab's name as the report names it (e.g. Summary)."""
+    keep: Annotated[int, Field(gt=0, le=1000)] = 8
+    """How many snapshots of the tab to keep; the oldest beyond are deleted."""
+
+
 class Job(_Strict):
     """One scheduled job: what it runs, where the output goes, when, with which keys, who is told."""
 
@@ -89,6 +99,7 @@ class Job(_Strict):
     profile: str | None = None
     timeout_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 60
     alerts: AlertPolicy | None = None
+    snapshot: Snapshot | None = None
 
     @field_validator("name")
     @classmethod

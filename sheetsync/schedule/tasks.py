@@ -47,6 +47,7 @@ class TaskEnv:
 
     settings: Settings
     connect: Connector
+    taken: datetime | None = None  # the run's slot (or start) on the job's wall clock: names snapshots
 
 
 class Task(Protocol):
@@ -116,7 +117,29 @@ class ReportTask:
         _write(targets, report.workbooks, credentials, result, report.summary)
         result.warnings = list(report.summary["warnings"])
         result.partial = exit_code(report.summary) != 0
+        if self.spec.snapshot is not None:
+            self._snapshot(targets, report.workbooks, credentials, env.taken or datetime.now(UTC), result)
         return result
+
+    def _snapshot(
+        self, targets: list[Any], workbooks: list[Any], credentials: Any, taken: datetime, result: TaskResult
+    ) -> None:
+        """Dated copies of the snapshot tab once the outputs are written; a failure is a warning (partial)."""
+        from sheetsync.sinks.snapshot import find_tab, snapshot_targets
+
+        spec = self.spec.snapshot
+        problem = None
+        if not any(find_tab(workbook, spec.tab) for workbook in workbooks):
+            names = sorted({tab.name for workbook in workbooks for tab in workbook.tabs})
+            problem = f"snapshot: the report has no tab {spec.tab!r} (tabs: {', '.join(names)})"
+        else:
+            try:
+                result.outputs += snapshot_targets(targets, workbooks, spec.tab, taken, spec.keep, credentials)
+            except SheetsyncError as exc:
+                problem = f"snapshot of {spec.tab!r} not taken: {exc.message}"
+        if problem is not None:
+            result.warnings.append({"code": "snapshot", "message": problem, "subject": spec.tab})
+            result.partial = True
 
 
 TASKS: dict[str, type[ReportTask]] = {"report": ReportTask}

@@ -16,7 +16,7 @@ import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -24,10 +24,13 @@ from google.auth.credentials import Credentials
 
 from sheetsync.errors import SinkError
 from sheetsync.model import Tab, Workbook
+from sheetsync.sinks.digest import tab_digest
 from sheetsync.sinks.google_auth import load_credentials
 from sheetsync.sinks.gsheets_client import SheetsClient, set_session_factory
 from sheetsync.sinks.gsheets_read import GoogleSheetSource
-from sheetsync.sinks.gsheets_render import GridSize, format_requests, grid_size, tab_rows
+from sheetsync.sinks.gsheets_render import GridSize, chart_id, format_requests, grid_size, tab_rows
+from sheetsync.sinks.gsheets_usercols import Moved, SheetLayout, carry_user_cells, merge_rows, notes_requests
+from sheetsync.sinks.naming import block_name
 from sheetsync.sinks.xlsx_cells import sheet_titles
 
 __all__ = ["GoogleSheetSource", "load_credentials", "set_session_factory", "write_workbooks"]
@@ -37,9 +40,13 @@ STAGING_KEY = "sheetsync.staging"
 MAX_PAYLOAD = 2_000_000  # bytes of JSON per batchUpdate before the staging path is used
 MAX_CELLS = 10_000_000
 REQUEST_OVERHEAD = 200  # bytes of JSON around the rows of one updateCells request
+HASH_KEY = "sheetsync.hash"
+LAYOUT_KEY = "sheetsync.layout"
+NOTES_KEY = "sheetsync.notes"
 METADATA_FIELDS = (
-    "spreadsheetId,sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount)),"
-    "developerMetadata(metadataKey,metadataValue),conditionalFormats(ranges(sheetId)),basicFilter(range(sheetId)),charts(chartId))"
+    "spreadsheetId,namedRanges(namedRangeId,name),sheets(properties(sheetId,title,index,hidden,"
+    "gridProperties(rowCount,columnCount)),developerMetadata(metadataId,metadataKey,metadataValue),"
+    "conditionalFormats(ranges(sheetId,startColumnIndex)),basicFilter(range(sheetId)),charts(chartId))"
 )
 
 
@@ -53,6 +60,16 @@ class ExistingSheet:
     conditional_formats: int
     has_filter: bool
     charts: list[int]
+    metadata: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (metadataId, value)
+    user_formats: set[int] = field(default_factory=set)  # indexes of conditional formats on user columns only
+
+    @property
+    def layout(self) -> SheetLayout | None:
+        return SheetLayout.loads(self.metadata.get(LAYOUT_KEY, (0, ""))[1])
+
+    @property
+    def digest(self) -> str | None:
+        return self.metadata.get(HASH_KEY, (0, None))[1]
 
 
 @dataclass
@@ -63,6 +80,7 @@ class PlannedTab:
     size: GridSize
     rows: list[dict[str, Any]]
     existing: ExistingSheet | None
+    moved: Moved = field(default_factory=Moved)
 
 
 def write_workbooks(
@@ -73,25 +91,38 @@ def write_workbooks(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
     max_payload: int = MAX_PAYLOAD,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Refresh the managed tabs of one spreadsheet from `workbooks`; returns stats (API calls made)."""
+    """Refresh the managed tabs of one spreadsheet from `workbooks`; returns stats (API calls made).
+
+    When every tab's content hash equals the one stored on its sheet, nothing is written (one metadata
+    read, `unchanged` in the stats) unless `force`."""
     tabs = _unique_tabs(workbooks)
     titles = dict(zip([t.key for t in tabs], sheet_titles([t.name for t in tabs]), strict=True))
     rendered = [(tab, titles[tab.key], tab_rows(tab), grid_size(tab)) for tab in tabs]  # refuses long cells first
     client = SheetsClient(credentials, spreadsheet_id, session=session, sleep=sleep)
-    existing = _parse_metadata(client.get_spreadsheet(METADATA_FIELDS))
+    meta = client.get_spreadsheet(METADATA_FIELDS)
+    existing = _parse_metadata(meta)
     planned = _plan(rendered, existing)
+    vanished = [s for s in existing if _vanished(s, tabs) or s.staging]
+    if not force and _unchanged(planned, vanished):
+        return {"spreadsheet_id": spreadsheet_id, "unchanged": True, "api_calls": client.total_calls, "reads": 1}
+    orphans, warnings = carry_user_cells(client, planned, [s for s in vanished if not s.staging])
+    for p in planned:
+        p.rows = merge_rows(p.rows, p.moved)
+        p.size = GridSize(max(p.size.rows, len(p.rows)), max(p.size.columns, p.moved.end_column))
     _check_limits(planned, existing)
     context = _contexts(workbooks, titles)
-    vanished = [s for s in existing if _vanished(s, tabs) or s.staging]
-    requests_ = _final_requests(planned, vanished, context, [_data_request(p) for p in planned])
+    named = {r["name"]: r["namedRangeId"] for r in meta.get("namedRanges", []) if "name" in r}
+    extra = _named_ranges(planned, vanished, named) + notes_requests(orphans, existing)
+    requests_ = _final_requests(planned, vanished, context, [_data_request(p) for p in planned], extra)
     size = len(json.dumps({"requests": requests_}))  # as requests will encode it
     staged_calls = 0
     if size <= max_payload:
         client.update(requests_)
     else:
         _check_limits(planned, existing, staging=True)
-        staged_calls = _send_staged(client, planned, existing, vanished, context, max_payload)
+        staged_calls = _send_staged(client, planned, existing, vanished, context, max_payload, extra)
     return {
         "spreadsheet_id": spreadsheet_id,
         "api_calls": client.total_calls,
@@ -104,7 +135,52 @@ def write_workbooks(
         "tabs_added": sum(1 for p in planned if p.existing is None),
         "tabs_deleted": sum(1 for s in vanished if not s.staging),
         "rows_written": sum(len(p.tab.rows) for p in planned),
+        "kept_cells": sum(len(p.moved.cells) for p in planned),
+        "notes_without_a_row": len(orphans),
+        "warnings": warnings,
     }
+
+
+def _unchanged(planned: list[PlannedTab], vanished: list[ExistingSheet]) -> bool:
+    """Every tab is on its sheet, under its title, with the same content hash; nothing to delete."""
+    return not vanished and all(
+        p.existing is not None and p.existing.title == p.title and p.existing.digest == tab_digest(p.tab)
+        for p in planned
+    )
+
+
+def _named_ranges(planned: list[PlannedTab], vanished: list[ExistingSheet], named: dict[str, str]) -> list[dict]:
+    """A named range per data block, with the name of the xlsx table (sinks/naming.py)."""
+    out: list[dict[str, Any]] = []
+    for p in planned:
+        tab = p.tab
+        end = tab.header_row + max(len(tab.rows), 1)  # exclusive, 0-based: the header and the data rows
+        grid = {"sheetId": p.sheet_id, "startRowIndex": tab.header_row - 1, "endRowIndex": end}
+        grid |= {"startColumnIndex": 0, "endColumnIndex": max(len(tab.columns), 1)}
+        name = block_name(tab)
+        if name in named:
+            out.append(
+                {
+                    "updateNamedRange": {
+                        "namedRange": {"namedRangeId": named[name], "name": name, "range": grid},
+                        "fields": "range",
+                    }
+                }
+            )
+        else:
+            out.append({"addNamedRange": {"namedRange": {"name": name, "range": grid}}})
+    ours = {block_name(p.tab) for p in planned}
+    gone = {s.key for s in vanished if s.key}
+    out += [
+        {"deleteNamedRange": {"namedRangeId": named_id}}
+        for name, named_id in named.items()
+        if name not in ours and any(block_name_of_key(k) == name for k in gone)
+    ]
+    return out
+
+
+def block_name_of_key(key: str) -> str:
+    return block_name(Tab(name="", key=key, title="", columns=[], rows=[]))
 
 
 def _unique_tabs(workbooks: list[Workbook]) -> list[Tab]:
@@ -135,6 +211,8 @@ def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
         props = sheet["properties"]
         grid = props.get("gridProperties", {})
         metadata = {m.get("metadataKey"): m.get("metadataValue") for m in sheet.get("developerMetadata", [])}
+        layout = SheetLayout.loads(metadata.get(LAYOUT_KEY))
+        formats = sheet.get("conditionalFormats", [])
         sheets.append(
             ExistingSheet(
                 sheet_id=props["sheetId"],
@@ -145,9 +223,21 @@ def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
                 conditional_formats=len(sheet.get("conditionalFormats", [])),
                 has_filter="basicFilter" in sheet,
                 charts=[c["chartId"] for c in sheet.get("charts", []) if "chartId" in c],
+                metadata={
+                    m["metadataKey"]: (m.get("metadataId", 0), m.get("metadataValue", ""))
+                    for m in sheet.get("developerMetadata", [])
+                    if "metadataKey" in m
+                },
+                user_formats={i for i, rule in enumerate(formats) if layout and _beyond(rule, layout.columns)},
             )
         )
     return sheets
+
+
+def _beyond(rule: dict[str, Any], columns: int) -> bool:
+    """A conditional format whose every range starts right of the report's columns (a user's own)."""
+    ranges = rule.get("ranges", [])
+    return bool(ranges) and all(r.get("startColumnIndex", 0) >= columns for r in ranges)
 
 
 def _plan(rendered: list[tuple[Tab, str, list[dict], GridSize]], existing: list[ExistingSheet]) -> list[PlannedTab]:
@@ -225,6 +315,7 @@ def _final_requests(
     vanished: list[ExistingSheet],
     context: dict[str, tuple[dict[str, Tab], dict[str, str]]],
     data: list[Any],
+    extra: list[dict[str, Any]] = [],  # noqa: B006 - never mutated
 ) -> list[dict[str, Any]]:
     titles = {p.title.lower() for p in planned}
     first = [s for s in vanished if s.title.lower() in titles]  # free the title before a new tab takes it
@@ -233,8 +324,49 @@ def _final_requests(
         requests_ += _sheet_requests(p)
         requests_ += payload if isinstance(payload, list) else [payload]
         requests_ += format_requests(p.tab, p.sheet_id, *context[p.tab.key])
+        requests_ += _user_widths(p) + _metadata_requests(p)
+    named_deletes = [r for r in extra if "deleteNamedRange" in r]
+    requests_ += named_deletes
     requests_ += [{"deleteSheet": {"sheetId": s.sheet_id}} for s in vanished if s not in first]
-    return requests_
+    return requests_ + [r for r in extra if r not in named_deletes]
+
+
+def _user_widths(p: PlannedTab) -> list[dict[str, Any]]:
+    return [
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": p.sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+                "properties": {"pixelSize": pixels},
+                "fields": "pixelSize",
+            }
+        }
+        for c, pixels in sorted(p.moved.widths.items())
+    ]
+
+
+def _metadata_requests(p: PlannedTab) -> list[dict[str, Any]]:
+    """The tab's content hash and layout on its sheet (replacing the previous ones)."""
+    old = p.existing.metadata if p.existing else {}
+    out: list[dict[str, Any]] = [
+        {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataId": old[key][0]}}}}
+        for key in (HASH_KEY, LAYOUT_KEY)
+        if key in old
+    ]
+    values = {HASH_KEY: tab_digest(p.tab), LAYOUT_KEY: SheetLayout.of(p.tab).dumps()}
+    out += [
+        {
+            "createDeveloperMetadata": {
+                "developerMetadata": {
+                    "metadataKey": key,
+                    "metadataValue": value,
+                    "visibility": "DOCUMENT",
+                    "location": {"sheetId": p.sheet_id},
+                }
+            }
+        }
+        for key, value in values.items()
+    ]
+    return out
 
 
 def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
@@ -268,8 +400,10 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
     requests_ += [
         {"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}
         for i in reversed(range(p.existing.conditional_formats))
+        if i not in p.existing.user_formats
     ]
-    requests_ += [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in p.existing.charts]
+    ours = [c for c in p.existing.charts if c == chart_id(p.tab) or p.existing.layout is None]  # before ids: all
+    requests_ += [{"deleteEmbeddedObject": {"objectId": c}} for c in ours]
     if p.existing.has_filter and not p.tab.autofilter:
         requests_.append({"clearBasicFilter": {"sheetId": p.sheet_id}})
     return requests_
@@ -283,6 +417,7 @@ def _send_staged(
     vanished: list[ExistingSheet],
     context: dict[str, Any],
     max_payload: int,
+    extra: list[dict[str, Any]],
 ) -> int:
     """Cell data into hidden staging tabs (one batchUpdate per chunk), then one atomic swap. Returns the
     number of staging batches."""
@@ -293,7 +428,7 @@ def _send_staged(
         batches += 1
     swap = [_swap_requests(p, staging[p.sheet_id]) for p in planned]
     cleanup = [{"deleteSheet": {"sheetId": sid}} for sid in staging.values()]
-    client.update(_final_requests(planned, vanished, context, swap) + cleanup)
+    client.update(_final_requests(planned, vanished, context, swap, extra) + cleanup)
     return batches
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -349,4 +350,9 @@ def _chart(tab: Tab, sheet_id: int) -> dict[str, Any]:
     position = {
         "overlayPosition": {"anchorCell": anchor, "offsetXPixels": 160, "widthPixels": 600, "heightPixels": 300}
     }
-    return {"addChart": {"chart": {"spec": spec, "position": position}}}
+    return {"addChart": {"chart": {"chartId": chart_id(tab), "spec": spec, "position": position}}}
+
+
+def chart_id(tab: Tab) -> int:
+    """Our chart's id on the tab, from its key: a refresh replaces it and leaves charts users added."""
+    return zlib.crc32(f"chart:{tab.key}".encode()) % 2_000_000_000 + 1

@@ -75,6 +75,10 @@ def parse_target(text: str) -> Target:
     path = Path(text).expanduser()
     if path.suffix.lower() == ".xlsx":
         return XlsxTarget(path)
+    if path.suffix.lower() == ".xlsm":  # refreshed in place, macros kept; sheetsync never creates one
+        if not path.is_file():
+            raise SinkError(f"output {text!r}: sheetsync writes .xlsx; an .xlsm must already exist to be refreshed")
+        return XlsxTarget(path)
     if text.endswith(("/", "\\")) or path.is_dir() or not path.suffix:
         if path.exists() and not path.is_dir():
             raise SinkError(f"output {text!r} is a file but not .xlsx")
@@ -173,9 +177,16 @@ def write_outputs(
         else:
             from sheetsync.sinks.gsheets import write_workbooks
 
-            stats = write_workbooks(target.spreadsheet_id, ready, credentials=credentials)
+            stats = write_workbooks(target.spreadsheet_id, ready, credentials=credentials, force=force)
             if sheets_stats is not None:
                 sheets_stats[target.spreadsheet_id] = stats
+            if warnings is not None:
+                warnings.extend(
+                    RunWarning("gsheets-refresh", text, target.describe()) for text in stats.get("warnings", [])
+                )
+            if stats.get("unchanged"):
+                outcomes.append(_Unchanged(target.describe()))
+                continue
             written.append(f"{target.describe()} ({stats.get('api_calls', '?')} Google Sheets API calls)")
     return written
 
@@ -188,6 +199,20 @@ def _sanitized(workbooks: list[Workbook], limits: TextLimits, warnings: list[Run
             warnings.extend(w for w in changes if w not in warnings)
         out.append(clean)
     return out
+
+
+@dataclass
+class _Unchanged:
+    """A Google Sheet whose data was already there (reported like an unchanged xlsx file)."""
+
+    path: str
+    status: str = "unchanged"
+    kept_cells: int = 0
+    orphans: int = 0
+    notes_tab: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.path}: unchanged (same data as the last refresh; 1 read, nothing written, --force to rewrite)"
 
 
 def open_source(text: str, *, credentials: Any = None) -> Any:

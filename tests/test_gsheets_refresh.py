@@ -1,0 +1,156 @@
+"""Refresh in place on Google Sheets (the double): columns users add beside a managed tab stay, with
+their rows; unchanged data costs one read and no write; each data block has a named range."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sheets_double import FakeServiceAccountCredentials, SheetsDouble, customers_tab, price_tab
+
+from sheetsync.model import Workbook
+from sheetsync.sinks.gsheets import write_workbooks
+
+SHEET_ID = "SPREADSHEET-R"
+HEADER = 4  # 0-based row of the price tab's headers (title, two info lines, blank row)
+
+
+def prices(codes: list[int], *, bump: int = 0, key: bool = True) -> Workbook:
+    tab = price_tab(max(codes))
+    by_code = {row[0]: row for row in tab.rows}
+    rows = []
+    for code in codes:
+        row = list(by_code[f"{code:04d}"])
+        row[2] = Decimal(code + bump) + Decimal("0.125")
+        rows.append(row)
+    tab.rows = rows
+    tab.row_key = ("Code",) if key else ()
+    return Workbook("price-list", [tab, customers_tab()])
+
+
+@pytest.fixture
+def double() -> SheetsDouble:
+    double = SheetsDouble()
+    double.add_spreadsheet(SHEET_ID, tabs=("Mine",))
+    return double
+
+
+@pytest.fixture
+def refresh(double: SheetsDouble):
+    creds = FakeServiceAccountCredentials()
+
+    def run(workbook: Workbook, **kwargs):
+        return write_workbooks(SHEET_ID, [workbook], credentials=creds, session=double.session(creds), **kwargs)
+
+    return run
+
+
+def text(value: str) -> dict:
+    return {"userEnteredValue": {"stringValue": value}}
+
+
+def add_user_columns(double: SheetsDouble, notes: dict[int, str]) -> None:
+    """What a team member does in the browser: two columns added right of the data, a header, notes and
+    a formula beside some rows (row -> note, 0-based), a wider column, a highlight rule on it."""
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    sheet.grid["columnCount"] += 2
+    sheet.cells[(HEADER, 8)] = text("Buyer notes")
+    sheet.cells[(HEADER, 9)] = text("Double")
+    for row, note in notes.items():
+        sheet.cells[(row, 8)] = {**text(note), "userEnteredFormat": {"textFormat": {"italic": True}}}
+        sheet.cells[(row, 9)] = {"userEnteredValue": {"formulaValue": f"=C{row + 1}*2"}}
+    sheet.column_pixels[8] = 250
+    rule = {"ranges": [{"sheetId": sheet.sheet_id, "startColumnIndex": 8, "endColumnIndex": 9}], "booleanRule": {}}
+    sheet.conditional_formats.append(rule)
+
+
+def by_code(double: SheetsDouble) -> dict[str, list]:
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    out = {}
+    for r in range(HEADER + 1, sheet.grid["rowCount"]):
+        code = (sheet.cells.get((r, 0), {}).get("userEnteredValue") or {}).get("stringValue")
+        if code:
+            out[code] = [sheet.cells.get((r, c), {}).get("userEnteredValue") for c in range(sheet.grid["columnCount"])]
+    return out
+
+
+def test_user_columns_follow_their_keys_and_are_never_cut(double, refresh) -> None:
+    refresh(prices([1, 2, 3, 4, 5]))
+    add_user_columns(double, {5: "call about 0001", 6: "0002 is discontinued", 8: "0004 on promo"})
+    double.calls.clear()
+
+    stats = refresh(prices([7, 5, 3, 6, 1], bump=100))  # 2 and 4 gone, 6 and 7 new, order reversed
+
+    assert double.counts() == {"get": 2, "batchUpdate": 1}  # metadata, the user's columns, one atomic write
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    assert sheet.grid["columnCount"] == 10
+    rows = by_code(double)
+    assert list(rows) == ["0007", "0005", "0003", "0006", "0001"]
+    assert rows["0001"][8] == {"stringValue": "call about 0001"}
+    assert rows["0001"][9] == {"formulaValue": "=C10*2"}  # row 6 -> row 10, the reference follows
+    assert rows["0007"][8] is None and rows["0003"][8] is None
+    assert sheet.cells[(9, 8)]["userEnteredFormat"] == {"textFormat": {"italic": True}}
+    assert sheet.cells[(HEADER, 8)]["userEnteredValue"] == {"stringValue": "Buyer notes"}
+    assert sheet.column_pixels[8] == 250
+    assert any(r["ranges"][0].get("startColumnIndex") == 8 for r in sheet.conditional_formats)
+    assert stats["kept_cells"] == 4 and stats["notes_without_a_row"] == 4
+
+    notes = double.spreadsheets[SHEET_ID].sheet("Notes without a row")
+    assert notes.row_values(1) == ["Tab", "Key", "Column", "Value", "Formula"]
+    moved = {tuple(notes.row_values(r)[1:3]): notes.row_values(r) for r in range(2, 6)}
+    assert moved[("0002", "Buyer notes")][3] == "0002 is discontinued"
+    assert moved[("0004", "Double")][4] == "=C9*2"
+    assert double.spreadsheets[SHEET_ID].sheet("Mine").title == "Mine"
+
+
+def test_unchanged_data_is_one_read_and_no_write(double, refresh) -> None:
+    refresh(prices([1, 2, 3]))
+    add_user_columns(double, {5: "note"})
+    double.calls.clear()
+    stats = refresh(prices([1, 2, 3]))
+    assert stats["unchanged"] and double.counts() == {"get": 1}
+    stats = refresh(prices([1, 2, 3]), force=True)
+    assert double.counts() == {"get": 3, "batchUpdate": 1} and stats["kept_cells"] == 4
+    assert by_code(double)["0001"][8] == {"stringValue": "note"}
+
+
+def test_each_data_block_is_a_named_range_that_follows_the_rows(double, refresh) -> None:
+    refresh(prices([1, 2, 3]))
+    named = {n["name"]: n for n in double.spreadsheets[SHEET_ID].named_ranges}
+    assert set(named) == {"price_list_prices", "price_list_customers"}
+    assert (
+        named["price_list_prices"]["range"]["startRowIndex"],
+        named["price_list_prices"]["range"]["endRowIndex"],
+    ) == (4, 8)
+    refresh(prices([1, 2, 3, 4, 5]))
+    again = {n["name"]: n for n in double.spreadsheets[SHEET_ID].named_ranges}
+    assert again["price_list_prices"]["namedRangeId"] == named["price_list_prices"]["namedRangeId"]
+    assert again["price_list_prices"]["range"]["endRowIndex"] == 10
+
+
+def test_without_a_key_added_columns_stay_by_position_and_say_so(double, refresh) -> None:
+    refresh(prices([1, 2, 3], key=False))
+    add_user_columns(double, {5: "first row"})
+    stats = refresh(prices([3, 2, 1], key=False))
+    assert any("declares no row key" in w for w in stats["warnings"])
+    assert by_code(double)["0003"][8] == {"stringValue": "first row"}
+
+
+def test_a_chart_users_added_on_a_report_tab_stays_and_ours_is_replaced(double, refresh) -> None:
+    from sheetsync.model import Chart
+
+    workbook = prices([1, 2])
+    workbook.tabs[0].chart = Chart("Totals", ("Price",))
+    refresh(workbook)
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    users = {
+        "chartId": 77,
+        "spec": {"title": "mine"},
+        "position": {"overlayPosition": {"anchorCell": {"sheetId": sheet.sheet_id}}},
+    }
+    sheet.charts.append(users)
+    workbook = prices([1, 2, 3])
+    workbook.tabs[0].chart = Chart("Totals", ("Price",))
+    refresh(workbook)
+    titles = sorted(c["spec"]["title"] for c in double.spreadsheets[SHEET_ID].sheet("Prices").charts)
+    assert titles == ["Totals", "mine"]

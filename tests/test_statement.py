@@ -1,0 +1,181 @@
+"""Customer statements: who gets one, the letterhead from [company], page breaks, text beside numbers."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from PIL import Image as PILImage
+
+from sheetsync.config import PLACEHOLDER_COMPANY
+from sheetsync.definition import find_definition, resolve_params
+from sheetsync.model import Column, Company, Format, Statement, Tab, Total, Workbook
+from sheetsync.report import documented_fields, render
+from sheetsync.sinks.xlsx import write_workbook
+from sheetsync.sinks.xlsx_document import FIRST_PAGE_ROWS, NEXT_PAGE_ROWS, page_breaks
+
+CLOSE = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def _aging(cid: int, invoices: list[tuple[int, Decimal]], credits: list[tuple[int, Decimal]]) -> dict[str, Any]:
+    owed = sum((amount for _, amount in invoices), Decimal(0))
+    credit = sum((amount for _, amount in credits), Decimal(0))
+    refs = [{"InvoiceID": i, "InvoiceNum": f"INV-{i}"} for i, _ in invoices]
+    return {
+        "CustomerID": cid,
+        "OpenCredit": credit,
+        "CurrentDue": owed,
+        "Due_1_30": Decimal(0),
+        "Due_31_60": Decimal(0),
+        "Due_61_90": Decimal(0),
+        "Due_91": Decimal(0),
+        "CloseDate": CLOSE,
+        "TotalBalanceOutstanding": owed + credit,
+        "StatementLink": None,
+        "CurrentInvoices": refs,
+        "Invoices_1_30": [],
+        "Invoices_31_60": [],
+        "Invoices_61_90": [],
+        "Invoices_91": [],
+        "CreditInvoices": [{"InvoiceID": i, "InvoiceNum": f"INV-{i}"} for i, _ in credits],
+        "StatementDate": CLOSE,
+    }
+
+
+def _invoice(cid: int, invoice_id: int, amount: Decimal) -> dict[str, Any]:
+    return {
+        "InvoiceID": invoice_id,
+        "InvoiceNum": f"INV-{invoice_id}",
+        "CustomerID": cid,
+        "Date": datetime(2026, 2, 20, 8, tzinfo=UTC),
+        "DueDate": datetime(2026, 3, 5, 8, tzinfo=UTC),
+        "InvoiceTotal": abs(amount),
+        "OpenBalance": amount,
+        "PDFURL": f"https://example.com/i.pdf?InvoiceID={invoice_id}&APIKeyID=1",
+    }
+
+
+def books(**params: str) -> dict[str, list[str]]:
+    """Which customers get a statement: owing (1), in credit (2), netting to zero (3)."""
+    definition = find_definition("ar-aging")
+    lines = {1: ([(11, Decimal("100.00"))], []), 2: ([], [(21, Decimal("-40.00"))])}
+    lines[3] = ([(31, Decimal("25.00"))], [(32, Decimal("-25.00"))])
+    records = {
+        "aging": [_aging(cid, inv, cr) for cid, (inv, cr) in lines.items()],
+        "customers": [
+            {"CustomerID": cid, "CustomerName": f"Customer {cid}", "Address": "1 Main St", "State": "CA"}
+            for cid in lines
+        ],
+        "invoices": [_invoice(cid, i, a) for cid, (inv, cr) in lines.items() for i, a in inv + cr],
+        "states": [{"StateAbbreviation": "CA", "TimeZone": "America/Los_Angeles"}],
+    }
+    workbooks, _ = render(
+        definition,
+        resolve_params(definition, params),
+        records,
+        documented_fields(definition),
+        environment="sandbox",
+        company=PLACEHOLDER_COMPANY,
+    )
+    return {"statements": [t.statement.customer[0] for t in workbooks[0].tabs if t.statement]}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["Customer 1"]),
+        ({"include_credit": "true"}, ["Customer 1", "Customer 2"]),
+        ({"include_zero": "true"}, ["Customer 1", "Customer 3"]),
+        ({"include_credit": "true", "include_zero": "true"}, ["Customer 1", "Customer 2", "Customer 3"]),
+    ],
+)
+def test_who_gets_a_statement(params: dict[str, str], expected: list[str]) -> None:
+    assert sorted(books(**params)["statements"]) == expected
+
+
+def _png(colour: str) -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (200, 50), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def statement_tab(company: Company | None, n: int = 3) -> Tab:
+    columns = [Column("Invoice", total=Total.LABEL), Column("Open", Format.CURRENCY, total=Total.SUM)]
+    rows = [[f"INV-{i}", Decimal("10.00")] for i in range(n)]
+    band = [("Current", Decimal(n * 10)), ("Credits", Decimal(0))]
+    statement = Statement(
+        company, ["Kettles Inc", "1 Main St"], [("Statement date", "2026-03-01")], band, Decimal(n * 10)
+    )
+    return Tab("Kettles", "k", "Kettles", columns, rows, statement=statement, template="statement")
+
+
+def test_the_company_logo_replaces_the_templates(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_png("red"))
+    company = Company("Acme", ("1 Road",), ("PO Box 9",), logo=str(logo))
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [statement_tab(company)]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    assert len(ws._images) == 1 and ws._images[0]._data() == logo.read_bytes()
+    values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "Acme" in values and "PO Box 9" in values and "Remit to" in values
+
+
+def test_without_a_company_there_is_no_letterhead_but_the_customer_and_amount_due(tmp_path: Path) -> None:
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [statement_tab(None)]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "Remit to" not in values and "Payment instructions" not in values
+    assert "Kettles Inc" in values and "Amount due" in values and 30 in values
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 17, 18, 19, 40, 100, 1000])
+def test_page_breaks_keep_every_page_within_what_fits(n_rows: int) -> None:
+    header_row, tail = 24, 6
+    breaks = page_breaks(header_row, n_rows, tail)
+    edges = [header_row, *breaks, header_row + n_rows + tail]
+    assert edges == sorted(edges)
+    assert edges[1] <= FIRST_PAGE_ROWS  # the first page
+    for start, end in itertools.pairwise(edges[1:]):
+        assert end - start + 1 <= NEXT_PAGE_ROWS  # later pages (+1: the repeated header row)
+    if breaks:
+        assert breaks[-1] < header_row + n_rows  # the totals and instructions keep an open item
+
+
+def test_text_beside_numbers_is_indented_and_long_headers_wrap(tmp_path: Path) -> None:
+    columns = [Column("Product ID", Format.INTEGER), Column("Size"), Column("PaymentInvoiceNumber", width=8)]
+    tab = Tab("T", "t", "T", columns, [[115, "1g", "X"]])
+    path = tmp_path / "t.xlsx"
+    write_workbook(Workbook("t", [tab]), path)
+    ws = openpyxl.load_workbook(path)["T"]
+    header = tab.header_row
+    assert ws.cell(header + 1, 2).alignment.indent == 1  # "115 1g", never "1151g"
+    assert ws.cell(header + 1, 1).alignment.indent == 0
+    assert all(ws.cell(header, c).alignment.wrap_text for c in (1, 2, 3))
+    assert ws.column_dimensions["C"].width >= len("PaymentInvoiceNumber") + 1  # never cut
+
+
+def test_a_statement_tab_without_a_page_shows_the_customer_and_never_run_metadata() -> None:
+    """Google Sheets has no statement page: the tab's header block is customer-facing."""
+    definition = find_definition("ar-aging")
+    records = {
+        "aging": [_aging(1, [(11, Decimal("100.00"))], [])],
+        "customers": [{"CustomerID": 1, "CustomerName": "Customer 1", "Address": "1 Main St", "State": "CA"}],
+        "invoices": [_invoice(1, 11, Decimal("100.00"))],
+        "states": [],
+    }
+    workbooks, _ = render(
+        definition, resolve_params(definition, {}), records, documented_fields(definition), environment="sandbox"
+    )
+    tab = next(t for t in workbooks[0].tabs if t.statement)
+    info = dict(tab.info)
+    assert info["Customer"] == "Customer 1, 1 Main St" and info["Amount due"] == "$100.00"
+    assert info["Statement date"] == "2026-03-01" and tab.note is None
+    assert not {"Parameters", "Environment", "Generated", "Data as of", "Report"} & set(info)
