@@ -3,9 +3,10 @@
 For each built-in report (demo parameters) and a price list of N customers, at one scale and latency:
 
 - wall: first request sent to last needed answer received (the fetcher's own clock);
-- critical path = latency x sum over dependency levels of max(R, P): R is the most requests any query
-  of the level must send one after another (page 1, then the predicted pages together, then each
-  page past the prediction), P = ceil(pages of the level / concurrency limit);
+- critical path = latency x sum over dependency levels of max(R, P): R is the most requests in a row
+  any query of the level needs (a query over an ID list: page 1, then all its other pages at once, so
+  min(pages, 2); any other query: each page waits for the one before, so its pages), and
+  P = ceil(pages of the level / concurrency limit);
 - requests: what the sandbox received, against the minimum (one per 500 rows, at least one per query).
 
     python benchmarks/fetch_bench.py                      # scale 7, 150 ms, 60-customer price list
@@ -81,7 +82,9 @@ def main() -> None:
     )
     print(cores_note())
     print(f"concurrency limit: {args.concurrency} requests in flight; latency {args.latency_ms} ms per request")
-    print("critical path = latency x sum over levels of max(R, P); R = requests in a row, P = ceil(pages / limit)")
+    print(
+        "critical path = latency x sum over levels of max(R, P); R = fewest requests in a row, P = ceil(pages / limit)"
+    )
     rows = []
     with sandbox(args.scale, args.latency_ms) as sb:
         cases = [(name, None) for name in BUILT_IN] + [("price-list", args.customers)]

@@ -227,8 +227,9 @@ def redact(secret: str | None) -> str:
 
 def redact_url(text: str) -> str:
     """`text` with the password of any URL in it (user part or query string) replaced by ***."""
-    # up to the last @: a password may hold an unescaped @ or / (hiding too much is the safe mistake)
-    shown = re.sub(r"(://[^/:@\s]*:)\S*@", r"\1***@", text)
+    # up to the last @: a password may hold an unescaped @ or / (hiding too much is the safe mistake);
+    # or, when it holds a space, up to the next @ on the line
+    shown = re.sub(r"(://[^/:@\s]*:)(?:\S*|[^\n@/]*)@", r"\1***@", text)
     return re.sub(r"(?i)((?:password|sslpassword)=)[^&\s]*", r"\1***", shown)
 
 

@@ -105,6 +105,9 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
     note = f"Generated {ctx.stamp(ctx.generated_at)} from {ctx.environment}; {ctx.param_text()}"
     key = f"{ctx.definition.name}/{spec.id}" + (f"-{slug(_text(value) or 'none')}" if spec.split else "")
     ctx.warnings.extend(long_number_warnings(spec.columns, cells, name))
+    if tab_name(name) != name:
+        shown = tab_name(name)
+        ctx.warnings.append(model.RunWarning("tab-renamed", f"tab name {name!r} is shown as {shown!r}", name))
     return model.Tab(
         name=tab_name(name),
         key=key,

@@ -105,7 +105,7 @@ class QueryTrace:
     pages: int = 0  # pages up to the last one (the minimum for this query: max(1, ceil(rows / 500)))
     requests: int = 0  # page requests sent, including predicted pages that turned out to be past the end
     predicted: int = 1  # pages predicted from page 1 (1 = no prediction: sequential)
-    rounds: int = 0  # requests that had to wait for the one before: 1 + (1 if predicted) + pages past it
+    rounds: int = 0  # fewest requests in a row it needs: min(pages, 2) with an ID list, else pages
     started: float = 0.0  # time.monotonic() when its first request was sent
     finished: float = 0.0  # ... and when its last needed answer arrived
 
@@ -216,8 +216,9 @@ class QueryRun:
         trace = self.trace
         trace.pages = number
         trace.rows = sum(len(self.pages[n].rows) for n in range(1, number + 1) if n in self.pages)
-        ahead = _ahead(trace.predicted)
-        trace.rounds = number if ahead <= 2 or number == 1 else 2 + max(0, number - ahead)
+        # the fewest requests in a row this query needs: page 1, then (with an ID list to predict from)
+        # every other page at once; without one, each page waits for the one before
+        trace.rounds = min(number, 2) if self.id_param is not None else number
 
 
 def _ahead(predicted: int) -> int:

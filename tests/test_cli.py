@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -117,3 +118,21 @@ def test_fetch_reaches_the_kotis_gets(capsys) -> None:
     assert json.loads(out)[0]["order_number"] == orders[0]["order_number"]
     assert run_safely(cli, ["fetch", "kotis/orders/by_source", "--sandbox", "-p", "source=all"]) == 2
     assert "start_date is required" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_not_an_internal_error(tmp_path) -> None:
+    """`sheetsync schedule history | head -1`: the pipe closes under us; quiet, no traceback, exit 1."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE, as after `head` exits
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", "from sheetsync.cli import main; main()", "reports", "schema"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1
+    assert proc.stderr == ""

@@ -95,3 +95,17 @@ def test_no_warning_when_the_store_is_postgresql(capsys, monkeypatch: pytest.Mon
 def test_an_unknown_target_lists_the_valid_ones(capsys) -> None:
     code, out, err = emit(capsys, "--target", "nomad")
     assert code == 2 and out == "" and "cron" in err and "github" in err
+
+
+def test_every_emit_command_of_the_readme_runs(capsys, tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"sheetsync schedule emit ([^|>)\n]+)", readme)
+    assert {"cron", "systemd", "k8s", "github"} <= {shlex.split(c)[1] for c in commands}
+    for command in commands:
+        args = [str(tmp_path / "units") if a == "/etc/systemd/system" else a for a in shlex.split(command)]
+        code, out, err = emit(capsys, *args)
+        assert code == 0 and (out or "wrote" in err), (command, err)
+        assert "run-due" in (out or (tmp_path / "units" / "sheetsync-schedule.service").read_text())

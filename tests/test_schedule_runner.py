@@ -376,6 +376,7 @@ jobs:
     ok, failed = sorted(sched.state.runs(), key=lambda r: r.started)
     assert ok.sheets_calls == 2 and ok.requests["kss"] > 0 and ok.bytes_written > 0 and ok.rows
     assert failed.outcome == "failed" and failed.error
+    assert failed.requests["kss"] > 0  # what a failed run spent counts too (history, quota)
     secrets = [books.info.keys["employee"], "s3cr3tw3bh00k", "PRIVATE KEY", "fake-access-token"]
     assert [s for s in secrets if s in history] == []
 

@@ -153,6 +153,7 @@ def test_a_store_newer_than_this_sheetsync_is_refused(store_location) -> None:
         ("postgres://ana:p@ss/w0rd@db/books", "postgres://ana:***@db/books"),
         ("postgresql://db/books?user=ana&password=s3cret", "postgresql://db/books?user=ana&password=***"),
         ("postgresql://db/books", "postgresql://db/books"),
+        ("postgresql://ana:my s3cret@db/books", "postgresql://ana:***@db/books"),
     ],
 )
 def test_urls_are_shown_without_their_password(location: str, shown: str) -> None:
@@ -164,6 +165,15 @@ def test_urls_are_shown_without_their_password(location: str, shown: str) -> Non
 def test_a_location_that_is_neither_a_path_nor_postgresql_is_one_clear_error() -> None:
     with pytest.raises(StoreError, match=r"mysql://u:\*\*\*@h/db is neither a file path nor a postgresql:// URL"):
         parse_location("mysql://u:pw123@h/db")
+
+
+@pytest.mark.parametrize(
+    "location", ["postgresql://ana:s3cret@db:notaport/books", "postgresql://ana:s3cret@[::1/books"]
+)
+def test_a_malformed_url_is_one_clear_error_without_its_password(location: str) -> None:
+    with pytest.raises(StoreError, match=r"postgresql://ana:\*\*\*@.* is malformed") as caught:
+        parse_location(location)
+    assert "s3cret" not in caught.value.message
 
 
 def test_a_wrong_password_is_reported_without_any_password(pg_cluster) -> None:
@@ -217,3 +227,11 @@ def test_the_password_can_come_from_pgpassword_instead_of_the_url(pg_cluster, mo
     store = open_store(url)
     assert store.location.shown == url and store.put("k", "a", "s", {}).state == "s"
     store.close()
+
+
+def test_importing_a_ledger_file_that_does_not_exist_is_refused_and_creates_nothing(store_location, tmp_path) -> None:
+    from sheetsync.cli.common import run_safely
+
+    missing = tmp_path / "typo.sqlite3"
+    assert run_safely(cli, ["store", "import", str(missing), "--db", store_location]) == 2
+    assert not missing.exists()

@@ -117,3 +117,26 @@ def test_read_xlsx_helper_reads_every_tab(tmp_path: Path) -> None:
     path = tmp_path / "x.xlsx"
     write_outputs([XlsxTarget(path)], [Workbook("x", [Tab("A", "a", "t", [Column("c")], [["v"]])])])
     assert list(read_xlsx(path)) == ["A"]
+
+
+def test_a_tab_name_cut_by_the_layout_is_a_warning() -> None:
+    from datetime import UTC, datetime
+
+    from sheetsync.definition import parse_definition
+    from sheetsync.report import render
+
+    text = """name: n
+title: N
+sources:
+  customers: {endpoint: customers, params: {AccountStatuses: [Active]}}
+tabs:
+  - id: t
+    split: CustomerName
+    name: "{{ CustomerName }}"
+    columns: [CustomerID]
+"""
+    records = {"customers": [{"CustomerID": 1, "CustomerName": EMOJI * 16}, {"CustomerID": 2, "CustomerName": "Pine"}]}
+    (book,), warnings = render(parse_definition(text, "n.yaml"), {}, records, {}, fetched_at=datetime.now(UTC))
+    renamed = [w for w in warnings if isinstance(w, RunWarning) and w.code == "tab-renamed"]
+    assert [t.name for t in book.tabs] == [EMOJI * 15, "Pine"]
+    assert [w.subject for w in renamed] == [EMOJI * 16]

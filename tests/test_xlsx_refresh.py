@@ -182,6 +182,31 @@ def test_a_picture_on_a_report_tab_is_named_before_anything_is_written(tmp_path:
     assert book.read_bytes() == data
 
 
+def test_a_highlight_rule_on_a_user_column_is_kept_with_its_own_priority(tmp_path: Path) -> None:
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"]["J6"] = 5
+    fill = PatternFill("solid", fgColor="FF0000")
+    user["Prices"].conditional_formatting.add("J6:J20", CellIsRule(operator="greaterThan", formula=["1"], fill=fill))
+    user.save(book)
+    package = XlsxPackage.open(book)  # as Excel may number them: the user's rule first
+    part = package.sheet("Prices").part
+    package.put(part, package.parts[part].replace(b'priority="2"', b'priority="1"'))
+    package.save()
+    write_report_xlsx(prices([2, 1]), book)
+    package = XlsxPackage.open(book)
+    root = package.read_xml(package.sheet("Prices").part)
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    formats = {cf.get("sqref"): [r.get("priority") for r in cf] for cf in root.iter(main + "conditionalFormatting")}
+    assert "J6:J20" in formats
+    priorities = [p for rules in formats.values() for p in rules]
+    assert len(set(priorities)) == len(priorities)  # as written in the file, unique within the sheet
+
+
 def test_a_tab_without_a_key_keeps_added_columns_by_position(tmp_path: Path) -> None:
     book = tmp_path / "book.xlsx"
     write_report_xlsx(prices([1, 2, 3], key=False), book)

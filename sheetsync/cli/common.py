@@ -57,6 +57,9 @@ def _run(group: click.Group, args: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # the reader went away (`| head`): not a bug; the output was cut, so not 0
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return int(ExitCode.PARTIAL)
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
         if show_traceback:
             traceback.print_exc()

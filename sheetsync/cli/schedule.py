@@ -159,7 +159,8 @@ def serve(
     """Run the jobs on time in this process (for a container), with run-due's rules, until stopped.
 
     Every minute it runs what is due, like `run-due`. SIGTERM or Ctrl-C: the running job gets
-    --grace seconds to finish, else it is recorded interrupted with its outputs untouched.
+    --grace seconds to finish, else it is recorded interrupted with its outputs untouched (with
+    --jobs above 1 the jobs run in threads, which the grace period cannot stop: they finish).
 
     \b
     Example:

@@ -58,9 +58,13 @@ def import_(source: str, db: str | None) -> None:
     Example:
       SHEETSYNC_DB=postgresql://ana@db/books sheetsync store import ./ledger.sqlite3
     """
-    from sheetsync.store import open_store
+    from sheetsync.errors import StoreError
+    from sheetsync.store import open_store, parse_location
     from sheetsync.store.transfer import import_store
 
+    where = parse_location(source)
+    if where.path is not None and not where.path.is_file():  # opening it would create an empty store
+        raise StoreError(f"no state store to import at {where.shown}")
     origin = open_store(source)
     target = open_store(db or settings_from_context().store_location)
     try:

@@ -31,6 +31,7 @@ The language (reports/price-list.yaml is a complete example)::
       - id: customer
         from: rows
         split: CustomerID            # one tab per value
+        key: [Product ID]            # row key: columns users add beside the rows follow it on refresh
         name: "{{ CustomerName }}"
         columns:
           - {header: Unit price, field: UnitPrice, format: currency, width: 12, total: sum}

@@ -123,7 +123,11 @@ class Scheduler:
         self.report(f"{job.name}: started ({trigger}{', slot ' + _shown(job, slot) if slot else ''})")
         try:
             taken = job.schedule.local(slot or run.started)
-            result = task.run(TaskEnv(self.settings_for(job.spec.profile), self.connect, taken))
+            env = TaskEnv(self.settings_for(job.spec.profile), self.connect, taken)
+            try:
+                result = task.run(env)
+            finally:  # what a failed run spent is recorded too: its history and the next quota check
+                run.requests, run.not_modified = dict(env.spent.requests), env.spent.not_modified
         except RateLimitedError as exc:
             run.outcome, run.reason = "deferred", f"the KSS quota ran out: {exc.message}"
             if slot is not None and handled_before is not None:  # give the slot back: tried again later

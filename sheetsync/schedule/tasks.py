@@ -48,6 +48,7 @@ class TaskEnv:
     settings: Settings
     connect: Connector
     taken: datetime | None = None  # the run's slot (or start) on the job's wall clock: names snapshots
+    spent: TaskResult = field(default_factory=TaskResult)  # requests sent so far, kept when the task fails
 
 
 class Task(Protocol):
@@ -103,13 +104,15 @@ class ReportTask:
         check_targets(targets, many_workbooks=_burst_enabled(definition, values))
         credentials = _google_credentials(env.settings) if needs_google(targets) else None
         with env.connect(env.settings) as connections:
-            report = run_report(definition, values, connections, progress=False)
+            try:
+                report = run_report(definition, values, connections, progress=False)
+            finally:
+                env.spent.requests, env.spent.not_modified = api_counts(connections)
             quota_left, quota_reset = kss_quota(connections)
-            requests, not_modified = api_counts(connections)
         result = TaskResult(
             rows=_rows(report.summary),
-            requests=requests,
-            not_modified=not_modified,
+            requests=env.spent.requests,
+            not_modified=env.spent.not_modified,
             fingerprint=fingerprint(report.workbooks),
             quota_left=quota_left,
             quota_reset=quota_reset,

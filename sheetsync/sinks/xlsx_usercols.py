@@ -325,9 +325,13 @@ def _carry_cols(old_root: Any, new_root: Any, old_columns: int, shift: int) -> N
 
 def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
     """Conditional formats and validations that apply only to the user's columns."""
+    priority = max((int(r.get("priority", "0")) for r in new_root.iter(q("cfRule"))), default=0)
     for element in old_root.iterfind(q("conditionalFormatting")):
         if _user_only(element.get("sqref", ""), old_columns):
             copied = copy.deepcopy(element)
+            for rule in copied.iter(q("cfRule")):  # priorities are unique within a sheet
+                priority += 1
+                rule.set("priority", str(priority))
             new_root.append(copied)
             insert_in_order(new_root, copied)
     validations = [

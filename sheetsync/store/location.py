@@ -47,7 +47,7 @@ def parse_location(text: str | Path) -> Location:
         raise StoreError(f"the state store location {redact_url(raw)} is neither a file path nor a postgresql:// URL")
     try:
         url = make_url(raw).set(drivername="postgresql+psycopg")
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StoreError(f"the state store URL {redact_url(raw)} is malformed: {exc}") from None
     return Location("postgresql", url, None, redact_url(raw))
 
