@@ -77,6 +77,15 @@ def test_a_missed_window_is_caught_up_once_on_start(books) -> None:
     assert [(r.job, r.slot) for r in state.runs()] == [("prices-xlsx", TUESDAY)]  # 00:00, once
 
 
+def test_a_busy_health_port_is_a_one_line_usage_error(books) -> None:
+    from sheetsync.errors import ConfigError, ExitCode
+
+    loop = ServeLoop(scheduler(DAY, Clock(TUESDAY)))
+    with HealthServer(loop, lambda: None, 0) as health, pytest.raises(ConfigError, match="cannot listen") as caught:
+        HealthServer(loop, lambda: None, health.port)
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
 def test_health_answers_alive_and_ready_only_when_the_store_answers_and_the_loop_ticks(books) -> None:
     clock = Clock(TUESDAY)
     loop = ServeLoop(scheduler(DAY, clock), wait=lambda s: clock.tick(seconds=s))

@@ -157,6 +157,9 @@ def test_text_beside_numbers_is_indented_and_long_headers_wrap(tmp_path: Path) -
     ws = openpyxl.load_workbook(path)["T"]
     header = tab.header_row
     assert ws.cell(header + 1, 2).alignment.indent == 1  # "115 1g", never "1151g"
+    # an indent counts only on a left (or right) aligned cell: under "general" alignment LibreOffice
+    # ignores it and prints "1151g"
+    assert ws.cell(header + 1, 2).alignment.horizontal == "left"
     assert ws.cell(header + 1, 1).alignment.indent == 0
     assert all(ws.cell(header, c).alignment.wrap_text for c in (1, 2, 3))
     assert ws.column_dimensions["C"].width >= len("PaymentInvoiceNumber") + 1  # never cut

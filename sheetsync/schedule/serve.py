@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sheetsync.errors import ExitCode
+from sheetsync.errors import ConfigError, ExitCode
 from sheetsync.schedule.history import RunRecord
 from sheetsync.schedule.runner import Scheduler
 
@@ -168,7 +168,10 @@ class HealthServer:
 
     def __init__(self, loop: ServeLoop, store_probe: Callable[[], None], port: int, host: str = "127.0.0.1") -> None:
         self.loop, self.store_probe = loop, store_probe
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), _handler(self))
+        except OSError as exc:  # port taken, address not on this machine, no permission
+            raise ConfigError(f"--health-port {port}: cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="sheetsync-health", daemon=True)

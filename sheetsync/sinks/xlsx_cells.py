@@ -246,12 +246,14 @@ def header_alignments(tab: Tab) -> list[Alignment]:
 
 def data_alignments(tab: Tab) -> list[Alignment | None]:
     """A text column beside a number column is indented one step, so a right-aligned number never
-    touches left-aligned text ("115 1g")."""
+    touches left-aligned text ("115 1g"). The cell is aligned left explicitly: an indent under the
+    default "general" alignment is ignored by LibreOffice ("1151g" on the printed page)."""
     formats = [c.format for c in tab.columns]
     out: list[Alignment | None] = []
     for index, fmt in enumerate(formats):
         after_number = index > 0 and formats[index - 1] in NUMERIC_FORMATS
-        out.append(Alignment(indent=1) if fmt not in NUMERIC_FORMATS and after_number else None)
+        text_after_number = fmt not in NUMERIC_FORMATS and after_number
+        out.append(Alignment(horizontal="left", indent=1) if text_after_number else None)
     return out
 
 
