@@ -110,7 +110,7 @@ def _missing_ids(
 
 
 def fetch_warnings(api: str, endpoint: str, given: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[RunWarning]:
-    """The warnings of `sheetsync fetch`: requested IDs the answer lacks, and an answer of no rows."""
+    """The warnings of `sheetsync fetch`: requested IDs the answer lacks, an answer of no rows, a narrowing default."""
     source = SourceSpec(name=endpoint, endpoint=endpoint, api=api)  # type: ignore[call-arg, arg-type]
     out = [
         w
@@ -119,6 +119,9 @@ def fetch_warnings(api: str, endpoint: str, given: Mapping[str, Any], rows: list
     ]
     if not rows and not out:
         out.append(_no_records(source, given))
+    for (name, param), meaning in NARROWING_DEFAULTS.items():
+        if api == "kss" and endpoint == name and param not in given:
+            out.append(RunWarning("narrowing-default", f"{endpoint}: {param} is unset: {meaning}", param))
     return out
 
 

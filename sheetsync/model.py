@@ -135,12 +135,16 @@ class Validation:
 
     kind "list": a dropdown of the data cells of column `source[1]` in tab `source[0]`.
     kind "positive_decimal": a number greater than 0 (money: at most two decimals by convention).
+    kind "positive_whole": a whole number greater than 0 (quantities).
+    kind "one_of": one of `values` (a short fixed list, e.g. US state codes).
+    kind "us_zip": a US ZIP code as text, 12345 or 12345-6789.
     """
 
     column: str
     kind: str
     source: tuple[str, str] | None = None
     message: str = ""
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,8 @@ class Sheet:
     developer_metadata: list[dict[str, Any]] = field(default_factory=list)
     column_pixels: dict[int, int] = field(default_factory=dict)
     charts: list[dict[str, Any]] = field(default_factory=list)
+    row_metadata: dict[int, dict[str, Any]] = field(default_factory=dict)  # hiddenByUser / hiddenByFilter
+    merges: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sheet_id(self) -> int:
@@ -256,6 +258,8 @@ class Sheet:
             list(self.developer_metadata),
             dict(self.column_pixels),
             list(self.charts),
+            copy.deepcopy(self.row_metadata),
+            copy.deepcopy(self.merges),
         )
 
     def value(self, a1: str) -> Any:
@@ -628,6 +632,14 @@ class SheetsDouble(BaseAdapter):
         if span["dimension"] == "COLUMNS" and "pixelSize" in args["properties"]:
             for c in range(span.get("startIndex", 0), span["endIndex"]):
                 sheet.column_pixels[c] = args["properties"]["pixelSize"]
+        if span["dimension"] == "ROWS" and "hiddenByUser" in args["properties"]:
+            for r in range(span.get("startIndex", 0), span["endIndex"]):
+                sheet.row_metadata.setdefault(r, {})["hiddenByUser"] = bool(args["properties"]["hiddenByUser"])
+        return {}
+
+    def _do_mergeCells(self, book: Spreadsheet, args: dict) -> dict:
+        sheet, *_ = _grid_range(book, args["range"])
+        sheet.merges.append(copy.deepcopy(args["range"]))
         return {}
 
     def _do_setBasicFilter(self, book: Spreadsheet, args: dict) -> dict:
@@ -878,6 +890,11 @@ def render_sheet(sheet: Sheet, grid: bool, windows: list[tuple[int, int, int, in
                 values.pop()
             rows.append({"values": values} if values else {})
         result["data"] = [{"startRow": 0, "startColumn": 0, "rowData": rows}]
+        if sheet.row_metadata:
+            used = max(sheet.used_rows(), max(sheet.row_metadata) + 1)
+            result["data"][0]["rowMetadata"] = [dict(sheet.row_metadata.get(r, {})) for r in range(used)]
+    if sheet.merges:
+        result["merges"] = copy.deepcopy(sheet.merges)
     return result
 
 

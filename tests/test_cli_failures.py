@@ -145,7 +145,12 @@ def test_a_key_with_a_trailing_newline_works(sandbox, tmp_path: Path) -> None:
 
 def test_an_interrupt_exits_130_in_one_line(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", MAIN, "sandbox", "serve"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-c", MAIN, "sandbox", "serve"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # a shell's background job (CI scripts, `cmd &`) starts with SIGINT ignored; a user's terminal does not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout is not None and process.stdout.readline().startswith(b"{")  # serving
     process.send_signal(signal.SIGINT)

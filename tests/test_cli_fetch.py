@@ -85,3 +85,12 @@ def test_text_is_faithful():
 
     assert text(Decimal("34604.230000")) == "34604.230000"
     assert text(None) == "" and text(True) == "true" and text(date(2026, 1, 5)) == "2026-01-05"
+
+
+def test_fetch_names_a_narrowing_default_left_unset(capsys):
+    # `fetch invoices` returns only New invoices unless Statuses is given: say so, even when --limit cuts
+    code, _, err = run(capsys, "invoices", "--sandbox", "--limit", "2", "--format", "json")
+    assert code == 0
+    assert "warning:" in err and "Statuses" in err and "only New (1)" in err
+    code, _, err = run(capsys, "invoices", "--sandbox", "--limit", "2", "--format", "json", "-p", "Statuses=1,5")
+    assert code == 0 and "Statuses" not in err

@@ -282,3 +282,10 @@ def test_a_post_refused_with_429_is_sent_again_after_retry_after(api: str) -> No
     adapter, slept = FakeAdapter([(429, {}, {"Retry-After": "2"}), (200, ok)]), []
     post(make_client(adapter, slept))
     assert [r.method for r in adapter.sent] == ["POST", "POST"] and slept[0] >= 2
+
+
+def test_a_request_label_names_the_method_once() -> None:
+    from sheetsync.apis.http import request_label
+
+    assert request_label("POST", "POST payments/applications/requested") == "POST payments/applications/requested"
+    assert request_label("GET", "customers") == "GET customers"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -25,7 +25,7 @@ from sheetsync.errors import (
     ParameterError,
     ServerError,
 )
-from sheetsync.sandbox.kotis_data import DELIVERY_STATUSES, ORDER_STATUSES, TODAY, build_kotis_data
+from sheetsync.sandbox.kotis_data import DELIVERY_STATUSES, ORDER_STATUSES, build_kotis_data
 
 ADDRESS = {
     "name": "Test Person",
@@ -279,7 +279,8 @@ def test_create_order_then_status_and_by_source(fresh) -> None:  # type: ignore[
     assert result["status"] == "success"
     number = result["order_num"]
     assert client.order_status([number])[0]["order_status"] == "pending"
-    listed = client.orders_by_source("api", TODAY, TODAY)
+    created_on = datetime.now(UTC).date()  # a created order is dated when it was sent
+    listed = client.orders_by_source("api", created_on, created_on)
     assert [r["source"] for r in listed if r["order_number"] == number] == ["api"]
     after = next(s for s in client.sku_quantities() if s["sku"] == sku["sku"])
     assert after["available_quantity"] == sku["available_quantity"] - 2

@@ -76,3 +76,42 @@ def test_an_unknown_kotis_endpoint_is_named_with_a_suggestion(tmp_path) -> None:
 def test_a_kotis_parameter_is_checked_against_the_registry(tmp_path) -> None:
     with pytest.raises(DefinitionError, match=r"has no parameter 'start_day'.*did you mean 'start_date'"):
         load_definition(write(tmp_path, "orders/by_source", start="start_day"))
+
+
+def test_the_builtin_kotis_orders_report_splits_90_days_and_summarises_by_status(kotis_env, tmp_path) -> None:
+    out = tmp_path / "kotis-orders.xlsx"
+    before = len(kotis_env.requests_log())
+    code = run_safely(cli, ["run", "kotis-orders", "-o", str(out), "-p", "end=2026-03-02", "-p", "stale_days=3"])
+    assert code == 0
+    sent = kotis_env.requests_log()[before:]
+    windows = [r["query"] for r in sent if r["path"] == "/orders/by_source"]
+    assert [(w["start_date"], w["end_date"]) for w in windows] == [
+        ("2025-12-02", "2026-01-31"),
+        ("2026-02-01", "2026-03-02"),
+    ]
+    assert len([r for r in sent if r["path"] == "/orders/status"]) == 1  # all orders in one batched request
+    book = openpyxl.load_workbook(out)
+    orders, summary = book["Orders"], book["Summary"]
+    header = next(r for r in range(1, 20) if orders.cell(r, 1).value == "Order")
+    rows = [r for r in orders.iter_rows(min_row=header + 1, values_only=True) if r[0] and r[0] != "Total"]
+    tracking = [t for r in rows if r[6] for t in r[6].split(", ")]
+    known = {s.tracking_numbers for s in kotis_env.app.kotis_kwf.data.shipments.values()}
+    assert tracking and set(tracking) <= known  # every digit of 22-digit numbers kept, as text
+    assert any(t.isdigit() and len(t) >= 20 for t in tracking)
+    stale = [r for r in rows if r[10] == "not shipped"]
+    assert stale and all(r[5] == 0 and r[9] >= 3 for r in stale)
+    s_header = next(r for r in range(1, 20) if summary.cell(r, 1).value == "Status")
+    counts = {r[0]: r[1] for r in summary.iter_rows(min_row=s_header + 1, values_only=True) if r[0] and r[1]}
+    counts.pop("Total", None)
+    assert sum(counts.values()) == len(rows)
+    assert counts == {s: sum(1 for r in rows if r[4] == s) for s in counts}
+
+
+def test_demo_writes_the_kotis_orders_report(tmp_path) -> None:
+    code = run_safely(cli, ["demo", "--out", str(tmp_path)])
+    assert code == 0
+    book = openpyxl.load_workbook(tmp_path / "kotis-orders.xlsx")
+    assert book.sheetnames == ["Orders", "Summary"]
+    ws = book["Orders"]
+    header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Order")
+    assert ws.cell(header + 1, 1).value  # orders, not an empty tab

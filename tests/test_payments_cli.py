@@ -98,6 +98,11 @@ def test_plan_with_rejected_rows_exits_partial_and_a_missing_file_is_a_usage_err
     assert run_safely(cli, ["payments", "push", str(tmp_path / "nope.xlsx")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no such workbook") and err.count("\n") == 1
+    (tmp_path / "alloc.csv").write_text("ARAccountID,Amount\n1,2\n")
+    assert run_safely(cli, ["payments", "push", str(tmp_path / "alloc.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: input '{tmp_path / 'alloc.csv'}': give an .xlsx or .xlsm workbook")
+    assert "output" not in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("path", [["payments"], ["payments", "template"], ["payments", "push"], ["payments", "status"]])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers_push import accounts, client_for, posts, requests_for, sheet_rows, write_sheet
+from helpers_push import HEADERS, accounts, client_for, posts, requests_for, sheet_rows, write_sheet
 
 from sheetsync.cli import cli
 from sheetsync.cli.common import run_safely
@@ -41,11 +41,15 @@ def env(fresh_sandbox, tmp_path, store_location, monkeypatch):
     return fresh_sandbox, key, a, tmp_path
 
 
+REPEAT_HEADERS = [*HEADERS, "Repeat"]
+
+
 def _rows(a, count: int) -> list[list]:
     pay = a.payments[0]["PaymentInvoiceNum"]
-    rows = [[f"L-{i}", a.ar, pay, a.invoices[i % 2]["InvoiceNum"], 1 + i % 3] for i in range(count)]
-    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 1])  # identical rows without IDs
-    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 1])
+    rows = [[f"L-{i}", a.ar, pay, a.invoices[i % 2]["InvoiceNum"], 1 + i % 3 + i / 100] for i in range(count)]
+    # identical rows without IDs, marked as deliberate repeats (Repeat: yes)
+    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 0.5, None, None, None, None, "yes"])
+    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 0.5, None, None, None, None, "yes"])
     return rows
 
 
@@ -55,7 +59,7 @@ def _run(*args: str):
 
 def test_payments_log_shows_every_intent_and_outcome_with_who_where_and_request(env, capsys) -> None:
     sandbox, key, a, tmp = env
-    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 2))
+    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 2), REPEAT_HEADERS)
     applied = _run("payments", "push", str(path), "--apply")
     assert applied.exit_code == 0, applied.output
     assert len(posts(sandbox)) == 4
@@ -102,7 +106,7 @@ def _exit(capsys, *args: str) -> tuple[int, str]:
 def test_with_approval_required_only_an_approved_unchanged_plan_is_sent(env, capsys) -> None:
     sandbox, _, a, tmp = env
     (tmp / "sheetsync.toml").write_text("[payments]\nrequire_approval = true\n")
-    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 2))
+    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 2), REPEAT_HEADERS)
 
     code, err = _exit(capsys, "payments", "push", str(path), "--apply")
     assert code == 2 and "need approval" in err and "nothing was sent" in err and err.count("\n") == 1
@@ -147,7 +151,7 @@ def test_two_processes_pushing_two_copies_of_one_workbook_post_each_row_once(env
     before = len(requests_for(client, a.ar))
     (tmp / "one").mkdir()
     (tmp / "two").mkdir()
-    copies = [write_sheet(tmp / d / "alloc.xlsx", _rows(a, 6)) for d in ("one", "two")]
+    copies = [write_sheet(tmp / d / "alloc.xlsx", _rows(a, 6), REPEAT_HEADERS) for d in ("one", "two")]
     runs = [_spawn(p, {}) for p in copies]
     finished = [(r.wait(60), r.stderr.read() if r.stderr else "") for r in runs]
     for copy, (code, err) in zip(copies, finished, strict=True):
@@ -164,7 +168,7 @@ def test_a_push_killed_mid_way_posts_every_row_exactly_once_when_run_again(env) 
     sandbox, _, a, tmp = env
     client = client_for(sandbox)
     before = len(requests_for(client, a.ar))
-    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 10))
+    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 10), REPEAT_HEADERS)
     sandbox.set_faults(latency_ms=150)
     run = _spawn(path, {})
     deadline = time.monotonic() + 60
@@ -181,3 +185,32 @@ def test_a_push_killed_mid_way_posts_every_row_exactly_once_when_run_again(env) 
     assert len(requests_for(client, a.ar)) == before + 12  # one request per row, none twice
     shown = sheet_rows(path)
     assert len({r["RequestID"] for r in shown.values()}) == 12
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_apply_stops_after_the_request_in_flight_and_writes_every_outcome(env, stop) -> None:
+    sandbox, _, a, tmp = env
+    client = client_for(sandbox)
+    before = len(requests_for(client, a.ar))
+    path = write_sheet(tmp / "alloc.xlsx", _rows(a, 10), REPEAT_HEADERS)
+    sandbox.set_faults(latency_ms=150)
+    run = _spawn(path, {})
+    deadline = time.monotonic() + 60
+    while len(posts(sandbox)) < 3 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.02)
+    run.send_signal(stop)
+    out, err = run.communicate(timeout=60)
+    sandbox.set_faults(latency_ms=0)
+    assert run.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert f"Stopped by {stop.name} after the request in flight" in out
+    assert "Run the same command again" in out
+    shown = sheet_rows(path)
+    posted = [r for r in shown.values() if r["RequestID"] is not None]
+    assert len(posted) == len(requests_for(client, a.ar)) - before  # every request sent is in the sheet
+    assert 3 <= len(posted) < 12
+    assert {r["Status"] for r in shown.values() if r["RequestID"] is None} == {"not sent"}
+
+    again = _spawn(path, {})
+    assert again.wait(60) == 0, again.stderr.read() if again.stderr else ""
+    assert len(requests_for(client, a.ar)) == before + 12

@@ -65,3 +65,67 @@ def test_google_sheet_push_writes_row_by_row_and_skips_rows_another_run_claimed(
     assert len(posts(sandbox)) == 2
     assert again.plan.of(CLAIMED)
     ledger.close()
+
+
+def test_google_sheet_hidden_filtered_merged_and_duplicate_headers(sheet, store_location) -> None:
+    from sheetsync.errors import SinkError
+    from sheetsync.push.plan import HIDDEN, REJECTED
+
+    sandbox, client, source = sheet
+    book = source.client  # the double behind the source serves both the edits and the reads
+    sheet_id = 0
+    book.update(
+        [
+            {
+                "updateDimensionProperties": {
+                    "range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
+                    "properties": {"hiddenByUser": True},
+                    "fields": "hiddenByUser",
+                }
+            },
+            {
+                "mergeCells": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "startRowIndex": 2,
+                        "endRowIndex": 4,
+                        "startColumnIndex": 4,
+                        "endColumnIndex": 5,
+                    },
+                    "mergeType": "MERGE_ALL",
+                }
+            },
+        ]
+    )
+    source._grids.clear()
+    target = SheetTarget(source, "Allocations", f"gsheet://{SHEET_ID}#Allocations", row_by_row=True)
+    ledger = Ledger.open(store_location)
+    plan = push_allocations(client, target, ledger, apply=False)
+    decisions = {d.row.allocation_id: d for d in plan.plan.decisions}
+    assert decisions["G-1"].action == HIDDEN and decisions["G-1"].row.hidden == "hidden"
+    assert decisions["G-3"].action == REJECTED
+    assert decisions["G-3"].reasons[0].startswith("E4: Amount is inside the merged cell E3:E4")
+
+    book.update(
+        [
+            {
+                "updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 6},
+                    "rows": [{"values": [{"userEnteredValue": {"stringValue": "account_id"}}]}],
+                    "fields": "userEnteredValue",
+                }
+            },
+            {
+                "updateCells": {
+                    "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 7},
+                    "rows": [{"values": [{"userEnteredValue": {"stringValue": "A R Account ID"}}]}],
+                    "fields": "userEnteredValue",
+                }
+            },
+        ]
+    )
+    source._grids.clear()
+    with pytest.raises(SinkError, match=r"header 'A R Account ID' in H1 repeats 'ARAccountID' in B1"):
+        push_allocations(client, target, ledger, apply=False)
+    assert posts(sandbox) == []
+    ledger.close()

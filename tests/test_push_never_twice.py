@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from helpers_push import accounts, client_for, posts, push, requests_for, sheet_rows, write_sheet
+from helpers_push import HEADERS, accounts, client_for, posts, push, requests_for, sheet_rows, write_sheet
 
 from sheetsync.errors import ExitCode, PushError
 from sheetsync.sandbox.server import SandboxOptions, start_sandbox
@@ -16,9 +16,10 @@ from sheetsync.sinks.xlsx_read import XlsxSource
 def _sheet(tmp, a, count=3):
     pay = a.payments[0]["PaymentInvoiceNum"]
     rows = [[f"N-{i}", a.ar, pay, a.invoices[i % len(a.invoices)]["InvoiceNum"], 1 + i] for i in range(count)]
-    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 1])  # two identical rows without IDs
-    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 1])
-    return write_sheet(tmp / "alloc.xlsx", rows)
+    # two rows without IDs, identical to each other and to N-0: marked as deliberate repeats
+    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 1, None, None, None, None, "yes"])
+    rows.append([None, a.ar, pay, a.invoices[0]["InvoiceNum"], 1, None, None, None, None, "yes"])
+    return write_sheet(tmp / "alloc.xlsx", rows, [*HEADERS, "Repeat"])
 
 
 @pytest.fixture

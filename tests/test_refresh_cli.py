@@ -89,3 +89,26 @@ def test_a_user_sheet_named_like_a_report_tab_is_refused_untouched(tmp_path: Pat
     code, output = run("-p", "customer_ids=1", "-o", str(book))
     assert code != 0 and f"tab '{tab}' belongs to you" in output and "nothing written" in output
     assert book.read_bytes() == data
+
+
+def test_a_templated_report_refreshes_its_own_logo_but_not_a_users_picture(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from helpers_refresh import png
+    from openpyxl.drawing.image import Image
+
+    from sheetsync.sinks.xlsx_package import XlsxPackage
+
+    book = tmp_path / "aging.xlsx"
+    args = ["run", "ar-aging", "--sandbox", "-p", "states=CA", "-o", str(book)]
+    assert run_safely(cli, args) == 0
+    assert run_safely(cli, [*args, "--force"]) == 0, capsys.readouterr().err  # the template's logo is ours
+    capsys.readouterr()
+    statement = next(e.name for e in XlsxPackage.open(book).sheets() if e.name not in ("Summary", "About"))
+    loaded = openpyxl.load_workbook(book)
+    loaded[statement].add_image(Image(io.BytesIO(png())), "J30")  # a picture the user adds beside ours
+    loaded.save(book)
+    before = book.read_bytes()
+    assert run_safely(cli, [*args, "--force"]) == 2
+    assert f"picture(s) on tab {statement!r}" in capsys.readouterr().err
+    assert book.read_bytes() == before

@@ -411,7 +411,7 @@ jobs:
 
 
 def test_jobs_run_at_once_with_jobs_n(books) -> None:
-    barrier = threading.Barrier(2, timeout=20)
+    barrier = threading.Barrier(2, timeout=90)  # generous: a loaded 2-core CI machine starts threads late
 
     @contextmanager
     def together(settings: Settings) -> Iterator[Connections]:
@@ -424,7 +424,8 @@ def test_jobs_run_at_once_with_jobs_n(books) -> None:
     sched.connect = together
     sched.run_due()
     clock.tick(hours=1)
-    assert [(r.job, r.outcome) for r in sched.run_due(jobs=2)] == [("one", "ok"), ("two", "ok")]
+    runs = sched.run_due(jobs=2)
+    assert [(r.job, r.outcome) for r in runs] == [("one", "ok"), ("two", "ok")], [r.error for r in runs]
 
 
 def test_jobs_run_at_once_share_the_quota_left(books) -> None:

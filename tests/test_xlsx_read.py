@@ -163,33 +163,6 @@ def add_shape(path: Path) -> None:
         archive.writestr("xl/drawings/drawing1.xml", drawing)
 
 
-def test_rewrite_blockers_and_copy_to(tmp_path: Path) -> None:
-    path = allocation_sheet(tmp_path / "a.xlsx")
-    assert XlsxSource(path).rewrite_blockers() == []
-    add_shape(path)
-    source = XlsxSource(path)
-    assert source.rewrite_blockers() == ["shapes or text boxes in xl/drawings/drawing1.xml"]
-    before = path.read_bytes()
-    with pytest.raises(SinkError, match=r"shapes or text boxes.*copy"):
-        source.write_back("Allocations", {4: {"Status": "posted"}})
-    assert path.read_bytes() == before
-    copy = tmp_path / "a.outcomes.xlsx"
-    source.write_back("Allocations", {4: {"Status": "posted"}}, copy_to=copy)
-    assert path.read_bytes() == before
-    assert openpyxl.load_workbook(copy)["Allocations"]["H4"].value == "posted"
-
-
-def test_blockers_from_part_names(tmp_path: Path) -> None:
-    path = allocation_sheet(tmp_path / "a.xlsx")
-    with zipfile.ZipFile(path, "a") as archive:
-        archive.writestr("xl/vbaProject.bin", b"\0")
-        archive.writestr("xl/slicers/slicer1.xml", "<x/>")
-        archive.writestr("xl/worksheets/sheet9.xml", "<x14:dataValidations/>")
-    blockers = XlsxSource(path).rewrite_blockers()
-    assert blockers[:2] == ["VBA macros", "slicers"]
-    assert "newer data validation extensions (x14) in xl/worksheets/sheet9.xml" in blockers
-
-
 def test_not_an_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "bad.xlsx"
     path.write_text("hello")

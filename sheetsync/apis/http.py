@@ -116,6 +116,13 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT = "sheetsync (+https://github.com/sheetsync)"
 
 
+def request_label(method: str | None, endpoint: str) -> str:
+    """ "POST payments/applications/requested" for messages, whether or not `endpoint` (a registry key)
+    already names its method."""
+    method = method or "GET"
+    return endpoint if endpoint.startswith(f"{method} ") else f"{method} {endpoint}"
+
+
 class RequestStats:
     """Per-endpoint request counters shared by the API clients of one run (thread-safe)."""
 
@@ -310,7 +317,7 @@ def checked_body(
     if body is None:
         method = response.request.method if response.request else "GET"
         raise ApiError(
-            f"{method} {endpoint}: the answer was not JSON (status {response.status_code})",
+            f"{request_label(method, endpoint)}: the answer was not JSON (status {response.status_code})",
             status=response.status_code,
             request_id=request_id,
             endpoint=endpoint,
@@ -574,13 +581,15 @@ class HttpClient:
         reason = transport_reason(exc)
         if not idempotent and not _never_connected(exc):
             return AmbiguousOutcomeError(
-                f"{method} {endpoint}: no answer from {host_of(url)} after the request was sent ({reason}); it may "
-                "or may not have taken effect: check before sending it again",
+                f"{request_label(method, endpoint)}: no answer from {host_of(url)} after the request was sent "
+                f"({reason}); it may or may not have taken effect: check before sending it again",
                 request_id=request_id,
                 endpoint=endpoint,
             )
         return ServerError(
-            f"{method} {endpoint}: could not reach {host_of(url)} ({reason})", request_id=request_id, endpoint=endpoint
+            f"{request_label(method, endpoint)}: could not reach {host_of(url)} ({reason})",
+            request_id=request_id,
+            endpoint=endpoint,
         )
 
 

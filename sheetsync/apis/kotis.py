@@ -46,7 +46,7 @@ from typing import Any
 import requests
 
 from sheetsync.apis import registry
-from sheetsync.apis.http import HttpClient, RequestStats, build_query, error_for_response, json_body
+from sheetsync.apis.http import HttpClient, RequestStats, build_query, error_for_response, json_body, request_label
 from sheetsync.errors import ApiError, AuthError, BadRequestError, ParameterError
 
 SOURCES = ("all", "portal", "api", "csv", "inventory-management")
@@ -230,7 +230,7 @@ def typed_error(response: requests.Response, endpoint: str, errors: Any) -> ApiE
     allowed = allowed_number({"errors": entries}) if endpoint == "redemption_codes/create" else None
     if allowed is not None:
         error: ApiError = RedemptionLimitError(
-            f"{method} {endpoint}: the redemption code limit allows {allowed:,} more now",
+            f"{request_label(method, endpoint)}: the redemption code limit allows {allowed:,} more now",
             allowed_number=allowed,
             status=response.status_code,
             api_message=text,
@@ -240,14 +240,14 @@ def typed_error(response: requests.Response, endpoint: str, errors: Any) -> ApiE
         error = error_for_response(response, endpoint=endpoint, api_message=text)
     elif title.lower() == "invalid api key":
         error = AuthError(
-            f"{method} {endpoint}: the API key is not valid",
+            f"{request_label(method, endpoint)}: the API key is not valid",
             status=response.status_code,
             api_message=text,
             endpoint=endpoint,
         )
     else:
         error = BadRequestError(
-            f"{method} {endpoint}: the API refused the request",
+            f"{request_label(method, endpoint)}: the API refused the request",
             status=response.status_code,
             api_message=text,
             endpoint=endpoint,

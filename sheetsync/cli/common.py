@@ -115,3 +115,21 @@ def params_option(*names: str, help: str) -> Callable[[Callable[..., Any]], Call
 
 def settings_from_context() -> Settings:
     return load_settings()
+
+
+def exit_with(code: ExitCode) -> int:
+    """Exit with the code both under run_safely and under click's standalone mode."""
+    if code != ExitCode.OK:
+        click.get_current_context().exit(int(code))
+    return int(code)
+
+
+def sheet_credentials(settings: Settings, text: str, credentials: str | None) -> Any:
+    """Google credentials when `text` names a Google Sheet (the reverse paths read and write one), else None."""
+    from sheetsync.sinks.targets import GSheetTarget, parse_target
+
+    if not isinstance(parse_target(text, role="input"), GSheetTarget):
+        return None
+    from sheetsync.sinks.gsheets import load_credentials
+
+    return load_credentials(credentials or settings.google_credentials)

@@ -128,13 +128,13 @@ def fetch_kotis(
 
 
 def _warn_missing(api: str, endpoint: str, query: dict[str, Any], rows: list[dict], limit: int | None) -> None:
-    """Name on stderr the requested IDs the answer lacks (exit PARTIAL) and an empty answer (exit 0)."""
+    """On stderr: requested IDs the answer lacks (exit PARTIAL), an empty answer, a narrowing default (exit 0)."""
     from sheetsync.completeness import fetch_warnings
     from sheetsync.errors import ExitCode
 
-    if limit and len(rows) >= limit:
-        return  # a cut answer says nothing about what is missing
     warnings = fetch_warnings(api, endpoint, query, rows)
+    if limit and len(rows) >= limit:  # a cut answer says nothing about what is missing
+        warnings = [w for w in warnings if w.code == "narrowing-default"]
     for warning in warnings:
         click.echo(f"warning: {warning.message}", err=True)
     if any(w.code == "id-not-returned" for w in warnings):

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, settings_from_context
+from sheetsync.cli.common import api_options, exit_with, settings_from_context, sheet_credentials
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
 
@@ -25,6 +25,7 @@ def payments_group() -> None:
 
     \b
     Example:
+      sheetsync payments accounts                         # which AR account has money to allocate
       sheetsync payments template --ar-account 1001 -o allocations.xlsx
       sheetsync payments push allocations.xlsx            # the plan; nothing is sent
       sheetsync payments push allocations.xlsx --apply    # post each row once
@@ -47,14 +48,7 @@ def _client(
         yield conns.kss, conns.key_type
 
 
-def _credentials(settings: Settings, text: str, credentials: str | None) -> Any:
-    from sheetsync.sinks.targets import GSheetTarget, parse_target
-
-    if not isinstance(parse_target(text), GSheetTarget):
-        return None
-    from sheetsync.sinks.gsheets import load_credentials
-
-    return load_credentials(credentials or settings.google_credentials)
+_credentials = sheet_credentials
 
 
 def _target(settings: Settings, text: str, tab: str | None, credentials: str | None) -> Any:
@@ -62,8 +56,8 @@ def _target(settings: Settings, text: str, tab: str | None, credentials: str | N
     from sheetsync.push.template import ALLOCATIONS_TAB
     from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
 
-    parsed = parse_target(text)
     source = open_source(text, credentials=_credentials(settings, text, credentials))
+    parsed = parse_target(text, role="input")
     if tab is None and ALLOCATIONS_TAB in source.tab_names():
         tab = ALLOCATIONS_TAB
     if isinstance(parsed, XlsxTarget):
@@ -71,11 +65,7 @@ def _target(settings: Settings, text: str, tab: str | None, credentials: str | N
     return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
 
 
-def _exit(code: ExitCode) -> int:
-    """Exit with the code both under run_safely and under click's standalone mode."""
-    if code != ExitCode.OK:
-        click.get_current_context().exit(int(code))
-    return int(code)
+_exit = exit_with
 
 
 def _ledger(settings: Settings, ledger: str | None) -> Any:
@@ -84,8 +74,39 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
     return Ledger.open(ledger or settings.store_location)
 
 
+@payments_group.command("accounts")
+@click.option("--customer", "customer", type=int, default=None, help="Only the AR accounts of this customer ID.")
+@api_options
+def accounts(customer: int | None, sandbox: bool, sandbox_key: str, seed: int) -> int:
+    """List the AR accounts with an unapplied payment balance (money to allocate), their open invoices
+    and their customer, largest balance first. No endpoint lists accounts: this reads every payment and
+    open invoice (500 per page) and prints how many requests it took.
+
+    \b
+    Example:
+      sheetsync payments accounts
+      sheetsync payments accounts --customer 12
+    """
+    from sheetsync.push.accounts import list_accounts, render_accounts
+    from sheetsync.push.payments import check_key_type
+
+    settings = settings_from_context()
+    with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
+        check_key_type(key_type)
+        listing = list_accounts(client, customer)
+    for line in render_accounts(listing, customer):
+        click.echo(line)
+    return _exit(ExitCode.OK if listing.accounts else ExitCode.PARTIAL)
+
+
 @payments_group.command("template")
-@click.option("--ar-account", "ar_account", type=int, required=True, help="The AR account to allocate for.")
+@click.option(
+    "--ar-account",
+    "ar_account",
+    type=int,
+    default=None,
+    help="The AR account to allocate for (`sheetsync payments accounts` lists them).",
+)
 @click.option(
     "-o",
     "--out",
@@ -97,7 +118,7 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
 def template(
-    ar_account: int,
+    ar_account: int | None,
     out: str | None,
     lines: int | None,
     credentials: str | None,
@@ -117,6 +138,10 @@ def template(
     from sheetsync.push.template import fetch_template
     from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
 
+    if ar_account is None:
+        raise click.UsageError(
+            "--ar-account is required: `sheetsync payments accounts` lists the AR accounts with money to allocate"
+        )
     settings = settings_from_context()
     out = out or f"allocations-{ar_account}.xlsx"
     target = parse_target(out)
@@ -138,6 +163,11 @@ def template(
 @click.argument("source")
 @click.option("--tab", default=None, help="The allocations tab (default: Allocations, else the first tab).")
 @click.option("--apply", "apply", is_flag=True, help="Post the valid rows. Without it, only print the plan.")
+@click.option(
+    "--include-hidden",
+    is_flag=True,
+    help="Also post rows hidden or filtered out in the sheet (skipped and listed in the plan by default).",
+)
 @click.option("--ledger", default=None, help=LEDGER_HELP)
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
@@ -145,6 +175,7 @@ def push(
     source: str,
     tab: str | None,
     apply: bool,
+    include_hidden: bool,
     ledger: str | None,
     credentials: str | None,
     sandbox: bool,
@@ -155,9 +186,15 @@ def push(
     plan; with --apply, post each valid row once and write its outcome into the sheet.
 
     \b
-    Exit codes: 0 every row posted or already requested (plan: valid), 1 some rows rejected or not
-    sent, 2 usage or sheet error, 3 API, auth or quota error, 4 an outcome is unknown (run again:
-    the next push reconciles it with the API before sending anything).
+    A row that repeats an earlier row of the sheet, or resembles a live request (same account, payment,
+    invoice and amount), is held until its Repeat column says yes. Rows hidden or filtered out in the
+    sheet are skipped unless --include-hidden. Ctrl-C or SIGTERM stops after the request in flight and
+    writes every outcome so far.
+
+    \b
+    Exit codes: 0 every row posted or already requested (plan: valid), 1 some rows rejected, held or
+    not sent, 2 usage or sheet error, 3 API, auth or quota error, 4 an outcome is unknown (run again:
+    the next push reconciles it with the API before sending anything), 130 stopped by a signal.
     Example:
       sheetsync payments push allocations.xlsx
       sheetsync payments push allocations.xlsx --apply
@@ -171,7 +208,13 @@ def push(
     try:
         with _client(settings, sandbox, sandbox_key, seed, book) as (client, key_type):
             result = push_allocations(
-                client, target, book, apply=apply, key_type=key_type, require_approval=settings.approval_required
+                client,
+                target,
+                book,
+                apply=apply,
+                key_type=key_type,
+                require_approval=settings.approval_required,
+                include_hidden=include_hidden,
             )
     finally:
         book.close()

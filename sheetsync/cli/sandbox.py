@@ -58,6 +58,13 @@ def sandbox_group() -> None:
     show_default=True,
     help="The first N allocation POSTs are applied, then the connection is dropped unanswered.",
 )
+@click.option(
+    "--drop-after-create",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The first N Kotis orders/create POSTs are applied, then the connection is dropped unanswered.",
+)
 def serve(
     host: str,
     port: int,
@@ -70,6 +77,7 @@ def serve(
     latency_ms: int,
     burst_429: int,
     drop_after_post: int,
+    drop_after_create: int,
 ) -> None:
     """Serve both APIs until interrupted; print one JSON line with the base URLs and keys first.
 
@@ -89,6 +97,7 @@ def serve(
         latency_ms=latency_ms,
         burst_429=burst_429,
         drop_after_post=drop_after_post,
+        drop_after_create=drop_after_create,
     )
     running = start_sandbox(host=host, port=port, options=options)
     info = running.info
@@ -121,6 +130,28 @@ def advance(url: str, steps: int) -> None:
     if response.status_code != 200:
         raise ApiError(f"sandbox advance failed with HTTP {response.status_code}", status=response.status_code)
     click.echo(f"advanced {steps} step(s); sandbox clock {response.json().get('clock')}")
+
+
+@sandbox_group.command("ship-kotis")
+@click.option("--url", required=True, help="The sandbox's root URL (http://127.0.0.1:PORT) or a base URL under it.")
+def ship_kotis(url: str) -> None:
+    """Ship every pending Kotis order created through the API (one shipment each, a 22-digit tracking
+    number), as a warehouse would between two `kotis status` runs.
+
+    \b
+    Example:
+      sheetsync sandbox ship-kotis --url http://127.0.0.1:8765
+    """
+    root = url.rstrip("/")
+    for suffix in ("/kss/api/v1", "/kotis/api/v1", "/kotis-stores/api/v1"):
+        root = root.removesuffix(suffix)
+    try:
+        response = requests.post(f"{root}/_admin/ship-kotis", timeout=30)
+    except requests.RequestException as exc:
+        raise ApiError(f"cannot reach the sandbox at {root}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise ApiError(f"sandbox ship-kotis failed with HTTP {response.status_code}", status=response.status_code)
+    click.echo(f"shipped {len(response.json().get('shipped', []))} Kotis order(s)")
 
 
 COMMANDS: list[click.Command] = [sandbox_group]

@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import (
@@ -31,10 +30,13 @@ from sheetsync.errors import (
     RateLimitedError,
     StoreError,
 )
+from sheetsync.push.interrupt import StopSignals
 from sheetsync.push.ledger import NEEDS_RECONCILIATION, NOT_SENT, POSTED, REFUSED, UNKNOWN, Ledger
 from sheetsync.push.plan import (
     CLAIM_PREFIX,
     CLAIMED,
+    HELD,
+    HIDDEN,
     POST,
     REJECTED,
     REQUESTED,
@@ -46,10 +48,13 @@ from sheetsync.push.plan import (
     render_plan,
 )
 from sheetsync.push.rows import MESSAGE, REQUEST_ID, STATUS, UPDATED, Allocation, read_allocations
-from sheetsync.sinks.base import SheetSource
+from sheetsync.push.target import SheetTarget, now_local, xlsx_target
+
+__all__ = ["SheetTarget", "approve_allocations", "push_allocations", "refresh_status", "xlsx_target"]
 
 # Status values sheetsync writes itself (the API's are Pending, Exported, Confirmed, Rejected)
 INVALID, REFUSED_STATUS, UNKNOWN_STATUS, NOT_SENT_STATUS = "invalid", "refused", "unknown", "not sent"
+HELD_STATUS = "held"
 
 
 @dataclass(frozen=True)
@@ -60,59 +65,28 @@ class Outcome:
 
 
 @dataclass
-class SheetTarget:
-    """Where outcomes go: the sheet itself, or a copy beside an xlsx openpyxl cannot rewrite faithfully."""
-
-    source: SheetSource
-    tab: str | None
-    source_id: str  # identifies the sheet in the ledger (absolute path, or spreadsheet id + tab)
-    row_by_row: bool = False  # Google Sheets: write each outcome as it happens, claim rows first
-    copy_to: Path | None = None
-    copy_reason: str = ""
-
-    @property
-    def written_id(self) -> str:
-        return str(self.copy_to) if self.copy_to else self.source_id
-
-    def write(self, updates: dict[int, dict[str, Any]]) -> None:
-        if not updates:
-            return
-        if self.copy_to is not None:
-            self.source.write_back(self.tab, updates, copy_to=self.copy_to)  # type: ignore[call-arg]
-        else:
-            self.source.write_back(self.tab, updates)
-
-
-def xlsx_target(source: SheetSource, path: Path, tab: str | None) -> SheetTarget:
-    """An xlsx target; when the workbook holds parts openpyxl would lose, outcomes go to a copy."""
-    path = path.resolve()
-    blockers = list(getattr(source, "rewrite_blockers", lambda: [])())
-    target = SheetTarget(source, tab, str(path))
-    if blockers:
-        target.copy_to = path.with_name(f"{path.stem} (sheetsync outcomes){path.suffix}")
-        target.copy_reason = ", ".join(str(b) for b in blockers)
-    return target
-
-
-@dataclass
 class PushResult:
     plan: Plan
     applied: bool
     run_id: str
     outcomes: dict[int, Outcome] = field(default_factory=dict)  # row number -> what the sheet now says
     stop: ApiError | None = None
+    interrupted: str | None = None  # the signal that stopped --apply ("SIGINT", "SIGTERM")
     lines: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
+        needs_attention = self.plan.of(REJECTED) or self.plan.of(CLAIMED) or self.plan.of(HELD)
         if not self.applied:
-            return ExitCode.PARTIAL if self.plan.of(REJECTED) or self.plan.of(CLAIMED) else ExitCode.OK
+            return ExitCode.PARTIAL if needs_attention else ExitCode.OK
         statuses = {o.status for o in self.outcomes.values()}
         if UNKNOWN_STATUS in statuses:
             return ExitCode.UNKNOWN_OUTCOME
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
         if self.stop is not None:
             return ExitCode.API
-        if statuses & {INVALID, REFUSED_STATUS, NOT_SENT_STATUS} or self.plan.of(CLAIMED):
+        if statuses & {INVALID, REFUSED_STATUS, NOT_SENT_STATUS} or needs_attention:
             return ExitCode.PARTIAL
         return ExitCode.OK
 
@@ -140,29 +114,36 @@ def push_allocations(
     key_type: str = "employee",
     run_id: str | None = None,
     require_approval: bool = False,
+    include_hidden: bool = False,
+    signals: StopSignals | None = None,
 ) -> PushResult:
     """Plan (and with `apply`, post) the allocation rows of the target sheet. With `require_approval`,
-    `apply` raises PushError before anything is sent unless `approve_allocations` recorded this plan."""
+    `apply` raises PushError before anything is sent unless `approve_allocations` recorded this plan.
+    With `apply`, SIGINT and SIGTERM stop the run after the request in flight (`signals`, installed
+    here when not given): every outcome known so far is written and `interrupted` names the signal."""
     check_key_type(key_type)
     run_id = run_id or new_run_id()
     if not apply:
-        plan, _ = _plan(client, target, ledger)
+        plan, _ = _plan(client, target, ledger, include_hidden)
         return PushResult(plan, False, run_id, lines=render_plan(plan, _where(target)))
-    with ledger.locked():
+    target.source.check_writable()
+    with ledger.locked(), signals or StopSignals() as stop:
         ledger.record_run(run_id, target.source_id)
-        plan, state = _plan(client, target, ledger)
+        plan, state = _plan(client, target, ledger, include_hidden)
         if require_approval:
             check_approval(ledger, target, plan)
         result = PushResult(plan, True, run_id, lines=render_plan(plan, _where(target)))
-        _Applier(client, target, ledger, result, state).run()
-    result.lines += _summary(result, target)
+        _Applier(client, target, ledger, result, state, stop).run()
+    result.lines += _summary(result)
     return result
 
 
-def _plan(client: Any, target: SheetTarget, ledger: Ledger) -> tuple[Plan, ApiState]:
+def _plan(client: Any, target: SheetTarget, ledger: Ledger, include_hidden: bool = False) -> tuple[Plan, ApiState]:
     rows = read_allocations(target.source, target.tab)
     state = fetch_state(client, [r.ar_account for r in rows if r.ar_account is not None and not r.problems])
-    plan = build_plan(rows, state, ledger, source_id=target.source_id, claims=target.row_by_row)
+    plan = build_plan(
+        rows, state, ledger, source_id=target.source_id, claims=target.row_by_row, include_hidden=include_hidden
+    )
     return plan, state
 
 
@@ -208,11 +189,11 @@ def check_approval(ledger: Ledger, target: SheetTarget, plan: Plan) -> None:
 
 
 def _where(target: SheetTarget) -> str:
-    return target.source_id + (f" [{target.tab}]" if target.tab else "")
+    return target.where()
 
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return now_local()
 
 
 def _cells(outcome: Outcome) -> dict[str, Any]:
@@ -222,8 +203,11 @@ def _cells(outcome: Outcome) -> dict[str, Any]:
 class _Applier:
     """The --apply part of a push, one instance per run."""
 
-    def __init__(self, client: Any, target: SheetTarget, ledger: Ledger, result: PushResult, state: ApiState) -> None:
+    def __init__(
+        self, client: Any, target: SheetTarget, ledger: Ledger, result: PushResult, state: ApiState, stop: StopSignals
+    ) -> None:
         self.client, self.target, self.ledger, self.result = client, target, ledger, result
+        self.signals = stop
         self.watermarks: dict[int, int] = {}
         self.state = state
         self.pending: dict[int, dict[str, Any]] = {}  # xlsx: row -> cells, written once at the end
@@ -238,6 +222,11 @@ class _Applier:
             self._flush()
             to_post = self._claim(to_post)
         for index, d in enumerate(to_post):
+            if self.signals.received:
+                self.result.interrupted = self.signals.received
+                for rest in to_post[index:]:
+                    self._outcome(rest, Outcome(NOT_SENT_STATUS, None, self._not_sent_message()))
+                break
             self._post(d)
             if self.result.stop is not None:
                 for rest in to_post[index + 1 :]:
@@ -260,6 +249,8 @@ class _Applier:
         for d in plan.decisions:
             if d.action == REJECTED:
                 self._outcome(d, Outcome(INVALID, None, "; ".join(d.reasons)))
+            elif d.action == HELD:
+                self._outcome(d, Outcome(HELD_STATUS, None, "not posted: " + "; ".join(d.reasons)))
             elif d.action == REQUESTED and (d.recovered or self._sheet_differs(d)):
                 self._outcome(d, Outcome(d.request_status or "requested", d.request_id, f"already requested: {d.note}"))
 
@@ -351,6 +342,8 @@ class _Applier:
             )
 
     def _not_sent_message(self) -> str:
+        if self.result.interrupted:
+            return f"not sent: the run was stopped ({self.result.interrupted}); run the push again to send it"
         stop = self.result.stop
         if isinstance(stop, RateLimitedError):
             when = f" (it recovers at {stop.recovers_at:%Y-%m-%d %H:%M})" if stop.recovers_at else ""
@@ -374,11 +367,11 @@ class _Applier:
         if not self.pending:
             return
         self.target.write(self.pending)
-        self.ledger.mark_written(self.written_keys, self.target.written_id)
+        self.ledger.mark_written(self.written_keys, self.target.source_id)
         self.pending, self.written_keys = {}, []
 
 
-def _summary(result: PushResult, target: SheetTarget) -> list[str]:
+def _summary(result: PushResult) -> list[str]:
     posted = sum(
         1
         for d in result.plan.of(POST)
@@ -386,18 +379,19 @@ def _summary(result: PushResult, target: SheetTarget) -> list[str]:
     )
     lines = [
         f"Run {result.run_id}: {posted} posted, {len(result.plan.of(REQUESTED))} already requested, "
-        f"{result.count(INVALID)} invalid, {result.count(REFUSED_STATUS)} refused by the API, "
-        f"{result.count(NOT_SENT_STATUS)} not sent, {result.count(UNKNOWN_STATUS)} unknown"
+        f"{result.count(INVALID)} invalid, {len(result.plan.of(HELD))} held, {len(result.plan.of(HIDDEN))} hidden, "
+        f"{result.count(REFUSED_STATUS)} refused by the API, {result.count(NOT_SENT_STATUS)} not sent, "
+        f"{result.count(UNKNOWN_STATUS)} unknown"
     ]
+    if result.interrupted:
+        lines.append(
+            f"Stopped by {result.interrupted} after the request in flight; every outcome so far is in the sheet. "
+            "Run the same command again to reconcile and send the rest."
+        )
     if result.count(UNKNOWN_STATUS):
         lines.append(
             "Some outcomes are unknown: run `sheetsync payments push` again; it reconciles them with the "
             "API before sending anything."
-        )
-    if target.copy_to is not None:
-        lines.append(
-            f"The workbook holds parts openpyxl cannot keep ({target.copy_reason}); it was left as it "
-            f"was and the outcomes were written to {target.copy_to}"
         )
     return lines
 
@@ -465,11 +459,6 @@ def refresh_status(client: Any, target: SheetTarget, ledger: Ledger, *, key_type
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no requested rows"
     lines = [f"Status of {_where(target)}: {shown}"]
     lines += [f"  row {n}: RequestID not found for its AR account" for n in missing]
-    if target.copy_to is not None:
-        lines.append(
-            f"The workbook holds parts openpyxl cannot keep ({target.copy_reason}); statuses were written "
-            f"to {target.copy_to}"
-        )
     return StatusResult(counts, missing, lines)
 
 

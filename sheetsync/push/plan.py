@@ -1,15 +1,17 @@
 """The plan of a push: which rows to post, which are already requested, which are rejected and why.
 
 The API state comes from three requests whatever the number of rows (payments, open invoices and
-existing requests of every AR account in the sheet). Rows are matched against existing requests in this
-order, so that one request never answers for two rows:
+existing requests of every AR account in the sheet). A row is identified by its AllocationID (the ledger
+key); it is matched to an existing request in this order, so that one request never answers for two rows:
   1. a RequestID in the sheet: that request, never posted again;
   2. a ledger entry with a request id (a crash before the write-back, or a RequestID the user cleared);
-  3. a ledger entry without a result (a crash or an ambiguous POST): reconciled against requests of the
-     same account, payment, target and amount created after its POST was prepared;
-  4. any other live (not Rejected) request with the same account, payment, target and amount, as a
-     multiset: two identical rows need two requests.
-The rows left are checked against balances in sheet order and become the rows to post.
+  3. a ledger entry whose outcome is unknown (a crash or an ambiguous POST): reconciled against requests
+     of the same account, payment, target and amount created after its POST was prepared. This is the
+     only place a request is matched by value: a row whose intent the ledger never recorded is new.
+The rows left are new allocations. Hidden and filtered-out rows are skipped unless asked for. A new row
+identical to an earlier row of the sheet, or resembling a live request of the API (same account,
+payment, invoice and amount; Rejected requests do not count), is held as a possible repeat: it is posted
+only when its Repeat column says yes. The rest are checked against balances in sheet order.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ POST = "post"
 REQUESTED = "requested"
 REJECTED = "rejected"
 CLAIMED = "claimed"
+HELD = "held"  # a possible repeat, posted only when marked Repeat: yes
+HIDDEN = "hidden"  # hidden or filtered out in the sheet: skipped unless --include-hidden
 LIVE_STATUSES = ("Pending", "Exported", "Confirmed")
 PENDING_STATUSES = ("Pending", "Exported")
 CLAIM_PREFIX = "sending "
@@ -136,8 +140,10 @@ def build_plan(
     source_id: str,
     own_runs: set[str] | None = None,
     claims: bool = False,
+    include_hidden: bool = False,
 ) -> Plan:
-    """Decide every row. `claims`: honour `sending <run>` marks of other runs (Google Sheets)."""
+    """Decide every row. `claims`: honour `sending <run>` marks of other runs (Google Sheets);
+    `include_hidden`: plan hidden and filtered-out rows like visible ones."""
     pool = _Pool(state.requests)
     entries = ledger.entries([r.key for r in rows if r.key])
     decisions = [Decision(r, REJECTED, list(r.problems)) if r.problems else Decision(r, POST) for r in rows]
@@ -154,7 +160,10 @@ def build_plan(
     open_ = [d for d in open_ if not _conflicting_ledger(d)]
     open_ = [d for d in open_ if not _from_ledger(d, pool, source_id)]
     open_ = [d for d in open_ if not _reconciled(d, pool)]
-    open_ = [d for d in open_ if not _matched(d, pool)]
+    if not include_hidden:
+        open_ = [d for d in open_ if not _hidden(d)]
+    open_ = [d for d in open_ if not _identical_in_sheet(d, decisions)]
+    open_ = [d for d in open_ if not _possible_repeat(d, state)]
     totals = _check_balances(open_, state)
     return Plan(decisions, totals)
 
@@ -225,13 +234,58 @@ def _reconciled(d: Decision, pool: _Pool) -> bool:
     return _requested(d, rid, pool.requests[rid], f"reconciled: run {e.run_id}'s POST created it", recovered=True)
 
 
-def _matched(d: Decision, pool: _Pool) -> bool:
-    rid = pool.find(d.row.fingerprint, after=None, live_only=True)
-    if rid is None:
+def _hidden(d: Decision) -> bool:
+    if not d.row.hidden:
         return False
-    return _requested(
-        d, rid, pool.requests[rid], "an existing request with the same payment, invoice and amount", recovered=True
-    )
+    d.action = HIDDEN
+    d.reasons.append(f"the row is {d.row.hidden} in the sheet; --include-hidden posts hidden rows")
+    return True
+
+
+def _identical_in_sheet(d: Decision, decisions: list[Decision]) -> bool:
+    """A new row with the same account, payment, invoice and amount as an earlier row of the sheet."""
+    if d.row.repeat:
+        return False
+    for earlier in decisions:
+        if earlier.row.row_number >= d.row.row_number:
+            return False
+        if earlier.action in (REJECTED, HIDDEN) or earlier.row.problems:
+            continue
+        if earlier.row.fingerprint == d.row.fingerprint:
+            d.action = HELD
+            d.reasons.append(
+                f"identical to row {earlier.row.row_number} (same account, payment, invoice and amount); "
+                "if it is a second allocation, put yes in its Repeat column"
+            )
+            return True
+    return False
+
+
+def _possible_repeat(d: Decision, state: ApiState) -> bool:
+    """A new row that looks like a live request the API already holds (never a Rejected one)."""
+    for rid in sorted(state.requests):
+        request = state.requests[rid]
+        if request.get("Status") not in LIVE_STATUSES or request_fingerprint(request) != d.row.fingerprint:
+            continue
+        if d.row.repeat:
+            d.note = f"marked Repeat: yes (like request {rid})"
+            return False
+        d.action = HELD
+        d.request_id, d.request_status = rid, str(request.get("Status"))
+        d.reasons.append(
+            f"possible repeat of request {rid} ({request.get('Status')}, {_day_of(request)}) with the same "
+            "payment, invoice and amount; if it is a new allocation, put yes in its Repeat column"
+        )
+        return True
+    return False
+
+
+def _day_of(request: dict[str, Any]) -> str:
+    for name in ("TimeCreated", "TimeRequested", "TimeUpdated"):
+        value = request.get(name)
+        if value is not None:
+            return str(value)[:10]
+    return "date unknown"
 
 
 def _money(value: Any) -> Decimal:
@@ -302,8 +356,11 @@ def _check_row(
 def render_plan(plan: Plan, where: str) -> list[str]:
     """The plan as lines of text for a person."""
     post, done, bad, claimed = (plan.of(a) for a in (POST, REQUESTED, REJECTED, CLAIMED))
+    held, hidden = plan.of(HELD), plan.of(HIDDEN)
     lines = [
         f"Plan for {where}: {len(post)} to post, {len(done)} already requested, {len(bad)} rejected"
+        + (f", {len(held)} held as possible repeats" if held else "")
+        + (f", {len(hidden)} hidden (skipped)" if hidden else "")
         + (f", {len(claimed)} claimed by another push" if claimed else "")
     ]
     if post:
@@ -319,6 +376,12 @@ def render_plan(plan: Plan, where: str) -> list[str]:
     if bad:
         lines.append("Rejected:")
         lines += [f"  {d.row.label()}: {'; '.join(d.reasons)}" for d in bad]
+    if held:
+        lines.append("Held, not posted (possible repeats):")
+        lines += [f"  {d.row.label()}: {_desc(d.row)}: {'; '.join(d.reasons)}" for d in held]
+    if hidden:
+        lines.append("Hidden in the sheet (skipped; --include-hidden posts them):")
+        lines += [f"  {d.row.label()}: {_desc(d.row)} ({d.row.hidden})" for d in hidden]
     if claimed:
         lines.append("Claimed by another push (skipped):")
         lines += [f"  {d.row.label()}: {'; '.join(d.reasons)}" for d in claimed]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, SheetSource
+from sheetsync.push import cells
+from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, SheetSource, normalize_header
 
 PAYMENT, TARGET, ACCOUNT, AMOUNT, ALLOCATION_ID = (
     "PaymentInvoiceNum",
@@ -22,10 +23,11 @@ PAYMENT, TARGET, ACCOUNT, AMOUNT, ALLOCATION_ID = (
     "AllocationID",
 )
 STATUS, REQUEST_ID, MESSAGE, UPDATED = "Status", "RequestID", "Message", "Updated"
+REPEAT = "Repeat"
 REQUIRED = (PAYMENT, TARGET, ACCOUNT, AMOUNT)
-KNOWN = (ALLOCATION_ID, *REQUIRED, STATUS, REQUEST_ID, MESSAGE, UPDATED)
+KNOWN = (ALLOCATION_ID, *REQUIRED, STATUS, REQUEST_ID, MESSAGE, UPDATED, REPEAT)
+YES = frozenset({"yes", "y", "true", "x", "1"})
 STATUS_COLUMNS = (STATUS, REQUEST_ID, MESSAGE, UPDATED)
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Allocation:
     status: str = ""  # the Status already in the sheet
     problems: list[str] = field(default_factory=list)
     key: str = ""  # the ledger key, set by `keyed`
+    hidden: str = ""  # "" when visible, else "hidden" or "filtered out" (SheetRow.hidden)
+    repeat: bool = False  # the user marked the row `Repeat: yes`: post it even if it resembles another
 
     @property
     def valid(self) -> bool:
@@ -63,29 +67,29 @@ class Allocation:
 
 def read_allocations(source: SheetSource, tab: str | None) -> list[Allocation]:
     """Read, type and check every allocation row of `tab` (no API involved)."""
-    rows = source.read_rows(tab, required=REQUIRED)
+    rows = source.read_rows(tab, required=REQUIRED, columns=KNOWN)
     allocations = [a for a in (parse_row(row) for row in rows) if a is not None]
     flag_duplicates(allocations)
     keyed(allocations)
     return allocations
 
 
-def canonical(values: dict[str, Any], cells: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Values and cells under the canonical header names (the sheet's may differ in case or spaces)."""
-    by_norm = {_norm(name): name for name in KNOWN}
+def canonical(row: SheetRow) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Values, cells and merges under the canonical header names (the sheet's may differ in case,
+    spaces or underscores)."""
+    by_norm = {normalize_header(name): name for name in KNOWN}
     out_values: dict[str, Any] = {}
     out_cells: dict[str, str] = {}
-    for header, value in values.items():
-        name = by_norm.get(_norm(header))
+    out_merged: dict[str, str] = {}
+    for header, value in row.values.items():
+        name = by_norm.get(normalize_header(header))
         if name and name not in out_values:
             out_values[name] = value
-            if header in cells:
-                out_cells[name] = cells[header]
-    return out_values, out_cells
-
-
-def _norm(name: Any) -> str:
-    return "".join(str(name).split()).casefold()
+            if header in row.cells:
+                out_cells[name] = row.cells[header]
+            if header in row.merged:
+                out_merged[name] = row.merged[header]
+    return out_values, out_cells, out_merged
 
 
 def _empty(value: Any) -> bool:
@@ -93,11 +97,20 @@ def _empty(value: Any) -> bool:
 
 
 def parse_row(row: SheetRow) -> Allocation | None:
-    values, cells = canonical(row.values, row.cells)
+    values, cells, merged = canonical(row)
     if all(_empty(values.get(name)) for name in (PAYMENT, TARGET, AMOUNT)):
         return None
-    a = Allocation(row.row_number, cells)
-    a.allocation_id = _text(a, values, ALLOCATION_ID, required=False)
+    a = Allocation(row.row_number, cells, hidden=row.hidden)
+    if ALLOCATION_ID not in merged:
+        a.allocation_id = _text(a, values, ALLOCATION_ID, required=False)
+    for header, span in merged.items():
+        if header in REQUIRED or header == ALLOCATION_ID:
+            a.problems.append(
+                f"{a.cell(header)}: {header} is inside the merged cell {span}, which holds one value for "
+                "several rows; unmerge it and fill each row"
+            )
+    if a.problems:
+        return a
     a.payment = _text(a, values, PAYMENT)
     a.target = _text(a, values, TARGET)
     a.ar_account = _whole(a, values, ACCOUNT, required=True)
@@ -105,6 +118,7 @@ def parse_row(row: SheetRow) -> Allocation | None:
     a.request_id = _whole(a, values, REQUEST_ID, required=False)
     status = values.get(STATUS)
     a.status = str(status).strip() if isinstance(status, (str, int)) else ""
+    a.repeat = str(values.get(REPEAT) or "").strip().casefold() in YES
     return a
 
 
@@ -148,59 +162,24 @@ def _whole(a: Allocation, values: dict[str, Any], header: str, *, required: bool
     value = _filled(a, values, header, required=required)
     if value is None:
         return None
-    number = _as_decimal(value)
-    if number is None or not number.is_finite() or number != number.to_integral_value() or number <= 0:
-        a.problems.append(f"{a.cell(header)}: {header} {_show(value)} is not a whole number")
+    number = cells.whole(value)
+    if isinstance(number, cells.Refused):
+        a.problems.append(f"{a.cell(header)}: {header} {cells.show(value)} {number.reason}")
         return None
-    return int(number)
-
-
-def _as_decimal(value: Any) -> Decimal | None:
-    """A cell value as an exact Decimal, or None when it is not a number (booleans are not)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))  # 100.1 from a sheet is 100.10, not 100.0999999...
-    if isinstance(value, str):
-        return _decimal_text(value)
-    return None
-
-
-def _decimal_text(text: str) -> Decimal | None:
-    cleaned = text.strip().replace(",", "")
-    if cleaned.startswith("$"):
-        cleaned = cleaned[1:]
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        return None
+    return number
 
 
 def _amount(a: Allocation, value: Any) -> Decimal | None:
     if _formula(a, value, AMOUNT):
         return None
-    cell = a.cell(AMOUNT)
     if _empty(value):
-        a.problems.append(f"{cell}: Amount is empty")
+        a.problems.append(f"{a.cell(AMOUNT)}: Amount is empty")
         return None
-    number = _as_decimal(value)
-    if number is None or not number.is_finite():
-        a.problems.append(f"{cell}: Amount {_show(value)} is not a number")
+    number = cells.money(value)
+    if isinstance(number, cells.Refused):
+        a.problems.append(f"{a.cell(AMOUNT)}: Amount {cells.show(value)} {number.reason}")
         return None
-    if number <= 0:
-        a.problems.append(f"{cell}: Amount {number} must be greater than 0")
-        return None
-    if number != number.quantize(CENT):
-        a.problems.append(f"{cell}: Amount {number} has more than two decimals")
-        return None
-    return number.quantize(CENT)
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return number
 
 
 def flag_duplicates(allocations: list[Allocation]) -> None:

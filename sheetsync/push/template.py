@@ -1,12 +1,13 @@
 """The allocation worksheet: an AR account's payments and open invoices, and a table to allocate them.
 
 The Allocations tab comes first so that `payments push` finds it by default. Each line has a stable
-AllocationID (account, the template's creation time, line number), so the ledger can tell a line posted
-before from a new one even across copies of the workbook.
+AllocationID (account, the template's creation time and a random part, line number), so the ledger can
+tell a line posted before from a new one even across copies of the workbook.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -50,8 +51,11 @@ def _day(value: Any) -> Any:
 
 
 def allocation_ids(ar_account: int, count: int, now: datetime | None = None) -> list[str]:
+    """IDs unique across templates: the account, the creation time and a random part (two templates made
+    in the same second never share one), then the line number."""
     stamp = f"{now or datetime.now():%y%m%d%H%M%S}"
-    return [f"{ar_account}-{stamp}-{n:04d}" for n in range(1, count + 1)]
+    batch = secrets.token_hex(3)
+    return [f"{ar_account}-{stamp}{batch}-{n:04d}" for n in range(1, count + 1)]
 
 
 def build_template(

@@ -64,10 +64,10 @@ from werkzeug.wrappers import Request, Response
 
 from sheetsync.sandbox.kotis_data import (
     DAILY_LIMIT,
-    TODAY,
     YEARLY_LIMIT,
     KotisData,
     Order,
+    Shipment,
     build_kotis_data,
     redemption_code,
 )
@@ -182,7 +182,7 @@ class KwfApp(_App):
             raise _error(400, "Invalid Order", ", ".join(problems), with_status=False)
         number = str(self.data.next_order_number)
         self.data.next_order_number += 1
-        created = datetime.combine(TODAY, time(12, 0), UTC) + timedelta(minutes=len(self.data.orders) % 600)
+        created = datetime.now(UTC).replace(microsecond=0)  # when it was sent, as `kotis resolve` matches by time
         for code, quantity in lines:
             sku = self.data.sku(code)
             assert sku is not None
@@ -221,6 +221,22 @@ class KwfApp(_App):
             if quantity > available:
                 problems.append(f"Sku {code} has only {available} available ({quantity} ordered)")
         return lines, problems
+
+    def ship_api_orders(self, tracking_digits: int = 22) -> list[str]:
+        """Ship every pending API order (one shipment each, a `tracking_digits`-digit tracking number,
+        in transit); returns their order numbers. What a warehouse does between two `kotis status`."""
+        shipped = []
+        for order in self.data.orders.values():
+            if order.source != "api" or order.status != "pending":
+                continue
+            sid = str(max(int(s) for s in self.data.shipments) + 1)
+            tracking = str(9_400_000_000_000_000_000_000 + int(order.order_number))[:tracking_digits]
+            when = datetime.now(UTC).replace(microsecond=0)
+            self.data.shipments[sid] = Shipment(sid, tracking.rjust(tracking_digits, "9"), when, "in_transit")
+            order.shipment_ids.append(sid)
+            order.status = "shipped"
+            shipped.append(order.order_number)
+        return shipped
 
     # ---- orders/status ---------------------------------------------------------------------------
     def order_status(self, request: Request) -> Response:

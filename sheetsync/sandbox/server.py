@@ -43,7 +43,7 @@ DEFAULT_RATE_LIMIT = 100_000
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 WINDOW_SECONDS = 3600
-FAULT_FIELDS = ("fault_500_rate", "latency_ms", "burst_429", "drop_after_post")
+FAULT_FIELDS = ("fault_500_rate", "latency_ms", "burst_429", "drop_after_post", "drop_after_create")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
@@ -58,6 +58,7 @@ class SandboxOptions:
     latency_ms: int = 0
     burst_429: int = 0  # the next N requests answer 429 with Retry-After
     drop_after_post: int = 0  # the next N allocation POSTs are applied, then the connection is dropped
+    drop_after_create: int = 0  # the next N Kotis orders/create POSTs are applied, then the connection is dropped
 
 
 @dataclass
@@ -247,6 +248,30 @@ class KssApp:
         with self.lock:
             self.log.append(entry)
 
+    def kotis_fault(self, request: Request) -> Response | None:
+        """The fault answer for a Kotis request (latency, 429, 500 of the shared options), or None."""
+        opts = self.options
+        if opts.latency_ms:
+            time.sleep(opts.latency_ms / 1000)
+        with self.lock:
+            if opts.burst_429 > 0:
+                opts.burst_429 -= 1
+                body = {"errors": [{"status": "429", "title": "Too Many Requests", "detail": "Retry later"}]}
+                return _json(429, body, {"Retry-After": "1"})
+            if opts.fault_500_rate and self.fault_rng.random() < opts.fault_500_rate:
+                return _json(500, {"errors": [{"status": "500", "title": "Internal Server Error", "detail": ""}]})
+        return None
+
+    def kotis_drop(self, request: Request, status: list[int]) -> bool:
+        """Whether to drop the connection after this (applied) Kotis orders/create."""
+        if request.method != "POST" or not request.path.endswith("/orders/create") or status[:1] != [200]:
+            return False
+        with self.lock:
+            if self.options.drop_after_create <= 0:
+                return False
+            self.options.drop_after_create -= 1
+            return True
+
     def _drop(self, environ: dict) -> None:
         sock = environ.get("werkzeug.socket")
         if sock is not None:
@@ -293,7 +318,10 @@ class _Logged:
             status_box.append(int(status.split()[0]))
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        result = self.app(environ, capture)
+        fault = self.kss.kotis_fault(request)
+        result = fault(environ, capture) if fault is not None else self.app(environ, capture)
+        if fault is None and self.kss.kotis_drop(request, status_box):
+            self.kss._drop(environ)
         auth = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         path = request.path[len(KOTIS_BASE) :] if request.path.startswith(KOTIS_BASE) else request.path
         entry = {
@@ -319,6 +347,7 @@ class SandboxApp:
         self.book = PaymentBook(self.ds)
         self.kss = KssApp(self.ds, self.book, options, self.keys)
         kwf, stores = _kotis_apps(options.seed, options.scale, self.keys["kotis"])
+        self.kotis_kwf = kwf
         self.wsgi = DispatcherMiddleware(
             self._root,
             {
@@ -352,6 +381,8 @@ class SandboxApp:
             except (TypeError, ValueError) as exc:
                 return _json(400, {"Error": str(exc)})
             return _json(200, {f: getattr(self.options, f) for f in FAULT_FIELDS})
+        if action == "ship-kotis" and request.method == "POST":
+            return _json(200, {"shipped": self.ship_kotis_orders()})
         if action == "requests" and request.method == "GET":
             return _json(200, self.requests_log())
         return _json(404, {"Error": "Unknown admin route"})
@@ -368,6 +399,11 @@ class SandboxApp:
         with self.kss.lock:
             for name, value in faults.items():
                 setattr(self.options, name, float(value) if name == "fault_500_rate" else int(value))
+
+    def ship_kotis_orders(self, tracking_digits: int = 22) -> list[str]:
+        """Ship every pending Kotis order created through the API; returns their order numbers."""
+        ship = getattr(self.kotis_kwf, "ship_api_orders", None)
+        return ship(tracking_digits) if ship is not None else []
 
     def requests_log(self) -> list[dict]:
         with self.kss.lock:
@@ -408,6 +444,9 @@ class RunningSandbox:
 
     def set_faults(self, **faults: Any) -> None:
         self.app.set_faults(**faults)
+
+    def ship_kotis_orders(self, tracking_digits: int = 22) -> list[str]:
+        return self.app.ship_kotis_orders(tracking_digits)
 
     def requests_log(self) -> list[dict]:
         return self.app.requests_log()

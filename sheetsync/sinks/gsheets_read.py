@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,15 +18,16 @@ from google.auth.credentials import Credentials
 
 from sheetsync.errors import BadRequestError, SinkError
 from sheetsync.model import Format, Link
-from sheetsync.sinks.base import FormulaWithoutValue, SheetRow
+from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, duplicate_header_error, normalize_header
 from sheetsync.sinks.gsheets_client import SheetsClient
 from sheetsync.sinks.gsheets_render import column_letter, extended_value, number_format
 from sheetsync.sinks.xlsx_read import exact_number
 
 TITLES_FIELDS = "sheets.properties(sheetId,title,index)"
 GRID_FIELDS = (
-    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),data(startRow,startColumn,"
-    "rowData(values(userEnteredValue,effectiveValue,effectiveFormat.numberFormat))))"
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges,data(startRow,startColumn,"
+    "rowMetadata(hiddenByUser,hiddenByFilter),rowData(values(userEnteredValue,effectiveValue,"
+    "effectiveFormat.numberFormat))))"
 )
 ERROR_TEXT = {
     "NULL_VALUE": "#NULL!",
@@ -50,6 +51,8 @@ class _Grid:
     rows: int
     columns: int
     cells: list[list[Any]]  # typed values, 0-based, ragged
+    hidden: dict[int, str] = field(default_factory=dict)  # 0-based row -> "hidden" or "filtered out"
+    merged: dict[tuple[int, int], str] = field(default_factory=dict)  # covered cell -> merge range (A1)
 
 
 class GoogleSheetSource:
@@ -84,23 +87,34 @@ class GoogleSheetSource:
         index = _find_header_row(grid, ())
         return [h for h in _header_texts(grid.cells[index]) if h] if index is not None else []
 
-    def read_rows(self, tab: str | None = None, required: Sequence[str] = ()) -> list[SheetRow]:
+    def check_writable(self) -> None:
+        """Google answers a write without permission with 403 at write time; a push claims its rows (a
+        write) before sending anything, so nothing is sent to a sheet that cannot take outcomes."""
+
+    def read_rows(
+        self, tab: str | None = None, required: Sequence[str] = (), columns: Sequence[str] = ()
+    ) -> list[SheetRow]:
         grid = self._grid(tab)
         index = _find_header_row(grid, required)
+        where = f"tab {grid.title!r} of Google Sheet {self.spreadsheet_id}"
         if index is None:
-            raise SinkError(
-                f"tab {grid.title!r} of Google Sheet {self.spreadsheet_id} has no header row with "
-                f"{', '.join(repr(r) for r in required)}"
-            )
-        columns = _columns(grid.cells[index], required)
+            raise SinkError(f"{where} has no header row with {', '.join(repr(r) for r in required)}")
+        texts = _header_texts(grid.cells[index])
+        refs = {f"{column_letter(c)}{index + 1}": t for c, t in enumerate(texts) if t}
+        duplicate = duplicate_header_error(where, [*required, *columns], refs)
+        if duplicate:
+            raise SinkError(duplicate)
+        positions = _columns(grid.cells[index], required)
         result = []
         for r in range(index + 1, len(grid.cells)):
             raw = grid.cells[r]
             if all(v is None or v == "" for v in raw):
                 continue
-            values = {name: (raw[c] if c < len(raw) else None) for name, c in columns.items()}
-            cells = {name: f"{column_letter(c)}{r + 1}" for name, c in columns.items()}
-            result.append(SheetRow(row_number=r + 1, values=values, cells=cells))
+            values = {name: (raw[c] if c < len(raw) else None) for name, c in positions.items()}
+            cells = {name: f"{column_letter(c)}{r + 1}" for name, c in positions.items()}
+            merged = {name: grid.merged[(r, c)] for name, c in positions.items() if (r, c) in grid.merged}
+            hidden = grid.hidden.get(r, "")
+            result.append(SheetRow(r + 1, values, cells, hidden=hidden, merged=merged))
         return result
 
     def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]]) -> None:
@@ -111,17 +125,22 @@ class GoogleSheetSource:
         if header_index is None:
             raise SinkError(f"tab {grid.title!r} of Google Sheet {self.spreadsheet_id} has no header row")
         texts = _header_texts(grid.cells[header_index])
-        positions = {t.strip().lower(): c for c, t in enumerate(texts) if t}
+        positions: dict[str, int] = {}
+        for c, t in enumerate(texts):
+            if t:
+                positions.setdefault(normalize_header(t), c)
         requests_: list[dict[str, Any]] = []
         next_column = len(texts)
         for header in dict.fromkeys(h for row in updates.values() for h in row):
-            if header.strip().lower() not in positions:
-                positions[header.strip().lower()] = next_column
+            if normalize_header(header) not in positions:
+                positions[normalize_header(header)] = next_column
                 requests_.append(_cell_update(grid.sheet_id, header_index, next_column, header))
                 next_column += 1
         for row_number, row in sorted(updates.items()):
             for header, value in row.items():
-                requests_.append(_cell_update(grid.sheet_id, row_number - 1, positions[header.strip().lower()], value))
+                requests_.append(
+                    _cell_update(grid.sheet_id, row_number - 1, positions[normalize_header(header)], value)
+                )
         requests_ = _grow(grid, max(updates), next_column) + requests_
         self.client.update(requests_)
         self._grids.pop(grid.title, None)
@@ -139,8 +158,14 @@ class GoogleSheetSource:
             props = sheet["properties"]
             size = props.get("gridProperties", {})
             cells: list[list[Any]] = []
+            hidden: dict[int, str] = {}
             for block in sheet.get("data", []):
                 start_row, start_col = block.get("startRow", 0), block.get("startColumn", 0)
+                for r, meta in enumerate(block.get("rowMetadata", []), start=start_row):
+                    if meta.get("hiddenByFilter"):
+                        hidden[r] = "filtered out"
+                    elif meta.get("hiddenByUser"):
+                        hidden[r] = "hidden"
                 for r, row in enumerate(block.get("rowData", []), start=start_row):
                     while len(cells) <= r:
                         cells.append([])
@@ -148,9 +173,29 @@ class GoogleSheetSource:
                         _typed(v, f"{column_letter(start_col + c)}{r + 1}") for c, v in enumerate(row.get("values", []))
                     ]
             self._grids[title] = _Grid(
-                props["sheetId"], props["title"], size.get("rowCount", 0), size.get("columnCount", 0), cells
+                props["sheetId"],
+                props["title"],
+                size.get("rowCount", 0),
+                size.get("columnCount", 0),
+                cells,
+                hidden,
+                _covered_by_merges(sheet.get("merges", [])),
             )
         return self._grids[title]
+
+
+def _covered_by_merges(merges: list[dict[str, Any]]) -> dict[tuple[int, int], str]:
+    """(row, column) -> merge range in A1 for every cell of a merge but its top-left one (0-based)."""
+    covered: dict[tuple[int, int], str] = {}
+    for m in merges:
+        top, left = m.get("startRowIndex", 0), m.get("startColumnIndex", 0)
+        bottom, right = m.get("endRowIndex", top + 1), m.get("endColumnIndex", left + 1)
+        a1 = f"{column_letter(left)}{top + 1}:{column_letter(right - 1)}{bottom}"
+        for r in range(top, bottom):
+            for c in range(left, right):
+                if (r, c) != (top, left):
+                    covered[(r, c)] = a1
+    return covered
 
 
 def _typed(cell: dict[str, Any], a1: str) -> Any:
@@ -181,11 +226,11 @@ def _header_texts(row: list[Any]) -> list[str]:
 
 
 def _find_header_row(grid: _Grid, required: Sequence[str], *, partial: bool = False) -> int | None:
-    wanted = {r.strip().lower() for r in required}
+    wanted = {normalize_header(r) for r in required}
     if wanted:
         best: tuple[int, int] | None = None
         for index, row in enumerate(grid.cells):
-            have = {t.lower() for t in _header_texts(row) if t}
+            have = {normalize_header(t) for t in _header_texts(row) if t}
             if wanted <= have:
                 return index
             if partial and have & wanted and (best is None or len(have & wanted) > best[0]):
@@ -202,11 +247,13 @@ def _find_header_row(grid: _Grid, required: Sequence[str], *, partial: bool = Fa
 
 def _columns(row: list[Any], required: Sequence[str]) -> dict[str, int]:
     """header -> 0-based column; required names keep the caller's spelling."""
-    spelled = {r.strip().lower(): r for r in required}
+    spelled = {normalize_header(r): r for r in required}
     columns: dict[str, int] = {}
+    seen: set[str] = set()
     for c, text in enumerate(_header_texts(row)):
-        if text and text.lower() not in {k.lower() for k in columns}:
-            columns[spelled.get(text.lower(), text)] = c
+        if text and normalize_header(text) not in seen:
+            seen.add(normalize_header(text))
+            columns[spelled.get(normalize_header(text), text)] = c
     return columns
 
 

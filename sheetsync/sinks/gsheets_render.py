@@ -293,6 +293,17 @@ def _validation(
         rule["showCustomUi"] = True
     elif validation.kind == "positive_decimal":
         rule["condition"] = {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}
+    elif validation.kind in ("positive_whole", "us_zip"):
+        cell = f"{column_letter(index)}{tab.first_data_row}"  # relative to the range's first cell
+        formula = (
+            f"=AND(ISNUMBER({cell}),{cell}=INT({cell}),{cell}>0)"
+            if validation.kind == "positive_whole"
+            else f'=REGEXMATCH(TO_TEXT({cell}),"^[0-9]{{5}}(-[0-9]{{4}})?$")'
+        )
+        rule["condition"] = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
+    elif validation.kind == "one_of":
+        rule["condition"] = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": v} for v in validation.values]}
+        rule["showCustomUi"] = True
     else:
         raise RenderError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r} on {validation.column!r}")
     if validation.message:

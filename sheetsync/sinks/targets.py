@@ -55,25 +55,26 @@ class GSheetTarget:
 Target = XlsxTarget | DirectoryTarget | GSheetTarget
 
 
-def parse_target(text: str) -> Target:
-    """`out.xlsx`, `some/dir/`, `gsheet://ID` or a docs.google.com spreadsheet URL; SinkError otherwise."""
+def parse_target(text: str, *, role: str = "output") -> Target:
+    """`out.xlsx`, `some/dir/`, `gsheet://ID` or a docs.google.com spreadsheet URL; SinkError otherwise,
+    calling the text an output or, with `role="input"`, an input."""
     if not text.strip():
         raise SinkError(
-            f"output {text!r} is empty (an unset shell variable?): give an .xlsx path, a directory or gsheet://ID"
+            f"{role} {text!r} is empty (an unset shell variable?): give an .xlsx path, a directory or gsheet://ID"
         )
     text = text.strip()
     if text.startswith("gsheet://"):
         spreadsheet_id = text.removeprefix("gsheet://").strip("/")
         if not _GSHEET_ID.match(spreadsheet_id):
-            raise SinkError(f"output {text!r}: gsheet:// needs a spreadsheet ID (letters, digits, - and _)")
+            raise SinkError(f"{role} {text!r}: gsheet:// needs a spreadsheet ID (letters, digits, - and _)")
         return GSheetTarget(spreadsheet_id)
     match = _GSHEET_URL.match(text)
     if match:
         return GSheetTarget(match.group(1))
     if "://" in text or text.startswith("http"):
-        raise SinkError(f"output {text!r} is not a local path, gsheet://ID or a docs.google.com/spreadsheets URL")
+        raise SinkError(f"{role} {text!r} is not a local path, gsheet://ID or a docs.google.com/spreadsheets URL")
     path = Path(text).expanduser()
-    if path.suffix.lower() == ".xlsx":
+    if path.suffix.lower() == ".xlsx" or (role == "input" and path.suffix.lower() == ".xlsm"):
         return XlsxTarget(path)
     if path.suffix.lower() == ".xlsm":  # refreshed in place, macros kept; sheetsync never creates one
         if not path.is_file():
@@ -81,9 +82,15 @@ def parse_target(text: str) -> Target:
         return XlsxTarget(path)
     if text.endswith(("/", "\\")) or path.is_dir() or not path.suffix:
         if path.exists() and not path.is_dir():
-            raise SinkError(f"output {text!r} is a file but not .xlsx")
+            raise SinkError(f"{role} {text!r} is a file but not .xlsx")
         return DirectoryTarget(path)
-    raise SinkError(f"output {text!r}: give an .xlsx path, a directory, gsheet://ID or a Google Sheets URL")
+    if role == "input":
+        raise SinkError(
+            f"input {text!r}: give an .xlsx or .xlsm workbook, gsheet://ID or a Google Sheets URL "
+            f"({path.suffix or 'this'} cannot take outcomes back: open it in a spreadsheet program and save "
+            "it as .xlsx)"
+        )
+    raise SinkError(f"{role} {text!r}: give an .xlsx path, a directory, gsheet://ID or a Google Sheets URL")
 
 
 def check_targets(targets: Sequence[Target], *, many_workbooks: bool) -> None:
@@ -216,16 +223,20 @@ class _Unchanged:
 
 
 def open_source(text: str, *, credentials: Any = None) -> Any:
-    """A SheetSource for an xlsx path or a Google Sheet (the reverse path reads these)."""
-    target = parse_target(text)
+    """A SheetSource for an xlsx/xlsm path or a Google Sheet (the reverse path reads these)."""
+    target = parse_target(text, role="input")
     if isinstance(target, XlsxTarget):
-        from sheetsync.sinks.xlsx import XlsxSource
-
-        if not target.path.exists():
-            raise SinkError(f"no such workbook: {target.path}")
-        return XlsxSource(target.path)
+        return _xlsx_source(target.path)
     if isinstance(target, GSheetTarget):
         from sheetsync.sinks.gsheets import GoogleSheetSource, load_credentials
 
         return GoogleSheetSource(target.spreadsheet_id, credentials=credentials or load_credentials(None))
-    raise SinkError(f"{text!r} is a directory; give an .xlsx file or a Google Sheet")
+    raise SinkError(f"input {text!r} is a directory; give an .xlsx file or a Google Sheet")
+
+
+def _xlsx_source(path: Path) -> Any:
+    from sheetsync.sinks.xlsx import XlsxSource
+
+    if not path.exists():
+        raise SinkError(f"no such workbook: {path}")
+    return XlsxSource(path)

@@ -7,7 +7,7 @@ save), xlsx_template.py (branded templates) and xlsx_read.py (the reader and wri
 from __future__ import annotations
 
 from sheetsync.sinks.base import FormulaWithoutValue, SheetRow
-from sheetsync.sinks.xlsx_read import XlsxSource, rewrite_blockers
+from sheetsync.sinks.xlsx_read import XlsxSource
 from sheetsync.sinks.xlsx_write import write_workbook
 
-__all__ = ["FormulaWithoutValue", "SheetRow", "XlsxSource", "rewrite_blockers", "write_workbook"]
+__all__ = ["FormulaWithoutValue", "SheetRow", "XlsxSource", "write_workbook"]

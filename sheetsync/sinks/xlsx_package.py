@@ -76,6 +76,7 @@ class CellEdit:
     ref: str
     value: Any
     style: CellStyle | None = None
+    like: str | None = None  # an existing cell of the same sheet whose style the cell takes first
 
 
 @dataclass(frozen=True)
@@ -430,6 +431,10 @@ class XlsxPackage:
             row, column = split_ref(edit.ref)
             sheet = WorksheetXml(self.xml(entry.part))
             cell = sheet.cell(row, column)
+            if edit.like:
+                model = sheet.cell(*split_ref(edit.like)).get("s")
+                if model is not None:
+                    cell.set("s", model)
             if cell.find(q("f")) is not None:
                 sheet.expand_shared_formula(cell)
                 self.drop_calc_chain()

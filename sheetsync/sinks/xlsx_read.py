@@ -7,7 +7,7 @@ calculated has no cached value and is returned as `FormulaWithoutValue`.
 
 from __future__ import annotations
 
-import re
+import os
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,17 +22,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
 
 from sheetsync.errors import SinkError
-from sheetsync.model import NUMBER_FORMATS, Format
-from sheetsync.sinks import xlsx_cells as cells
-from sheetsync.sinks.base import FormulaWithoutValue, SheetRow
-from sheetsync.sinks.xlsx_write import save_atomically
+from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, duplicate_header_error, normalize_header
+from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, XlsxPackage
 
 HEADER_SCAN_ROWS = 50
 
 
-def normalize(name: Any) -> str:
-    """A header as compared: no spaces anywhere, case folded."""
-    return "".join(str(name).split()).casefold() if name is not None else ""
+normalize = normalize_header
 
 
 class XlsxSource:
@@ -79,15 +75,23 @@ class XlsxSource:
         header_row, _ = self._find_header_row(ws, (), tab)
         return [str(text) for text in header_texts(ws, header_row).values()]
 
-    def read_rows(self, tab: str | None = None, required: Sequence[str] = ()) -> list[SheetRow]:
+    def read_rows(
+        self, tab: str | None = None, required: Sequence[str] = (), columns: Sequence[str] = ()
+    ) -> list[SheetRow]:
         values, formulas = self._books()
         name = self._sheet_name(values, tab)
         ws_values, ws_formulas = values[name], formulas[name]
         header_row, data_start = self._find_header_row(ws_values, required, name)
-        keys = column_keys(header_texts(ws_values, header_row), required)
+        texts = header_texts(ws_values, header_row)
+        refs = {f"{get_column_letter(c)}{header_row}": text for c, text in texts.items()}
+        duplicate = duplicate_header_error(f"{self.path} [{name}]", [*required, *columns], refs)
+        if duplicate:
+            raise SinkError(duplicate)
+        keys = column_keys(texts, required)
+        merged = merged_cells(ws_values, data_start, keys)
         rows = []
         for row_number in range(data_start, ws_values.max_row + 1):
-            row = read_row(ws_values, ws_formulas, row_number, keys)
+            row = read_row(ws_values, ws_formulas, row_number, keys, merged)
             if row is not None:
                 rows.append(row)
         return rows
@@ -119,27 +123,32 @@ class XlsxSource:
         return row, data_start_after(ws, row)
 
     # writing back
-    def rewrite_blockers(self) -> list[str]:
-        """Parts of the workbook that openpyxl would drop when saving it (shapes, slicers, ...)."""
-        return rewrite_blockers(self.path)
+    def check_writable(self) -> None:
+        """Raise SinkError now, before anything is sent, when outcomes could not be written back."""
+        XlsxPackage.open(self.path)
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            raise SinkError(f"{self.path}: not writable, so outcomes could not be written back; nothing was sent")
 
-    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]], *, copy_to: Path | None = None) -> None:
-        """Set named columns of named rows, keeping every other cell as it was, and save atomically.
-        A workbook holding parts openpyxl cannot keep is only written to `copy_to`."""
-        blockers = self.rewrite_blockers()
-        if blockers and copy_to is None:
-            raise SinkError(
-                f"{self.path}: not rewritten, it holds parts openpyxl cannot keep "
-                f"({'; '.join(blockers)}); write the outcomes to a copy instead"
-            )
-        book = self._load(data_only=False)
-        ws = book[self._sheet_name(book, tab)]
+    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]]) -> None:
+        """Set named columns of named rows and nothing else: the package editor changes only these cells
+        (and the header cells of new columns), every other part of the file stays byte-identical."""
+        if not updates:
+            return
+        values, _ = self._books()
+        ws = values[self._sheet_name(values, tab)]
         header_row = self._header_rows.get(ws.title) or self._find_header_row(ws, (), tab)[0]
-        columns = ensure_columns(ws, header_row, [h for values in updates.values() for h in values])
-        for row_number, values in updates.items():
-            for header, value in values.items():
-                set_value(ws.cell(row=row_number, column=columns[normalize(header)]), value)
-        save_atomically(book, Path(copy_to) if copy_to is not None else self.path, error=SinkError)
+        texts = header_texts(ws, header_row)
+        columns, new_headers = header_columns(ws, header_row, [h for row in updates.values() for h in row])
+        like = f"{get_column_letter(max(texts))}{header_row}" if texts else None
+        style = None if like else HEADER_STYLE
+        edits = [CellEdit(ws.title, f"{get_column_letter(c)}{header_row}", h, style, like) for h, c in new_headers]
+        for row_number, row in sorted(updates.items()):
+            for header, value in row.items():
+                ref = f"{get_column_letter(columns[normalize(header)])}{row_number}"
+                edits.append(CellEdit(ws.title, ref, cell_text(value)))
+        package = XlsxPackage.open(self.path)
+        package.set_cells(edits)
+        package.save()
         self._values = self._formulas = None
 
 
@@ -191,17 +200,66 @@ def column_keys(texts: dict[int, str], required: Sequence[str]) -> dict[int, str
     return keys
 
 
-def read_row(ws_values: Any, ws_formulas: Any, row: int, keys: dict[int, str]) -> SheetRow | None:
+def read_row(
+    ws_values: Any, ws_formulas: Any, row: int, keys: dict[int, str], merged: dict[tuple[int, int], str]
+) -> SheetRow | None:
     values: dict[str, Any] = {}
     refs: dict[str, str] = {}
+    inside: dict[str, str] = {}
     blank = True
     for column, key in keys.items():
         ref = f"{get_column_letter(column)}{row}"
         value = cell_value(ws_values._cells.get((row, column)), ws_formulas._cells.get((row, column)), ref)
         values[key] = value
         refs[key] = ref
+        if (row, column) in merged:
+            inside[key] = merged[(row, column)]
         blank = blank and value is None
-    return None if blank else SheetRow(row_number=row, values=values, cells=refs)
+    if blank:
+        return None
+    return SheetRow(row, values, refs, hidden=row_hidden(ws_values, row), merged=inside)
+
+
+def row_hidden(ws: Any, row: int) -> str:
+    """ "filtered out" for a row the sheet's filter hides, "hidden" for one hidden by hand, else ""."""
+    dimension = ws.row_dimensions.get(row) if hasattr(ws.row_dimensions, "get") else None
+    if dimension is None or not dimension.hidden:
+        return ""
+    ref = ws.auto_filter.ref if ws.auto_filter is not None else None
+    if ref:
+        try:
+            low, high = rows_of(ref)
+        except ValueError:
+            return "hidden"
+        if low < row <= high:
+            return "filtered out"
+    return "hidden"
+
+
+def rows_of(ref: str) -> tuple[int, int]:
+    """First and last row of an A1 range ("A3:K40")."""
+    from openpyxl.utils.cell import range_boundaries
+
+    _, low, _, high = range_boundaries(ref)
+    if low is None or high is None:
+        raise ValueError(ref)
+    return low, high
+
+
+def merged_cells(ws: Any, first_row: int, keys: dict[int, str]) -> dict[tuple[int, int], str]:
+    """(row, column) -> merged range, for the data cells of the read columns that a merge covers (all but
+    the merge's top-left cell, which holds its value)."""
+    covered: dict[tuple[int, int], str] = {}
+    for merged in ws.merged_cells.ranges:
+        if merged.max_row < first_row:
+            continue
+        for column in keys:
+            if not merged.min_col <= column <= merged.max_col:
+                continue
+            for row in range(max(merged.min_row, first_row), merged.max_row + 1):
+                if (row, column) != (merged.min_row, merged.min_col):
+                    covered[(row, column)] = merged.coord
+    return covered
 
 
 def cell_value(value_cell: Cell | None, formula_cell: Cell | None, ref: str) -> Any:
@@ -245,82 +303,31 @@ def exact_number(value: float) -> int | Decimal | None:
     return number
 
 
-def ensure_columns(ws: Any, header_row: int, headers: Sequence[str]) -> dict[str, int]:
-    """normalized header -> column, adding missing headers at the end of the header row."""
+HEADER_STYLE = CellStyle(bold=True)
+
+
+def header_columns(ws: Any, header_row: int, headers: Sequence[str]) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """(normalized header -> column, [(new header, column)]): missing headers get columns after the last
+    header (never inside a merged header cell)."""
     texts = header_texts(ws, header_row)
     columns: dict[str, int] = {}
     for column, text in texts.items():
         columns.setdefault(normalize(text), column)
     merged_ends = [r.max_col for r in ws.merged_cells.ranges if r.min_row <= header_row <= r.max_row]
-    last = max([*texts, *merged_ends], default=0)  # a new header never lands inside a merged cell
+    last = max([*texts, *merged_ends], default=0)
+    added: list[tuple[str, int]] = []
     for header in headers:
         key = normalize(header)
         if key in columns:
             continue
         last += 1
-        cell = ws.cell(row=header_row, column=last)
-        if texts:
-            cell._style = ws.cell(row=header_row, column=max(texts))._style.__copy__()
-        cells.set_text(cell, header)
         columns[key] = last
-    return columns
+        added.append((header, last))
+    return columns, added
 
 
-def set_value(cell: Cell, value: Any) -> None:
-    """Write one value: strings stay text, numbers and dates typed, the cell's format kept."""
-    if value is None:
-        cell._value, cell.data_type = None, "n"
-        return
-    cells.make_filler(Format.TEXT)(cell, value)
-    if cell.data_type == "d" and cell.number_format == "General":
-        fmt = Format.DATETIME if isinstance(value, datetime) else Format.DATE
-        cell.number_format = NUMBER_FORMATS[fmt]
-
-
-_SHEET_XML = re.compile(r"^xl/worksheets/[^/]+\.xml$")
-_DRAWING_XML = re.compile(r"^xl/drawings/[^/]+\.xml$")
-_FOLDERS = {
-    "xl/slicers/": "slicers",
-    "xl/slicerCaches/": "slicer caches",
-    "xl/timelines/": "timelines",
-    "xl/pivotCache/": "pivot tables (pivot caches)",
-    "xl/ctrlProps/": "form controls",
-    "xl/activeX/": "ActiveX controls",
-    "xl/embeddings/": "embedded objects",
-    "xl/threadedComments/": "threaded comments",
-    "xl/diagrams/": "SmartArt diagrams",
-}
-_SHEET_MARKERS = {
-    b"x14:dataValidation": "newer data validation extensions (x14)",
-    b"x14:conditionalFormatting": "newer conditional formatting extensions (x14)",
-    b"x14:sparklineGroup": "sparklines",
-}
-_DRAWING_MARKERS = {
-    re.compile(rb"<(?:\w+:)?sp[\s>]"): "shapes or text boxes",
-    re.compile(rb"<(?:\w+:)?cxnSp[\s>]"): "connector shapes",
-    re.compile(rb"AlternateContent"): "controls or newer drawing objects",
-}
-
-
-def rewrite_blockers(path: Path) -> list[str]:
-    """Names of the parts of an xlsx that openpyxl does not keep when it saves the workbook."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise SinkError(f"{path}: not a readable xlsx workbook ({exc})") from None
-    found: list[str] = []
-    with archive:
-        names = archive.namelist()
-        if any(name.lower().endswith("vbaproject.bin") for name in names):
-            found.append("VBA macros")
-        for folder, label in _FOLDERS.items():
-            if any(name.startswith(folder) for name in names):
-                found.append(label)
-        for name in names:
-            if _SHEET_XML.match(name):
-                data = archive.read(name)
-                found.extend(f"{label} in {name}" for marker, label in _SHEET_MARKERS.items() if marker in data)
-            elif _DRAWING_XML.match(name):
-                data = archive.read(name)
-                found.extend(f"{label} in {name}" for marker, label in _DRAWING_MARKERS.items() if marker.search(data))
-    return found
+def cell_text(value: Any) -> Any:
+    """A value for the package editor: text stays text (a leading "=" is never a formula there)."""
+    if isinstance(value, float):
+        return exact_number(value)
+    return value

@@ -35,6 +35,7 @@ from sheetsync.sinks.xlsx_transplant import (
     add_sheet_entry,
     copy_local_names,
     drop_local_names,
+    pictures_in,
     references_to,
     remove_related,
     rename_sheet,
@@ -232,7 +233,7 @@ def _plan(
             whose = f"report {report_of(owner.key)!r}" if owner else "you (sheetsync did not write it)"
             problems.append(f"tab {clash.name!r} belongs to {whose} and the report needs that name")
         if old is not None:
-            problems += _replace_problems(target, old, entry, tab)
+            problems += _replace_problems(target, old, entry, tab, pictures_in(fresh, entry))
         steps.append(_Step(entry, tab, new, old, managed))
     if problems:
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
@@ -240,10 +241,13 @@ def _plan(
     return steps, released, others
 
 
-def _replace_problems(target: XlsxPackage, old: SheetEntry, entry: SheetEntry, tab: Tab | None) -> list[str]:
+def _replace_problems(
+    target: XlsxPackage, old: SheetEntry, entry: SheetEntry, tab: Tab | None, own_pictures: int
+) -> list[str]:
+    """`own_pictures`: pictures sheetsync itself puts on the tab (a template's logo), not the user's."""
     own_tables = {block_name(tab).casefold()} if tab is not None else set()
     own_charts = 1 if tab is not None and tab.chart else 0
-    problems = replace_blockers(target, old, own_charts, own_tables)
+    problems = replace_blockers(target, old, own_charts, own_tables, own_pictures)
     if old.name != entry.name and (users := references_to(target, old.name, {old.part})):
         problems.append(f"tab {old.name!r} would be renamed {entry.name!r} but {', '.join(users)} refer to it")
     return problems

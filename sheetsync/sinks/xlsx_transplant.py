@@ -240,7 +240,18 @@ def copy_local_names(target: XlsxPackage, source: XlsxPackage, source_position: 
 
 
 # -- what a refresh could not keep ----------------------------------------------------------------
-def replace_blockers(package: XlsxPackage, entry: SheetEntry, own_charts: int, own_tables: set[str]) -> list[str]:
+def pictures_in(package: XlsxPackage, entry: SheetEntry) -> int:
+    """How many pictures the drawings of one sheet hold."""
+    count = 0
+    for rel in package.relationships(entry.part):
+        if not rel.external and rel_kind(rel.type) == "drawing":
+            count += len(package.read_xml(rel.target).findall(f".//{{{DRAWING_NS}}}pic"))
+    return count
+
+
+def replace_blockers(
+    package: XlsxPackage, entry: SheetEntry, own_charts: int, own_tables: set[str], own_pictures: int = 0
+) -> list[str]:
     """What the user added on a managed sheet that replacing it would lose: pictures, shapes or extra
     charts in its drawing, pivot tables, other tables, slicers, embedded objects, controls."""
     found = []
@@ -249,7 +260,7 @@ def replace_blockers(package: XlsxPackage, entry: SheetEntry, own_charts: int, o
         if rel.external or kind in ("comments", "vmlDrawing", "hyperlink", "printerSettings"):
             continue
         if kind == "drawing":
-            found += _drawing_blockers(package, rel.target, own_charts, entry.name)
+            found += _drawing_blockers(package, rel.target, own_charts, own_pictures, entry.name)
         elif kind == "table":
             root = package.read_xml(rel.target)
             if (root.get("name") or "").casefold() not in own_tables:
@@ -273,14 +284,14 @@ def _label(kind: str) -> str:
     }.get(kind, f"a {kind} part")
 
 
-def _drawing_blockers(package: XlsxPackage, part: str, own_charts: int, sheet: str) -> list[str]:
+def _drawing_blockers(package: XlsxPackage, part: str, own_charts: int, own_pictures: int, sheet: str) -> list[str]:
     root = package.read_xml(part)
     found = []
     pictures = len(root.findall(f".//{{{DRAWING_NS}}}pic"))
     shapes = len(root.findall(f".//{{{DRAWING_NS}}}sp")) + len(root.findall(f".//{{{DRAWING_NS}}}cxnSp"))
     charts = len(root.findall(f".//{{{CHART_NS}}}chart"))
-    if pictures:
-        found.append(f"{pictures} picture(s) on tab {sheet!r}")
+    if pictures > own_pictures:
+        found.append(f"{pictures - own_pictures} picture(s) on tab {sheet!r}")
     if shapes:
         found.append(f"{shapes} shape(s) on tab {sheet!r}")
     if charts > own_charts:

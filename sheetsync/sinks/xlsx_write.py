@@ -339,6 +339,14 @@ class TabRenderer:
                 rule = DataValidation(type="list", formula1=self.list_source(validation.source), allow_blank=True)
             elif validation.kind == "positive_decimal":
                 rule = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
+            elif validation.kind == "positive_whole":
+                rule = DataValidation(type="whole", operator="greaterThan", formula1="0", allow_blank=True)
+            elif validation.kind == "one_of":
+                rule = DataValidation(type="list", formula1='"' + ",".join(validation.values) + '"', allow_blank=True)
+            elif validation.kind == "us_zip":
+                first = frame.data_range(index).split(":")[0]
+                zip_rule = f'OR(AND(LEN({first})=5,ISNUMBER(--{first})),AND(LEN({first})=10,MID({first},6,1)="-"))'
+                rule = DataValidation(type="custom", formula1=zip_rule, allow_blank=True)
             else:
                 raise RenderError(f"tab {tab.name!r}: unknown validation kind {validation.kind!r}")
             rule.showErrorMessage = True

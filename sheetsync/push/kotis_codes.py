@@ -1,0 +1,119 @@
+"""Redemption codes (`POST redemption_codes/create`), once: intent in the store before the POST, raw answer after.
+
+The document shows no success body, so the answer is parsed defensively (`codes_in`) and kept whole in
+the store. A request whose outcome is unknown (timeout, dropped connection, 5xx) blocks further code
+requests for that portal until a person has checked the portal and passes `--despite-unknown`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sheetsync.apis.kotis import DAILY_CODE_LIMIT, RedemptionLimitError
+from sheetsync.errors import ApiError, BadRequestError, ExitCode, ParameterError, PushError
+from sheetsync.model import Column, Format, Tab, Workbook
+from sheetsync.push.kotis_ledger import BLOCKED, CODES_KIND, CREATED, REFUSED, SENDING, UNKNOWN, KotisLedger
+from sheetsync.push.payments import new_run_id
+from sheetsync.store import Note, utc_now
+
+
+@dataclass
+class CodesResult:
+    codes: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.OK
+
+
+def check_count(count: int) -> None:
+    if not 1 <= count <= DAILY_CODE_LIMIT:
+        raise ParameterError(
+            f"--count {count:,}: a single request can create 1 to {DAILY_CODE_LIMIT:,} codes (the daily limit); "
+            "nothing was sent"
+        )
+
+
+def create_codes(
+    client: Any, ledger: KotisLedger, portal: str, count: int, *, apply: bool, despite_unknown: bool = False
+) -> CodesResult:
+    """Plan or (with `apply`) send one code request; refuses a count above 5,000 before sending."""
+    check_count(count)
+    head = f"{count:,} redemption codes for portal {portal!r} at {client.stores_base_url}"
+    if not apply:
+        return CodesResult(lines=[f"Plan: {head}. Nothing was sent; run again with --apply to create them."])
+    with ledger.locked():
+        _check_unknown(ledger, portal, despite_unknown)
+        run_id = new_run_id()
+        intent = {"portal": portal, "count": count, "sent_at": utc_now(), "answer": None}
+        ledger.store.put(CODES_KIND, run_id, SENDING, intent, Note("intent", run_id=run_id, data=intent))
+        try:
+            body = client.create_redemption_codes(portal, count)
+        except RedemptionLimitError as exc:
+            _settle(ledger, run_id, REFUSED, {"answer": exc.api_message}, exc.message)
+            allowed = (
+                f"; the API says {exc.allowed_number:,} may be created now" if exc.allowed_number is not None else ""
+            )
+            return CodesResult(lines=[f"Refused: {exc.api_message or exc.message}{allowed}"], exit_code=ExitCode.API)
+        except BadRequestError as exc:
+            _settle(ledger, run_id, REFUSED, {"answer": exc.api_message}, exc.message)
+            return CodesResult(lines=[f"Refused: {exc.api_message or exc.message}"], exit_code=ExitCode.API)
+        except ApiError as exc:
+            _settle(ledger, run_id, UNKNOWN, {}, exc.message)
+            return CodesResult(
+                lines=[
+                    f"Outcome unknown: {exc.message}. Codes may have been created: check the portal before "
+                    "asking again (the next request for this portal needs --despite-unknown)"
+                ],
+                exit_code=ExitCode.UNKNOWN_OUTCOME,
+            )
+        codes = codes_in(body)
+        _settle(ledger, run_id, CREATED, {"answer": body, "codes": len(codes)}, f"{len(codes)} codes")
+    lines = [f"Created {len(codes):,} of {head} (run {run_id})"]
+    if len(codes) != count:
+        lines.append(f"warning: asked for {count:,}, the answer lists {len(codes):,} codes (kept raw in the store)")
+    return CodesResult(codes, lines, ExitCode.OK if len(codes) == count else ExitCode.PARTIAL)
+
+
+def _check_unknown(ledger: KotisLedger, portal: str, despite_unknown: bool) -> None:
+    open_ = [r for r in ledger.store.records(CODES_KIND) if r.state in BLOCKED and r.data.get("portal") == portal]
+    if not open_:
+        return
+    if not despite_unknown:
+        last = open_[-1].data
+        raise PushError(
+            f"a request for {last.get('count'):,} codes for portal {portal!r} at {str(last.get('sent_at'))[:19]}Z has "
+            "an unknown outcome; check the portal, then run again with --despite-unknown (nothing was sent)"
+        )
+    for record in open_:
+        _settle(ledger, record.key, "settled", {}, "settled by --despite-unknown")
+
+
+def _settle(ledger: KotisLedger, run_id: str, state: str, changes: dict[str, Any], message: str) -> None:
+    ledger.store.update(
+        CODES_KIND, run_id, state=state, changes=changes, note=Note("outcome", run_id=run_id, message=message)
+    )
+
+
+def codes_in(body: Any) -> list[str]:
+    """The codes of an answer: `codes` or `data` as strings, or dicts with `code` (also under `attributes`)."""
+    if not isinstance(body, dict):
+        return []
+    items = body.get("codes") or body.get("data") or body.get("redemption_codes") or []
+    codes = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            item = item.get("code") or (item.get("attributes") or {}).get("code")
+        if item not in (None, ""):
+            codes.append(str(item))
+    return codes
+
+
+def codes_workbook(portal: str, codes: list[str]) -> Workbook:
+    tab = Tab(
+        name="Codes",
+        key="codes",
+        title=f"Redemption codes, portal {portal}",
+        columns=[Column("Code", Format.TEXT, 24)],
+        rows=[[c] for c in codes],
+    )
+    return Workbook(f"kotis-codes-{portal}", [tab])
