@@ -301,8 +301,11 @@ class StatementRenderer(TabRenderer):
     # page set-up (before the first row)
     def setup_page(self) -> None:
         ws, look, frame = self.ws, self.look, self.frame
-        for index, width in enumerate(cells.column_widths(self.tab)):
-            ws.column_dimensions[frame.column(index)].width = max(width, 11.0)
+        widths = [max(width, 11.0) for width in cells.column_widths(self.tab)]
+        if widths:  # the Amount due box sits in the last column, in a 12 pt bold font
+            widths[-1] = max(widths[-1], self.due_box_width())
+        for index, width in enumerate(widths):
+            ws.column_dimensions[frame.column(index)].width = width
         ws.page_setup.orientation = look.orientation
         ws.page_setup.paperSize = look.paper_size
         ws.page_setup.fitToWidth = 1
@@ -340,6 +343,13 @@ class StatementRenderer(TabRenderer):
         customer = self.statement.customer[0] if self.statement.customer else ""
         footer.center.text = cells.clean_text(customer)[: MAX_FOOTER - 130].replace("&", "&&")
         footer.center.size = 8
+
+    def due_box_width(self) -> float:
+        """The width (in characters of the 11 pt body font) the Amount due value needs at 12 pt bold,
+        so a large balance never prints as ###."""
+        amount = self.statement.amount_due if self.statement.amount_due is not None else Decimal("0.00")
+        shown = cells.display_length(amount, Format.CURRENCY)
+        return shown * 12 / 11 * 1.1 + 2.0
 
     # cells
     def cell(self, column: int, value: Any, role: str = "plain") -> Cell:
