@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import statistics
+import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -152,3 +153,43 @@ def test_page_x_of_y_counts_within_each_statement(tmp_path: Path) -> None:
     found = {m for t in long_pages for m in re.findall(r"INV-\d{5}", t)}
     assert len(found) == 150  # every open item printed once, none lost at a page break
     assert "APIKeyID" not in "".join(texts)
+
+
+def calibri_metrics() -> bool:
+    """LibreOffice measures columns as Excel does only with Calibri or its metric twin Carlito installed."""
+    found = subprocess.run(["fc-match", "Calibri"], capture_output=True, text=True, check=False).stdout
+    return "Calibri" in found or "Carlito" in found
+
+
+def wide_statement(n: int) -> Tab:
+    """A statement with ar-aging's eight columns (printed at ~99 % in Excel, fitted to the page's width)."""
+    day = date(2026, 1, 1)
+    headers = ["Invoice", "Date", "Due date", "Days past due", "Aging", "Original", "Open balance", "Running"]
+    formats = [Format.TEXT, Format.DATE, Format.DATE, Format.INTEGER, Format.TEXT, *[Format.CURRENCY] * 3]
+    widths = [17, 11, 11, 8, 8, 14, 14, 14]
+    totals = {0: Total.LABEL, 6: Total.SUM}
+    columns = [Column(h, f, w, totals.get(i)) for i, (h, f, w) in enumerate(zip(headers, formats, widths, strict=True))]
+    amount = Decimal("10.00")
+    rows = [[f"INV-{i:05d}", day, day, i, "1-30", amount, amount, amount * (i + 1)] for i in range(n)]
+    statement = Statement(
+        PLACEHOLDER_COMPANY, ["Wide Co", "1 Main St"], [("Statement date", "2026-03-01")], [], n * amount
+    )
+    return Tab("Wide Co", "wide", "Wide Co", columns, rows, statement=statement, template="statement")
+
+
+@pytest.mark.skipif(
+    not calibri_metrics() and not os.environ.get("CI"), reason="needs Carlito (fonts-crosextra-carlito)"
+)
+def test_statement_pages_are_full(tmp_path: Path) -> None:
+    """Each page of a long statement holds open items down to the bottom margin, and the pages the writer
+    planned are the pages printed (no automatic break of the application's own in between)."""
+    book = tmp_path / "wide.xlsx"
+    write_workbook(Workbook("wide", [wide_statement(200)]), book)
+    pdf = to_pdf([book], tmp_path / "pdf")[0]
+    pages = statements_printed(pdf)
+    assert len(pages) == 1 and f"Page {len(pages[0])} of {len(pages[0])}" in pages[0][-1]
+    bottom = LETTER_PORTRAIT[1] - 0.75 * 72  # the bottom margin
+    items = [[w.y for w in page_words(pdf, p) if w.text.startswith("INV-")] for p in range(1, page_count(pdf) + 1)]
+    assert sum(len(ys) for ys in items) == 200
+    for ys in items[:-2]:  # the last two pages may be shorter: the totals keep an open item with them
+        assert max(ys) >= 0.9 * bottom, [len(page) for page in items]

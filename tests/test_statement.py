@@ -18,7 +18,7 @@ from sheetsync.definition import find_definition, resolve_params
 from sheetsync.model import Column, Company, Format, Statement, Tab, Total, Workbook
 from sheetsync.report import documented_fields, render
 from sheetsync.sinks.xlsx import write_workbook
-from sheetsync.sinks.xlsx_document import FIRST_PAGE_ROWS, NEXT_PAGE_ROWS, page_breaks
+from sheetsync.sinks.xlsx_pages import PageSetup, column_pixels, page_breaks
 
 CLOSE = datetime(2026, 3, 1, 8, tzinfo=UTC)
 
@@ -136,17 +136,46 @@ def test_without_a_company_there_is_no_letterhead_but_the_customer_and_amount_du
     assert "Kettles Inc" in values and "Amount due" in values and 30 in values
 
 
-@pytest.mark.parametrize("n_rows", [0, 1, 17, 18, 19, 40, 100, 1000])
-def test_page_breaks_keep_every_page_within_what_fits(n_rows: int) -> None:
-    header_row, tail = 24, 6
-    breaks = page_breaks(header_row, n_rows, tail)
-    edges = [header_row, *breaks, header_row + n_rows + tail]
+LETTER_PORTRAIT_MARGINS = (0.5, 0.5, 0.5, 0.75, 0.3, 0.3)
+
+
+@pytest.mark.parametrize(
+    ("widths", "orientation", "scale"),
+    [
+        ([17, 11, 11, 11, 11, 14, 14, 14], "portrait", 0.99),  # ar-aging's statement: 721 px on 540 pt
+        ([17, 11, 11], "portrait", 1.0),  # narrower than the page: never enlarged
+        ([30] * 10, "portrait", 0.34),
+        ([30] * 10, "landscape", 0.45),  # 2,100 px on 720 pt
+    ],
+)
+def test_the_fit_to_width_scale_follows_the_columns_and_the_paper(
+    widths: list[float], orientation: str, scale: float
+) -> None:
+    assert PageSetup(1, orientation, LETTER_PORTRAIT_MARGINS, widths).scale() == scale
+
+
+def test_column_widths_turn_into_excels_pixels() -> None:
+    assert column_pixels(9.14) == 64  # Excel's default column (8.43 characters shown)
+    assert column_pixels(17) == 119
+
+
+@pytest.mark.parametrize("n_rows", [0, 1, 20, 21, 22, 40, 100, 1000])
+@pytest.mark.parametrize("scale", [1.0, 0.7])
+def test_page_breaks_fill_every_page_and_never_overfill_it(n_rows: int, scale: float) -> None:
+    header_row, tail, body = 24, 6, 702.0 / scale
+    heights = {1: 30.0, header_row: 30.0}
+    last_item = header_row + n_rows
+    breaks = page_breaks(heights, 15.0, header_row, last_item + tail, tail, body)
+    edges = [0, *breaks, last_item + tail]
     assert edges == sorted(edges)
-    assert edges[1] <= FIRST_PAGE_ROWS  # the first page
-    for start, end in itertools.pairwise(edges[1:]):
-        assert end - start + 1 <= NEXT_PAGE_ROWS  # later pages (+1: the repeated header row)
+    for number, (start, end) in enumerate(itertools.pairwise(edges)):
+        rows = range(start + 1, end + 1)
+        height = sum(heights.get(r, 15.0) for r in rows) + (30.0 if number else 0)  # + the repeated header
+        assert height <= body  # never more than the page holds: no automatic break of its own
+        if end != edges[-1] and end != last_item - 1:
+            assert height >= body - 3 * 15.0  # full: a page ends within a few rows of the bottom
     if breaks:
-        assert breaks[-1] < header_row + n_rows  # the totals and instructions keep an open item
+        assert breaks[-1] < last_item  # the totals and instructions keep an open item
 
 
 def test_text_beside_numbers_is_indented_and_long_headers_wrap(tmp_path: Path) -> None:

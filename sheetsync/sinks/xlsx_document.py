@@ -22,9 +22,10 @@ The look comes from the template (templates/statement.xlsx by default): the bran
 margins. Nothing is copied sheet by sheet: the template is read once per run, so a statement costs
 the same whether it is the first or the 600th.
 
-Pages: manual page breaks every so many rows (fewer than fit on a page at 100%), so the number of
-pages of each statement is known when it is written and its footer says "Page X of Y" counted
-within the statement (the page number restarts at 1 on each statement sheet).
+Pages: manual page breaks where the page is full (sinks/xlsx_pages.py: from the paper, margins, row
+heights and the fit-to-width scale), so the number of pages of each statement is known when it is
+written and its footer says "Page X of Y" counted within the statement (the page number restarts at
+1 on each statement sheet).
 
 Run metadata (report, parameters, environment, times) never goes on a customer's page: it goes to
 the workbook's document properties and a hidden "About" sheet, which also lists each statement's
@@ -52,12 +53,13 @@ from openpyxl.worksheet.pagebreak import Break
 from sheetsync.errors import RenderError
 from sheetsync.model import NUMBER_FORMATS, Format, Statement, Tab, Workbook
 from sheetsync.sinks import xlsx_cells as cells
+from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
 
 MIN_COLUMNS = 5
 ROW_HEIGHT = 15.0  # points
-FIRST_PAGE_ROWS = 42  # rows per printed page kept below what fits at 100% (Letter/A4 portrait)
-NEXT_PAGE_ROWS = 44
+TALL_ROW = 30.0  # points: the title row and the header row
+MIN_WIDTH = 11.0  # characters: every statement column
 MAX_FOOTER = 255  # Excel's limit on a header/footer section's total length
 DEFAULT_BRAND, DEFAULT_ACCENT, DEFAULT_LIGHT = "1F4E5F", "F2A541", "EAF2F4"
 MONEY = NUMBER_FORMATS[Format.CURRENCY]
@@ -173,19 +175,27 @@ def tail_lines(statement: Statement) -> list[str]:
     return lines + ([f"Questions about this statement? Contact us at {contact}."] if contact else [])
 
 
-def page_breaks(header_row: int, n_rows: int, tail: int) -> list[int]:
-    """The rows after which a new page starts: every page holds fewer rows than fit at 100%, the
-    header row repeats, and the totals and payment instructions stay with at least one open item."""
-    breaks, row, remaining = [], header_row, n_rows
-    capacity = FIRST_PAGE_ROWS - header_row
-    while remaining + tail > capacity:
-        take = min(remaining - 1, capacity) if remaining <= capacity else capacity
-        take = max(take, 0)
-        row += take
-        remaining -= take
-        breaks.append(row)
-        capacity = NEXT_PAGE_ROWS - 1  # the repeated header row
-    return breaks
+def statement_widths(tab: Tab) -> list[float]:
+    """The width of each of a statement's columns (at least `MIN_COLUMNS` of them), in characters."""
+    widths = [max(width, MIN_WIDTH) for width in cells.column_widths(tab)]
+    widths += [DEFAULT_WIDTH] * (MIN_COLUMNS - len(widths))
+    widths[-1] = max(widths[-1], _due_box_width(tab))
+    return widths
+
+
+def _due_box_width(tab: Tab) -> float:
+    """The width (in characters of the 11 pt body font) the Amount due value needs in the last column
+    at 12 pt bold, so a large balance never prints as ###."""
+    due = tab.statement.amount_due if tab.statement is not None else None
+    shown = cells.display_length(due if due is not None else Decimal("0.00"), Format.CURRENCY)
+    return shown * 12 / 11 * 1.1 + 2.0
+
+
+def statement_breaks(tab: Tab, look: Look, header_row: int, last_data_row: int, last_row: int) -> list[int]:
+    """Where a statement's pages end: as full as its page setup allows (sinks/xlsx_pages.py)."""
+    setup = PageSetup(look.paper_size, look.orientation, look.margins, statement_widths(tab))
+    heights = {1: TALL_ROW, header_row: TALL_ROW}
+    return page_breaks(heights, ROW_HEIGHT, header_row, last_row, last_row - last_data_row, setup.height_available())
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -301,10 +311,7 @@ class StatementRenderer(TabRenderer):
     # page set-up (before the first row)
     def setup_page(self) -> None:
         ws, look, frame = self.ws, self.look, self.frame
-        widths = [max(width, 11.0) for width in cells.column_widths(self.tab)]
-        if widths:  # the Amount due box sits in the last column, in a 12 pt bold font
-            widths[-1] = max(widths[-1], self.due_box_width())
-        for index, width in enumerate(widths):
+        for index, width in enumerate(statement_widths(self.tab)):
             ws.column_dimensions[frame.column(index)].width = width
         ws.page_setup.orientation = look.orientation
         ws.page_setup.paperSize = look.paper_size
@@ -321,9 +328,9 @@ class StatementRenderer(TabRenderer):
         ws.print_title_rows = f"{frame.header_row}:{frame.header_row}"
         ws.sheet_format.defaultRowHeight = ROW_HEIGHT  # every application lays out the same rows per page
         ws.sheet_format.customHeight = True
-        ws.row_dimensions[1].height = 30
-        ws.row_dimensions[frame.header_row].height = 30
-        breaks = page_breaks(frame.header_row, frame.n_rows, 1 + len(self.tail_cells_text()) + 2)
+        ws.row_dimensions[1].height = TALL_ROW
+        ws.row_dimensions[frame.header_row].height = TALL_ROW
+        breaks = statement_breaks(self.tab, look, frame.header_row, frame.last_data_row, self.last_row())
         for row in breaks:
             ws.row_breaks.append(Break(id=row))
         self.set_footer(len(breaks) + 1)
@@ -343,13 +350,6 @@ class StatementRenderer(TabRenderer):
         customer = self.statement.customer[0] if self.statement.customer else ""
         footer.center.text = cells.clean_text(customer)[: MAX_FOOTER - 130].replace("&", "&&")
         footer.center.size = 8
-
-    def due_box_width(self) -> float:
-        """The width (in characters of the 11 pt body font) the Amount due value needs at 12 pt bold,
-        so a large balance never prints as ###."""
-        amount = self.statement.amount_due if self.statement.amount_due is not None else Decimal("0.00")
-        shown = cells.display_length(amount, Format.CURRENCY)
-        return shown * 12 / 11 * 1.1 + 2.0
 
     # cells
     def cell(self, column: int, value: Any, role: str = "plain") -> Cell:
@@ -418,6 +418,11 @@ class StatementRenderer(TabRenderer):
 
     def tail_cells_text(self) -> list[str]:
         return tail_lines(self.statement)
+
+    def last_row(self) -> int:
+        """The statement's last printed row: its last instruction line, else its totals or last item."""
+        rows = [row for row, _ in self.tail_rows()]
+        return rows[-1] if rows else (self.frame.totals_row or self.frame.last_data_row)
 
     def tail_rows(self) -> Iterator[tuple[int, list[Cell]]]:
         lines = self.tail_cells_text()
