@@ -201,3 +201,21 @@ def test_a_column_inserted_between_the_reports_is_kept_to_their_right(double, re
     assert rows["0002"][8] == {"stringValue": "good"} and rows["0001"][8] is None
     assert any("'Rating' between the report's columns now sit to the right" in w for w in stats["warnings"])
     assert double.counts() == {"get": 3, "batchUpdate": 1}  # the inserted column costs one more read
+
+
+def test_a_users_highlight_rule_moves_with_their_column(double, refresh) -> None:
+    from sheetsync.model import Column
+
+    refresh(prices([1, 2]))
+    add_user_columns(double, {5: "call about 0001"})  # a rule on column I (index 8)
+    grown = prices([1, 2])
+    tab = grown.tabs[0]
+    tab.columns = [tab.columns[0], Column("Brand"), *tab.columns[1:]]  # nine columns now
+    tab.rows = [[row[0], "Brand", *row[1:]] for row in tab.rows]
+
+    refresh(grown)
+
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    assert sheet.cells[(HEADER, 9)]["userEnteredValue"] == {"stringValue": "Buyer notes"}
+    users = [r for r in sheet.conditional_formats if "booleanRule" in r and r["booleanRule"] == {}]
+    assert [(r["ranges"][0]["startColumnIndex"], r["ranges"][0]["endColumnIndex"]) for r in users] == [(9, 10)]

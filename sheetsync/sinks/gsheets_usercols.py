@@ -71,6 +71,7 @@ class Moved:
     widths: dict[int, int] = field(default_factory=dict)  # new column -> pixels
     orphans: list[tuple[str, str, str, Any, str | None]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    column_of: Callable[[int], int] | None = None  # an old user column -> its new column, when they moved
 
     @property
     def end_row(self) -> int:
@@ -148,6 +149,8 @@ class Carrier:
             else:
                 self.moved.cells[(target, self.user_target(c))] = moved_cell(cell, self._formula_mover(r, target))
         self.moved.widths = {self.user_target(c): px for c, px in self.widths.items() if self.is_user(c)}
+        if self.plan.inside or self.plan.trailing_shift:
+            self.moved.column_of = lambda c: self.user_target(c) if self.is_user(c) else c
         if self.plan.inside:
             names = ", ".join(repr(self.headers.get(c - 1) or column_letter(c - 1)) for c in self.plan.inside)
             self.moved.warnings.append(
