@@ -480,3 +480,17 @@ def test_a_workbook_with_a_protected_structure_gets_no_new_or_renamed_tab(tmp_pa
     refreshed = write_report_xlsx(Workbook("price-list", [customers_tab(("Kettles", "Pans"))]), book)
     assert refreshed.status == "refreshed"
     assert [r[0].value for r in openpyxl.load_workbook(book)["Customers"].iter_rows()][-2:] == ["Kettles", "Pans"]
+
+
+def test_a_tab_a_pivot_table_reads_from_keeps_its_name(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    user.create_sheet("Mine")["A1"] = "my pivot"
+    user.save(book)
+    add_pivot_table(book, "Prices", "A5:C8", "Mine")
+
+    outcome = write_report_xlsx(renamed(prices([1, 2, 3], price_bump=1), "Kettle prices"), book)
+
+    assert any("tab 'Prices' keeps its name" in w and "pivotCacheDefinition1.xml" in w for w in outcome.warnings)
+    assert openpyxl.load_workbook(book).sheetnames[:2] == ["Prices", "Customers"]

@@ -367,9 +367,13 @@ def _drawing_blockers(package: XlsxPackage, part: str, own_charts: int, own_pict
 
 
 def references_to(package: XlsxPackage, sheet: str, skip: set[str]) -> list[str]:
-    """Parts other than `skip` that name `sheet` in a formula, range or name ("'My tab'!A1", "Tab!A1")."""
+    """Parts other than `skip` that name `sheet` in a formula, range or name ("'My tab'!A1", "Tab!A1") or
+    as a pivot table's source (worksheetSource sheet="My tab")."""
     quoted = "'" + sheet.replace("'", "''") + "'!"
     patterns: list[bytes | re.Pattern[bytes]] = [quoted.encode(), _escape(quoted).encode()]
+    attribute = sheet.replace("&", "&amp;").replace('"', "&quot;")
+    for text in (attribute, attribute.replace("'", "&apos;")):  # a pivot cache's source
+        patterns.append(f'sheet="{text}"'.encode())
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
         patterns.append(re.compile(rb"(?<![A-Za-z0-9_.'])" + re.escape(sheet.encode()) + rb"!"))
     found = []
