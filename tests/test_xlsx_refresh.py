@@ -494,3 +494,21 @@ def test_a_tab_a_pivot_table_reads_from_keeps_its_name(tmp_path: Path) -> None:
 
     assert any("tab 'Prices' keeps its name" in w and "pivotCacheDefinition1.xml" in w for w in outcome.warnings)
     assert openpyxl.load_workbook(book).sheetnames[:2] == ["Prices", "Customers"]
+
+
+def test_a_check_the_user_wrote_under_the_report_moves_with_its_end(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)  # data in rows 6-8, the report's totals in row 9
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    assert ws.max_row == 9
+    ws["A12"], ws["C12"] = "My check", "=SUM(C6:C8)"
+    user.save(book)
+
+    write_report_xlsx(prices([5, 4, 3, 2, 1]), book)  # data in rows 6-10, totals in row 11
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert (ws["A14"].value, ws["C14"].value) == ("My check", "=SUM(C6:C10)")
+    assert ws["A12"].value is None and ws["C12"].value is None
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo", recalculate_on_load=True)
+    assert openpyxl.load_workbook(reopened, data_only=True)["Prices"]["C14"].value == pytest.approx(15.65)
