@@ -219,3 +219,18 @@ def test_a_users_highlight_rule_moves_with_their_column(double, refresh) -> None
     assert sheet.cells[(HEADER, 9)]["userEnteredValue"] == {"stringValue": "Buyer notes"}
     users = [r for r in sheet.conditional_formats if "booleanRule" in r and r["booleanRule"] == {}]
     assert [(r["ranges"][0]["startColumnIndex"], r["ranges"][0]["endColumnIndex"]) for r in users] == [(9, 10)]
+
+
+def test_a_check_the_user_wrote_under_the_report_is_never_cut(double, refresh) -> None:
+    refresh(prices([1, 2, 3]))
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    end = sheet.grid["rowCount"]  # the grid is the report's size: the user adds rows to write under it
+    sheet.grid["rowCount"] += 5
+    sheet.cells[(end + 1, 0)] = text("My check")
+    sheet.cells[(end + 1, 2)] = {"userEnteredValue": {"formulaValue": f"=SUM(C{HEADER + 2}:C{HEADER + 4})"}}
+
+    stats = refresh(prices([5, 4, 3, 2, 1]))  # two more data rows
+
+    assert sheet.cells[(end + 3, 0)]["userEnteredValue"] == {"stringValue": "My check"}
+    assert sheet.cells[(end + 3, 2)]["userEnteredValue"] == {"formulaValue": f"=SUM(C{HEADER + 2}:C{HEADER + 6})"}
+    assert stats["kept_cells"] == 2
