@@ -96,7 +96,7 @@ def test_user_columns_follow_their_keys_and_are_never_cut(double, refresh) -> No
     assert stats["kept_cells"] == 4 and stats["notes_without_a_row"] == 4
 
     notes = double.spreadsheets[SHEET_ID].sheet("Notes without a row")
-    assert notes.row_values(1) == ["Tab", "Key", "Column", "Value", "Formula"]
+    assert notes.row_values(1) == ["Tab", "Key", "Column", "Value", "Formula", "Note"]
     moved = {tuple(notes.row_values(r)[1:3]): notes.row_values(r) for r in range(2, 6)}
     assert moved[("0002", "Buyer notes")][3] == "0002 is discontinued"
     assert moved[("0004", "Double")][4] == "=C9*2"
@@ -234,3 +234,16 @@ def test_a_check_the_user_wrote_under_the_report_is_never_cut(double, refresh) -
     assert sheet.cells[(end + 3, 0)]["userEnteredValue"] == {"stringValue": "My check"}
     assert sheet.cells[(end + 3, 2)]["userEnteredValue"] == {"formulaValue": f"=SUM(C{HEADER + 2}:C{HEADER + 6})"}
     assert stats["kept_cells"] == 2
+
+
+def test_the_note_on_a_cell_whose_row_vanished_is_listed(double, refresh) -> None:
+    refresh(prices([1, 2, 3]))
+    add_user_columns(double, {6: "0002 is discontinued"})
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    sheet.cells[(6, 8)]["note"] = "asked the rep on Monday"
+
+    refresh(prices([1, 3]))
+
+    notes = double.spreadsheets[SHEET_ID].sheet("Notes without a row")
+    rows = [notes.row_values(r) for r in range(2, 4)]
+    assert ["Prices", "0002", "Buyer notes", "0002 is discontinued", "", "asked the rep on Monday"] in rows

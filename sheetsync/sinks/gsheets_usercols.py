@@ -69,7 +69,7 @@ class Moved:
 
     cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (row, column), 0-based
     widths: dict[int, int] = field(default_factory=dict)  # new column -> pixels
-    orphans: list[tuple[str, str, str, Any, str | None]] = field(default_factory=list)
+    orphans: list[tuple[str, str, str, Any, str | None, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     column_of: Callable[[int], int] | None = None  # an old user column -> its new column, when they moved
 
@@ -235,11 +235,12 @@ class Carrier:
     def _orphan(self, r: int, c: int, cell: dict[str, Any], key_columns: list[int] | None) -> None:
         value = effective(cell)
         formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
-        if value in (None, "") and not formula:
+        note = str(cell.get("note") or "")
+        if value in (None, "") and not formula and not note:
             return
         key = " / ".join(str(effective(self.cells.get((r, k))) or "") for k in key_columns or []) or f"row {r + 1}"
         header = self.headers.get(c) or column_letter(c)
-        self.moved.orphans.append((self.title, key, header, value, formula))
+        self.moved.orphans.append((self.title, key, header, value, formula, note))
 
 
 def moved_cell(cell: dict[str, Any], move: Callable[[str], str]) -> dict[str, Any]:
@@ -284,8 +285,8 @@ def merge_rows(rows: list[dict[str, Any]], moved: Moved) -> list[dict[str, Any]]
 # -- reading the old cells, and the notes tab -------------------------------------------------------
 NOTES_KEY = "sheetsync.notes"
 NOTES_TITLE = "Notes without a row"
-NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula")
-Orphan = tuple[str, str, str, Any, str | None]
+NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Note")
+Orphan = tuple[str, str, str, Any, str | None, str]  # ..., the cell's note
 
 
 def carry_user_cells(client: Any, planned: list[Any], vanished: list[Any]) -> tuple[list[Orphan], list[str]]:
@@ -378,8 +379,10 @@ def _all_orphans(title: str, layout: SheetLayout, sheet: dict[str, Any]) -> list
     out: list[Orphan] = []
     for (r, c), cell in sorted(cells.items()):
         formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
-        if r > layout.header and c >= layout.columns and (effective(cell) not in (None, "") or formula):
-            out.append((title, f"row {r + 1}", headers.get(c) or column_letter(c), effective(cell), formula))
+        note = str(cell.get("note") or "")
+        if r > layout.header and c >= layout.columns and (effective(cell) not in (None, "") or formula or note):
+            header = headers.get(c) or column_letter(c)
+            out.append((title, f"row {r + 1}", header, effective(cell), formula, note))
     return out
 
 
@@ -406,6 +409,10 @@ def notes_requests(orphans: list[Orphan], existing: list[Any]) -> list[dict[str,
         rows.insert(0, _text_row(list(NOTES_HEADERS)))
     else:
         sheet_id = notes.sheet_id
+        header = {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0}  # older notes tabs gain new columns
+        out.append(
+            {"updateCells": {"start": header, "rows": [_text_row(list(NOTES_HEADERS))], "fields": "userEnteredValue"}}
+        )
     out.append({"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}})
     return out
 
