@@ -512,3 +512,21 @@ def test_a_check_the_user_wrote_under_the_report_moves_with_its_end(tmp_path: Pa
     assert ws["A12"].value is None and ws["C12"].value is None
     reopened = recalculate_with_libreoffice(book, tmp_path / "lo", recalculate_on_load=True)
     assert openpyxl.load_workbook(reopened, data_only=True)["Prices"]["C14"].value == pytest.approx(15.65)
+
+
+@pytest.mark.parametrize("name", ["Mary's & Co <West>", 'Ünïcode "Tab" 📈'])
+def test_a_referenced_tab_with_quotes_ampersands_or_unicode_keeps_its_name(tmp_path: Path, name: str) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(renamed(prices([1, 2]), name), book)
+    user = openpyxl.load_workbook(book)
+    user.create_sheet("Mine")["A1"] = "='" + name.replace("'", "''") + "'!C6*2"
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+
+    outcome = write_report_xlsx(renamed(prices([2, 1], price_bump=1), "Renamed"), saved)
+
+    assert any(f"tab {name!r} keeps its name" in w for w in outcome.warnings)
+    reopened = recalculate_with_libreoffice(saved, tmp_path / "lo2", recalculate_on_load=True)
+    values = openpyxl.load_workbook(reopened, data_only=True)
+    assert values.sheetnames[0] == name
+    assert values["Mine"]["A1"].value == pytest.approx(2 * 3.13)
