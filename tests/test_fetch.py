@@ -164,6 +164,15 @@ def test_predicted_pages_are_fetched_together_without_extra_requests() -> None:
     assert result.traces[0].predicted >= 26
 
 
+def test_the_highest_predicted_page_goes_first() -> None:
+    """Its answer says whether more pages follow: sent before the pages in between, not after them."""
+    api = PagedApi(per_id=230)
+    fetch_paged(api, list(range(1, 61)))
+    first_batch = api.pages[1:9]  # the eight sent once page 1 predicted the rest
+    assert api.pages[1] == max(first_batch) > 9
+    assert sorted(first_batch[1:]) == list(range(2, 9))
+
+
 def test_query_without_id_list_pages_one_by_one() -> None:
     api = PagedApi(per_id=1200)
     result = fetch_paged(api, [7])  # one ID: nothing to predict from
