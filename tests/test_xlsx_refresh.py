@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from helpers_lo import recalculate_with_libreoffice, soffice
 from helpers_refresh import add_pivot_table, add_user_work, parts, png
+from openpyxl.workbook.defined_name import DefinedName
 from sheets_double import customers_tab, price_tab
 
 from sheetsync.errors import SinkError
@@ -530,3 +531,27 @@ def test_a_referenced_tab_with_quotes_ampersands_or_unicode_keeps_its_name(tmp_p
     values = openpyxl.load_workbook(reopened, data_only=True)
     assert values.sheetnames[0] == name
     assert values["Mine"]["A1"].value == pytest.approx(2 * 3.13)
+
+
+@pytest.mark.parametrize("kind", ["table", "name"])
+def test_a_table_or_name_of_the_users_with_the_reports_table_name_is_a_refusal(tmp_path: Path, kind: str) -> None:
+    from openpyxl.worksheet.table import Table
+
+    book = tmp_path / "mine.xlsx"
+    user = openpyxl.Workbook()
+    user.active.title = "Mine"
+    user.active.append(["a", "b"])
+    user.active.append([1, 2])
+    if kind == "table":
+        user.active.add_table(Table(displayName="price_list_prices", ref="A1:B2"))
+    else:
+        user.defined_names["price_list_prices"] = DefinedName("price_list_prices", attr_text="Mine!$A$1")
+    user.save(book)
+    data = book.read_bytes()
+
+    with pytest.raises(
+        SinkError,
+        match=r"nothing written: your (table|name) 'price_list_prices'.* has the name the report's table needs",
+    ):
+        write_report_xlsx(prices([1, 2]), book)
+    assert book.read_bytes() == data

@@ -36,6 +36,7 @@ from sheetsync.sinks.xlsx_transplant import (
     add_sheet_entry,
     carry_protection,
     copy_local_names,
+    defined_names,
     drop_local_names,
     pictures_in,
     references_to,
@@ -256,6 +257,7 @@ def _plan(
         steps.append(step)
     if structure_locked(target):
         problems += _structure_changes(steps)
+    problems += _name_clashes(target, fresh, steps)
     titles = [step.new.sheet.casefold() for step in steps]
     problems += [
         f"two tabs of the report would be named {t!r}" for t in sorted({t for t in titles if titles.count(t) > 1})
@@ -264,6 +266,20 @@ def _plan(
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
     released = [m for k, m in mine.items() if k not in keys]
     return steps, released, others
+
+
+def _name_clashes(target: XlsxPackage, fresh: XlsxPackage, steps: list[_Step]) -> list[str]:
+    """The report's table names that a table or a defined name of the user's already has (a workbook
+    cannot hold both: Excel would repair the file and drop one)."""
+    replaced = {step.old.part for step in steps if step.old is not None}
+    tables = sheets_by_table(target).items()
+    theirs = {
+        name: f"your table {name!r} on tab {entry.name!r}" for name, entry in tables if entry.part not in replaced
+    }
+    theirs.update({name.casefold(): f"your name {name!r}" for name in defined_names(target)})
+    wanted = {step.fresh.part for step in steps}
+    ours = [name for name, entry in sheets_by_table(fresh).items() if entry.part in wanted]
+    return [f"{theirs[name]} has the name the report's table needs" for name in sorted(ours) if name in theirs]
 
 
 def _structure_changes(steps: list[_Step]) -> list[str]:
@@ -280,12 +296,12 @@ def _structure_changes(steps: list[_Step]) -> list[str]:
 
 
 def _find_managed(target: XlsxPackage, existing: dict[str, SheetEntry]) -> list[ManagedTab]:
-    """The recorded managed tabs still in the workbook, each under its current name: found by its
-    table's stable name (so a tab the user renamed is still ours), else by the recorded name."""
+    """The recorded managed tabs still in the workbook, each under its current name: found by the
+    recorded name, else (a tab the user renamed) by its table's stable name."""
     by_table = sheets_by_table(target)
     found = []
     for managed in managed_tabs(target):
-        entry = by_table.get(key_block_name(managed.key).casefold()) or existing.get(managed.sheet.casefold())
+        entry = existing.get(managed.sheet.casefold()) or by_table.get(key_block_name(managed.key).casefold())
         if entry is not None:
             found.append(managed if entry.name == managed.sheet else replace(managed, sheet=entry.name, renamed=True))
     return found
