@@ -44,7 +44,7 @@ HASH_KEY = "sheetsync.hash"
 LAYOUT_KEY = "sheetsync.layout"
 NOTES_KEY = "sheetsync.notes"
 METADATA_FIELDS = (
-    "spreadsheetId,namedRanges(namedRangeId,name),sheets(properties(sheetId,title,index,hidden,"
+    "spreadsheetId,namedRanges(namedRangeId,name,range(sheetId)),sheets(properties(sheetId,title,index,hidden,"
     "gridProperties(rowCount,columnCount)),developerMetadata(metadataId,metadataKey,metadataValue),"
     "conditionalFormats,basicFilter(range(sheetId)),charts(chartId))"
 )
@@ -111,6 +111,7 @@ def write_workbooks(
     vanished = [s for s in existing if _vanished(s, tabs) or s.staging]
     if not force and _unchanged(planned, vanished):
         return {"spreadsheet_id": spreadsheet_id, "unchanged": True, "api_calls": client.total_calls, "reads": 1}
+    _refuse_named_range_clashes(planned, existing, meta.get("namedRanges", []))
     orphans, warnings = carry_user_cells(client, planned, [s for s in vanished if not s.staging])
     for p in planned:
         p.rows = merge_rows(p.rows, p.moved)
@@ -151,6 +152,22 @@ def _unchanged(planned: list[PlannedTab], vanished: list[ExistingSheet]) -> bool
         p.existing is not None and p.existing.title == p.title and p.existing.digest == tab_digest(p.tab)
         for p in planned
     )
+
+
+def _refuse_named_range_clashes(planned: list[PlannedTab], existing: list[ExistingSheet], named: list[dict]) -> None:
+    """SinkError, before any write, when a named range of the user's (on a sheet that is not the managed
+    tab the name belongs to) has the name a data block needs: a refresh would move it."""
+    sheets = {s.sheet_id: s for s in existing}
+    ours = {block_name(p.tab): p.existing.sheet_id if p.existing else None for p in planned}
+    clashes = []
+    for entry in named:
+        name, sheet_id = entry.get("name", ""), entry.get("range", {}).get("sheetId", 0)  # 0 is left out
+        if name in ours and sheet_id in sheets and sheet_id != ours[name] and sheets[sheet_id].key is None:
+            clashes.append(f"your named range {name!r} (on tab {sheets[sheet_id].title!r})")
+    if clashes:
+        raise SinkError(
+            f"not refreshed, nothing written: {'; '.join(clashes)} has the name a report's data block needs"
+        )
 
 
 def _named_ranges(planned: list[PlannedTab], vanished: list[ExistingSheet], named: dict[str, str]) -> list[dict]:
