@@ -325,6 +325,8 @@ def test_a_report_tab_the_user_renamed_is_still_refreshed_under_their_name(tmp_p
     assert list(rows) == ["0002", "0001", "0003"]
     assert rows["0002"][2] == pytest.approx(7.13) and rows["0002"][9] == "ask for a discount"
     assert write_report_xlsx(prices([2, 1, 3], price_bump=5), book).status == "unchanged"
+    assert write_report_xlsx(prices([1, 3], price_bump=6), book).status == "refreshed"  # and the next ones
+    assert openpyxl.load_workbook(book).sheetnames[0] == "Our kettles"
 
 
 def reshaped(workbook: Workbook, *, drop: str | None = None, brand_at: int | None = None) -> Workbook:

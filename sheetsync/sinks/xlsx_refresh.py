@@ -66,7 +66,7 @@ class ManagedTab:
     key: str  # model.Tab.key, "<report>/<tab id>[-<split value>]"
     sheet: str
     layout: Layout
-    renamed: bool = False  # found under another name than the recorded one: the user renamed the tab
+    user_named: bool = False  # the user renamed the tab: their name is kept by every refresh
 
     def to_property(self) -> str:
         layout = self.layout
@@ -78,6 +78,8 @@ class ManagedTab:
             data["hs"] = list(layout.headers)
         if layout.end_row:
             data["e"] = layout.end_row
+        if self.user_named:
+            data["u"] = 1
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -87,7 +89,7 @@ class ManagedTab:
             headers = tuple(str(h) for h in data.get("hs", ()))
             numbers = (int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
             layout = Layout(*numbers, headers, int(data.get("e", 0)))
-            return cls(data["k"], data["s"], layout)
+            return cls(data["k"], data["s"], layout, bool(data.get("u")))
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -303,7 +305,9 @@ def _find_managed(target: XlsxPackage, existing: dict[str, SheetEntry]) -> list[
     for managed in managed_tabs(target):
         entry = existing.get(managed.sheet.casefold()) or by_table.get(key_block_name(managed.key).casefold())
         if entry is not None:
-            found.append(managed if entry.name == managed.sheet else replace(managed, sheet=entry.name, renamed=True))
+            found.append(
+                managed if entry.name == managed.sheet else replace(managed, sheet=entry.name, user_named=True)
+            )
     return found
 
 
@@ -320,8 +324,8 @@ def _keep_a_referenced_name(target: XlsxPackage, step: _Step) -> None:
     old = step.old
     if old is None or old.name == step.fresh.name:
         return
-    if step.managed is not None and step.managed.renamed:  # the user's name for the tab wins
-        step.new = replace(step.new, sheet=old.name)
+    if step.managed is not None and step.managed.user_named:  # the user's name for the tab wins
+        step.new = replace(step.new, sheet=old.name, user_named=True)
         return
     users = references_to(target, old.name, {old.part})
     if users:
