@@ -263,3 +263,24 @@ def test_a_named_range_of_the_users_with_a_blocks_name_is_a_refusal(double, refr
 
     assert double.counts() == {"get": 1}
     assert [s.title for s in double.spreadsheets[SHEET_ID].sheets] == ["Mine"]
+
+
+def test_a_tab_the_user_renamed_keeps_their_name(double, refresh) -> None:
+    refresh(prices([1, 2]))
+    double.spreadsheets[SHEET_ID].sheet("Prices").properties["title"] = "Our kettles"  # renamed in the browser
+
+    refresh(prices([2, 1], bump=1))
+    refresh(prices([1, 2, 3], bump=2))
+
+    titles = [s.title for s in double.spreadsheets[SHEET_ID].sheets]
+    assert "Our kettles" in titles and "Prices" not in titles
+    assert list(by_code_on(double, "Our kettles")) == ["0001", "0002", "0003"]
+
+
+def by_code_on(double: SheetsDouble, title: str) -> dict[str, list]:
+    sheet = double.spreadsheets[SHEET_ID].sheet(title)
+    return {
+        code: r
+        for r in range(HEADER + 1, sheet.grid["rowCount"])
+        if (code := (sheet.cells.get((r, 0), {}).get("userEnteredValue") or {}).get("stringValue"))
+    }

@@ -85,6 +85,7 @@ class PlannedTab:
     rows: list[dict[str, Any]]
     existing: ExistingSheet | None
     moved: Moved = field(default_factory=Moved)
+    user_named: bool = False  # the title is the user's name for the tab, kept instead of the report's
 
 
 def write_workbooks(
@@ -276,7 +277,20 @@ def _plan(rendered: list[tuple[Tab, str, list[dict], GridSize]], existing: list[
         sheet_id = old.sheet_id if old else _new_id(tab.key, taken)
         taken.add(sheet_id)
         planned.append(PlannedTab(tab, title, sheet_id, size, rows, old))
+    _keep_user_names(planned)
     return planned
+
+
+def _keep_user_names(planned: list[PlannedTab]) -> None:
+    """A managed tab the user renamed keeps their name (unless another tab of the report needs it)."""
+    wanted = {p.title.casefold() for p in planned}
+    for p in planned:
+        layout = p.existing.layout if p.existing is not None else None
+        if p.existing is None or layout is None or p.existing.title == p.title:
+            continue
+        renamed = layout.user_named or (layout.title and p.existing.title != layout.title)
+        if renamed and p.existing.title.casefold() not in wanted:
+            p.title, p.user_named = p.existing.title, True
 
 
 def _new_id(seed: str, taken: set[int]) -> int:
@@ -396,7 +410,8 @@ def _metadata_requests(p: PlannedTab) -> list[dict[str, Any]]:
         for key in (HASH_KEY, LAYOUT_KEY)
         if key in old
     ]
-    values = {HASH_KEY: tab_digest(p.tab), LAYOUT_KEY: SheetLayout.of(p.tab).dumps()}
+    layout = SheetLayout.of(p.tab, p.title, p.user_named)
+    values = {HASH_KEY: tab_digest(p.tab), LAYOUT_KEY: layout.dumps()}
     out += [
         {
             "createDeveloperMetadata": {
