@@ -211,3 +211,16 @@ def test_a_symbolic_link_stays_a_link_to_the_refreshed_file(tmp_path: Path) -> N
     edit_cells(link, [CellEdit("Payments", "C2", "posted")])
     assert link.is_symlink()
     assert openpyxl.load_workbook(real)["Payments"]["C2"].value == "posted"
+
+
+def test_a_temporary_file_a_killed_write_left_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    book = user_book(tmp_path / "book.xlsx")
+    stale = tmp_path / ".book.xlsx.k1ll3d.tmp"
+    stale.write_bytes(b"PK half a zip")
+    os.utime(stale, (0, 0))
+    fresh = tmp_path / ".book.xlsx.wr1t1ng.tmp"  # another write, in progress right now
+    fresh.write_bytes(b"PK")
+
+    edit_cells(book, [CellEdit("Payments", "C2", "posted")])
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".book.xlsx.wr1t1ng.tmp", "book.xlsx"]
