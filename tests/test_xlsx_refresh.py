@@ -557,3 +557,22 @@ def test_a_table_or_name_of_the_users_with_the_reports_table_name_is_a_refusal(t
     ):
         write_report_xlsx(prices([1, 2]), book)
     assert book.read_bytes() == data
+
+
+def test_a_report_tab_with_its_own_chart_is_renamed_when_nothing_of_the_users_refers_to_it(tmp_path: Path) -> None:
+    from sheetsync.model import Chart
+
+    def charted(workbook: Workbook) -> Workbook:
+        workbook.tabs[0].chart = Chart("Totals", ("Price",))
+        return workbook
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(charted(prices([1, 2])), book)
+
+    outcome = write_report_xlsx(charted(renamed(prices([1, 2, 3]), "Kettle prices")), book)
+
+    assert not outcome.warnings
+    assert openpyxl.load_workbook(book).sheetnames == ["Kettle prices", "Customers"]
+    package = XlsxPackage.open(book)
+    charts = [name for name in package.parts if name.startswith("xl/charts/chart")]
+    assert charts and all(b"'Kettle prices'!" in package.parts[name] for name in charts)

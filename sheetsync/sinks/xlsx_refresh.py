@@ -40,6 +40,7 @@ from sheetsync.sinks.xlsx_transplant import (
     drop_local_names,
     pictures_in,
     references_to,
+    related_closure,
     remove_related,
     rename_sheet,
     replace_blockers,
@@ -327,7 +328,7 @@ def _keep_a_referenced_name(target: XlsxPackage, step: _Step) -> None:
     if step.managed is not None and step.managed.user_named:  # the user's name for the tab wins
         step.new = replace(step.new, sheet=old.name, user_named=True)
         return
-    users = references_to(target, old.name, {old.part})
+    users = references_to(target, old.name, {old.part, *related_closure(target, old.part)})  # not its own chart
     if users:
         step.new = replace(step.new, sheet=old.name)
         step.warning = (
