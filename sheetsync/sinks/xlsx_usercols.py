@@ -285,10 +285,14 @@ class _Carrier:
 
     def carry(self, new_root: Any) -> Carried:
         old, columns = self.old, self.columns
-        if not any(self._users(r, c) for r, row in self.cells.items() for c in row):
-            return self.result
-        rows = self.rows = self._row_map()
+        hidden_rows = [r for r, row in self.sheet.rows() if old.header_row < r <= old.last_data_row and _hidden(row)]
+        users = any(self._users(r, c) for r, row in self.cells.items() for c in row)
+        self.rows = self._row_map() if users or hidden_rows else {}
         new_sheet = WorksheetXml(new_root)
+        self._hide_again(new_sheet, hidden_rows)
+        if not users:
+            return self.result
+        rows = self.rows
         for r, row in sorted(self.cells.items()):
             for c, cell in sorted(row.items()):
                 if not self._users(r, c):
@@ -325,6 +329,20 @@ class _Carrier:
                 "(add `key:` to the tab so they follow their rows)"
             )
         return self.result
+
+    def _hide_again(self, new_sheet: WorksheetXml, hidden_rows: list[int]) -> None:
+        """Report columns the user hid stay hidden (found by header), and data rows the user hid stay
+        hidden (found by key): a view of the report they chose, not the report's formatting."""
+        for row in hidden_rows:
+            if (target := self.rows.get(row)) is not None:
+                new_sheet.row(target).set("hidden", "1")
+        old_cols = self.sheet.root.find(q("cols"))
+        for col in old_cols.iterfind(q("col")) if old_cols is not None else []:
+            if col.get("hidden") not in ("1", "true"):
+                continue
+            for c in range(int(col.get("min", "0")), min(int(col.get("max", "0")), self.columns.old_last) + 1):
+                if c in self.columns.report and (target := self._new_column(c)) is not None:
+                    column_element(new_sheet.root, target).set("hidden", "1")
 
     def _users(self, r: int, c: int) -> bool:
         """Whether the old cell is the user's: in a column of theirs (not in the title rows above the
@@ -418,6 +436,38 @@ def _place(sheet: WorksheetXml, cell: Any, move: Callable[[str], str], new_row: 
     moved.set("r", new_ref)
     placeholder = sheet.cell(new_row, new_column)
     placeholder.getparent().replace(placeholder, moved)
+
+
+def _hidden(row: Any) -> bool:
+    return row.get("hidden") in ("1", "true")
+
+
+def column_element(root: Any, column: int) -> Any:
+    """The <col> element of exactly one column of a worksheet, split out of a range or created."""
+    cols = root.find(q("cols"))
+    if cols is None:
+        cols = etree.SubElement(root, q("cols"))
+        insert_in_order(root, cols, SHEET_ORDER)
+    for col in cols.iterfind(q("col")):
+        low, high = int(col.get("min", "0")), int(col.get("max", "0"))
+        if low <= column <= high:
+            for start, end in ((low, column - 1), (column + 1, high)):
+                if start <= end:
+                    part = copy.deepcopy(col)
+                    part.set("min", str(start))
+                    part.set("max", str(end))
+                    if start < column:
+                        col.addprevious(part)
+                    else:
+                        col.addnext(part)
+            col.set("min", str(column))
+            col.set("max", str(column))
+            return col
+        if low > column:
+            new = etree.Element(q("col"), min=str(column), max=str(column))
+            col.addprevious(new)
+            return new
+    return etree.SubElement(cols, q("col"), min=str(column), max=str(column))
 
 
 def _carry_cols(old_root: Any, new_root: Any, columns: ColumnPlan) -> None:
