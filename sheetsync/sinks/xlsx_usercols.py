@@ -92,23 +92,30 @@ class ColumnPlan:
 
 
 def plan_columns(header: dict[int, str], old: Layout, new_last: int) -> ColumnPlan:
-    """Match the report's recorded headers, in order, against the old header row (`header`: column ->
-    text); any other column met on the way is the user's. Without recorded headers, or when one is not
-    found (a header cell retyped), the recorded column positions are the report's."""
+    """Match the report's recorded headers, in their order, against the old header row (`header`:
+    column -> text): a header the user deleted is skipped, any other column met before the report's
+    last one is the user's, inserted between. Without recorded headers, or when none is found (the
+    header row moved), the recorded column positions are the report's."""
     wanted = [h.strip().casefold() for h in old.headers]
     report: dict[int, str] = {}
-    inside: list[int] = []
-    column, limit = old.first_column, max([*header, old.last_column])
-    while wanted and len(report) < len(wanted) and column <= limit:
-        if header.get(column, "").strip().casefold() == wanted[len(report)]:
-            report[column] = old.headers[len(report)]
+    others: list[int] = []
+    start = 0  # the first recorded header not matched yet
+    for column in range(old.first_column, max([*header, old.last_column]) + 1):
+        index = _header_position(wanted, header.get(column, "").strip().casefold(), start)
+        if index is None:
+            others.append(column)
         else:
-            inside.append(column)
-        column += 1
-    if not wanted or len(report) < len(wanted):
+            report[column], start = old.headers[index], index + 1
+    if not report:
         positions = range(old.first_column, old.last_column + 1)
         return ColumnPlan({c: header.get(c, "") for c in positions}, (), old.first_column, new_last)
-    return ColumnPlan(report, tuple(inside), old.first_column, new_last)
+    inside = tuple(c for c in others if c < max(report))
+    return ColumnPlan(report, inside, old.first_column, new_last)
+
+
+def _header_position(wanted: list[str], text: str, start: int) -> int | None:
+    """Where `text` is among the recorded headers from `start` on; None when it is not one of them."""
+    return wanted.index(text, start) if text and text in wanted[start:] else None
 
 
 def block_row(row: int, old: Layout, new: Layout, rows: dict[int, int]) -> int | None:
