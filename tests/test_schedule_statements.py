@@ -109,6 +109,9 @@ def test_a_statements_job_sends_each_statement_once_across_runs(books, capsys) -
     assert len(smtp.messages) == 3
     _, out, _ = sheetsync(capsys, "schedule", "history", "statements-monthly", "--json")
     assert [r["outcome"] for r in json.loads(out)] == ["unchanged", "ok"] and books.hook.posts == []
+    assert first["bytes_written"] == sum((books.dir / path).stat().st_size for path in first["outputs"])
+    _, out, _ = sheetsync(capsys, "schedule", "history", "statements-monthly")
+    assert "built=3 already-sent=3 kss=" in out.splitlines()[0] and "built=3 sent=3 kss=" in out.splitlines()[1]
 
 
 @needs_libreoffice

@@ -87,6 +87,7 @@ class StatementsTask:
             quota_left=quota_left,
             quota_reset=quota_reset,
         )
+        result.bytes_written = sum(_size(Path(path)) for path in result.outputs)
         if self.options.send and built:
             self._send(built, recipients, env.settings, smtp, result)
         return result
@@ -209,3 +210,10 @@ def _fingerprint(built: list[Any]) -> str:
     for statement in built:
         digest.update(f"{statement.customer_id}|{statement.statement_date}|{statement.amount_due}\n".encode())
     return digest.hexdigest()[:32]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
