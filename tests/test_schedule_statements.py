@@ -190,3 +190,28 @@ jobs:
         "b": [f"output:{tmp_path / 'b'}", SEND_LOCK],
         "c": [f"output:{tmp_path / 'c'}"],
     }
+
+
+@needs_libreoffice
+def test_run_due_sends_the_monthly_statements_at_their_slot_once(books) -> None:
+    from datetime import UTC, datetime
+
+    from test_schedule_runner import Clock
+
+    from sheetsync.schedule.history import MemoryState
+    from sheetsync.schedule.runner import Scheduler
+    from sheetsync.schedule.spec import load_schedule
+
+    clock = Clock(datetime(2026, 5, 31, 12, 0, tzinfo=UTC))
+    scheduler = Scheduler(load_schedule("schedule.yaml"), MemoryState(clock), clock=clock)
+    assert scheduler.run_due() == []  # seen: due from its next slot, 07:00 New York on June 1st
+    clock.tick(hours=22, minutes=59)
+    assert scheduler.run_due() == [] and books.smtp.messages == []
+    clock.tick(minutes=2)
+    [run] = scheduler.run_due()
+    assert (run.trigger, run.outcome, run.slot) == ("schedule", "ok", datetime(2026, 6, 1, 11, 0, tzinfo=UTC))
+    assert len(books.smtp.messages) == 3
+    clock.tick(hours=1)
+    assert scheduler.run_due() == [] and len(books.smtp.messages) == 3
+    assert [r.outcome for r in scheduler.state.runs("statements-monthly")] == ["ok"]
+    assert run.rows == {"statements/built": 3, "statements/sent": 3}
