@@ -77,15 +77,28 @@ def split_groups(frame: pd.DataFrame, column: str | None) -> list[tuple[Any, lis
 
 
 def build_tabs(spec: TabSpec, frame: pd.DataFrame, ctx: LayoutContext) -> list[model.Tab]:
-    """One tab, or one per value of `spec.split`. A split of no rows still yields one empty tab."""
+    """One tab, or one per value of `spec.split`: a split of no rows yields no tab, never a blank one
+    (see `empty_split_warnings`); a tab that is not split is written empty (completeness.py warns)."""
     env = ctx.expr_context
     if spec.where is not None:
         keep = [r for r in records_of(frame) if spec.where.evaluate(row_env(r, env))]
         frame = pd.DataFrame(keep, columns=frame.columns, dtype=object) if keep else frame.iloc[0:0]
-    groups = split_groups(frame, spec.split)
-    if not groups:
-        groups = [(None, [])]
-    return [_tab(spec, value, rows, ctx) for value, rows in groups]
+    return [_tab(spec, value, rows, ctx) for value, rows in split_groups(frame, spec.split)]
+
+
+def empty_split_warnings(definition: Definition, workbooks: Sequence[model.Workbook]) -> list[model.RunWarning]:
+    """One line per split tab of which no workbook got a single tab ("no customer gets a statement").
+    Nothing of it is written: an existing workbook keeps its earlier tabs of it as they were."""
+    out = []
+    for spec in definition.tabs:
+        prefix = f"{definition.name}/{spec.id}-"
+        if spec.split is None or any(t.key.startswith(prefix) for wb in workbooks for t in wb.tabs):
+            continue
+        what = "statement" if spec.statement else "tab"
+        passes = " passes the tab's `where` with these parameters" if spec.where is not None else " has rows"
+        text = f"{definition.name}: no {what} written (tab {spec.id!r}): no {spec.split}{passes}"
+        out.append(model.RunWarning("no-rows", text, spec.id))
+    return out
 
 
 def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutContext) -> model.Tab:

@@ -61,11 +61,14 @@ def _invoice(cid: int, invoice_id: int, amount: Decimal) -> dict[str, Any]:
     }
 
 
-def books(**params: str) -> dict[str, list[str]]:
-    """Which customers get a statement: owing (1), in credit (2), netting to zero (3)."""
+Lines = dict[int, tuple[list[tuple[int, Decimal]], list[tuple[int, Decimal]]]]
+OWING: Lines = {1: ([(11, Decimal("100.00"))], [])}
+IN_CREDIT: Lines = {2: ([], [(21, Decimal("-40.00"))])}
+NETTING_TO_ZERO: Lines = {3: ([(31, Decimal("25.00"))], [(32, Decimal("-25.00"))])}
+
+
+def rendered(lines: Lines, **params: str) -> tuple[list[Workbook], list[Any]]:
     definition = find_definition("ar-aging")
-    lines = {1: ([(11, Decimal("100.00"))], []), 2: ([], [(21, Decimal("-40.00"))])}
-    lines[3] = ([(31, Decimal("25.00"))], [(32, Decimal("-25.00"))])
     records = {
         "aging": [_aging(cid, inv, cr) for cid, (inv, cr) in lines.items()],
         "customers": [
@@ -75,7 +78,7 @@ def books(**params: str) -> dict[str, list[str]]:
         "invoices": [_invoice(cid, i, a) for cid, (inv, cr) in lines.items() for i, a in inv + cr],
         "states": [{"StateAbbreviation": "CA", "TimeZone": "America/Los_Angeles"}],
     }
-    workbooks, _ = render(
+    return render(
         definition,
         resolve_params(definition, params),
         records,
@@ -83,6 +86,11 @@ def books(**params: str) -> dict[str, list[str]]:
         environment="sandbox",
         company=PLACEHOLDER_COMPANY,
     )
+
+
+def books(**params: str) -> dict[str, list[str]]:
+    """Which customers get a statement: owing (1), in credit (2), netting to zero (3)."""
+    workbooks, _ = rendered({**OWING, **IN_CREDIT, **NETTING_TO_ZERO}, **params)
     return {"statements": [t.statement.customer[0] for t in workbooks[0].tabs if t.statement]}
 
 
@@ -97,6 +105,22 @@ def books(**params: str) -> dict[str, list[str]]:
 )
 def test_who_gets_a_statement(params: dict[str, str], expected: list[str]) -> None:
     assert sorted(books(**params)["statements"]) == expected
+
+
+@pytest.mark.parametrize("burst", ["false", "true"])
+def test_no_customer_qualifying_is_one_warning_not_a_blank_tab(burst: str) -> None:
+    workbooks, warnings = rendered({**IN_CREDIT, **NETTING_TO_ZERO}, burst=burst)
+    assert [t.name for wb in workbooks for t in wb.tabs if t.statement or not t.rows] == []
+    assert all(wb.tabs and wb.tabs[0].name == "Summary" for wb in workbooks)
+    lines = [str(w) for w in warnings if "statement" in str(w)]
+    assert lines == [
+        "ar-aging: no statement written (tab 'statement'): no CustomerID passes the tab's `where` with these parameters"
+    ]
+
+
+def test_a_statement_for_some_customer_is_no_warning() -> None:
+    _, warnings = rendered({**OWING, **IN_CREDIT})
+    assert not [w for w in warnings if "statement" in str(w)]
 
 
 def _png(colour: str) -> bytes:
