@@ -107,7 +107,7 @@ SETTINGS: tuple[Setting, ...] = (
 COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "the company name at the top of customer statements"),
     ("address", "its address (a list of lines, or one string with newlines)"),
-    ("remit_to", "where customers send payments (lines); the address when unset"),
+    ("remit_to", "where customers send payments (lines, the payee first); the name and address when unset"),
     ("phone", "phone number on statements"),
     ("email", "e-mail address on statements"),
     ("logo", "a PNG or JPEG logo file for statements (default: the template's)"),
@@ -179,7 +179,7 @@ class Settings:
         return Company(
             name=self.company_name,
             address=_lines(self.company_address),
-            remit_to=_lines(self.company_remit_to) or _lines(self.company_address),
+            remit_to=_lines(self.company_remit_to) or (self.company_name, *_lines(self.company_address)),
             phone=self.company_phone or "",
             email=self.company_email or "",
             logo=_checked_logo(self.company_logo, self.source("company_logo")),

@@ -11,9 +11,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from helpers_statement import page
 from PIL import Image as PILImage
 
-from sheetsync.config import PLACEHOLDER_COMPANY
+from sheetsync.config import PLACEHOLDER_COMPANY, load_settings
 from sheetsync.definition import find_definition, resolve_params
 from sheetsync.model import Column, Company, Format, Statement, Tab, Total, Workbook
 from sheetsync.report import documented_fields, render
@@ -235,3 +236,12 @@ def test_a_statement_tab_without_a_page_shows_the_customer_and_never_run_metadat
     assert info["Customer"] == "Customer 1, 1 Main St" and info["Amount due"] == "$100.00"
     assert info["Statement date"] == "2026-03-01" and tab.note is None
     assert not {"Parameters", "Environment", "Generated", "Data as of", "Report"} & set(info)
+
+
+def test_the_remit_to_block_names_the_payee_when_remit_to_is_unset(tmp_path: Path) -> None:
+    env = {"SHEETSYNC_COMPANY_NAME": "Acme Co", "SHEETSYNC_COMPANY_ADDRESS": "1 Road\nOakland, CA 94607"}
+    company = load_settings(env, cwd=tmp_path).company()
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [statement_tab(company)]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    assert page(ws)["Remit to"][:3] == ["Acme Co", "1 Road", "Oakland, CA 94607"]
