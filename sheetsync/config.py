@@ -17,7 +17,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir, user_data_dir
 
 from sheetsync.errors import ConfigError
-from sheetsync.model import Company
+from sheetsync.model import Company, Negatives
 
 KSS_HOSTS = {
     "production": "https://api.kssdata.com/api/v1",
@@ -117,6 +117,14 @@ COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
 SETTINGS += tuple(
     Setting(f"company_{key}", f"SHEETSYNC_COMPANY_{key.upper()}", ("company", key), help=text)
     for key, text in COMPANY_FIELDS
+)
+SETTINGS += (
+    Setting(
+        "negatives",
+        "SHEETSYNC_NEGATIVES",
+        ("presentation", "negatives"),
+        help="negative money: parentheses (default), red, minus or red-minus; a report's `negatives:` wins",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -286,6 +294,7 @@ def load_settings(
     settings = Settings(values)
     _check_choice(settings, "kss_env", KSS_ENVIRONMENTS)
     _check_choice(settings, "kss_key_type", KEY_TYPES)
+    _check_choice(settings, "negatives", tuple(Negatives))
     return settings
 
 

@@ -34,6 +34,12 @@ class LayoutContext:
     generated_at: datetime
     warnings: list[model.RunWarning | str] = field(default_factory=list)
     company: model.Company | None = None  # the sender of customer-facing pages
+    negatives: model.Negatives | None = None  # sheetsync.toml's choice, for a definition that makes none
+
+    @property
+    def negatives_shown(self) -> model.Negatives:
+        """How negative money is shown: the definition's `negatives`, else the configured, else parentheses."""
+        return self.definition.negatives or self.negatives or model.Negatives.PARENTHESES
 
     @property
     def tz(self) -> ZoneInfo:
@@ -137,6 +143,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         statement=statement,
         stamps=("Generated",) if spec.as_of is not None else ("Generated", "Data as of"),
         row_key=spec.key_headers,
+        negatives=ctx.negatives_shown,
     )
 
 

@@ -68,6 +68,7 @@ def run_report(
         environment=environment,
         fetched_at=fetched.fetched_at,
         company=company_of(connections),
+        negatives=connections.settings.negatives,
     )
     summary = summarize(
         definition,
@@ -90,12 +91,14 @@ def render(
     environment: str = "",
     fetched_at: datetime | None = None,
     company: model.Company | None = None,
+    negatives: str | None = None,
 ) -> tuple[list[model.Workbook], list[model.RunWarning | str]]:
     """The pure part of a run: records -> workbooks (no network), plus warnings (data ones first)."""
     data_warnings: list[str] = []
     warnings: list[model.RunWarning | str] = []
     now = datetime.now().astimezone()
-    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company)
+    shown = model.Negatives(negatives) if negatives else None
+    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company, shown)
     frames = build_frames(definition, records, documented, data_warnings, context=ctx.expr_context)
     workbooks = _workbooks(definition, frames, ctx)
     missing = [*missing_warnings(definition, params, records), *narrowing_default_warnings(definition)]

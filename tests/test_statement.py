@@ -16,7 +16,8 @@ from PIL import Image as PILImage
 
 from sheetsync.config import PLACEHOLDER_COMPANY, load_settings
 from sheetsync.definition import find_definition, resolve_params
-from sheetsync.model import Column, Company, Format, Statement, Tab, Total, Workbook
+from sheetsync.errors import ConfigError
+from sheetsync.model import Column, Company, Format, Negatives, Statement, Tab, Total, Workbook
 from sheetsync.report import documented_fields, render
 from sheetsync.sinks.xlsx import write_workbook
 from sheetsync.sinks.xlsx_pages import PageSetup, column_pixels, page_breaks
@@ -245,3 +246,54 @@ def test_the_remit_to_block_names_the_payee_when_remit_to_is_unset(tmp_path: Pat
     write_workbook(Workbook("s", [statement_tab(company)]), path)
     ws = openpyxl.load_workbook(path)["Kettles"]
     assert page(ws)["Remit to"][:3] == ["Acme Co", "1 Road", "Oakland, CA 94607"]
+
+
+NEGATIVE_SECTIONS = {
+    Negatives.PARENTHESES: '_("$"* (#,##0.00)',
+    Negatives.RED: '[Red]_("$"* (#,##0.00)',
+    Negatives.MINUS: '_("$"* -#,##0.00_)',
+    Negatives.RED_MINUS: '[Red]_("$"* -#,##0.00_)',
+}
+
+
+@pytest.mark.parametrize("negatives", list(Negatives))
+def test_negative_money_follows_the_negatives_option_on_every_money_cell(tmp_path: Path, negatives: Negatives) -> None:
+    tab = statement_tab(PLACEHOLDER_COMPANY)
+    tab.rows = [*tab.rows, ["CR-1", Decimal("-5.00")]]
+    tab.negatives = negatives
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [tab]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    money = [c for row in ws.iter_rows() for c in row if isinstance(c.value, int | float) and c.column > 1]
+    assert -5 in [c.value for c in money] and len(money) >= 5  # open items, total, band, Amount due box
+    for cell in money:
+        sections = cell.number_format.split(";")
+        assert sections[1] == NEGATIVE_SECTIONS[negatives], (cell.coordinate, cell.number_format)
+
+
+@pytest.mark.parametrize(
+    ("env", "definition", "expected"),
+    [
+        ({}, None, Negatives.PARENTHESES),
+        ({"SHEETSYNC_NEGATIVES": "minus"}, None, Negatives.MINUS),
+        ({"SHEETSYNC_NEGATIVES": "minus"}, "red", Negatives.RED),
+    ],
+)
+def test_a_definitions_negatives_wins_over_the_configured_one(
+    tmp_path: Path, env: dict[str, str], definition: str | None, expected: Negatives
+) -> None:
+    ar = find_definition("ar-aging").model_copy(update={"negatives": definition and Negatives(definition)})
+    negatives = load_settings(env, cwd=tmp_path).negatives
+    workbooks, _ = render(
+        ar,
+        resolve_params(ar, {}),
+        {"aging": [], "customers": [], "invoices": [], "states": []},
+        documented_fields(ar),
+        negatives=negatives,
+    )
+    assert {t.negatives for t in workbooks[0].tabs} == {expected}
+
+
+def test_an_unknown_negatives_setting_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"SHEETSYNC_NEGATIVES / negatives is 'purple'.*parentheses, red, minus"):
+        load_settings({"SHEETSYNC_NEGATIVES": "purple"}, cwd=tmp_path)

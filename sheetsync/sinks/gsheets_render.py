@@ -17,17 +17,18 @@ from typing import Any
 
 from sheetsync.errors import RenderError, SinkError
 from sheetsync.model import (
-    NUMBER_FORMATS,
     SUBTOTAL_FUNCTIONS,
     Column,
     ConditionalRule,
     Format,
     Link,
+    Negatives,
     Style,
     Tab,
     Total,
     Validation,
 )
+from sheetsync.model import number_format as pattern_of
 from sheetsync.sinks.links import safe_link
 from sheetsync.sinks.xlsx_cells import column_widths, quote_sheet, rule_formula
 
@@ -65,8 +66,8 @@ def grid_size(tab: Tab) -> GridSize:
     return GridSize(rows=max(last, tab.header_row + 1), columns=columns)
 
 
-def number_format(fmt: Format) -> dict[str, str]:
-    return {"type": NUMBER_FORMAT_TYPES[fmt], "pattern": NUMBER_FORMATS[fmt]}
+def number_format(fmt: Format, negatives: Negatives = Negatives.PARENTHESES) -> dict[str, str]:
+    return {"type": NUMBER_FORMAT_TYPES[fmt], "pattern": pattern_of(fmt, negatives)}
 
 
 def column_letter(index: int) -> str:
@@ -186,7 +187,7 @@ def format_requests(
                 {
                     "repeatCell": {
                         "range": _range(sheet_id, first0, end0, index, index + 1),
-                        "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format)}},
+                        "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format, tab.negatives)}},
                         "fields": "userEnteredFormat.numberFormat",
                     }
                 }

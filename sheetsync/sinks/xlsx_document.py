@@ -51,7 +51,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
-from sheetsync.model import NUMBER_FORMATS, Format, Statement, Tab, Workbook
+from sheetsync.model import Negatives, Statement, Tab, Workbook, money_format
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
@@ -62,7 +62,6 @@ TALL_ROW = 30.0  # points: the title row and the header row
 MIN_WIDTH = 11.0  # characters: every statement column
 MAX_FOOTER = 255  # Excel's limit on a header/footer section's total length
 DEFAULT_BRAND, DEFAULT_ACCENT, DEFAULT_LIGHT = "1F4E5F", "F2A541", "EAF2F4"
-MONEY = NUMBER_FORMATS[Format.CURRENCY]
 
 
 # -- the template's look ---------------------------------------------------------------------------
@@ -205,9 +204,9 @@ def _company_lines(statement: Statement) -> list[str]:
     return [company.name, *company.address, *([" · ".join(contact)] if contact else [])]
 
 
-def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
-    """The styles of a statement's cells by role, in the look's colours."""
-    brand, accent = look.brand, look.accent
+def _role_styles(look: Look, negatives: Negatives) -> dict[str, dict[str, Any]]:
+    """The styles of a statement's cells by role, in the look's colours; money shows negatives as told."""
+    brand, accent, money = look.brand, look.accent, money_format(negatives)
     edge, thin = Side(style="medium", color=brand), Side(style="thin", color="B7C9CE")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     right, centre = Alignment(horizontal="right"), Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -230,7 +229,7 @@ def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
             "font": due,
             "fill": PatternFill("solid", fgColor=look.light),
             "border": Border(right=edge, top=edge, bottom=edge),
-            "number_format": MONEY,
+            "number_format": money,
         },
         "party": {"font": label, "border": Border(bottom=Side(style="thin", color=accent))},
         "band_label": {
@@ -245,8 +244,8 @@ def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
             "border": box,
             "alignment": centre,
         },
-        "band_value": {"border": box, "number_format": MONEY},
-        "band_total_value": {"font": due, "border": box, "number_format": MONEY},
+        "band_value": {"border": box, "number_format": money},
+        "band_total_value": {"font": due, "border": box, "number_format": money},
         "header": {
             "font": white,
             "fill": PatternFill("solid", fgColor=brand),
@@ -259,19 +258,19 @@ def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
     return styles
 
 
-def _prototypes(ws: Any, look: Look) -> dict[str, Cell]:
+def _prototypes(ws: Any, look: Look, negatives: Negatives) -> dict[str, Cell]:
     """One styled cell per role, made once per workbook and look: a statement's cells copy their
     style ids, so the 600th statement costs no more style lookups than the first."""
     cache = ws.parent.__dict__.setdefault("_sheetsync_statement_styles", {})
-    if look not in cache:
+    if (look, negatives) not in cache:
         protos = {}
-        for role, spec in _role_styles(look).items():
+        for role, spec in _role_styles(look, negatives).items():
             proto = Cell(ws)
             for attribute, value in spec.items():
                 setattr(proto, attribute, value)
             protos[role] = proto
-        cache[look] = protos
-    return cache[look]
+        cache[look, negatives] = protos
+    return cache[look, negatives]
 
 
 class StatementRenderer(TabRenderer):
@@ -283,7 +282,7 @@ class StatementRenderer(TabRenderer):
         self.statement = _statement(tab)
         self.plan = Plan.of(tab)
         self.n = max(len(tab.columns), MIN_COLUMNS)
-        self.protos = _prototypes(ws, look)
+        self.protos = _prototypes(ws, look, tab.negatives)
         self.header_style, self.data_style = self.protos["header"], self.protos["data"]
 
     def render(self) -> None:
