@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,22 +121,27 @@ def _workbooks(definition: Definition, frames: Frames, ctx: LayoutContext) -> li
     if burst is None or not burst_enabled(definition, ctx.expr_context):
         return [_workbook(definition.name, definition, frames, ctx)]
     first = frames[definition.tabs[0].frame]
+    split = {name: _by_value(frame, burst.by) for name, frame in frames.items() if burst.by in frame.columns}
     workbooks = []
     for value, rows in split_groups(first, burst.by):
-        subset = {
-            name: _only(frame, burst.by, value) if burst.by in frame.columns else frame
-            for name, frame in frames.items()
-        }
+        key = match_key(value)
+        subset = {name: split[name](key) if name in split else frame for name, frame in frames.items()}
         env = {**ctx.expr_context, "value": value, **(rows[0] if rows else {})}
         name = file_stem(str(burst.name.render(env)))
         workbooks.append(_workbook(name, definition, subset, ctx))
     return workbooks
 
 
-def _only(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
-    key = match_key(value)
-    mask = [match_key(v) == key for v in frame[column]]
-    return frame[pd.Series(mask, index=frame.index, dtype=bool)].reset_index(drop=True)
+def _by_value(frame: pd.DataFrame, column: str) -> Callable[[Any], pd.DataFrame]:
+    """A lookup from a burst value's match key to the rows of `frame` holding it (grouped once, in order)."""
+    positions: dict[Any, list[int]] = {}
+    for position, value in enumerate(frame[column]):
+        positions.setdefault(match_key(value), []).append(position)
+
+    def rows_of(key: Any) -> pd.DataFrame:
+        return frame.iloc[positions.get(key, [])].reset_index(drop=True)
+
+    return rows_of
 
 
 def _workbook(name: str, definition: Definition, frames: Frames, ctx: LayoutContext) -> model.Workbook:

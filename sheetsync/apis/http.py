@@ -2,6 +2,8 @@
 
 Retries, timeouts, pacing, budget, request counting, and the mapping of an error answer to a typed
 exception (each API supplies only the function that reads its own error text from a body).
+The error mapping is in ``http_errors.py``, the rate-limit and budget pacing in ``quota.py``;
+the names they export are importable from here too.
 
 Public API
 ----------
@@ -40,18 +42,6 @@ stats=None, requests_per_hour=None, request_id_header=None, secret_headers=())``
     tests never really sleep. The final response is returned whatever its status: map it with
     ``error_for_response``.
 
-``error_for_response(response, *, endpoint, api_message=None, request_id=None, clock=time.time,
-message=None) -> ApiError``
-    The one mapping of a final 4xx/5xx to a typed error (401 AuthError, 403 ForbiddenError, 404
-    NotFoundError, 400/422 and other 4xx BadRequestError, 429 RateLimitedError with ``recovers_at`` in
-    local time, 408 and 5xx ServerError). ``message`` replaces the default wording (the Sheets sink
-    names the spreadsheet and the account to share it with).
-
-``checked_body(response, *, endpoint, message_of, request_id=None, clock=time.time) -> Any``
-    The JSON body of a successful answer (floats as ``Decimal``), or the typed error for a failed one
-    carrying ``message_of(body)``, the API's own error text (``MessageOf``: body -> str or None).
-    A successful answer that is not JSON raises ``ApiError``.
-
 ``build_query(pairs) -> str``
     ``[("CustomerIDs", "1,2"), ("States", "CA")]`` -> ``"CustomerIDs=1,2&States=CA"``: values
     percent-encoded except commas (and ``:`` for timestamps), as the KSS document writes them.
@@ -65,18 +55,12 @@ message=None) -> ApiError``
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
-import socket
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -93,18 +77,43 @@ from tenacity import (
     wait_random_exponential,
 )
 from tenacity.wait import wait_base
-from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
+from sheetsync.apis.http_errors import (
+    MessageOf,
+    checked_body,
+    error_for_response,
+    host_of,
+    is_transient,
+    json_body,
+    never_connected,
+    parse_retry_after,
+    request_label,
+    transport_reason,
+)
+from sheetsync.apis.quota import Pacer
 from sheetsync.errors import (
     AmbiguousOutcomeError,
     ApiError,
-    AuthError,
-    BadRequestError,
-    ForbiddenError,
-    NotFoundError,
-    RateLimitedError,
     ServerError,
 )
+
+__all__ = [  # the error mapping lives in http_errors.py; importable from here as before the split
+    "HttpClient",
+    "MessageOf",
+    "RequestStats",
+    "RetryPolicy",
+    "build_query",
+    "checked_body",
+    "error_for_response",
+    "host_of",
+    "json_body",
+    "new_request_id",
+    "parse_retry_after",
+    "redact_headers",
+    "redact_url",
+    "request_label",
+    "transport_reason",
+]
 
 log = logging.getLogger("sheetsync.http")
 
@@ -114,13 +123,6 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REFUSED_STATUSES = frozenset({429})  # the request was refused before processing: safe to send again, even a POST
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT = "sheetsync (+https://github.com/sheetsync)"
-
-
-def request_label(method: str | None, endpoint: str) -> str:
-    """ "POST payments/applications/requested" for messages, whether or not `endpoint` (a registry key)
-    already names its method."""
-    method = method or "GET"
-    return endpoint if endpoint.startswith(f"{method} ") else f"{method} {endpoint}"
 
 
 class RequestStats:
@@ -184,22 +186,6 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
 def build_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Encode query pairs, keeping commas (list separators) and colons (timestamps) literal."""
     return "&".join(f"{quote(str(name), safe='')}={quote(str(value), safe=',:')}" for name, value in pairs)
@@ -226,212 +212,6 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def _local_time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch).astimezone()
-
-
-def _describe_recovery(recovers_at: datetime) -> str:
-    return f"quota recovers at {recovers_at:%Y-%m-%d %H:%M:%S %Z}".rstrip()
-
-
-MessageOf = Callable[[Any], "str | None"]  # an API's error body -> its own error text
-
-
-def error_for_response(
-    response: requests.Response,
-    *,
-    endpoint: str,
-    api_message: str | None = None,
-    request_id: str | None = None,
-    clock: Callable[[], float] = time.time,
-    message: str | None = None,
-) -> ApiError:
-    """The typed ApiError for a final 4xx/5xx response (never includes a key: the URL is not used)."""
-    status = response.status_code
-    where = f"{response.request.method if response.request else 'GET'} {endpoint}"
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "api_message": api_message,
-        "request_id": request_id,
-        "endpoint": endpoint,
-    }
-    if status == 429:
-        recovers_at = _recovery_time(response, clock)
-        detail = _describe_recovery(recovers_at) if recovers_at else "try again later"
-        text = message or f"{where}: 429 rate limit reached; {detail}"
-        return RateLimitedError(text, recovers_at=recovers_at, **kwargs)
-    cls, default = _error_kind(status)
-    return cls(message or f"{where}: {default}", **kwargs)
-
-
-def _error_kind(status: int) -> tuple[type[ApiError], str]:
-    if status == 401:
-        return AuthError, "401 unauthorized (the API key is missing or not valid here)"
-    if status == 403:
-        return ForbiddenError, "403 forbidden for this key"
-    if status == 404:
-        return NotFoundError, "404 not found"
-    if status in (400, 422):
-        return BadRequestError, f"{status} bad request"
-    if status == 408:
-        return ServerError, "408 request timeout"
-    if status >= 500:
-        return ServerError, f"{status} server error"
-    if status >= 400:
-        return BadRequestError, f"{status} refused"
-    return ApiError, f"unexpected status {status}"
-
-
-def _recovery_time(response: requests.Response, clock: Callable[[], float]) -> datetime | None:
-    wait = parse_retry_after(response.headers.get("Retry-After"), now=clock())
-    if wait is None:
-        wait = _float_header(response.headers, "RateLimit-Reset")
-    return _local_time(clock() + wait) if wait is not None else None
-
-
-def json_body(response: requests.Response) -> Any:
-    """The parsed JSON of a response (numbers with a point as Decimal), or None when it is not JSON."""
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        return None
-
-
-def checked_body(
-    response: requests.Response,
-    *,
-    endpoint: str,
-    message_of: MessageOf,
-    request_id: str | None = None,
-    clock: Callable[[], float] = time.time,
-) -> Any:
-    """The JSON body of a successful answer; the typed error (with the API's own text) otherwise."""
-    body = json_body(response)
-    if response.status_code >= 400:
-        api_message = message_of(body) if body is not None else None
-        raise error_for_response(
-            response, endpoint=endpoint, api_message=api_message, request_id=request_id, clock=clock
-        )
-    if body is None:
-        method = response.request.method if response.request else "GET"
-        raise ApiError(
-            f"{request_label(method, endpoint)}: the answer was not JSON (status {response.status_code})",
-            status=response.status_code,
-            request_id=request_id,
-            endpoint=endpoint,
-        )
-    return body
-
-
-def _float_header(headers: Mapping[str, str], name: str) -> float | None:
-    try:
-        return float(headers[name])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """True when the request certainly did not reach the server (connect refused/timed out)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
-        inner = exc.args[0]
-        if isinstance(inner, MaxRetryError) and isinstance(inner.reason, NewConnectionError):
-            return True
-        if isinstance(inner, NewConnectionError):
-            return True
-    return False
-
-
-class _Pacer:
-    """Waits before a request when the server's quota or the client-side budget is spent."""
-
-    def __init__(
-        self,
-        *,
-        requests_per_hour: int | None,
-        max_wait: float,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-    ) -> None:
-        self.requests_per_hour = requests_per_hour
-        self.max_wait = max_wait
-        self.sleep = sleep
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._sent: deque[float] = deque()
-        self._remaining: int | None = None
-        self._reset_at: float | None = None
-        self.throttled = 0  # 429 answers received
-
-    def before_request(self, endpoint: str) -> None:
-        wait, why = self._needed_wait()
-        if wait <= 0:
-            return
-        if wait > self.max_wait:
-            recovers_at = _local_time(self.clock() + wait)
-            raise RateLimitedError(
-                f"GET {endpoint}: {why}; {_describe_recovery(recovers_at)}",
-                recovers_at=recovers_at,
-                endpoint=endpoint,
-                status=429,
-            )
-        log.info("pacing: waiting %.1fs before %s (%s)", wait, endpoint, why)
-        self.sleep(wait)
-
-    def _needed_wait(self) -> tuple[float, str]:
-        now = self.clock()
-        with self._lock:
-            if self._remaining is not None and self._remaining <= 0 and self._reset_at is not None:
-                if self._reset_at > now:
-                    return self._reset_at - now, "the API rate limit is spent"
-                self._remaining = None
-            if self.requests_per_hour:
-                while self._sent and self._sent[0] <= now - 3600:
-                    self._sent.popleft()
-                if len(self._sent) >= self.requests_per_hour:
-                    return self._sent[0] + 3600 - now, f"the budget of {self.requests_per_hour} requests/hour is spent"
-            return 0.0, ""
-
-    def sent(self) -> None:
-        with self._lock:
-            self._sent.append(self.clock())
-            if self._remaining is not None:
-                self._remaining -= 1
-
-    def quota(self) -> tuple[int | None, float | None]:
-        """The server's quota as last seen: (requests left, epoch second it resets); None where unknown."""
-        with self._lock:
-            return self._remaining, self._reset_at
-
-    def remaining(self) -> int | None:
-        """Requests that may still be sent now (server quota and client budget), None when neither is known."""
-        now = self.clock()
-        with self._lock:
-            left = [] if self._remaining is None else [self._remaining]
-            if self._reset_at is not None and self._reset_at <= now:
-                left = []
-            if self.requests_per_hour:
-                left.append(self.requests_per_hour - sum(1 for t in self._sent if t > now - 3600))
-            return min(left) if left else None
-
-    def observe(self, headers: Mapping[str, str], status: int = 200) -> None:
-        remaining = _float_header(headers, "RateLimit-Remaining")
-        reset = _float_header(headers, "RateLimit-Reset")
-        with self._lock:
-            self.throttled += status == 429
-            reset_at = None if reset is None else self.clock() + reset
-            # Concurrent responses arrive out of order: within one window the lowest count is the true one.
-            same_window = reset_at is not None and self._reset_at is not None and abs(reset_at - self._reset_at) < 2
-            if remaining is not None:
-                known = self._remaining if same_window and self._remaining is not None else int(remaining)
-                self._remaining = min(known, int(remaining))
-            if reset_at is not None:
-                self._reset_at = reset_at
-
-
 class HttpClient:
     """One requests.Session with timeouts, retries, pacing, request ids and counting. See module doc."""
 
@@ -456,7 +236,7 @@ class HttpClient:
         self.stats = stats if stats is not None else RequestStats()
         self.request_id_header = request_id_header
         self.secret_headers = tuple(secret_headers)
-        self.pacer = _Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait, sleep=sleep, clock=clock)
+        self.pacer = Pacer(requests_per_hour=requests_per_hour, max_wait=self.retry.max_wait, sleep=sleep, clock=clock)
 
     def quota(self) -> tuple[int | None, float | None]:
         """What the last RateLimit-Remaining / RateLimit-Reset headers said: (left, reset epoch second)."""
@@ -502,7 +282,7 @@ class HttpClient:
     def _retrying(self, idempotent: bool, what: str, url: str) -> Retrying:
         policy = self.retry
         statuses = RETRY_STATUSES if idempotent else REFUSED_STATUSES
-        transient = retry_if_exception(_is_transient) if idempotent else retry_never
+        transient = retry_if_exception(is_transient) if idempotent else retry_never
         return Retrying(
             stop=stop_after_attempt(policy.max_retries + 1),
             retry=retry_if_result(lambda response: self._should_retry(response, statuses)) | transient,
@@ -562,7 +342,7 @@ class HttpClient:
                 method, url, headers=sent_headers, **body, timeout=self.timeout, allow_redirects=False
             )
         except requests.exceptions.RequestException as exc:
-            if idempotent and _is_transient(exc):
+            if idempotent and is_transient(exc):
                 raise
             raise self._transport_error(method, endpoint, exc, sent_headers, idempotent, url) from None
         self.pacer.observe(response.headers, response.status_code)
@@ -579,7 +359,7 @@ class HttpClient:
     ) -> ApiError:
         request_id = headers.get(self.request_id_header or "", None)
         reason = transport_reason(exc)
-        if not idempotent and not _never_connected(exc):
+        if not idempotent and not never_connected(exc):
             return AmbiguousOutcomeError(
                 f"{request_label(method, endpoint)}: no answer from {host_of(url)} after the request was sent "
                 f"({reason}); it may or may not have taken effect: check before sending it again",
@@ -591,52 +371,6 @@ class HttpClient:
             request_id=request_id,
             endpoint=endpoint,
         )
-
-
-def host_of(url: str) -> str:
-    """The host (and port) of a URL, for messages: "api.kssdata.com", "127.0.0.1:9"."""
-    return urlsplit(url).netloc.rsplit("@", 1)[-1] or "the API"
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc` and what it wraps (args, reason, __cause__, __context__), depth-first, each once."""
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        nested = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
-        stack += [n for n in nested if isinstance(n, BaseException)]
-
-
-def transport_reason(exc: BaseException) -> str:
-    """A few words on why a request got no answer: "the host name does not resolve", "connection refused"..."""
-    causes = list(_causes(exc))
-    if any(isinstance(c, NameResolutionError | socket.gaierror) for c in causes):
-        return "the host name does not resolve"
-    if any(isinstance(c, requests.exceptions.InvalidHeader) for c in causes):
-        return "a header value is not valid (an API key with a line break or space?)"
-    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "Connection refused" in str(exc):
-        return "connection refused"
-    if any(isinstance(c, requests.exceptions.SSLError) for c in causes):
-        return "TLS/SSL handshake failed"
-    if any(isinstance(c, requests.exceptions.ConnectTimeout) for c in causes):
-        return "connection timed out"
-    if any(isinstance(c, requests.exceptions.ReadTimeout | TimeoutError) for c in causes):
-        return "no answer in time"
-    if any(isinstance(c, ConnectionResetError) for c in causes):
-        return "connection reset"
-    return type(exc).__name__
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """Worth retrying: a connection or timeout error, but not a name that does not resolve (fails at once)."""
-    if any(isinstance(c, NameResolutionError | socket.gaierror) for c in _causes(exc)):
-        return False
-    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
 
 
 def _default_session() -> requests.Session:

@@ -3,11 +3,11 @@
 ``loads(text)`` parses JSON with ``parse_float=Decimal``. ``type_record(record)`` types one record
 (recursively into nested lists and objects such as arAging's ``Invoices_1_30``):
 
-- fields documented as money/quantity (``registry.FIELD_KINDS == "decimal"``): decimal strings,
+- fields documented as money/quantity (``fields.FIELD_KINDS == "decimal"``): decimal strings,
   integer-looking strings (``"TotalCases": "30"``) and JSON numbers -> ``Decimal``;
 - documented IDs -> ``int`` (also from digit strings of at most 15 digits; a longer one, a reference or
   tracking number, stays text); booleans from ``"true"``/``"false"``;
-- calendar dates (``registry.field_kind == "date"``: DueDate, CloseDate, PostDate, ...) -> ``date``: the UTC
+- calendar dates (``fields.field_kind == "date"``: DueDate, CloseDate, PostDate, ...) -> ``date``: the UTC
   calendar date of the timestamp KSS writes (``2026-01-25T08:00:00.000Z`` and ``2026-01-25T00:00:00.000Z``
   are both 2026-01-25), so no time zone can move them to another day. This is the one place that rule lives;
 - instants (TimeUpdated, TimeCreated, ...) and other timestamps -> timezone-aware ``datetime`` (UTC);
@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sheetsync.apis.registry import field_kind
+from sheetsync.apis.fields import field_kind
 
 MAX_ID_DIGITS = 15  # a digit string longer than this stays text: spreadsheets keep 15 digits of a number
 _DECIMAL = re.compile(r"[-+]?\d+\.\d+")

@@ -13,7 +13,8 @@ keyed by that name for GETs; the POST is keyed ``"POST payments/applications/req
 
 ``Endpoint`` and ``Param`` (what an entry is, how its parameters encode) are in ``endpoints.py``.
 ``resolve("customers/12") -> (Endpoint, {"customerID": 12})`` accepts either a template name or a
-concrete path. ``field_kind(name, endpoint)`` says how ``records.py`` types each documented field.
+concrete path. How each documented field is typed (``field_kind``, ``field_type``, money and identifier
+fields) is in ``fields.py``, re-exported here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from typing import Any
 
 from sheetsync.apis.endpoints import KEY_TYPES as KEY_TYPES  # re-exported: callers know the registry
 from sheetsync.apis.endpoints import Endpoint, Param
+from sheetsync.apis.fields import FIELD_KINDS as FIELD_KINDS  # re-exported: the registry's older home
+from sheetsync.apis.fields import IDENTIFIER_FIELDS as IDENTIFIER_FIELDS
+from sheetsync.apis.fields import MONEY_FIELDS as MONEY_FIELDS
+from sheetsync.apis.fields import field_kind as field_kind
+from sheetsync.apis.fields import field_type as field_type
 from sheetsync.errors import ParameterError
 from sheetsync.suggest import did_you_mean
 
@@ -364,129 +370,6 @@ FALLBACKS: dict[str, str] = {
     "POST payments/applications/requested": "POST payments/applications",
     "payments/applications": "payments/applications",  # confirmed only: add Statuses=Confirmed
 }
-
-# How records.py types the documented fields (from the document's examples). Integer-looking strings
-# become Decimal only for the quantities listed under "decimal"; codes such as DeliveryDays "1" and
-# PostalCode stay strings. Fields not listed are typed by shape (timestamps, dates, decimal strings).
-# "date" fields denote a calendar date: KSS writes them as a timestamp at local midnight (T07:00Z or
-# T08:00Z in /invoices, T00:00Z in /payments/openInvoices and /purchases), so their calendar date is
-# the UTC date of the timestamp, whatever the report's time zone. "datetime" fields are instants.
-_KINDS = {
-    "decimal": "Allocated Amount AvailableBalance AvgDailySales90d Cases CurrentDue DOI DailySales DepositCost "
-    "Discount Due_1_30 Due_31_60 Due_61_90 Due_91 ExtPrice FOB Freight FullPrice Inventory InvoiceTotal "
-    "LaidInCost NumUnits OnFloorInventory OpenBalance OpenCredit OpenDebit Ordered OtherCost PreSales Tax "
-    "Total TotalBalanceOutstanding TotalCases TotalDiscount TotalExtPrice TotalFullPrice TotalNumUnits "
-    "UnitPrice Weight",
-    "datetime": "InvoiceLastUpdated InvoiceTimeCreated LastCalcTime LastEditTime TimeApplied "
-    "TimeConfirmed TimeCreated TimeExported TimeRequested TimeUpdated",
-    "date": "CloseDate CodeDate Date DueDate EffectiveDate EndDate ExpirationDate InvoiceDate LastInventoryDate "
-    "PODate PostDate ReceiveDate StartDate StatementDate",
-    "int": "ARAccountID AllocationID AllocationTypeID AvailableUnits BackOrder BrandID BuiltByUserID CreditTermID "
-    "CustomerID DeliveryMinimum ID InvoiceID InvoiceTransID KSSLiveCategoryID LoadSheetStatusID LocationID "
-    "MatchedPaymentApplicationID MenuPromotionID PackageID PaymentApplicationID PaymentID PaymentInvoiceID "
-    "PaymentTypeID ProductCategoryID ProductGroupID ProductID ProductTypeID PromotionID PromotionTypeID "
-    "PurchaseID PurchaseTransID RequestID RequestedByUserID SalesRepUserID Sequence ShipmentID SiteUserID "
-    "StatusID SubmittedByUserID SupplierID TargetInvoiceID TermID ToLocationID Units UserID VendorID "
-    "WholesaleUnitsPerCase",
-    "bool": "Active AllProducts IsSample KSSLiveAccess NotAuthorized OnHold PowerUser UserActive",
-    "str": "AccountStatus Address Address2 Address3 AppliedBy BatchCode Blend BrandAssetsURL BrandFamily BrandName "
-    "BrandStyle BuiltByUserEmail BuiltByUserName COA_URL CategoryName ChainName City CustomerName "
-    "CustomerNameAlt DBA DeliveryDays Description Email Flavor FullSizeImageURL Ingredients InvoiceNum "
-    "KSSMenuCategory LicenseNum Location Memo Name NextDeliveryDates OrderCutOffDaysInAdvance OrderCutOffTime "
-    "PDFURL PONum PackageName PaymentInvoiceNum PaymentTypeName PostalCode Potency PotencyTHC ProductName "
-    "ProductOverrideType ProductTypeName ProfilePictureURL PromotionName Role SalesRepEmail SalesRepName "
-    "SalesRepPhone ShipmentNum State StateAbbreviation StateName StatementLink SubmittedByUserEmail "
-    "SubmittedByUserName Supplier SupplierName SupplierWebsiteURL TargetInvoiceNum Terms ThumbnailImageURL "
-    "TimeZone ToLocationName Type UnitNetWeight VendorName CollectionAgentFullName CollectionAgentEmail "
-    "PalletTag StrainName PublicPDFLink",
-}
-FIELD_KINDS: dict[str, str] = {name: kind for kind, names in _KINDS.items() for name in names.split()}
-
-# Where one field name has another type in another endpoint: invoice Status is a status ID (1 New ...),
-# purchase and payment-request Status is a word (Open, Pending, ...).
-_ENDPOINT_KINDS: dict[str, dict[str, str]] = {
-    "invoices": {"Status": "int"},
-    "invoices/{invoiceID}": {"Status": "int"},
-    "purchases": {"Status": "str"},
-    "purchases/{purchaseID}": {"Status": "str"},
-    "payments/applications/requested": {"Status": "str"},
-    "payments/applications": {"Status": "str"},
-}
-
-
-# The decimal fields that are money (shown as currency); the other decimal fields are quantities.
-MONEY_FIELDS = frozenset(
-    [
-        "Amount",
-        "AvailableBalance",
-        "CurrentDue",
-        "DepositCost",
-        "Discount",
-        "Due_1_30",
-        "Due_31_60",
-        "Due_61_90",
-        "Due_91",
-        "ExtPrice",
-        "FOB",
-        "Freight",
-        "FullPrice",
-        "InvoiceTotal",
-        "LaidInCost",
-        "OpenBalance",
-        "OpenCredit",
-        "OpenDebit",
-        "OtherCost",
-        "Tax",
-        "Total",
-        "TotalBalanceOutstanding",
-        "TotalDiscount",
-        "TotalExtPrice",
-        "TotalFullPrice",
-        "UnitPrice",
-    ]
-)
-
-
-# Text fields that are identifiers, often long digit strings (references, numbers of documents, tracking
-# numbers): never shown with a number format, which would round them past 15 digits.
-IDENTIFIER_FIELDS = frozenset(
-    [
-        "BatchCode",
-        "InvoiceNum",
-        "LicenseNum",
-        "PONum",
-        "PackageName",
-        "PalletTag",
-        "PaymentInvoiceNum",
-        "ShipmentNum",
-        "TargetInvoiceNum",
-        "tracking_numbers",
-        "order_number",
-        "order_id",
-        "shipment_id",
-    ]
-)
-
-
-def field_type(name: str, endpoint: str | None = None) -> str | None:
-    """The documented type of a field as a reader sees it: money, quantity, count, id, date, datetime, bool,
-    text; None when the field is not documented."""
-    kind = field_kind(name, endpoint)
-    if kind == "decimal":
-        return "money" if name in MONEY_FIELDS else "quantity"
-    if kind == "int":
-        return "id" if name.endswith("ID") or name == "Status" else "count"
-    return {"date": "date", "datetime": "datetime", "bool": "bool", "str": "text"}.get(kind or "")
-
-
-def field_kind(name: str, endpoint: str | None = None) -> str | None:
-    """How field `name` of a record of `endpoint` (a registry key) is typed: decimal, int, date, datetime,
-    bool, str, or None (typed by shape). `endpoint` None gives the kind shared by all endpoints."""
-    if endpoint is not None:
-        kind = _ENDPOINT_KINDS.get(endpoint, {}).get(name)
-        if kind is not None:
-            return kind
-    return FIELD_KINDS.get(name)
 
 
 def endpoint(name: str, method: str = "GET") -> Endpoint:

@@ -29,7 +29,7 @@ from sheetsync.model import Tab, Workbook
 from sheetsync.sinks.digest import workbook_digest
 from sheetsync.sinks.naming import block_name
 from sheetsync.sinks.xlsx_cells import sheet_titles
-from sheetsync.sinks.xlsx_package import MAIN, REL_NS, CellEdit, CellStyle, SheetEntry, WorksheetXml, XlsxPackage
+from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, SheetEntry, XlsxPackage
 from sheetsync.sinks.xlsx_transplant import (
     SheetCopier,
     add_sheet_entry,
@@ -43,6 +43,8 @@ from sheetsync.sinks.xlsx_transplant import (
     sheet_position,
 )
 from sheetsync.sinks.xlsx_usercols import Carried, Layout, Orphan, carry_user_columns, find_layout
+from sheetsync.sinks.xlsx_worksheet import WorksheetXml
+from sheetsync.sinks.xlsx_xml import MAIN, REL_NS
 
 TAB_PROPERTY = "sheetsync.tab."
 HASH_PROPERTY = "sheetsync.hash."

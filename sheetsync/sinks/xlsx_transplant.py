@@ -16,16 +16,8 @@ from typing import Any
 from lxml import etree
 
 from sheetsync.errors import SinkError
-from sheetsync.sinks.xlsx_package import (
-    MAIN,
-    NS,
-    PKG_REL,
-    REL_NS,
-    SheetEntry,
-    XlsxPackage,
-    q,
-    rels_name,
-)
+from sheetsync.sinks.xlsx_package import SheetEntry, XlsxPackage, rels_name
+from sheetsync.sinks.xlsx_xml import MAIN, NS, PKG_REL, REL_NS, q
 
 WORKSHEET_TYPE = REL_NS + "/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"

@@ -23,25 +23,10 @@ from lxml import etree
 from openpyxl.formula.translate import Translator, TranslatorError
 
 from sheetsync.model import Link, Tab
-from sheetsync.sinks.xlsx_package import (
-    NS,
-    WorksheetXml,
-    XlsxPackage,
-    column_letters,
-    excel_serial,
-    expand_all_shared,
-    q,
-    split_ref,
-)
+from sheetsync.sinks.xlsx_package import XlsxPackage
+from sheetsync.sinks.xlsx_worksheet import WorksheetXml, column_letters, excel_serial, expand_all_shared, split_ref
+from sheetsync.sinks.xlsx_xml import NS, SHEET_ORDER, insert_in_order, q
 
-SHEET_ORDER = [
-    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
-    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
-    "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks",
-    "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties",
-    "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "picture",
-    "oleObjects", "controls", "webPublishItems", "tableParts", "extLst",
-]  # fmt: skip
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
 
 
@@ -311,7 +296,7 @@ def _carry_cols(old_root: Any, new_root: Any, old_columns: int, shift: int) -> N
     new_cols = new_root.find(q("cols"))
     if new_cols is None:
         new_cols = etree.SubElement(new_root, q("cols"))
-        insert_in_order(new_root, new_cols)
+        insert_in_order(new_root, new_cols, SHEET_ORDER)
     first = old_columns + 1 + shift
     for col in list(new_cols):
         if int(col.get("max")) >= first:
@@ -333,7 +318,7 @@ def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
                 priority += 1
                 rule.set("priority", str(priority))
             new_root.append(copied)
-            insert_in_order(new_root, copied)
+            insert_in_order(new_root, copied, SHEET_ORDER)
     validations = [
         v
         for v in old_root.iterfind("m:dataValidations/m:dataValidation", NS)
@@ -343,7 +328,7 @@ def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
         holder = new_root.find(q("dataValidations"))
         if holder is None:
             holder = etree.SubElement(new_root, q("dataValidations"))
-            insert_in_order(new_root, holder)
+            insert_in_order(new_root, holder, SHEET_ORDER)
         for validation in validations:
             holder.append(copy.deepcopy(validation))
         holder.set("count", str(len(holder)))
@@ -358,15 +343,3 @@ def _user_only(sqref: str, old_columns: int) -> bool:
         if not match or column_index_from_string(match.group(1)) <= old_columns:
             return False
     return bool(parts)
-
-
-def insert_in_order(root: Any, element: Any) -> None:
-    """Move `element` (a child of the worksheet root) to where the schema's sequence wants it."""
-    rank = SHEET_ORDER.index(etree.QName(element).localname)
-    root.remove(element)
-    for index, child in enumerate(root):
-        local = etree.QName(child).localname if isinstance(child.tag, str) else ""
-        if local in SHEET_ORDER and SHEET_ORDER.index(local) > rank:
-            root.insert(index, element)
-            return
-    root.append(element)
