@@ -70,3 +70,20 @@ def test_an_unknown_outcome_is_not_sent_again_without_being_told(served, monkeyp
     forced = _run("--portal", active[0].slug, "--count", "5", "--apply", "--despite-unknown", "--ledger", db)
     assert forced.exit_code == 0, forced.output
     assert len(_posts(sandbox)) == sent + 1
+
+
+def test_a_refusal_of_any_kind_is_not_an_unknown_outcome(served) -> None:
+    """404 (no such portal), 429 and 401 are answers: nothing was created, nothing is blocked."""
+    sandbox, active, db = served
+    wrong = _run("--portal", "no-such-portal", "--count", "5", "--apply", "--ledger", db)
+    assert wrong.exit_code == 3, wrong.output
+    assert "Refused" in wrong.output and "Invalid Portal" in wrong.output
+    assert "unknown" not in wrong.output.lower()
+    sandbox.set_faults(burst_429=50)
+    limited = _run("--portal", active[0].slug, "--count", "5", "--apply", "--ledger", db)
+    assert limited.exit_code == 3, limited.output
+    sandbox.set_faults(burst_429=0)
+    again = _run("--portal", "no-such-portal", "--count", "5", "--apply", "--ledger", db)
+    assert again.exit_code == 3 and "--despite-unknown" not in again.output + str(again.exception)
+    made = _run("--portal", active[0].slug, "--count", "5", "--apply", "--ledger", db)
+    assert made.exit_code == 0, made.output + str(made.exception)

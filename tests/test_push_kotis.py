@@ -216,3 +216,62 @@ def test_address_defaults_are_the_documented_body(env) -> None:
     assert body["skus"] == [{"quantity": "1", "sku": skus[0]["sku"]}]
     assert body["address"]["address_type"] == "residential"
     assert {k: body["address"][k.lower()] for k in ADDRESS} == ADDRESS
+
+
+def test_an_order_that_will_not_be_sent_takes_no_stock_from_the_others(env) -> None:
+    """The stock check sums the lines this run would create, not lines of orders invalid for another reason."""
+    sandbox, client, skus, tmp, db = env
+    a, avail = skus[0]["sku"], skus[0]["available_quantity"]
+    path = tmp / "stock.xlsx"
+    rows = write_orders(
+        path,
+        [
+            line("GOOD", a, 1),
+            line("BADZIP", a, avail, Zip="123"),  # invalid anyway: it will not be sent
+            line("HUGE", a, 10**20, City=None),  # absurd and invalid: named for its own quantity too
+        ],
+    )
+    result = push(client, path, db)
+    decisions = {d.order.ref: d.action for d in result.plan.decisions}
+    assert decisions == {"GOOD": CREATE, "BADZIP": INVALID, "HUGE": INVALID}
+    assert set(_orders_of(sandbox)) == {"GOOD"}
+    shown = read_sheet(path)
+    assert "Zip '123'" in shown[rows["BADZIP#0"]]["Message"]
+    assert "available" not in shown[rows["BADZIP#0"]]["Message"]
+    assert f"{10**20} ordered, only {avail} available" in shown[rows["HUGE#0"]]["Message"]
+
+
+def test_a_merged_cell_is_named_once_without_follow_on_noise(env) -> None:
+    _sandbox, client, skus, tmp, db = env
+    path = tmp / "merged.xlsx"
+    rows = write_orders(path, [line("MG-1", skus[0]["sku"], 1), line("MG-1", skus[1]["sku"], 1)])
+    book = openpyxl.load_workbook(path)
+    book["Orders"].merge_cells(f"F{rows['MG-1#0']}:F{rows['MG-1#1']}")  # Name over both lines of the order
+    book.save(path)
+    result = push(client, path, db, apply=False)
+    problems = result.plan.decisions[0].reasons
+    assert result.plan.decisions[0].action == INVALID
+    assert [p for p in problems if "Name" in p] == [
+        f"F{rows['MG-1#1']}: Name is inside the merged cell F{rows['MG-1#0']}:F{rows['MG-1#1']}, which holds one "
+        "value for several rows; unmerge it and fill each row"
+    ]
+
+
+def test_the_plan_is_shown_before_the_first_order_is_sent(env, monkeypatch) -> None:
+    sandbox, client, skus, tmp, db = env
+    path = tmp / "shown.xlsx"
+    write_orders(path, [line("P-1", skus[0]["sku"], 1), line("P-2", skus[1]["sku"], 1)])
+    seen: list[str] = []
+    at_first_post: list[list[str]] = []
+    real = client.create_order
+
+    def watched(order):
+        at_first_post.append(list(seen))
+        return real(order)
+
+    monkeypatch.setattr(client, "create_order", watched)
+    result = push(client, path, db, show=seen.append)
+    assert result.exit_code == ExitCode.OK and len(creates(sandbox)) == 2
+    before = at_first_post[0]
+    assert before[0].startswith("Plan for") and any("create   P-2" in text for text in before)
+    assert result.lines[: result.shown] == before  # the command prints the rest, never the plan twice

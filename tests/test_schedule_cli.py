@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -178,3 +180,34 @@ def test_sigterm_mid_run_is_recorded_interrupted_and_frees_the_locks(workdir, ca
     assert not (workdir.dir / "out" / "prices.xlsx").exists()
     code, out, _ = sheetsync(capsys, "schedule", "run", "prices", "--json")
     assert code == 0 and json.loads(out)[0]["outcome"] == "ok"  # its locks were freed
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_mid_request_ends_run_at_once_recorded_interrupted(workdir, capsys, signum: int) -> None:
+    with socket.socket() as stalled:  # accepts connections, never answers (the client's timeout is 30 s)
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(64)
+        url = f"http://127.0.0.1:{stalled.getsockname()[1]}/kss/api/v1"
+        (workdir.dir / "sheetsync.toml").write_text(f'[profiles.sandbox.kss]\nbase_url = "{url}"\napi_key = "k"\n')
+        command = [sys.executable, "-c", _WITH_SIGINT, "schedule", "run", "prices"]
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        try:
+            assert process.stderr is not None and process.stderr.readline().strip() == "prices: started (manual)"
+            time.sleep(0.5)
+            process.send_signal(signum)
+            started = time.monotonic()
+            assert process.wait(15) == 128 + signum
+            seconds = time.monotonic() - started
+        finally:
+            process.kill()
+    assert seconds < 2 + 3  # the watchdog's 2 s and slack
+    assert "Interrupted." in process.stderr.read()
+    _, out, _ = sheetsync(capsys, "schedule", "history", "--json")
+    [run] = json.loads(out)
+    assert run["outcome"] == "interrupted" and run["exit_code"] == 130
+    assert list((workdir.dir / "out").iterdir()) == []
+
+
+_WITH_SIGINT = (  # a background process starts with SIGINT ignored: the default handler, as in a terminal
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from sheetsync.cli import main; main()"
+)

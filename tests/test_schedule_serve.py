@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -222,3 +224,81 @@ def test_sigint_when_idle_stops_at_once(workdir) -> None:
     finally:
         process.kill()
     assert events[-1]["signal"] == signal.SIGINT and history(workdir) == []
+
+
+# ---- a stop while the job waits on an HTTP answer (a stalled API: it accepts and never answers)
+
+
+@pytest.fixture
+def stalled(workdir: Any) -> Iterator[Any]:
+    """The workdir with KSS pointed at a socket that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/kss/api/v1"
+        key = workdir.info.keys["employee"]
+        (workdir.dir / "sheetsync.toml").write_text(f'[profiles.sandbox.kss]\nbase_url = "{url}"\napi_key = "{key}"\n')
+        yield workdir
+
+
+def stop_and_time(process: subprocess.Popen[str], *signals: signal.Signals) -> tuple[int, float, list[Any]]:
+    """Send the signals (the next one once the previous was logged); the exit code, the seconds from the
+    last signal to the exit, and the events logged meanwhile."""
+    events: list[Any] = []
+    for signum in signals:
+        process.send_signal(signum)
+        started = time.monotonic()
+        events += read_events(process, "stopping")
+    code = process.wait(15)  # the stalled request's timeout is 30 s, its retries longer
+    return code, time.monotonic() - started, events + read_rest(process)
+
+
+def read_rest(process: subprocess.Popen[str]) -> list[Any]:
+    assert process.stderr is not None
+    return [json.loads(line) for line in process.stderr]
+
+
+def test_the_grace_period_is_enforced_while_a_request_is_in_flight(stalled) -> None:
+    process = start_serve("--log-format", "json", "--grace", "1")
+    try:
+        read_events(process, "prices: started")
+        time.sleep(0.5)  # the request is sent and waits
+        code, seconds, events = stop_and_time(process, signal.SIGTERM)
+    finally:
+        process.kill()
+    assert code == 128 + signal.SIGTERM and seconds < 1 + 2 + 3  # grace, the watchdog's 2 s, slack
+    assert [e["event"] for e in events if e["event"].startswith(("stopping", "serve_stopped"))] == [
+        "stopping",
+        "stopping_now",
+        "serve_stopped",
+    ]
+    [run] = history(stalled)
+    assert run["outcome"] == "interrupted" and "stopped" in run["error"] and run["exit_code"] == 130
+    assert list((stalled.dir / "out").iterdir()) == []  # nothing written, not even a temporary file
+
+
+def test_a_second_signal_stops_at_once_even_with_a_request_in_flight(stalled) -> None:
+    process = start_serve("--log-format", "json", "--grace", "600")
+    try:
+        read_events(process, "prices: started")
+        time.sleep(0.5)
+        code, seconds, events = stop_and_time(process, signal.SIGTERM, signal.SIGINT)
+    finally:
+        process.kill()
+    assert code == 128 + signal.SIGINT and seconds < 2 + 3
+    [now] = [e for e in events if e["event"] == "stopping_now"]
+    assert now["reason"] == "second signal"
+    [run] = history(stalled)
+    assert run["outcome"] == "interrupted"
+    assert list((stalled.dir / "out").iterdir()) == []
+
+
+def test_after_a_stop_no_new_job_starts(books) -> None:
+    clock = Clock(TUESDAY)
+    sched = scheduler(DAY, clock)
+    loop = ServeLoop(sched)
+    sched.due()  # the jobs are seen: due from their next slots
+    sched.stop.set()  # what the first signal does
+    clock.tick(hours=6, minutes=45)
+    assert loop.tick() == [] and sched.state.runs() == []
+    assert [job.name for job, _ in sched.due()] == ["prices-xlsx", "aging-burst"]  # still due at the next start

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sheetsync.apis.fields import field_kind
 
+Converter = Callable[[Any], Any]
 MAX_ID_DIGITS = 15  # a digit string longer than this stays text: spreadsheets keep 15 digits of a number
 _DECIMAL = re.compile(r"[-+]?\d+\.\d+")
 _INTEGER = re.compile(r"[-+]?\d+")
@@ -45,7 +47,13 @@ def type_record(record: Any, endpoint: str | None = None) -> Any:
     """A typed copy of one record of `endpoint` (a registry key such as "invoices"; dicts and lists
     recursively); other values returned unchanged."""
     if isinstance(record, dict):
-        return {name: type_value(name, value, endpoint) for name, value in record.items()}
+        converters = _converters_of(endpoint)
+        typed = {}
+        for name, value in record.items():
+            converter = converters[name]
+            keep = value is None or (converter is None and type(value) is str)
+            typed[name] = value if keep else _typed(converter, value, endpoint)
+        return typed
     if isinstance(record, list):
         return [type_record(item, endpoint) for item in record]
     return record
@@ -53,16 +61,44 @@ def type_record(record: Any, endpoint: str | None = None) -> Any:
 
 def type_value(name: str, value: Any, endpoint: str | None = None) -> Any:
     """The typed value of field `name` of a record of `endpoint`."""
-    if value is None or isinstance(value, bool):
+    return _typed(_converters_of(endpoint)[name], value, endpoint)
+
+
+def _typed(converter: Converter | None, value: Any, endpoint: str | None) -> Any:
+    if value is None or value is True or value is False:
         return value
     if isinstance(value, dict | list):
         return type_record(value, endpoint)
-    kind = field_kind(name, endpoint)
-    converter = _CONVERTERS.get(kind or "", _by_shape)
+    if converter is None:  # a documented string
+        return value
     try:
         return converter(value)
     except (ValueError, InvalidOperation, TypeError):
         return value
+
+
+class _Converters(dict[str, "Converter | None"]):
+    """Field name -> its converter for one endpoint, worked out once per name (None: kept as it is)."""
+
+    def __init__(self, endpoint: str | None) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+
+    def __missing__(self, name: str) -> Converter | None:
+        kind = field_kind(name, self.endpoint)
+        converter = None if kind == "str" else _CONVERTERS.get(kind or "", _by_shape)
+        self[name] = converter
+        return converter
+
+
+_BY_ENDPOINT: dict[str | None, _Converters] = {}
+
+
+def _converters_of(endpoint: str | None) -> _Converters:
+    found = _BY_ENDPOINT.get(endpoint)
+    if found is None:
+        found = _BY_ENDPOINT.setdefault(endpoint, _Converters(endpoint))
+    return found
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -72,6 +108,8 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def _decimal(value: Any) -> Any:
+    if type(value) is Decimal:
+        return value
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if isinstance(value, float):  # cannot happen with loads(); kept exact via its repr
@@ -135,7 +173,7 @@ def _by_shape(value: Any) -> Any:
     return value
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Converter] = {
     "decimal": _decimal,
     "int": _int,
     "bool": _bool,

@@ -133,11 +133,17 @@ def push(
     try:
         with _kotis(settings, sandbox, seed, book) as (client, fingerprint):
             result = push_orders(
-                client, target, book, apply=apply, key_fingerprint=fingerprint, include_hidden=include_hidden
+                client,
+                target,
+                book,
+                apply=apply,
+                key_fingerprint=fingerprint,
+                include_hidden=include_hidden,
+                show=click.echo,
             )
     finally:
         book.close()
-    for line in result.lines:
+    for line in result.lines[result.shown :]:
         click.echo(line)
     if not apply:
         click.echo("Nothing was sent (plan only); run again with --apply to create the orders.")

@@ -98,8 +98,10 @@ def run_due(schedule_file: str, jobs: int, as_json: bool) -> int:
       sheetsync schedule run-due --jobs 2 --json
     """
     schedule = _schedule(schedule_file)
-    with _state() as state, _stopped_on_sigterm():
-        runs = _scheduler(schedule, state, as_json).run_due(jobs=jobs)
+    with _state() as state:
+        scheduler = _scheduler(schedule, state, as_json)
+        with _stopped_on_signals(scheduler):
+            runs = scheduler.run_due(jobs=jobs)
     return _emit(runs, as_json)
 
 
@@ -115,8 +117,10 @@ def run_job(job: str, schedule_file: str, as_json: bool) -> int:
       sheetsync schedule run prices-daily
     """
     schedule = _schedule(schedule_file)
-    with _state() as state, _stopped_on_sigterm():
-        run = _scheduler(schedule, state, as_json).run_job(job)
+    with _state() as state:
+        scheduler = _scheduler(schedule, state, as_json)
+        with _stopped_on_signals(scheduler):
+            run = scheduler.run_job(job)
     return _emit([run], as_json)
 
 
@@ -158,9 +162,9 @@ def serve(
 ) -> int:
     """Run the jobs on time in this process (for a container), with run-due's rules, until stopped.
 
-    Every minute it runs what is due, like `run-due`. SIGTERM or Ctrl-C: the running job gets
-    --grace seconds to finish, else it is recorded interrupted with its outputs untouched (with
-    --jobs above 1 the jobs run in threads, which the grace period cannot stop: they finish).
+    Every minute it runs what is due, like `run-due`. SIGTERM or Ctrl-C: no new job starts and the
+    running ones get --grace seconds to finish; then, or at a second signal, they are recorded
+    interrupted with their outputs untouched and the process ends (even with a request in flight).
 
     \b
     Example:
@@ -168,6 +172,7 @@ def serve(
     """
     from sheetsync.cli.common import settings_from_context
     from sheetsync.schedule.serve import HealthServer, ServeLoop, json_logger, text_logger
+    from sheetsync.schedule.stopping import end_process
 
     schedule = _schedule(schedule_file)
     settings = settings_from_context()
@@ -177,7 +182,7 @@ def serve(
         log = json_logger(write, scheduler.clock) if log_format == "json" else text_logger(write)
         if log_format == "json":
             scheduler.report = lambda line: log({"event": "progress", "message": line})
-        loop = ServeLoop(scheduler, grace=grace, jobs=jobs, log=log)
+        loop = ServeLoop(scheduler, grace=grace, jobs=jobs, log=log, end_process=end_process)
         loop.install_signal_handlers()
         if health_port is None:
             return loop.serve()
@@ -292,18 +297,27 @@ def _exit_code(run: Any) -> int:
 
 
 @contextmanager
-def _stopped_on_sigterm() -> Iterator[None]:
-    """SIGTERM (a scheduler's timeout, systemd stop) ends the run like Ctrl-C: recorded as interrupted."""
+def _stopped_on_signals(scheduler: Any) -> Iterator[None]:
+    """SIGTERM (a scheduler's timeout, systemd stop) and Ctrl-C end the run now: recorded interrupted,
+    and the process ends within seconds even when a request is in flight (stopping.HardStop)."""
+    from sheetsync.schedule.stopping import HardStop, end_process
+
+    stopper = HardStop(scheduler, end_process=end_process, on_end=lambda code: click.echo("Interrupted.", err=True))
 
     def stop(signum: int, frame: Any) -> None:
+        scheduler.stop.set()
+        stopper.begin(128 + signum)
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, stop) if _main_thread() else None
+    signals = (signal.SIGTERM, signal.SIGINT) if _main_thread() else ()
+    previous = {signum: signal.signal(signum, stop) for signum in signals}
     try:
         yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if stopper.code is not None:
+            stopper.done(stopper.code)
 
 
 def _main_thread() -> bool:

@@ -12,25 +12,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sheetsync.errors import (
     ApiError,
     AuthError,
-    BadRequestError,
     ExitCode,
     ForbiddenError,
-    NotFoundError,
     OutcomeNotRecordedError,
     RateLimitedError,
     StoreError,
 )
+from sheetsync.push.failures import failure_state
 from sheetsync.push.interrupt import StopSignals
 from sheetsync.push.kotis_ledger import BLOCKED as BLOCKED_STATES
 from sheetsync.push.kotis_ledger import CREATED as LEDGER_CREATED
 from sheetsync.push.kotis_ledger import NOT_SENT, REFUSED, UNKNOWN, KotisLedger, OrderEntry
-from sheetsync.push.kotis_rows import MESSAGE, ORDER_NUM, SKU, STATUS, UPDATED, Order, read_orders
+from sheetsync.push.kotis_rows import MESSAGE, ORDER_NUM, QUANTITY, SKU, STATUS, UPDATED, Order, read_orders
 from sheetsync.push.payments import new_run_id
 from sheetsync.push.target import SheetTarget, now_local
 
@@ -68,6 +68,7 @@ class OrderPushResult:
     stop: ApiError | None = None
     interrupted: str | None = None
     lines: list[str] = field(default_factory=list)
+    shown: int = 0  # how many of `lines` were already shown (the plan, before anything was sent)
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.outcomes.values() if s == status)
@@ -102,11 +103,17 @@ def build_order_plan(
     """Decide every order: create, already created, invalid, blocked (unknown outcome), conflict, hidden.
     `available` is `skus/quantity`'s available_quantity by SKU; `entries` the ledger by OrderRef."""
     decisions = [_decide(o, entries.get(o.ref), source_id, include_hidden) for o in orders]
-    _check_skus([d for d in decisions if d.action in (CREATE, INVALID)], available)
+    _check_each_line([d for d in decisions if d.action in (CREATE, INVALID)], available)
+    _invalidate(decisions)
+    _check_stock([d for d in decisions if d.action == CREATE], available)
+    _invalidate(decisions)
+    return OrderPlan(decisions, where, account)
+
+
+def _invalidate(decisions: list[OrderDecision]) -> None:
     for d in decisions:
         if d.action in (CREATE, INVALID) and not d.order.valid:
             d.action, d.reasons = INVALID, d.order.all_problems()
-    return OrderPlan(decisions, where, account)
 
 
 def _decide(order: Order, entry: OrderEntry | None, source_id: str, include_hidden: bool) -> OrderDecision:
@@ -154,17 +161,29 @@ def blocked_message(ref: str, entry: OrderEntry) -> str:
     )
 
 
-def _check_skus(to_create: list[OrderDecision], available: dict[str, int]) -> None:
-    """Unknown SKUs, and quantities above what is available, summed over every line not yet created."""
-    lines_by_sku = defaultdict(list)
-    for d in to_create:
+def _check_each_line(decisions: list[OrderDecision], available: dict[str, int]) -> None:
+    """Unknown SKUs, and a line asking for more than is available on its own."""
+    for d in decisions:
         for line in d.order.lines:
-            if line.sku is None or line.quantity is None:
+            if line.sku is None:
                 continue
             if line.sku not in available:
                 line.problems.append(f"{line.cell(SKU)}: SKU {line.sku!r} is not in Kotis' skus/quantity")
-                continue
-            lines_by_sku[line.sku].append(line)
+            elif line.quantity is not None and line.quantity > available[line.sku]:
+                line.problems.append(
+                    f"{line.cell(QUANTITY)}: SKU {line.sku}: {line.quantity} ordered, "
+                    f"only {available[line.sku]} available"
+                )
+
+
+def _check_stock(to_create: list[OrderDecision], available: dict[str, int]) -> None:
+    """Quantities above what is available, summed over the lines this run would create: an order that
+    is invalid, hidden or already created for another reason does not take stock from the others."""
+    lines_by_sku = defaultdict(list)
+    for d in to_create:
+        for line in d.order.lines:
+            if line.sku is not None and line.quantity is not None:
+                lines_by_sku[line.sku].append(line)
     for sku, lines in lines_by_sku.items():
         wanted = sum(line.quantity or 0 for line in lines)
         if wanted <= available[sku]:
@@ -172,7 +191,7 @@ def _check_skus(to_create: list[OrderDecision], available: dict[str, int]) -> No
         rows = ", ".join(str(line.row_number) for line in lines)
         for line in lines:
             line.problems.append(
-                f"{line.cell('Quantity')}: SKU {sku}: {wanted} ordered (rows {rows}), only {available[sku]} available"
+                f"{line.cell(QUANTITY)}: SKU {sku}: {wanted} ordered (rows {rows}), only {available[sku]} available"
             )
 
 
@@ -212,9 +231,11 @@ def push_orders(
     include_hidden: bool = False,
     run_id: str | None = None,
     signals: StopSignals | None = None,
+    show: Callable[[str], None] | None = None,
 ) -> OrderPushResult:
-    """Plan (and with `apply`, create) the orders of the target sheet. With `apply`, SIGINT and SIGTERM
-    stop after the order in flight; every outcome known so far is written."""
+    """Plan (and with `apply`, create) the orders of the target sheet. With `apply`, the plan goes to
+    `show` line by line before the first POST; SIGINT and SIGTERM stop after the order in flight;
+    every outcome known so far is written."""
     run_id = run_id or new_run_id()
     account = f"Kotis {client.base_url}, key {key_fingerprint or '(none)'} (test or live: as the key was made)"
     if not apply:
@@ -225,6 +246,10 @@ def push_orders(
         ledger.record_run(run_id, target.source_id)
         plan = plan_orders(client, target, ledger, account, include_hidden)
         result = OrderPushResult(plan, True, run_id, lines=render_order_plan(plan))
+        if show is not None:
+            for text in result.lines:
+                show(text)
+            result.shown = len(result.lines)
         _OrderApplier(client, target, ledger, result, stop).run()
     result.lines += _summary(result)
     return result
@@ -319,12 +344,12 @@ class _OrderApplier:
         self._same(d, CREATED_STATUS, number, f"created by run {run_id}")
 
     def _failed(self, d: OrderDecision, exc: ApiError) -> None:
-        ref = d.order.ref
-        if isinstance(exc, (RateLimitedError, AuthError, ForbiddenError)):
+        ref, state = d.order.ref, failure_state(exc)
+        if state == NOT_SENT:
             self.ledger.record_outcome(ref, NOT_SENT, message=exc.message)
             self.result.stop = exc
             self._same(d, NOT_SENT_STATUS, "", self._not_sent_message())
-        elif isinstance(exc, (BadRequestError, NotFoundError)):
+        elif state == REFUSED:
             detail = str(getattr(exc, "detail", "") or exc.api_message or exc.message)
             self.ledger.record_outcome(ref, REFUSED, message=detail)
             for row, text in split_detail(d.order, detail).items():

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetsync.apis.kotis import DAILY_CODE_LIMIT, RedemptionLimitError
-from sheetsync.errors import ApiError, BadRequestError, ExitCode, ParameterError, PushError
+from sheetsync.apis.kotis import DAILY_CODE_LIMIT
+from sheetsync.errors import ApiError, ExitCode, ParameterError, PushError
 from sheetsync.model import Column, Format, Tab, Workbook
+from sheetsync.push.failures import failure_state
 from sheetsync.push.kotis_ledger import BLOCKED, CODES_KIND, CREATED, REFUSED, SENDING, UNKNOWN, KotisLedger
 from sheetsync.push.payments import new_run_id
 from sheetsync.store import Note, utc_now
@@ -48,30 +49,31 @@ def create_codes(
         ledger.store.put(CODES_KIND, run_id, SENDING, intent, Note("intent", run_id=run_id, data=intent))
         try:
             body = client.create_redemption_codes(portal, count)
-        except RedemptionLimitError as exc:
-            _settle(ledger, run_id, REFUSED, {"answer": exc.api_message}, exc.message)
-            allowed = (
-                f"; the API says {exc.allowed_number:,} may be created now" if exc.allowed_number is not None else ""
-            )
-            return CodesResult(lines=[f"Refused: {exc.api_message or exc.message}{allowed}"], exit_code=ExitCode.API)
-        except BadRequestError as exc:
-            _settle(ledger, run_id, REFUSED, {"answer": exc.api_message}, exc.message)
-            return CodesResult(lines=[f"Refused: {exc.api_message or exc.message}"], exit_code=ExitCode.API)
         except ApiError as exc:
-            _settle(ledger, run_id, UNKNOWN, {}, exc.message)
-            return CodesResult(
-                lines=[
-                    f"Outcome unknown: {exc.message}. Codes may have been created: check the portal before "
-                    "asking again (the next request for this portal needs --despite-unknown)"
-                ],
-                exit_code=ExitCode.UNKNOWN_OUTCOME,
-            )
+            return _failed(ledger, run_id, exc)
         codes = codes_in(body)
         _settle(ledger, run_id, CREATED, {"answer": body, "codes": len(codes)}, f"{len(codes)} codes")
     lines = [f"Created {len(codes):,} of {head} (run {run_id})"]
     if len(codes) != count:
         lines.append(f"warning: asked for {count:,}, the answer lists {len(codes):,} codes (kept raw in the store)")
     return CodesResult(codes, lines, ExitCode.OK if len(codes) == count else ExitCode.PARTIAL)
+
+
+def _failed(ledger: KotisLedger, run_id: str, exc: ApiError) -> CodesResult:
+    """An answered refusal (the limit, no such portal, quota, key) created nothing; anything else may have."""
+    if failure_state(exc) == UNKNOWN:
+        _settle(ledger, run_id, UNKNOWN, {}, exc.message)
+        return CodesResult(
+            lines=[
+                f"Outcome unknown: {exc.message}. Codes may have been created: check the portal before "
+                "asking again (the next request for this portal needs --despite-unknown)"
+            ],
+            exit_code=ExitCode.UNKNOWN_OUTCOME,
+        )
+    _settle(ledger, run_id, REFUSED, {"answer": exc.api_message}, exc.message)
+    allowed = getattr(exc, "allowed_number", None)
+    still = f"; the API says {allowed:,} may be created now" if allowed is not None else ""
+    return CodesResult(lines=[f"Refused: {exc.api_message or exc.message}{still}"], exit_code=ExitCode.API)
 
 
 def _check_unknown(ledger: KotisLedger, portal: str, despite_unknown: bool) -> None:

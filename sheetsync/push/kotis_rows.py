@@ -115,6 +115,7 @@ class OrderLine:
     order_num: str = ""  # the OrderNum already in the sheet
     problems: list[str] = field(default_factory=list)
     hidden: str = ""
+    unreadable: set[str] = field(default_factory=set)  # headers already refused (merged cells): no more noise
 
     def cell(self, header: str) -> str:
         return self.cells.get(header, f"row {self.row_number}")
@@ -209,6 +210,7 @@ def parse_line(row: SheetRow) -> OrderLine | None:
                 f"{line.cell(header)}: {header} is inside the merged cell {span}, which holds one value for "
                 "several rows; unmerge it and fill each row"
             )
+            line.unreadable.add(header)
     line.ref = _text(line, values, ORDER_REF, required=True)
     line.sku = _text(line, values, SKU, required=True)
     line.quantity = _quantity(line, values.get(QUANTITY))
@@ -224,6 +226,8 @@ def _empty(value: Any) -> bool:
 
 def _text(line: OrderLine, values: dict[str, Any], header: str, *, required: bool) -> str | None:
     value = values.get(header)
+    if header in line.unreadable:
+        return None
     if isinstance(value, FormulaWithoutValue):
         line.problems.append(f"{value.cell}: {header} is a formula ({value.formula}) without a computed value")
         return None
@@ -240,6 +244,8 @@ def _text(line: OrderLine, values: dict[str, Any], header: str, *, required: boo
 
 
 def _quantity(line: OrderLine, value: Any) -> int | None:
+    if QUANTITY in line.unreadable:
+        return None
     if isinstance(value, FormulaWithoutValue):
         line.problems.append(f"{value.cell}: Quantity is a formula ({value.formula}) without a computed value")
         return None
@@ -258,7 +264,7 @@ def _quantity(line: OrderLine, value: Any) -> int | None:
 
 def _check_address(line: OrderLine) -> None:
     for name in ADDRESS_REQUIRED:
-        if not line.fields.get(name):
+        if not line.fields.get(name) and name not in line.unreadable:
             line.problems.append(f"{line.cell(name)}: {name} is empty (the shipping address needs it)")
     country = line.fields.get("Country", "").upper()
     if country not in ("", "US", "USA", "UNITED STATES"):
@@ -290,6 +296,8 @@ def _check_same_fields(order: Order) -> None:
     first = order.lines[0]
     for line in order.lines[1:]:
         for name in ORDER_FIELDS:
+            if name in line.unreadable or name in first.unreadable:
+                continue
             if line.fields.get(name, "") != first.fields.get(name, ""):
                 line.problems.append(
                     f"{line.cell(name)}: {name} {line.fields.get(name, '')!r} differs from "

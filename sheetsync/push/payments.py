@@ -18,18 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from sheetsync.errors import (
-    AmbiguousOutcomeError,
     ApiError,
     AuthError,
-    BadRequestError,
     ExitCode,
     ForbiddenError,
-    NotFoundError,
     OutcomeNotRecordedError,
     PushError,
     RateLimitedError,
     StoreError,
 )
+from sheetsync.push.failures import failure_state
 from sheetsync.push.interrupt import StopSignals
 from sheetsync.push.ledger import NEEDS_RECONCILIATION, NOT_SENT, POSTED, REFUSED, UNKNOWN, Ledger
 from sheetsync.push.plan import (
@@ -318,14 +316,12 @@ class _Applier:
 
     def _failed(self, d: Decision, exc: ApiError) -> None:
         key = d.row.key
-        refused = isinstance(exc, (BadRequestError, NotFoundError)) or (
-            exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, AmbiguousOutcomeError)
-        )
-        if isinstance(exc, (RateLimitedError, AuthError, ForbiddenError)):  # refused before anything was created
+        state = failure_state(exc)
+        if state == NOT_SENT:  # refused before anything was created
             self.ledger.record_result(key, NOT_SENT, message=exc.message)
             self.result.stop = exc
             self._outcome(d, Outcome(NOT_SENT_STATUS, None, self._not_sent_message()))
-        elif refused:
+        elif state == REFUSED:
             self.ledger.record_result(key, REFUSED, message=exc.message)
             self._outcome(d, Outcome(REFUSED_STATUS, None, f"the API refused it: {exc.api_message or exc.message}"))
         else:

@@ -37,6 +37,7 @@ from sheetsync.schedule.timing import due_slot
 
 COMPLETED = ("ok", "unchanged", "partial", "failed", "interrupted")  # runs that tell how a job is doing
 RECENT_RUNS = 5  # expected requests: the most of this many recent completed runs
+STOPPED = "the run was stopped (signal or Ctrl-C)"
 
 
 def utc_now() -> datetime:
@@ -59,6 +60,9 @@ class Scheduler:
     alerter: Any = None  # sheetsync.schedule.notify.Alerter, or None for no alerts
     owner: str = field(default_factory=process_owner)
     report: Callable[[str], None] = lambda line: None  # one line per job start and end, for people
+    stop: threading.Event = field(default_factory=threading.Event)  # set: start no new job (a stop was asked)
+    _active: dict[str, tuple[ScheduledJob, RunRecord, Lease]] = field(default_factory=dict, repr=False)
+    _active_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _reserved: dict[str | None, int] = field(default_factory=dict, repr=False)
     _reserve_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -85,16 +89,20 @@ class Scheduler:
         due = self.due()
         self._reserved.clear()
         if jobs <= 1 or len(due) <= 1:
-            return [self._scheduled_run(job, slot) for job, slot in due]
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="sheetsync-job") as pool:
-            return list(pool.map(lambda pair: self._scheduled_run(*pair), due))
+            runs = [self._scheduled_run(job, slot) for job, slot in due]
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="sheetsync-job") as pool:
+                runs = list(pool.map(lambda pair: self._scheduled_run(*pair), due))
+        return [run for run in runs if run is not None]
 
     def run_job(self, name: str) -> RunRecord:
         """Run one job now, whatever its schedule (its locks still apply; no quota deferral)."""
         self.mark_interrupted()
         return self.run(self.schedule.job(name), trigger="manual")
 
-    def _scheduled_run(self, job: ScheduledJob, slot: datetime) -> RunRecord:
+    def _scheduled_run(self, job: ScheduledJob, slot: datetime) -> RunRecord | None:
+        if self.stop.is_set():  # stopping: not started, so still due (caught up by the next run-due)
+            return None
         reason = self.quota_shortfall(job)
         if reason is not None:
             return self._defer(job, slot, reason)
@@ -117,6 +125,8 @@ class Scheduler:
             run.outcome, run.reason = "skipped", f"{lease} is held by {self.state.lock_owner(lease) or 'another run'}"
             return self._finish(job, run, None)
         self.state.save_run(run)
+        with self._active_lock:
+            self._active[run.id] = (job, run, lease)
         handled_before = self.state.handled_until(job.name)
         if slot is not None:  # claimed now: a run-due started while this one runs does not see it due
             self.state.set_handled_until(job.name, slot)
@@ -138,11 +148,13 @@ class Scheduler:
         except Exception as exc:  # a bug in sheetsync: record it like any failure, with its type
             return self._finish(job, run, lease, error=exc)
         except BaseException:  # Ctrl-C, SIGTERM (SystemExit): say so in the history, free the locks
-            run.outcome, run.error = "interrupted", "the run was stopped (signal or Ctrl-C)"
+            run.outcome, run.error, run.exit_code = "interrupted", STOPPED, int(ExitCode.INTERRUPTED)
             self._finish(job, run, lease)
             raise
+        if not self._untrack(run):  # interrupt_running() recorded it interrupted meanwhile
+            return run
         self._apply(run, result)
-        return self._finish(job, run, lease)
+        return self._record(job, run, lease)
 
     def _apply(self, run: RunRecord, result: TaskResult) -> None:
         for name in ("outputs", "rows", "requests", "not_modified", "sheets_calls", "bytes_written", "warnings"):
@@ -166,6 +178,19 @@ class Scheduler:
         error: BaseException | None = None,
         keep_slot: bool = False,
     ) -> RunRecord:
+        if lease is not None and not self._untrack(run):  # interrupt_running() recorded it already
+            return run
+        return self._record(job, run, lease, error=error, keep_slot=keep_slot)
+
+    def _record(
+        self,
+        job: ScheduledJob,
+        run: RunRecord,
+        lease: Lease | None,
+        *,
+        error: BaseException | None = None,
+        keep_slot: bool = False,
+    ) -> RunRecord:
         if error is not None:
             run.outcome, run.error, run.exit_code = "failed", _message(error), int(_exit_code(error))
         run.ended = self.clock()
@@ -179,6 +204,23 @@ class Scheduler:
             self.state.set_handled_until(job.name, run.slot)
         self.report(_end_line(run))
         return run
+
+    def _untrack(self, run: RunRecord) -> bool:
+        """Take the run off the active list; False when another thread already did (and recorded it)."""
+        with self._active_lock:
+            return self._active.pop(run.id, None) is not None
+
+    def interrupt_running(self, reason: str = STOPPED) -> list[RunRecord]:
+        """Record every run in progress as interrupted now and free its locks (callable from any thread).
+
+        For a stop that cannot wait for the job's thread to unwind (a request in flight): the process
+        ends next. Outputs are written atomically at the end of a run, so they stay as they were."""
+        with self._active_lock:
+            active, self._active = list(self._active.values()), {}
+        for job, run, lease in active:
+            run.outcome, run.error, run.exit_code = "interrupted", reason, int(ExitCode.INTERRUPTED)
+            self._record(job, run, lease)
+        return [run for _, run, _ in active]
 
     # ---- alerts
     def _alert_events(self, job: ScheduledJob, run: RunRecord) -> list[str]:

@@ -4,9 +4,11 @@ Each tick is `Scheduler.run_due()`: the same due, catch-up, lock, quota and hist
 one-shot `run-due` a cron job calls. Between ticks the loop sleeps to the next minute boundary.
 
 Stopping (SIGTERM from `docker stop`/Kubernetes, SIGINT from Ctrl-C): when idle the loop ends at
-once; during a job, the job has `grace` seconds to finish, then SystemExit is raised inside it, which
-the Scheduler records as `interrupted` (locks freed; outputs are written atomically at the end, so
-they are either fully written or untouched). A second signal stops at once.
+once; during a job, no new job starts and the running one has `grace` seconds to finish; then (or
+at a second signal) SystemExit is raised inside it, which the Scheduler records as `interrupted`
+(locks freed; outputs are written atomically at the end, so they are either fully written or
+untouched), and `stopping.HardStop` ends the process within `exit_after` seconds even when a thread
+of the job waits on an HTTP answer.
 
 `HealthServer` answers on 127.0.0.1: `/healthz` (the process is alive) and `/readyz` (the state store
 opens and answers, and the loop ticked recently or is running a job).
@@ -27,6 +29,7 @@ from typing import Any
 from sheetsync.errors import ConfigError, ExitCode
 from sheetsync.schedule.history import RunRecord
 from sheetsync.schedule.runner import Scheduler
+from sheetsync.schedule.stopping import HardStop
 
 Event = dict[str, Any]
 TICK_SECONDS = 60
@@ -42,11 +45,15 @@ class ServeLoop:
     log: Callable[[Event], None] = lambda event: None
     wait: Callable[[float], None] | None = None  # sleep this many seconds (default: real time, stop-aware)
     stale_after: timedelta = timedelta(minutes=3)  # readiness: the longest quiet time between ticks
+    exit_after: float = 2.0  # a stop that does not wait: seconds the job gets to unwind before the process ends
+    end_process: Callable[[int], None] | None = None  # the CLI passes stopping.end_process; tests None
     stopping: bool = False
     busy: bool = False
     last_tick: datetime | None = None
     stop_signal: int | None = None
     _timer_armed: bool = field(default=False, repr=False)
+    _hard_stop: HardStop | None = field(default=None, repr=False)
+    _said_stopped: threading.Lock = field(default_factory=threading.Lock, repr=False)  # held once said
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -66,7 +73,9 @@ class ServeLoop:
             code = int(stop.code or ExitCode.INTERRUPTED)
         finally:
             self._disarm()
-        self.log({"event": "serve_stopped", "signal": self.stop_signal, "exit_code": code})
+        if self._hard_stop is not None:
+            self._hard_stop.done(code)  # ends the process (threads may still wait on a request)
+        self._stopped(code)
         return code
 
     def tick(self) -> list[RunRecord]:
@@ -102,20 +111,39 @@ class ServeLoop:
         signal.signal(signal.SIGINT, self.on_signal)
 
     def on_signal(self, signum: int, frame: Any = None) -> None:
-        if self.stopping and self.busy:  # asked twice: stop now
-            raise SystemExit(128 + signum)
+        """First signal: start no new job; the running one has `grace` seconds. Second: stop now."""
+        if self.stopping and self.busy:
+            self.stop_now(signum, "second signal")
         self.stopping, self.stop_signal = True, signum
+        self.scheduler.stop.set()
         if not self.busy:
             self.log({"event": "stopping", "signal": signum})
             return
         self.log({"event": "stopping", "signal": signum, "grace_seconds": self.grace})
 
         def out_of_grace(_signum: int, _frame: Any) -> None:
-            raise SystemExit(128 + signum)
+            self.stop_now(signum, "grace period over")
 
         signal.signal(signal.SIGALRM, out_of_grace)
         signal.setitimer(signal.ITIMER_REAL, max(self.grace, 0.001))
         self._timer_armed = True
+
+    def stop_now(self, signum: int, why: str) -> None:
+        """Interrupt the running job now (raises SystemExit in the main thread; a watchdog makes sure
+        the process ends within `exit_after` seconds even if a thread waits on a request)."""
+        self._disarm()
+        code = 128 + signum
+        if self._hard_stop is None:
+            self.log({"event": "stopping_now", "signal": signum, "reason": why})
+            self._hard_stop = HardStop(
+                self.scheduler, exit_after=self.exit_after, end_process=self.end_process, on_end=self._stopped
+            )
+        self._hard_stop.begin(code)
+        raise SystemExit(code)
+
+    def _stopped(self, code: int) -> None:
+        if self._said_stopped.acquire(blocking=False):  # once, from whichever thread ends the process
+            self.log({"event": "serve_stopped", "signal": self.stop_signal, "exit_code": code})
 
     def _disarm(self) -> None:
         if self._timer_armed:
@@ -155,6 +183,8 @@ def text_logger(write: Callable[[str], None]) -> Callable[[Event], None]:
         elif kind == "stopping":
             grace = event.get("grace_seconds")
             write("stopping" + (f": the running job has {grace:g} s to finish" if grace is not None else ""))
+        elif kind == "stopping_now":
+            write(f"stopping now ({event['reason']}): the running job is recorded interrupted")
         elif kind == "health":
             write(f"health checks on {event['url']} and /readyz")
         elif kind == "serve_stopped":
