@@ -30,7 +30,7 @@ from sheetsync.sinks.gsheets_client import SheetsClient, set_session_factory
 from sheetsync.sinks.gsheets_read import GoogleSheetSource
 from sheetsync.sinks.gsheets_render import GridSize, chart_id, format_requests, grid_size, tab_rows
 from sheetsync.sinks.gsheets_usercols import Moved, SheetLayout, carry_user_cells, merge_rows, notes_requests
-from sheetsync.sinks.naming import block_name
+from sheetsync.sinks.naming import block_name, key_block_name
 from sheetsync.sinks.xlsx_cells import sheet_titles
 
 __all__ = ["GoogleSheetSource", "load_credentials", "set_session_factory", "write_workbooks"]
@@ -180,7 +180,7 @@ def _named_ranges(planned: list[PlannedTab], vanished: list[ExistingSheet], name
 
 
 def block_name_of_key(key: str) -> str:
-    return block_name(Tab(name="", key=key, title="", columns=[], rows=[]))
+    return key_block_name(key)
 
 
 def _unique_tabs(workbooks: list[Workbook]) -> list[Tab]:

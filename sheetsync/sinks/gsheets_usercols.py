@@ -10,18 +10,17 @@ this module only speaks the Sheets API's shapes (CellData, GridData).
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from openpyxl.formula.translate import Translator, TranslatorError
 
 from sheetsync.model import Tab
 from sheetsync.sinks.gsheets_render import column_letter
 from sheetsync.sinks.xlsx_cells import quote_sheet
-from sheetsync.sinks.xlsx_usercols import key_text
+from sheetsync.sinks.xlsx_formulas import FormulaMover
+from sheetsync.sinks.xlsx_usercols import Layout, block_row, key_text, plan_columns
 
 WRITABLE = ("userEnteredValue", "userEnteredFormat", "note", "textFormatRuns", "dataValidation")
 GRID_FIELDS = (
@@ -37,21 +36,27 @@ class SheetLayout:
     header: int
     columns: int
     rows: int
+    headers: tuple[str, ...] = ()  # the report's column headers (empty in older records)
 
     @classmethod
     def of(cls, tab: Tab) -> SheetLayout:
-        return cls(tab.header_row - 1, len(tab.columns), len(tab.rows))
+        return cls(tab.header_row - 1, len(tab.columns), len(tab.rows), tuple(c.header for c in tab.columns))
 
     def dumps(self) -> str:
-        return json.dumps({"h": self.header, "c": self.columns, "n": self.rows})
+        return json.dumps({"h": self.header, "c": self.columns, "n": self.rows, "hs": list(self.headers)})
 
     @classmethod
     def loads(cls, text: str | None) -> SheetLayout | None:
         try:
             data = json.loads(text or "")
-            return cls(int(data["h"]), int(data["c"]), int(data["n"]))
-        except (ValueError, KeyError, TypeError):
+            headers = tuple(str(h) for h in data.get("hs", ()))
+            return cls(int(data["h"]), int(data["c"]), int(data["n"]), headers)
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    def as_xlsx(self) -> Layout:
+        """The same layout, 1-based, as xlsx_usercols speaks it."""
+        return Layout(self.header + 1, self.columns, self.rows, 1, self.headers)
 
     @property
     def last_data(self) -> int:
@@ -76,10 +81,15 @@ class Moved:
         return max((c + 1 for _, c in self.cells), default=0)
 
 
-def grid_ranges(title: str, old: SheetLayout, column_count: int, row_count: int, key_columns: list[int]) -> list[str]:
-    """A1 ranges to read: the user's columns, and the key columns of the old data rows."""
+def grid_ranges(
+    title: str, old: SheetLayout, column_count: int, row_count: int, key_columns: list[int], first_user: int
+) -> list[str]:
+    """A1 ranges to read: the whole header row, the columns from `first_user` (0-based: the first column
+    that may be the user's) and the key columns of the old data rows."""
     sheet = quote_sheet(title)
-    ranges = [f"{sheet}!{column_letter(old.columns)}1:{column_letter(column_count - 1)}{row_count}"]
+    last = column_letter(column_count - 1)
+    ranges = [f"{sheet}!A{old.header + 1}:{last}{old.header + 1}"]
+    ranges.append(f"{sheet}!{column_letter(first_user)}1:{last}{row_count}")
     for column in key_columns:
         letter = column_letter(column)
         ranges.append(f"{sheet}!{letter}{old.header + 1}:{letter}{max(old.last_data, old.header) + 1}")
@@ -108,32 +118,77 @@ def effective(cell: dict[str, Any] | None) -> Any:
 
 
 class Carrier:
-    """Places one tab's user cells by key (see the module docstring)."""
+    """Places one tab's user cells by key (see the module docstring). Columns are 0-based here; the
+    column plan and the formula mover (xlsx_usercols, xlsx_formulas) are 1-based, as in A1 notation."""
 
     def __init__(self, tab: Tab, title: str, old: SheetLayout, cells: dict, widths: dict[int, int]) -> None:
         self.tab, self.title, self.old = tab, title, old
         self.cells, self.widths = cells, widths
         self.new = SheetLayout.of(tab)
         self.headers = {c: str(effective(cell) or "") for (r, c), cell in cells.items() if r == old.header}
+        self.plan = plan_columns({c + 1: t for c, t in self.headers.items()}, old.as_xlsx(), self.new.columns)
+        self.mover = FormulaMover(self._new_column, {title.casefold()})
         self.moved = Moved()
+        self.rows: dict[int, int] = {}
+
+    def is_user(self, c: int) -> bool:
+        return self.plan.is_user(c + 1)
+
+    def user_target(self, c: int) -> int:
+        return self.plan.user_target(c + 1) - 1
 
     def carry(self, key_columns: list[int] | None) -> Moved:
-        rows = self._row_map(key_columns)
-        shift = self.new.columns - self.old.columns
+        rows = self.rows = self._row_map(key_columns)
         for (r, c), cell in sorted(self.cells.items()):
-            if c < self.old.columns:
+            if not self.is_user(c):
                 continue
             target = self._target_row(r, rows)
             if target is None:
                 self._orphan(r, c, cell, key_columns)
             else:
-                self.moved.cells[(target, c + shift)] = moved_cell(cell, (r, c), (target, c + shift))
-        self.moved.widths = {c + shift: px for c, px in self.widths.items() if c >= self.old.columns}
+                self.moved.cells[(target, self.user_target(c))] = moved_cell(cell, self._formula_mover(r, target))
+        self.moved.widths = {self.user_target(c): px for c, px in self.widths.items() if self.is_user(c)}
+        if self.plan.inside:
+            names = ", ".join(repr(self.headers.get(c - 1) or column_letter(c - 1)) for c in self.plan.inside)
+            self.moved.warnings.append(
+                f"tab {self.title!r}: your column(s) {names} between the report's columns now sit to the right of them"
+            )
+        if self.mover.lost_references:
+            self.moved.warnings.append(
+                f"tab {self.title!r}: {self.mover.lost_references} reference(s) in the columns you added pointed "
+                "at report columns the report no longer has; they now show #REF!"
+            )
         if not self.tab.row_key and self.old.rows and self.moved.cells:
             self.moved.warnings.append(
                 f"tab {self.title!r} declares no row key: the columns you added are kept by row position"
             )
         return self.moved
+
+    def _formula_mover(self, r: int, target: int) -> Callable[[str], str]:
+        return lambda text: self._move_formula(text, r, target)
+
+    def _move_formula(self, text: str, r: int, target: int) -> str:
+        """A user's formula ("=...") moved from 0-based row `r` to `target` (see xlsx_usercols)."""
+        old, new = self.old.as_xlsx(), self.new.as_xlsx()
+        rows = {a + 1: b + 1 for a, b in self.rows.items()}
+
+        def block(row: int, _absolute: bool = True) -> int | None:
+            return block_row(row, old, new, rows)
+
+        def copied(row: int, absolute: bool) -> int | None:
+            return block(row) if absolute else row + target - r
+
+        if self.old.header < r <= self.old.last_data:
+            return "=" + self.mover.move(text.removeprefix("="), copied)
+        return "=" + self.mover.move(text.removeprefix("="), block, other_sheets=False)
+
+    def _new_column(self, column: int) -> int | None:
+        """1-based: a report column goes where its header went, a user's column where the plan puts it."""
+        if self.plan.is_user(column):
+            return self.plan.user_target(column)
+        header = self.plan.report.get(column, "").strip().casefold()
+        new_headers = [c.header.strip().casefold() for c in self.tab.columns]
+        return new_headers.index(header) + 1 if header in new_headers else None
 
     def _target_row(self, r: int, rows: dict[int, int]) -> int | None:
         if r <= self.old.header:
@@ -179,26 +234,23 @@ class Carrier:
         self.moved.orphans.append((self.title, key, header, value, formula))
 
 
-def moved_cell(cell: dict[str, Any], old: tuple[int, int], new: tuple[int, int]) -> dict[str, Any]:
-    """The writable part of a cell, its formula translated from `old` to `new` (0-based row, column)."""
+def moved_cell(cell: dict[str, Any], move: Callable[[str], str]) -> dict[str, Any]:
+    """The writable part of a cell, its formula moved by `move`."""
     out = {k: v for k, v in cell.items() if k in WRITABLE}
     formula = (out.get("userEnteredValue") or {}).get("formulaValue")
-    if formula and old != new:
-        origin = f"{column_letter(old[1])}{old[0] + 1}"
-        with contextlib.suppress(TranslatorError):
-            out["userEnteredValue"] = {
-                "formulaValue": Translator(formula, origin=origin).translate_formula(
-                    f"{column_letter(new[1])}{new[0] + 1}"
-                )
-            }
+    if formula:
+        out["userEnteredValue"] = {"formulaValue": move(formula)}
     return out
 
 
-def old_key_columns(tab: Tab, old: SheetLayout, header_cells: dict[int, str]) -> list[int] | None:
-    """0-based columns of the tab's key in the old sheet (by header text), or None."""
+def old_key_columns(tab: Tab, report: dict[int, str]) -> list[int] | None:
+    """0-based columns of the tab's key in the old sheet (by header text among the report's columns,
+    `report`: 1-based column -> header), or None."""
     if not tab.row_key:
         return None
-    by_text = {text.strip().casefold(): c for c, text in sorted(header_cells.items()) if c < old.columns}
+    by_text: dict[str, int] = {}
+    for c, text in sorted(report.items()):
+        by_text.setdefault(text.strip().casefold(), c - 1)
     columns = [by_text.get(h.strip().casefold()) for h in tab.row_key]
     return None if any(c is None for c in columns) else [c for c in columns if c is not None]
 
@@ -238,15 +290,15 @@ def carry_user_cells(client: Any, planned: list[Any], vanished: list[Any]) -> tu
         if layout is None or sheet.size.columns <= layout.columns:
             continue
         keys = _key_indexes(tab, layout) if tab is not None else []
-        header = (
-            f"{quote_sheet(sheet.title)}!A{layout.header + 1}:{column_letter(layout.columns - 1)}{layout.header + 1}"
-        )
-        ranges += [*grid_ranges(sheet.title, layout, sheet.size.columns, sheet.size.rows, keys), header]
+        ranges += grid_ranges(sheet.title, layout, sheet.size.columns, sheet.size.rows, keys, layout.columns)
         wanted[sheet.title] = (tab, layout)
     if not ranges:
         return [], []
-    response = client.get_spreadsheet(GRID_FIELDS, ranges=ranges, grid=True)
-    by_title = {s["properties"]["title"]: s for s in response.get("sheets", [])}
+    by_title = _sheets_by_title(client.get_spreadsheet(GRID_FIELDS, ranges=ranges, grid=True))
+    inside = _inside_ranges({title: (layout, by_title.get(title, {})) for title, (_, layout) in wanted.items()})
+    if inside:  # columns a user inserted between the report's: one more read, only then
+        for title, sheet in _sheets_by_title(client.get_spreadsheet(GRID_FIELDS, ranges=inside, grid=True)).items():
+            by_title.setdefault(title, {"data": []})["data"] += sheet.get("data", [])
     orphans: list[Orphan] = []
     warnings: list[str] = []
     for p in planned:
@@ -261,15 +313,36 @@ def carry_user_cells(client: Any, planned: list[Any], vanished: list[Any]) -> tu
 
 
 def _key_indexes(tab: Tab, layout: SheetLayout) -> list[int]:
-    indexes = [tab.column_index(h) for h in tab.row_key]
+    """0-based columns to read the old keys from: where the key's headers were (or, in an older
+    record, are now) among the report's columns."""
+    headers = list(layout.headers) or [c.header for c in tab.columns]
+    indexes = [headers.index(h) for h in tab.row_key if h in headers]
     return [i for i in indexes if i < layout.columns]
+
+
+def _sheets_by_title(response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["properties"]["title"]: s for s in response.get("sheets", [])}
+
+
+def _inside_ranges(sheets: dict[str, tuple[SheetLayout, dict[str, Any]]]) -> list[str]:
+    """A1 ranges of the columns users inserted between the report's (found on the header row read
+    first), which the first read left out."""
+    out = []
+    for title, (layout, sheet) in sheets.items():
+        cells, _ = grid_cells(sheet)
+        header = {c + 1: str(effective(cell) or "") for (r, c), cell in cells.items() if r == layout.header}
+        plan = plan_columns(header, layout.as_xlsx(), layout.columns)
+        for column in plan.inside:
+            if column <= layout.columns:
+                letter = column_letter(column - 1)
+                out.append(f"{quote_sheet(title)}!{letter}1:{letter}")
+    return out
 
 
 def _carry_one(tab: Tab, title: str, layout: SheetLayout, sheet: dict[str, Any]) -> Moved:
     cells, widths = grid_cells(sheet)
-    header = {c: str(effective(cell) or "") for (r, c), cell in cells.items() if r == layout.header}
     carrier = Carrier(tab, title, layout, cells, widths)
-    keys = old_key_columns(tab, layout, header)
+    keys = old_key_columns(tab, carrier.plan.report)
     moved = carrier.carry(keys)
     if tab.row_key and keys is None:
         moved.warnings.append(

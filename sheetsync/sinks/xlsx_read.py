@@ -23,7 +23,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from sheetsync.errors import SinkError
 from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, duplicate_header_error, normalize_header
-from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, XlsxPackage
+from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, XlsxPackage, refuse_unwritable
 
 HEADER_SCAN_ROWS = 50
 
@@ -126,6 +126,7 @@ class XlsxSource:
     def check_writable(self) -> None:
         """Raise SinkError now, before anything is sent, when outcomes could not be written back."""
         XlsxPackage.open(self.path)
+        refuse_unwritable(self.path)
         if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
             raise SinkError(f"{self.path}: not writable, so outcomes could not be written back; nothing was sent")
 
