@@ -167,14 +167,24 @@ def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ct
 
 
 def customer_info(statement: model.Statement) -> list[tuple[str, str]]:
-    """The header block of a statement tab where a sink has no statement page (Google Sheets):
-    the customer, the named facts and the amount due, never run metadata."""
+    """The header block of a statement tab where a sink has no statement page (Google Sheets): the same
+    blocks as the printed statement (letterhead, remit-to, customer, facts, aging band, amount due,
+    payment instructions) as label/value lines, never run metadata."""
+    company = statement.company
+    lines: list[tuple[str, str]] = []
+    if company is not None:
+        contact = [x for x in (company.phone, company.email) if x]
+        lines.append(("From", " · ".join([company.name, ", ".join(company.address), *contact]).strip(" ·")))
+        if company.remit_to:
+            lines.append(("Remit to", ", ".join(company.remit_to)))
+    lines.append(("Customer", ", ".join(statement.customer)))
+    lines += statement.facts
+    lines += [(label, accounting_text(amount)) for label, amount in statement.band]
     due = statement.amount_due
-    return [
-        ("Customer", ", ".join(statement.customer)),
-        *statement.facts,
-        ("Amount due", accounting_text(due) if due is not None else ""),
-    ]
+    lines.append(("Amount due", accounting_text(due) if due is not None else ""))
+    if company is not None and company.payment_instructions:
+        lines.append(("Payment instructions", " ".join(company.payment_instructions)))
+    return lines
 
 
 def accounting_text(value: Decimal) -> str:

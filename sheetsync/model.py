@@ -97,6 +97,15 @@ FORMAT_OF_TYPE: dict[str, Format] = {
 NUMERIC_FORMATS = frozenset({Format.INTEGER, Format.DECIMAL, Format.CURRENCY, Format.PERCENT, Format.ID})
 
 
+def text_after_number(formats: list[Format]) -> list[bool]:
+    """Which columns hold text right of a number column: every sink indents them, so a right-aligned
+    number never touches left-aligned text ("115 1g", never "1151g")."""
+    return [
+        index > 0 and fmt not in NUMERIC_FORMATS and formats[index - 1] in NUMERIC_FORMATS
+        for index, fmt in enumerate(formats)
+    ]
+
+
 class Total(StrEnum):
     """What the totals row shows under a column: a live formula over the visible data rows."""
 

@@ -13,12 +13,14 @@ import openpyxl
 import pytest
 from helpers_statement import page
 from PIL import Image as PILImage
+from sheets_double import FakeServiceAccountCredentials, SheetsDouble
 
 from sheetsync.config import PLACEHOLDER_COMPANY, load_settings
 from sheetsync.definition import find_definition, resolve_params
 from sheetsync.errors import ConfigError
 from sheetsync.model import Column, Company, Format, Negatives, Statement, Tab, Total, Workbook
 from sheetsync.report import documented_fields, render
+from sheetsync.sinks.gsheets import write_workbooks
 from sheetsync.sinks.xlsx import write_workbook
 from sheetsync.sinks.xlsx_pages import PageSetup, column_pixels, page_breaks
 
@@ -297,3 +299,38 @@ def test_a_definitions_negatives_wins_over_the_configured_one(
 def test_an_unknown_negatives_setting_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"SHEETSYNC_NEGATIVES / negatives is 'purple'.*parentheses, red, minus"):
         load_settings({"SHEETSYNC_NEGATIVES": "purple"}, cwd=tmp_path)
+
+
+def sheets_statement(tab: Tab) -> Any:
+    """`tab` written to the Google Sheets double: the sheet as Google would hold it."""
+    double = SheetsDouble()
+    double.add_spreadsheet("sheet1")
+    creds = FakeServiceAccountCredentials()
+    write_workbooks("sheet1", [Workbook("b", [tab])], credentials=creds, session=double.session(creds), sleep=None)
+    return double.spreadsheets["sheet1"].sheet(tab.name)
+
+
+def test_the_google_sheets_statement_carries_the_letterhead_remit_to_and_aging_band() -> None:
+    workbooks, _ = rendered(OWING)
+    tab = next(t for t in workbooks[0].tabs if t.statement)
+    sheet = sheets_statement(tab)
+    rows = [sheet.row_values(r) for r in range(2, tab.header_row - 1)]
+    block = {row[0]: row[1] for row in rows}
+    company = PLACEHOLDER_COMPANY
+    assert block["From"].startswith(company.name) and company.address[0] in block["From"]
+    assert block["Remit to"] == ", ".join(company.remit_to)
+    assert block["Customer"] == "Customer 1, 1 Main St" and block["Amount due"] == "$100.00"
+    band = ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days", "Credits")
+    assert [block[label] for label in band] == ["$100.00", "$0.00", "$0.00", "$0.00", "$0.00", "$0.00"]
+    assert block["Payment instructions"].startswith(company.payment_instructions[0])
+    assert sheet.row_values(tab.header_row)[0] == "Invoice"  # the open items under the block
+    assert not {"Parameters", "Environment", "Generated", "Report"} & set(block)
+
+
+def test_text_beside_numbers_is_padded_in_google_sheets_too() -> None:
+    columns = [Column("Product ID", Format.INTEGER), Column("Size"), Column("Name")]
+    tab = Tab("T", "t", "T", columns, [[115, "1g", "X"]])
+    sheet = sheets_statement(tab)
+    formats = [sheet.cells[(tab.header_row, c)].get("userEnteredFormat", {}) for c in range(3)]
+    assert formats[1]["horizontalAlignment"] == "LEFT" and formats[1]["padding"]["left"] > 3
+    assert "padding" not in formats[0] and "padding" not in formats[2]  # only text right of a number

@@ -51,7 +51,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
-from sheetsync.model import Negatives, Statement, Tab, Workbook, money_format
+from sheetsync.model import Format, Negatives, Statement, Tab, Workbook, money_format
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
