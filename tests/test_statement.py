@@ -334,3 +334,12 @@ def test_text_beside_numbers_is_padded_in_google_sheets_too() -> None:
     formats = [sheet.cells[(tab.header_row, c)].get("userEnteredFormat", {}) for c in range(3)]
     assert formats[1]["horizontalAlignment"] == "LEFT" and formats[1]["padding"]["left"] > 3
     assert "padding" not in formats[0] and "padding" not in formats[2]  # only text right of a number
+
+
+def test_the_aging_band_labels_have_room_for_two_lines(tmp_path: Path) -> None:
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [statement_tab(PLACEHOLDER_COMPANY)]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    band_row = next(c.row for row in ws.iter_rows() for c in row if c.value == "Current")
+    assert ws.cell(band_row, 4).alignment.wrap_text  # "31-60 days" wraps in its column
+    assert ws.row_dimensions[band_row].height >= 2 * 15  # and is never cut to one line

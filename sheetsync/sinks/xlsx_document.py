@@ -58,7 +58,7 @@ from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
 
 MIN_COLUMNS = 5
 ROW_HEIGHT = 15.0  # points
-TALL_ROW = 30.0  # points: the title row and the header row
+TALL_ROW = 30.0  # points: two lines (the title, the aging band labels, the header row)
 MIN_WIDTH = 11.0  # characters: every statement column
 MAX_FOOTER = 255  # Excel's limit on a header/footer section's total length
 DEFAULT_BRAND, DEFAULT_ACCENT, DEFAULT_LIGHT = "1F4E5F", "F2A541", "EAF2F4"
@@ -190,10 +190,16 @@ def _due_box_width(tab: Tab) -> float:
     return shown * 12 / 11 * 1.1 + 2.0
 
 
+def tall_rows(tab: Tab, header_row: int) -> list[int]:
+    """The rows two lines high: the title, the aging band's labels (they wrap) and the header row."""
+    band = [Plan.of(tab).band_row] if _statement(tab).band else []
+    return [1, *band, header_row]
+
+
 def statement_breaks(tab: Tab, look: Look, header_row: int, last_data_row: int, last_row: int) -> list[int]:
     """Where a statement's pages end: as full as its page setup allows (sinks/xlsx_pages.py)."""
     setup = PageSetup(look.paper_size, look.orientation, look.margins, statement_widths(tab))
-    heights = {1: TALL_ROW, header_row: TALL_ROW}
+    heights = dict.fromkeys(tall_rows(tab, header_row), TALL_ROW)
     return page_breaks(heights, ROW_HEIGHT, header_row, last_row, last_row - last_data_row, setup.height_available())
 
 
@@ -327,8 +333,8 @@ class StatementRenderer(TabRenderer):
         ws.print_title_rows = f"{frame.header_row}:{frame.header_row}"
         ws.sheet_format.defaultRowHeight = ROW_HEIGHT  # every application lays out the same rows per page
         ws.sheet_format.customHeight = True
-        ws.row_dimensions[1].height = TALL_ROW
-        ws.row_dimensions[frame.header_row].height = TALL_ROW
+        for row in tall_rows(self.tab, frame.header_row):
+            ws.row_dimensions[row].height = TALL_ROW
         breaks = statement_breaks(self.tab, look, frame.header_row, frame.last_data_row, self.last_row())
         for row in breaks:
             ws.row_breaks.append(Break(id=row))
