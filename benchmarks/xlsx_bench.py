@@ -31,7 +31,7 @@ from typing import Any
 CASES = ("sheetsync", "write-only", "xlsxwriter", "pandas")
 DEFAULT_CASES = ("sheetsync", "write-only", "xlsxwriter")
 LIBRARIES = {
-    "sheetsync": "sheetsync.sinks.xlsx",
+    "sheetsync": "sheetsync.sinks.xlsx_document",  # imports the writer and what it imports lazily (the About sheet)
     "write-only": "openpyxl",
     "xlsxwriter": "xlsxwriter",
     "pandas": "pandas",
