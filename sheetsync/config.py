@@ -103,6 +103,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_password", "SHEETSYNC_SMTP_PASSWORD", ("smtp", "password"), secret=True, help="SMTP password"),
     Setting("smtp_sender", "SHEETSYNC_SMTP_FROM", ("smtp", "from"), help="From: address of the mail sheetsync sends"),
     Setting("smtp_ca_file", "SHEETSYNC_SMTP_CA_FILE", ("smtp", "ca_file"), help="extra CA bundle to trust (PEM)"),
+    Setting("statements_paper", "SHEETSYNC_STATEMENTS_PAPER", ("statements", "paper"), "letter", help="a4 | letter"),
+    Setting(
+        "statements_subject",
+        "SHEETSYNC_STATEMENTS_SUBJECT",
+        ("statements", "subject"),
+        help="subject of statement e-mails: {customer} {customer_id} {amount_due} {statement_date} {company}",
+    ),
+    Setting(
+        "statements_body",
+        "SHEETSYNC_STATEMENTS_BODY",
+        ("statements", "body"),
+        help="body of statement e-mails, with the subject's placeholders",
+    ),
 )
 COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "the company name at the top of customer statements"),

@@ -155,9 +155,12 @@ class LockHeldError(StoreError):
 
 
 class DeliveryError(SheetsyncError):
-    """An e-mail or an alert webhook could not be delivered (the message names the server, never a password)."""
+    """An e-mail or an alert webhook could not be delivered (the message names the server, never a password).
+
+    `delivered` is False when the message surely did not go, None when it may have (mailer.deliver)."""
 
     exit_code = ExitCode.API
+    delivered: bool | None = False
 
 
 class ScheduleError(SheetsyncError):

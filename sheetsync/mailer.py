@@ -79,6 +79,15 @@ class Mail:
     attachments: Sequence[Attachment] = ()
     cc: Sequence[str] = ()
     reply_to: str | None = None
+    bcc: Sequence[str] = ()  # envelope recipients only: never in a header
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the server accepted: the Message-ID, and the recipients it refused while taking the others."""
+
+    message_id: str
+    refused: dict[str, str] = field(default_factory=dict)  # address -> "550 no such user"
 
 
 def build_message(smtp: SmtpSettings, mail: Mail) -> EmailMessage:
@@ -101,21 +110,45 @@ def build_message(smtp: SmtpSettings, mail: Mail) -> EmailMessage:
 
 def send_mail(smtp: SmtpSettings, mail: Mail) -> str:
     """Send one mail; returns its Message-ID. DeliveryError (naming the server) on any failure."""
+    return deliver(smtp, mail).message_id
+
+
+def deliver(smtp: SmtpSettings, mail: Mail) -> Delivery:
+    """Send one mail to To, Cc and Bcc; a Delivery lists the recipients refused while others were taken.
+
+    DeliveryError (naming the server) when nothing was taken; its `delivered` is False when the server
+    surely did not take the message (connection, login, sender or every recipient refused, data
+    rejected) and None when the transaction broke off after the data was sent (it may have been)."""
     if not mail.to:
         raise ConfigError("an e-mail needs at least one recipient")
     message = build_message(smtp, mail)
+    recipients = [*mail.to, *mail.cc, *mail.bcc]
+    sending = False
     try:
         with _connect(smtp) as client:
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
-            client.send_message(message)
+            sending = True
+            refused = client.send_message(message, to_addrs=recipients)
     except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"{_where(smtp)}: login as {smtp.username} refused ({exc.smtp_code})") from None
+        raise _failed(f"{_where(smtp)}: login as {smtp.username} refused ({exc.smtp_code})", False) from None
     except smtplib.SMTPRecipientsRefused as exc:
-        raise DeliveryError(f"{_where(smtp)}: recipients refused: {', '.join(exc.recipients)}") from None
+        raise _failed(f"{_where(smtp)}: recipients refused: {', '.join(exc.recipients)}", False) from None
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        raise _failed(f"{_where(smtp)}: {_reason(exc)}", False) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"{_where(smtp)}: {_reason(exc)}") from None
-    return str(message["Message-ID"])
+        raise _failed(f"{_where(smtp)}: {_reason(exc)}", None if sending else False) from None
+    return Delivery(str(message["Message-ID"]), {a: f"{c} {_text(m)}" for a, (c, m) in refused.items()})
+
+
+def _failed(message: str, delivered: bool | None) -> DeliveryError:
+    error = DeliveryError(message)
+    error.delivered = delivered
+    return error
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
 
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:

@@ -67,9 +67,16 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 class _Collect:
-    def __init__(self) -> None:
+    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
+        self.refuse = refuse  # addresses answered "550" at RCPT TO
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))  # type: ignore[arg-type]
@@ -92,10 +99,15 @@ class SmtpServer:
 
 @contextmanager
 def smtp_server(
-    directory: Path, *, security: str = "none", login: tuple[str, str] | None = None
+    directory: Path,
+    *,
+    security: str = "none",
+    login: tuple[str, str] | None = None,
+    refuse: frozenset[str] = frozenset(),
 ) -> Iterator[SmtpServer]:
-    """An aiosmtpd server on 127.0.0.1: security none, starttls (required) or ssl; optional AUTH."""
-    handler = _Collect()
+    """An aiosmtpd server on 127.0.0.1: security none, starttls (required) or ssl; optional AUTH;
+    the `refuse` addresses are refused at RCPT TO."""
+    handler = _Collect(refuse)
     port = free_port()
     ca_file = None
     kwargs: dict[str, Any] = {}

@@ -211,3 +211,30 @@ def test_a_stop_mid_request_ends_run_at_once_recorded_interrupted(workdir, capsy
 _WITH_SIGINT = (  # a background process starts with SIGINT ignored: the default handler, as in a terminal
     "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); from sheetsync.cli import main; main()"
 )
+
+
+def test_a_skipped_run_is_one_line_and_exit_0_unless_asked(workdir, capsys) -> None:
+    location = str(workdir.dir / "state.sqlite3")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(HOLD_AND_DIE), location], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        code, out, err = sheetsync(capsys, "schedule", "run", "prices")
+        assert (code, out) == (0, "") and err.startswith("prices: skipped; job:prices is held by ")
+        assert f"pid {holder.pid}" in err and len(err.strip().splitlines()) == 1
+        code, _, err = sheetsync(capsys, "schedule", "run", "prices", "--fail-on-skip")
+        assert code == 1 and "prices: skipped" in err
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert not (workdir.dir / "out" / "prices.xlsx").exists()
+
+
+def test_a_missing_parameter_names_the_job_and_the_key_in_the_schedule_file(workdir, capsys) -> None:
+    (workdir.dir / "schedule.yaml").write_text(SCHEDULE.replace("    params: {customer_ids: [1, 2]}\n", ""))
+    for command in (["check"], ["run", "prices"], ["run-due"], ["list"]):
+        code, out, err = sheetsync(capsys, "schedule", *command)
+        assert code == 2 and out == "", command
+        assert err.startswith("error: schedule.yaml:3: job prices: report price-list needs parameter customer_ids")
+        assert "under the job's params in the schedule file" in err and "-p" not in err, err

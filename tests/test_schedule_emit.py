@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -19,10 +23,36 @@ def emit(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+SCHEDULE = """\
+jobs:
+  - name: prices
+    report: price-list
+    params: {customer_ids: [1, 2]}
+    outputs: out/prices.xlsx
+    cron: "0 6 * * 1-5"
+"""
+
+
+def write_schedule(folder: Path, name: str = "schedule.yaml") -> Path:
+    (folder / "out").mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(SCHEDULE)
+    return folder / name
+
+
+def git_repository(root: Path, *, sheetsync_project: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    if sheetsync_project:
+        (root / "pyproject.toml").write_text('[project]\nname = "sheetsync"\nversion = "0.1.0"\n')
+    return root
+
+
 @pytest.fixture(autouse=True)
 def local_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHEETSYNC_DB", str(tmp_path / "state.sqlite3"))
     monkeypatch.chdir(tmp_path)
+    write_schedule(tmp_path)
+    write_schedule(tmp_path / "books")
 
 
 def test_cron_is_one_line_of_five_fields_calling_run_due_in_the_schedule_folder(capsys, tmp_path: Path) -> None:
@@ -38,6 +68,7 @@ def test_cron_is_one_line_of_five_fields_calling_run_due_in_the_schedule_folder(
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze (Debian package systemd)")
 def test_systemd_units_pass_systemd_analyze_verify(capsys, tmp_path: Path) -> None:
+    (tmp_path / "units").mkdir()
     code, out, err = emit(capsys, "--target", "systemd", "-o", str(tmp_path / "units"))
     assert code == 0 and out == "" and "wrote" in err
     service = tmp_path / "units" / "sheetsync-schedule.service"
@@ -73,7 +104,8 @@ def test_kubernetes_cronjob_forbids_overlap_and_reads_keys_and_store_from_a_secr
     assert "local file" in err and "postgresql://" in err  # SHEETSYNC_DB here is a SQLite file
 
 
-def test_github_workflow_runs_run_due_on_a_schedule_with_secrets(capsys) -> None:
+def test_github_workflow_runs_run_due_on_a_schedule_with_secrets(capsys, tmp_path: Path) -> None:
+    git_repository(tmp_path)
     code, out, err = emit(capsys, "--target", "github")
     assert code == 0
     workflow = yaml.safe_load(out)
@@ -88,8 +120,8 @@ def test_github_workflow_runs_run_due_on_a_schedule_with_secrets(capsys) -> None
 
 def test_no_warning_when_the_store_is_postgresql(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHEETSYNC_DB", "postgresql://sheetsync:secret@db.internal/books")
-    code, out, err = emit(capsys, "--target", "k8s")
-    assert code == 0 and err == "" and "secret@" not in out
+    code, out, err = emit(capsys, "--target", "k8s", "--image", "registry.example.com/sheetsync:1.0")
+    assert code == 0 and "state store" not in err and "secret@" not in out
 
 
 def test_an_unknown_target_lists_the_valid_ones(capsys) -> None:
@@ -97,15 +129,172 @@ def test_an_unknown_target_lists_the_valid_ones(capsys) -> None:
     assert code == 2 and out == "" and "cron" in err and "github" in err
 
 
-def test_every_emit_command_of_the_readme_runs(capsys, tmp_path: Path) -> None:
-    import re
-    import shlex
+STUB = """#!/bin/sh
+# a stand-in for {name}: records its arguments and what it was given on stdin
+echo "$*" >> "{log}.args"
+[ "$1" = "-l" ] && exit 1
+cat >> "{log}.stdin"
+"""
 
+
+def readme_recipe_lines() -> list[str]:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"sheetsync schedule emit ([^|>)\n]+)", readme)
-    assert {"cron", "systemd", "k8s", "github"} <= {shlex.split(c)[1] for c in commands}
-    for command in commands:
-        args = [str(tmp_path / "units") if a == "/etc/systemd/system" else a for a in shlex.split(command)]
-        code, out, err = emit(capsys, *args)
-        assert code == 0 and (out or "wrote" in err), (command, err)
-        assert "run-due" in (out or (tmp_path / "units" / "sheetsync-schedule.service").read_text())
+    section = readme.split("## Run it on a schedule", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.replace("\\\n", " ").splitlines() if "sheetsync schedule emit" in line]
+
+
+def test_the_readme_recipes_work_as_printed(tmp_path: Path) -> None:
+    """Each README line that calls emit, run by bash in a clone holding schedules (crontab and kubectl
+    recorded by stand-ins, /srv/books a folder here); then the workflow's steps run as GitHub would."""
+    clone = git_repository(tmp_path / "clone")
+    write_schedule(clone)
+    write_schedule(clone / "books")
+    srv = write_schedule(tmp_path / "srv" / "books").parent
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name in ("crontab", "kubectl"):
+        (stubs / name).write_text(STUB.format(name=name, log=tmp_path / name))
+        (stubs / name).chmod(0o755)
+    path = f"{stubs}:{Path(sys.executable).parent}:/usr/bin:/bin"
+    lines = readme_recipe_lines()
+    assert {"cron", "systemd", "k8s", "github"} <= {line.split("--target ")[1].split()[0] for line in lines}
+    for line in lines:
+        line = line.replace("/srv/books", str(srv))
+        done = subprocess.run(
+            ["bash", "-c", line], cwd=clone, env={**ENV, "PATH": path}, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (line, done.stderr)
+        assert str(tmp_path) not in done.stdout.replace(str(srv), "").replace(sys.prefix, ""), line
+
+    [cron] = [x for x in (tmp_path / "crontab.stdin").read_text().splitlines() if x and not x.startswith("#")]
+    assert cron.split()[:5] == ["*"] * 5 and f"cd {srv} && " in cron
+    assert {p.name for p in (clone / "units").iterdir()} == {"sheetsync-schedule.service", "sheetsync-schedule.timer"}
+    manifest = yaml.safe_load((tmp_path / "kubectl.stdin").read_text())
+    [container] = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.example.com/sheetsync:1.0"
+    assert container["command"][-2:] == ["-f", "/config/schedule.yaml"]
+    workflow = yaml.safe_load((clone / ".github" / "workflows" / "sheetsync-schedule.yml").read_text())
+    run_workflow_steps(workflow, clone, tmp_path)
+
+
+def run_workflow_steps(workflow: dict[str, Any], checkout: Path, tmp_path: Path) -> None:
+    """The workflow's `run` steps in a checkout, as a runner would: the install is checked, not run."""
+    steps = [step for step in workflow["jobs"]["run-due"]["steps"] if "run" in step]
+    install, run_due = steps
+    assert install["run"] == "pip install ." and (checkout / "pyproject.toml").exists()
+    folder = checkout / run_due.get("working-directory", ".")
+    (folder / "sheetsync.toml").write_text('[kss]\nbase_url = "http://127.0.0.1:9/kss/api/v1"\n')
+    env = {**ENV, "GITHUB_WORKSPACE": str(checkout), "SHEETSYNC_DB": str(tmp_path / "ci.sqlite3")}
+    env["PATH"] = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    done = subprocess.run(["bash", "-c", run_due["run"]], cwd=folder, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "prices: new in the schedule" in done.stderr, done.stderr
+    assert run_due["working-directory"] == "books" and '"$GITHUB_WORKSPACE/books/schedule.yaml"' in run_due["run"]
+
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SHEETSYNC_", "KSS_", "KOTIS_"))}
+
+
+@pytest.mark.parametrize("target", ["cron", "systemd", "k8s", "github"])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("jobs: [\n", r"^error: bad\.yaml:\d+: invalid YAML"),
+        (
+            "jobs:\n  - name: p\n    report: price-list\n    outputs: x.xlsx\n    cron: '* * *'\n",
+            r"^error: bad\.yaml:5: ",
+        ),
+        (
+            "jobs:\n  - name: p\n    report: nope\n    outputs: x.xlsx\n    cron: '* * * * *'\n",
+            r"^error: bad\.yaml:3: .*nope",
+        ),
+        (None, r"^error: cannot read the schedule bad\.yaml"),
+    ],
+)
+def test_a_bad_schedule_file_is_one_line_naming_it_and_nothing_is_emitted(
+    capsys, tmp_path: Path, target: str, text: str | None, message: str
+) -> None:
+    git_repository(tmp_path)
+    if text is not None:
+        (tmp_path / "bad.yaml").write_text(text)
+    (tmp_path / "units").mkdir()
+    code, out, err = emit(capsys, "--target", target, "-f", "bad.yaml", "--image", "i:1", "-o", "units")
+    assert code == 2 and out == "" and re.match(message, err) and len(err.strip().splitlines()) == 1, err
+    assert list((tmp_path / "units").iterdir()) == []
+
+
+def test_an_output_folder_that_does_not_exist_is_an_error_not_created(capsys, tmp_path: Path) -> None:
+    code, out, err = emit(capsys, "--target", "systemd", "-o", str(tmp_path / "no" / "such" / "dir"))
+    assert (
+        code == 2
+        and out == ""
+        and err == f"error: -o {tmp_path / 'no' / 'such' / 'dir'}: no such directory (create it first)\n"
+    )
+    assert not (tmp_path / "no").exists()
+
+
+def test_github_uses_the_path_from_the_repository_root_whatever_the_folder_emit_runs_in(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repository(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    for argument in ("../books/schedule.yaml", str(tmp_path / "books" / "schedule.yaml")):
+        code, out, _ = emit(capsys, "--target", "github", "-f", argument)
+        steps = yaml.safe_load(out)["jobs"]["run-due"]["steps"]
+        assert code == 0 and str(tmp_path) not in out and "../" not in out
+        assert steps[-1]["working-directory"] == "books"
+        assert steps[-1]["run"] == 'sheetsync schedule run-due -f "$GITHUB_WORKSPACE/books/schedule.yaml"'
+        assert steps[-2]["run"] == "pip install ." and "sheetsync (it is not on PyPI)" in steps[-2]["name"]
+
+
+def test_github_outside_a_repository_or_in_one_that_is_not_sheetsync_is_refused(capsys, tmp_path: Path) -> None:
+    code, out, err = emit(capsys, "--target", "github")
+    assert code == 2 and out == "" and "not inside a git repository" in err
+    git_repository(tmp_path, sheetsync_project=False)
+    code, out, err = emit(capsys, "--target", "github")
+    assert code == 2 and out == "" and "--install" in err and "not a sheetsync checkout" in err
+    code, out, err = emit(capsys, "--target", "github", "--install", "git+https://git.example.com/acme/sheetsync")
+    assert code == 0 and "run: pip install git+https://git.example.com/acme/sheetsync" in out
+
+
+def test_kubernetes_needs_a_real_image_and_mounts_the_schedule_under_its_own_name(capsys, tmp_path: Path) -> None:
+    code, out, err = emit(capsys, "--target", "k8s")
+    assert code == 2 and out == "" and "--image" in err and "docker build" in err
+    (tmp_path / "books" / "schedule.yaml").rename(tmp_path / "books" / "nightly.yaml")
+    code, out, err = emit(capsys, "--target", "k8s", "-f", "books/nightly.yaml", "--image", "reg.example.com/s:1")
+    [container] = yaml.safe_load(out)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert code == 0 and container["command"][-1] == "/config/nightly.yaml" and "--from-file=nightly.yaml" in out
+    assert "job prices writes out/prices.xlsx" in err  # thrown away with the pod
+
+
+@pytest.mark.parametrize("target", ["cron", "systemd", "k8s", "github"])
+def test_no_recipe_holds_a_secret(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    git_repository(tmp_path)
+    monkeypatch.setenv("SHEETSYNC_DB", "postgresql://books:pg-pass-4417@db.internal/books")
+    monkeypatch.setenv("KSS_API_KEY", "kss-key-9931")
+    monkeypatch.setenv("KOTIS_API_KEY", "kotis-key-5520")
+    code, out, err = emit(capsys, "--target", target, "--image", "reg.example.com/s:1")
+    assert code == 0 and out
+    assert not any(secret in out + err for secret in ("pg-pass-4417", "kss-key-9931", "kotis-key-5520"))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze (Debian package systemd)")
+def test_paths_with_spaces_and_percent_signs_survive_cron_and_systemd(capsys, tmp_path: Path) -> None:
+    folder = tmp_path / "Books 100% done"
+    write_schedule(folder)
+    code, out, _ = emit(capsys, "--target", "cron", "-f", str(folder / "schedule.yaml"))
+    [line] = [x for x in out.splitlines() if not x.startswith("#")]
+    assert code == 0 and "'" + str(folder).replace("%", "\\%") + "'" in line  # quoted; cron reads % as a newline
+    (tmp_path / "units").mkdir()
+    code, _, _ = emit(
+        capsys, "--target", "systemd", "-f", str(folder / "schedule.yaml"), "-o", "units", "--workdir", str(folder)
+    )
+    service = (tmp_path / "units" / "sheetsync-schedule.service").read_text()
+    assert f'"{folder / "schedule.yaml"}"'.replace("%", "%%") in service
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(tmp_path / "units" / "sheetsync-schedule.service")],
+        capture_output=True,
+        text=True,
+    )
+    assert [x for x in verify.stderr.splitlines() if "sheetsync-schedule" in x] == [], verify.stderr

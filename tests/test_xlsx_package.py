@@ -169,3 +169,45 @@ def test_edits_a_workbook_last_saved_by_libreoffice(tmp_path: Path) -> None:
     assert any(name.startswith("xl/charts/chart") for name in after)
     again = recalculate_with_libreoffice(saved, tmp_path / "lo2")
     assert openpyxl.load_workbook(again)["Payments"]["C2"].value == "posted"
+
+
+def test_a_read_only_workbook_is_refused_untouched(tmp_path: Path) -> None:
+    book = user_book(tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    book.chmod(0o444)
+    with pytest.raises(SinkError, match=r"book\.xlsx: the file is read-only; nothing written"):
+        edit_cells(book, [CellEdit("Payments", "C2", "posted")])
+    assert book.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
+
+
+@pytest.mark.parametrize(
+    ("lock_name", "content", "who"),
+    [
+        (
+            ".~lock.book.xlsx#",
+            ",Dana Buyer,finance-pc,30.11.2026 09:12,file:///home/dana/.config/libreoffice/4;",
+            "LibreOffice \\(by Dana Buyer",
+        ),
+        ("~$book.xlsx", "\x05Dana", "Excel"),
+    ],
+)
+def test_a_workbook_open_in_a_spreadsheet_application_is_refused_untouched(
+    tmp_path: Path, lock_name: str, content: str, who: str
+) -> None:
+    book = user_book(tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    (tmp_path / lock_name).write_text(content)
+    with pytest.raises(SinkError, match=f"book\\.xlsx: the workbook is open in {who}.*nothing written"):
+        edit_cells(book, [CellEdit("Payments", "C2", "posted")])
+    assert book.read_bytes() == before
+
+
+def test_a_symbolic_link_stays_a_link_to_the_refreshed_file(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    real = user_book(tmp_path / "shared" / "book.xlsx")
+    link = tmp_path / "book.xlsx"
+    link.symlink_to(real)
+    edit_cells(link, [CellEdit("Payments", "C2", "posted")])
+    assert link.is_symlink()
+    assert openpyxl.load_workbook(real)["Payments"]["C2"].value == "posted"

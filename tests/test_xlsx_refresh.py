@@ -279,3 +279,254 @@ def test_an_xlsm_output_must_exist(tmp_path: Path) -> None:
         parse_target(str(tmp_path / "book.xlsm"))
     (tmp_path / "book.xlsm").write_bytes(b"x")
     assert parse_target(str(tmp_path / "book.xlsm")) == XlsxTarget(tmp_path / "book.xlsm")
+
+
+def renamed(workbook: Workbook, name: str) -> Workbook:
+    """The same report, its first tab now called `name` (a customer renamed in the API)."""
+    workbook.tabs[0].name = name
+    return workbook
+
+
+def test_a_renamed_report_tab_keeps_its_name_while_the_users_formulas_refer_to_it(tmp_path: Path) -> None:
+    book = user_workbook(tmp_path)
+
+    outcome = write_report_xlsx(renamed(prices([3, 1, 2], price_bump=100), "Kettle's & Co Prices"), book)
+
+    assert outcome.status == "refreshed"
+    assert any("tab 'Prices' keeps its name although the report now calls it" in w for w in outcome.warnings)
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo2", recalculate_on_load=True)
+    values = openpyxl.load_workbook(reopened, data_only=True)
+    assert values.sheetnames[:2] == ["Prices", "Customers"]
+    assert values["MyAnalysis"]["A2"].value == pytest.approx(103.13 + 101.13 + 102.13)
+    assert cells(book, "Prices")["0001"][9] == "call about 0001"
+    names = openpyxl.load_workbook(book).defined_names
+    assert "Prices" in XlsxPackage.open(book).read_xml("xl/workbook.xml").findtext(
+        "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}definedNames/"
+        "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}definedName[@localSheetId='0']"
+    )
+    assert "PriceCells" in names
+
+
+def test_a_report_tab_the_user_renamed_is_still_refreshed_under_their_name(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"].title = "Our kettles"
+    user["Our kettles"]["J5"] = "Buyer notes"
+    user["Our kettles"]["J7"] = "ask for a discount"
+    user.save(book)
+
+    outcome = write_report_xlsx(prices([2, 1, 3], price_bump=5), book)
+
+    assert outcome.status == "refreshed" and not outcome.warnings
+    assert openpyxl.load_workbook(book).sheetnames == ["Our kettles", "Customers"]
+    rows = cells(book, "Our kettles")
+    assert list(rows) == ["0002", "0001", "0003"]
+    assert rows["0002"][2] == pytest.approx(7.13) and rows["0002"][9] == "ask for a discount"
+    assert write_report_xlsx(prices([2, 1, 3], price_bump=5), book).status == "unchanged"
+
+
+def reshaped(workbook: Workbook, *, drop: str | None = None, brand_at: int | None = None) -> Workbook:
+    """The report with its column `drop` removed and/or a "Brand" column inserted at index `brand_at`."""
+    from sheetsync.model import Column
+
+    tab = workbook.tabs[0]
+    if drop is not None:
+        index = tab.column_index(drop)
+        tab.columns = [c for i, c in enumerate(tab.columns) if i != index]
+        tab.rows = [[v for i, v in enumerate(row) if i != index] for row in tab.rows]
+        tab.rules = [r for r in tab.rules if drop not in r.columns]
+        tab.validations = [v for v in tab.validations if v.column != drop]
+    if brand_at is not None:
+        tab.columns = [*tab.columns[:brand_at], Column("Brand"), *tab.columns[brand_at:]]
+        tab.rows = [[*row[:brand_at], f"Brand of {row[0]}", *row[brand_at:]] for row in tab.rows]
+    return workbook
+
+
+def user_columns_with_formulas(tmp_path: Path) -> Path:
+    """Report columns A..H (Price in C, Qty in D), the user's J (notes), K (=C*2), L (=$D+K), a total
+    of K under the data, a highlight on K and a list on J; saved by LibreOffice."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    first = tmp_path / "first" / "book.xlsx"
+    first.parent.mkdir()
+    write_report_xlsx(prices([1, 2, 3]), first)
+    user = openpyxl.load_workbook(first)
+    ws = user["Prices"]
+    ws["J5"], ws["K5"], ws["L5"] = "Buyer notes", "Double", "Plus qty"
+    for row in (6, 7, 8):
+        ws[f"J{row}"] = f"note {row}"
+        ws[f"K{row}"] = f"=C{row}*2"
+        ws[f"L{row}"] = f"=$D{row}+K{row}"
+    ws["K12"] = "=SUM(K6:K8)"
+    fill = PatternFill("solid", fgColor="FF0000")
+    ws.conditional_formatting.add("K6:K8", CellIsRule(operator="greaterThan", formula=["$C6*3"], fill=fill))
+    choices = DataValidation(type="list", formula1='"ok,call"')
+    choices.add("J6:J8")
+    ws.add_data_validation(choices)
+    user.save(first)
+    return recalculate_with_libreoffice(first, tmp_path / "lo")
+
+
+@pytest.mark.parametrize(
+    ("change", "columns"),
+    [
+        ({"drop": "Since", "brand_at": 1}, "JKL"),  # Price C -> D, Qty D -> E, still 8 columns
+        ({"brand_at": 7}, "KLM"),  # a ninth column at the end: the user's columns move right by one
+        ({"drop": "Customer"}, "IJK"),  # seven columns: they move left by one
+    ],
+)
+def test_user_formulas_follow_the_report_columns_by_header(tmp_path: Path, change: dict, columns: str) -> None:
+    book = user_columns_with_formulas(tmp_path)
+    notes, double, plus = columns
+
+    outcome = write_report_xlsx(reshaped(prices([3, 1, 2, 4], price_bump=10), **change), book)
+
+    assert outcome.status == "refreshed" and outcome.orphans == 0, outcome.warnings
+    ws = openpyxl.load_workbook(book)["Prices"]
+    headers = [c.value for c in ws[5]]
+    price = openpyxl.utils.get_column_letter(headers.index("Price") + 1)
+    qty = openpyxl.utils.get_column_letter(headers.index("Qty") + 1)
+    assert (ws[f"{notes}5"].value, ws[f"{double}5"].value, ws[f"{plus}5"].value) == (
+        "Buyer notes",
+        "Double",
+        "Plus qty",
+    )
+    assert ws[f"{notes}7"].value == "note 6" and ws[f"{double}7"].value == f"={price}7*2"  # 0001 now second
+    assert ws[f"{plus}7"].value == f"=${qty}7+{double}7"
+    assert ws[f"{notes}9"].value is None and ws[f"{double}9"].value is None  # 0004 is new
+    assert ws[f"{double}13"].value == f"=SUM({double}6:{double}9)"  # the total grew with the data
+    sqrefs = {str(cf.sqref): [r.formula for r in cf.rules] for cf in ws.conditional_formatting}
+    assert sqrefs[f"{double}6:{double}9"] == [[f"${price}6*3"]]
+    assert f"{notes}6:{notes}9" in [str(v.sqref) for v in ws.data_validations.dataValidation]
+    values = openpyxl.load_workbook(
+        recalculate_with_libreoffice(book, tmp_path / "lo2", recalculate_on_load=True), data_only=True
+    )["Prices"]
+    assert values[f"{double}7"].value == pytest.approx(2 * 11.13)
+    assert values[f"{plus}7"].value == pytest.approx(10 + 2 * 11.13)
+    assert values[f"{double}13"].value == pytest.approx(2 * (13.13 + 11.13 + 12.13))
+
+
+def test_a_report_column_that_is_gone_is_ref_in_user_formulas_and_said(tmp_path: Path) -> None:
+    book = user_columns_with_formulas(tmp_path)
+
+    outcome = write_report_xlsx(reshaped(prices([1, 2, 3]), drop="Qty"), book)
+
+    assert openpyxl.load_workbook(book)["Prices"]["K6"].value == "=#REF!+J6"
+    assert any("3 reference(s) in the columns you added" in w and "#REF!" in w for w in outcome.warnings)
+
+
+def test_a_column_the_user_inserted_between_the_reports_is_kept_and_moved_right(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    ws.insert_cols(3)  # between Name and Price, as Excel's Insert > Column
+    ws["C5"] = "Rating"
+    ws["C7"] = "good"  # beside 0002
+    ws["K5"], ws["K6"] = "Buyer notes", "call"  # right of the report (now ending in I), beside 0001
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+
+    outcome = write_report_xlsx(prices([2, 3, 1], price_bump=1), saved)
+
+    ws = openpyxl.load_workbook(saved)["Prices"]
+    assert [c.value for c in ws[5]][:8] == [c.header for c in prices([1]).tabs[0].columns]
+    rows = cells(saved, "Prices")
+    assert rows["0002"][8:11] == ["good", None, None]  # Rating now in I, right of the report
+    assert rows["0001"][8:11] == [None, None, "call"]  # the gap and Buyer notes keep their places after it
+    assert ws["I5"].value == "Rating" and ws["K5"].value == "Buyer notes"
+    assert rows["0003"][:3] == ["0003", "Kettle 3", pytest.approx(4.13)]
+    assert any(
+        "your column(s) 'Rating' between the report's columns now sit to the right" in w for w in outcome.warnings
+    )
+
+
+def test_a_protected_report_tab_stays_protected(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    user = openpyxl.load_workbook(book)
+    user["Prices"].protection.sheet = True
+    user["Prices"].protection.password = "finance"
+    user.save(book)
+
+    write_report_xlsx(prices([2, 1, 3]), book)
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert ws.protection.sheet and ws.protection.password
+    assert list(cells(book, "Prices")) == ["0002", "0001", "0003"]
+
+
+def test_a_workbook_with_a_protected_structure_gets_no_new_or_renamed_tab(tmp_path: Path) -> None:
+    from openpyxl.workbook.protection import WorkbookProtection
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(Workbook("price-list", [customers_tab()]), book)
+    user = openpyxl.load_workbook(book)
+    user.security = WorkbookProtection(workbookPassword="finance", lockStructure=True)
+    user.save(book)
+    data = book.read_bytes()
+
+    with pytest.raises(
+        SinkError, match=r"nothing written: the workbook's structure is protected .*'Prices' would be added"
+    ):
+        write_report_xlsx(prices([1, 2]), book)
+    assert book.read_bytes() == data
+    with pytest.raises(SinkError, match=r"structure is protected .*tab 'Customers' would be renamed 'Our customers'"):
+        write_report_xlsx(renamed(Workbook("price-list", [customers_tab()]), "Our customers"), book)
+    assert book.read_bytes() == data
+    refreshed = write_report_xlsx(Workbook("price-list", [customers_tab(("Kettles", "Pans"))]), book)
+    assert refreshed.status == "refreshed"
+    assert [r[0].value for r in openpyxl.load_workbook(book)["Customers"].iter_rows()][-2:] == ["Kettles", "Pans"]
+
+
+def test_a_tab_a_pivot_table_reads_from_keeps_its_name(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    user.create_sheet("Mine")["A1"] = "my pivot"
+    user.save(book)
+    add_pivot_table(book, "Prices", "A5:C8", "Mine")
+
+    outcome = write_report_xlsx(renamed(prices([1, 2, 3], price_bump=1), "Kettle prices"), book)
+
+    assert any("tab 'Prices' keeps its name" in w and "pivotCacheDefinition1.xml" in w for w in outcome.warnings)
+    assert openpyxl.load_workbook(book).sheetnames[:2] == ["Prices", "Customers"]
+
+
+def test_a_check_the_user_wrote_under_the_report_moves_with_its_end(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)  # data in rows 6-8, the report's totals in row 9
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    assert ws.max_row == 9
+    ws["A12"], ws["C12"] = "My check", "=SUM(C6:C8)"
+    user.save(book)
+
+    write_report_xlsx(prices([5, 4, 3, 2, 1]), book)  # data in rows 6-10, totals in row 11
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert (ws["A14"].value, ws["C14"].value) == ("My check", "=SUM(C6:C10)")
+    assert ws["A12"].value is None and ws["C12"].value is None
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo", recalculate_on_load=True)
+    assert openpyxl.load_workbook(reopened, data_only=True)["Prices"]["C14"].value == pytest.approx(15.65)
+
+
+@pytest.mark.parametrize("name", ["Mary's & Co <West>", 'Ünïcode "Tab" 📈'])
+def test_a_referenced_tab_with_quotes_ampersands_or_unicode_keeps_its_name(tmp_path: Path, name: str) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(renamed(prices([1, 2]), name), book)
+    user = openpyxl.load_workbook(book)
+    user.create_sheet("Mine")["A1"] = "='" + name.replace("'", "''") + "'!C6*2"
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+
+    outcome = write_report_xlsx(renamed(prices([2, 1], price_bump=1), "Renamed"), saved)
+
+    assert any(f"tab {name!r} keeps its name" in w for w in outcome.warnings)
+    reopened = recalculate_with_libreoffice(saved, tmp_path / "lo2", recalculate_on_load=True)
+    values = openpyxl.load_workbook(reopened, data_only=True)
+    assert values.sheetnames[0] == name
+    assert values["Mine"]["A1"].value == pytest.approx(2 * 3.13)

@@ -7,7 +7,18 @@ import sys
 import click
 
 from sheetsync import __version__
-from sheetsync.cli import auth, config_cmd, fetch, kotis, payments, reports, sandbox, schedule, store
+from sheetsync.cli import (
+    auth,
+    config_cmd,
+    fetch,
+    kotis,
+    payments,
+    reports,
+    sandbox,
+    schedule,
+    statements,
+    store,
+)
 from sheetsync.cli.common import run_safely
 
 
@@ -26,7 +37,7 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
-for module in (config_cmd, fetch, sandbox, reports, payments, kotis, auth, store, schedule):
+for module in (config_cmd, fetch, sandbox, reports, payments, kotis, auth, store, schedule, statements):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from sheetsync.errors import ExitCode
+from sheetsync.errors import ConfigError, ExitCode
 
 FILE_OPTION = click.option(
     "-f",
@@ -109,8 +109,12 @@ def run_due(schedule_file: str, jobs: int, as_json: bool) -> int:
 @click.argument("job")
 @FILE_OPTION
 @JSON_OPTION
-def run_job(job: str, schedule_file: str, as_json: bool) -> int:
+@click.option("--fail-on-skip", is_flag=True, help="Exit 1 when the job is skipped (its lock is held by another run).")
+def run_job(job: str, schedule_file: str, as_json: bool, fail_on_skip: bool) -> int:
     """Run one job now, whatever its schedule (its locks still apply).
+
+    A job whose lock another run holds is skipped: one line says by whom, exit code 0 (1 with
+    --fail-on-skip).
 
     \b
     Example:
@@ -121,7 +125,7 @@ def run_job(job: str, schedule_file: str, as_json: bool) -> int:
         scheduler = _scheduler(schedule, state, as_json)
         with _stopped_on_signals(scheduler):
             run = scheduler.run_job(job)
-    return _emit([run], as_json)
+    return _emit([run], as_json, fail_on_skip=fail_on_skip)
 
 
 @schedule_group.command("history")
@@ -205,54 +209,44 @@ def _probe_store(location: str) -> None:
 @schedule_group.command("emit")
 @click.option("--target", required=True, type=click.Choice(["cron", "systemd", "k8s", "github"]), help="The scheduler.")
 @FILE_OPTION
-@click.option("--workdir", type=click.Path(file_okay=False), help="Where run-due runs (default: the schedule's).")
-@click.option("--image", default="ghcr.io/example/sheetsync:latest", show_default=True, help="k8s: the image.")
-@click.option("--install", default="sheetsync", show_default=True, help="github: what `pip install` installs.")
 @click.option(
-    "-o", "--output-dir", type=click.Path(file_okay=False), help="Write the files there instead of printing them."
+    "--workdir", type=click.Path(file_okay=False), help="cron, systemd: where run-due runs (default: the schedule's)."
 )
+@click.option("--image", help="k8s: an image with sheetsync installed (docker build -t IMAGE . in this repository).")
+@click.option("--install", help="github: what `pip install` installs (default: . = the checkout, a sheetsync clone).")
+@click.option("-o", "--output-dir", type=click.Path(), help="Write the files into this existing directory.")
 def emit(
-    target: str, schedule_file: str, workdir: str | None, image: str, install: str, output_dir: str | None
+    target: str, schedule_file: str, workdir: str | None, image: str | None, install: str | None, output_dir: str | None
 ) -> None:
     """Print a recipe that calls `run-due` every minute: a crontab line, a systemd service and timer,
-    a Kubernetes CronJob or a GitHub Actions workflow.
+    a Kubernetes CronJob or a GitHub Actions workflow. The schedule file is checked first.
 
     \b
     Example:
-      sheetsync schedule emit --target cron | crontab -
-      sheetsync schedule emit --target systemd -o /etc/systemd/system
+      (crontab -l; sheetsync schedule emit --target cron -f /srv/books/schedule.yaml) | crontab -
+      sheetsync schedule emit --target systemd -f /srv/books/schedule.yaml -o units/
       sheetsync schedule emit --target k8s --image registry.example.com/sheetsync:1.0 > cronjob.yaml
+      sheetsync schedule emit --target github -o .github/workflows
     """
     from sheetsync.cli.common import settings_from_context
-    from sheetsync.schedule.emit import recipe, store_warning
+    from sheetsync.schedule.emit import local_output_warnings, recipe, recipe_inputs, store_warning, write_units
 
-    units = recipe(target, _recipe_inputs(target, schedule_file, workdir, image, install))
+    if output_dir is not None and not Path(output_dir).is_dir():
+        raise ConfigError(f"-o {output_dir}: no such directory (create it first)")
+    schedule = _schedule(schedule_file)
+    inputs = recipe_inputs(target, schedule.path, workdir=workdir, image=image, install=install)
+    units = recipe(target, inputs)
     warning = store_warning(target, settings_from_context().store_location)
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
+    for line in ([warning] if warning else []) + local_output_warnings(target, schedule.jobs):
+        click.echo(f"warning: {line}", err=True)
     if output_dir:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-        for unit in units:
-            (Path(output_dir) / unit.name).write_text(unit.text, encoding="utf-8")
-            click.echo(f"wrote {Path(output_dir) / unit.name}", err=True)
+        for written in write_units(units, Path(output_dir)):
+            click.echo(f"wrote {written}", err=True)
         return
     for i, unit in enumerate(units):
         if len(units) > 1:
             click.echo(f"{chr(10) if i else ''}# ---- {unit.name}")
         click.echo(unit.text, nl=False)
-
-
-def _recipe_inputs(target: str, schedule_file: str, workdir: str | None, image: str, install: str) -> Any:
-    import shutil
-
-    from sheetsync.schedule.emit import RecipeInputs
-
-    schedule = Path(schedule_file)
-    if target in ("k8s", "github"):  # paths inside the container or the repository checkout
-        return RecipeInputs(workdir or ".", schedule.as_posix(), image=image, install=install)
-    folder = Path(workdir or schedule.parent).expanduser().resolve()
-    executable = shutil.which("sheetsync") or str(Path(sys.executable).with_name("sheetsync"))
-    return RecipeInputs(str(folder), schedule.name if not workdir else str(schedule.resolve()), executable)
 
 
 def _schedule(path: str) -> Any:
@@ -282,16 +276,19 @@ def _scheduler(schedule: Any, state: Any, as_json: bool) -> Any:
     return Scheduler(schedule, state, alerter=Alerter(smtp), report=lambda line: click.echo(line, err=True))
 
 
-def _emit(runs: list[Any], as_json: bool) -> int:
+def _emit(runs: list[Any], as_json: bool, *, fail_on_skip: bool = False) -> int:
     if as_json:
         click.echo(json.dumps([r.to_json() for r in runs], indent=2))
     elif not runs:
         click.echo("nothing due", err=True)
-    return max((_exit_code(r) for r in runs), default=0)
+    return max((_exit_code(r, fail_on_skip) for r in runs), default=0)
 
 
-def _exit_code(run: Any) -> int:
-    if run.outcome in ("skipped", "deferred"):
+def _exit_code(run: Any, fail_on_skip: bool) -> int:
+    """A skip (lock held) is not a failure unless asked; a manual run deferred by the quota did not run."""
+    if run.outcome == "skipped":
+        return int(ExitCode.PARTIAL) if fail_on_skip else 0
+    if run.outcome == "deferred":
         return int(ExitCode.PARTIAL) if run.trigger == "manual" else 0
     return int(run.exit_code or 0)
 

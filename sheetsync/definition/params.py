@@ -97,8 +97,15 @@ def _bool(raw: Any) -> bool:
     raise ValueError(raw)
 
 
-def resolve_params(definition: Definition, given: Mapping[str, Any], *, today: date | None = None) -> dict[str, Any]:
-    """Typed values of every parameter: given ones, then defaults; refuse unknown and missing ones."""
+def resolve_params(
+    definition: Definition,
+    given: Mapping[str, Any],
+    *,
+    today: date | None = None,
+    missing_hint: str = "add -p {name}=VALUE",
+) -> dict[str, Any]:
+    """Typed values of every parameter: given ones, then defaults; refuse unknown and missing ones
+    (`missing_hint` tells where the caller's user gives one, e.g. a schedule file's params)."""
     for name in given:
         if name not in definition.params:
             known = ", ".join(definition.params) or "none"
@@ -110,6 +117,7 @@ def resolve_params(definition: Definition, given: Mapping[str, Any], *, today: d
     for name, spec in definition.params.items():
         raw = given.get(name, spec.default)
         if raw is None and spec.required:
-            raise ParameterError(f"report {definition.name} needs parameter {name} ({spec.type}): add -p {name}=VALUE")
+            hint = missing_hint.format(name=name)
+            raise ParameterError(f"report {definition.name} needs parameter {name} ({spec.type}): {hint}")
         values[name] = coerce_param(spec, raw, today=today)
     return values

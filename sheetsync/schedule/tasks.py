@@ -21,6 +21,7 @@ from sheetsync.connect import Connections
 from sheetsync.errors import SheetsyncError, SinkError
 
 Connector = Callable[[Settings], AbstractContextManager[Any]]
+MISSING_HINT = "add `{name}: VALUE` under the job's params in the schedule file"
 
 
 @dataclass
@@ -85,7 +86,7 @@ class ReportTask:
         from sheetsync.sinks.targets import check_targets
 
         definition = self.definition()
-        values = resolve_params(definition, self.spec.params)
+        values = resolve_params(definition, self.spec.params, missing_hint=MISSING_HINT)
         check_targets(self.targets(), many_workbooks=_burst_enabled(definition, values))
         if self.spec.profile is not None:
             load_settings(profile=self.spec.profile)
@@ -99,7 +100,7 @@ class ReportTask:
         from sheetsync.sinks.targets import check_targets, needs_google
 
         definition = self.definition()
-        values = resolve_params(definition, self.spec.params)
+        values = resolve_params(definition, self.spec.params, missing_hint=MISSING_HINT)
         targets = self.targets()
         check_targets(targets, many_workbooks=_burst_enabled(definition, values))
         credentials = _google_credentials(env.settings) if needs_google(targets) else None

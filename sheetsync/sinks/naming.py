@@ -16,7 +16,12 @@ _CELL_LIKE = re.compile(r"[A-Za-z]{1,3}[0-9]+|[RrCc][0-9]*|[Rr][0-9]*[Cc][0-9]*"
 
 def block_name(tab: Tab) -> str:
     """A valid, stable Excel table / defined name for the tab's data block (letters, digits, _)."""
-    name = re.sub(r"[^A-Za-z0-9_]+", "_", tab.key).strip("_") or "sheetsync"
+    return key_block_name(tab.key)
+
+
+def key_block_name(key: str) -> str:
+    """The block name of a tab key ("price-list/customer-12" -> "price_list_customer_12")."""
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", key).strip("_") or "sheetsync"
     if not re.match(r"[A-Za-z_]", name) or _CELL_LIKE.fullmatch(name):
         name = "t_" + name
     return name[:255]

@@ -178,7 +178,17 @@ def tail_lines(statement: Statement) -> list[str]:
 def statement_widths(tab: Tab) -> list[float]:
     """The width of each of a statement's columns (at least `MIN_COLUMNS` of them), in characters."""
     widths = [max(width, MIN_WIDTH) for width in cells.column_widths(tab)]
-    return widths + [DEFAULT_WIDTH] * (MIN_COLUMNS - len(widths))
+    widths += [DEFAULT_WIDTH] * (MIN_COLUMNS - len(widths))
+    widths[-1] = max(widths[-1], _due_box_width(tab))
+    return widths
+
+
+def _due_box_width(tab: Tab) -> float:
+    """The width (in characters of the 11 pt body font) the Amount due value needs in the last column
+    at 12 pt bold, so a large balance never prints as ###."""
+    due = tab.statement.amount_due if tab.statement is not None else None
+    shown = cells.display_length(due if due is not None else Decimal("0.00"), Format.CURRENCY)
+    return shown * 12 / 11 * 1.1 + 2.0
 
 
 def statement_breaks(tab: Tab, look: Look, header_row: int, last_data_row: int, last_row: int) -> list[int]:
@@ -301,7 +311,7 @@ class StatementRenderer(TabRenderer):
     # page set-up (before the first row)
     def setup_page(self) -> None:
         ws, look, frame = self.ws, self.look, self.frame
-        for index, width in enumerate(statement_widths(self.tab)[: len(self.tab.columns)]):
+        for index, width in enumerate(statement_widths(self.tab)):
             ws.column_dimensions[frame.column(index)].width = width
         ws.page_setup.orientation = look.orientation
         ws.page_setup.paperSize = look.paper_size

@@ -120,17 +120,22 @@ class XlsxPackage:
         return package
 
     def save(self, path: Path | str | None = None) -> None:
-        """Write the package atomically (temporary file beside the target, then one rename)."""
-        target = Path(path) if path is not None else self.path
+        """Write the package atomically (temporary file beside the target, flushed to disk, then one
+        rename), through a symbolic link to the file it names. SinkError, nothing written, when the
+        target is read-only (see `refuse_unwritable`)."""
+        target = (Path(path) if path is not None else self.path).resolve()
+        refuse_unwritable(target)
         self._flush()
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
         temp = Path(temp_name)
         try:
-            with zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, data in self.parts.items():
-                    archive.writestr(self._zip_info(name), data)
+            with os.fdopen(fd, "w+b") as handle:
+                with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+                    for name, data in self.parts.items():
+                        archive.writestr(self._zip_info(name), data)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.chmod(temp, _file_mode(target))
             os.replace(temp, target)
         except BaseException as exc:
@@ -405,6 +410,33 @@ def _file_mode(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def refuse_unwritable(path: Path) -> None:
+    """SinkError when an existing workbook must not be replaced: marked read-only (no write permission
+    bit, or not writable by this user), or open in a spreadsheet application that keeps a lock file
+    beside it (LibreOffice ".~lock.NAME#", Excel "~$NAME"), whose next save would undo ours."""
+    if not path.exists():
+        return
+    mode = path.stat().st_mode
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise SinkError(f"{path}: the file is read-only; nothing written (make it writable to refresh it)")
+    holder = open_by(path)
+    if holder is not None:
+        raise SinkError(f"{path}: the workbook is open in {holder}; nothing written (close it and run again)")
+
+
+def open_by(path: Path) -> str | None:
+    """Who has `path` open according to the lock file a spreadsheet application keeps beside it."""
+    libreoffice = path.with_name(f".~lock.{path.name}#")
+    if libreoffice.is_file():
+        fields = libreoffice.read_text("utf-8", errors="replace").split(",")
+        user = fields[1].strip() if len(fields) > 1 else ""
+        return f"LibreOffice (by {user}, lock file {libreoffice.name})" if user else f"LibreOffice ({libreoffice.name})"
+    for owner in {path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])}:
+        if owner.is_file():
+            return f"Excel (owner file {owner.name})"
+    return None
 
 
 def edit_cells(path: Path | str, edits: Iterable[CellEdit], *, copy_to: Path | str | None = None) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,12 +27,14 @@ from lxml import etree
 from sheetsync.errors import SinkError
 from sheetsync.model import Tab, Workbook
 from sheetsync.sinks.digest import workbook_digest
-from sheetsync.sinks.naming import block_name
+from sheetsync.sinks.naming import block_name, key_block_name
+from sheetsync.sinks.xlsx_cellextras import attach
 from sheetsync.sinks.xlsx_cells import sheet_titles
 from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, SheetEntry, XlsxPackage
 from sheetsync.sinks.xlsx_transplant import (
     SheetCopier,
     add_sheet_entry,
+    carry_protection,
     copy_local_names,
     drop_local_names,
     pictures_in,
@@ -40,7 +42,10 @@ from sheetsync.sinks.xlsx_transplant import (
     remove_related,
     rename_sheet,
     replace_blockers,
+    retarget_sheet_name,
     sheet_position,
+    sheets_by_table,
+    structure_locked,
 )
 from sheetsync.sinks.xlsx_usercols import Carried, Layout, Orphan, carry_user_columns, find_layout
 from sheetsync.sinks.xlsx_worksheet import WorksheetXml
@@ -50,7 +55,7 @@ TAB_PROPERTY = "sheetsync.tab."
 HASH_PROPERTY = "sheetsync.hash."
 NOTES_PROPERTY = "sheetsync.notes"
 NOTES_TITLE = "Notes without a row"
-NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Moved here on")
+NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Moved here on", "Note", "Link")
 
 
 @dataclass(frozen=True)
@@ -60,19 +65,27 @@ class ManagedTab:
     key: str  # model.Tab.key, "<report>/<tab id>[-<split value>]"
     sheet: str
     layout: Layout
+    renamed: bool = False  # found under another name than the recorded one: the user renamed the tab
 
     def to_property(self) -> str:
         layout = self.layout
-        data = {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns, "n": layout.rows}
+        data: dict[str, object] = {"k": self.key, "s": self.sheet, "h": layout.header_row, "c": layout.columns}
+        data["n"] = layout.rows
         if layout.first_column != 1:
             data["f"] = layout.first_column
+        if layout.headers:
+            data["hs"] = list(layout.headers)
+        if layout.end_row:
+            data["e"] = layout.end_row
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_property(cls, text: str) -> ManagedTab | None:
         try:
             data = json.loads(text)
-            layout = Layout(int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
+            headers = tuple(str(h) for h in data.get("hs", ()))
+            numbers = (int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
+            layout = Layout(*numbers, headers, int(data.get("e", 0)))
             return cls(data["k"], data["s"], layout)
         except (ValueError, KeyError, TypeError):
             return None
@@ -184,9 +197,10 @@ def _record(
 class _Step:
     fresh: SheetEntry
     tab: Tab | None  # None for a sheet the writer adds beside the tabs
-    new: ManagedTab
+    new: ManagedTab  # its .sheet is the tab's title in the workbook after the refresh
     old: SheetEntry | None
     managed: ManagedTab | None
+    warning: str | None = None
 
 
 def refresh(target: XlsxPackage, fresh: XlsxPackage, workbook: Workbook, reports: set[str], digest: str) -> XlsxOutcome:
@@ -199,6 +213,7 @@ def refresh(target: XlsxPackage, fresh: XlsxPackage, workbook: Workbook, reports
     copier = SheetCopier(target, fresh)
     fresh_positions = {entry.name: index for index, entry in enumerate(fresh.sheets())}
     orphans: list[Orphan] = []
+    outcome.warnings += [step.warning for step in steps if step.warning]
     for step in steps:
         carried = _apply(target, copier, step, fresh_positions[step.fresh.name])
         outcome.kept_cells += carried.cells
@@ -218,7 +233,7 @@ def _plan(
     """The steps, the managed tabs this report no longer has (released), and other reports' tabs; or a
     SinkError naming everything that could not be kept."""
     existing = {entry.name.casefold(): entry for entry in target.sheets()}
-    recorded = [m for m in managed_tabs(target) if m.sheet.casefold() in existing]
+    recorded = _find_managed(target, existing)
     mine = {m.key: m for m in recorded if report_of(m.key) in reports}
     others = [m for m in recorded if report_of(m.key) not in reports]
     planned = _managed_from(workbook, fresh)
@@ -229,30 +244,77 @@ def _plan(
     for (entry, tab), new in zip(_pairs(workbook, fresh), planned, strict=True):
         managed = mine.get(new.key)
         old = existing[managed.sheet.casefold()] if managed else None
-        clash = existing.get(entry.name.casefold())
+        step = _Step(entry, tab, new, old, managed)
+        if old is not None:
+            _keep_a_referenced_name(target, step)
+            problems += _replace_problems(target, old, tab, pictures_in(fresh, entry))
+        clash = existing.get(step.new.sheet.casefold())
         if clash is not None and clash is not old and clash.name.casefold() not in replaced:
             owner = next((m for m in recorded if m.sheet.casefold() == clash.name.casefold()), None)
             whose = f"report {report_of(owner.key)!r}" if owner else "you (sheetsync did not write it)"
             problems.append(f"tab {clash.name!r} belongs to {whose} and the report needs that name")
-        if old is not None:
-            problems += _replace_problems(target, old, entry, tab, pictures_in(fresh, entry))
-        steps.append(_Step(entry, tab, new, old, managed))
+        steps.append(step)
+    if structure_locked(target):
+        problems += _structure_changes(steps)
+    titles = [step.new.sheet.casefold() for step in steps]
+    problems += [
+        f"two tabs of the report would be named {t!r}" for t in sorted({t for t in titles if titles.count(t) > 1})
+    ]
     if problems:
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
     released = [m for k, m in mine.items() if k not in keys]
     return steps, released, others
 
 
-def _replace_problems(
-    target: XlsxPackage, old: SheetEntry, entry: SheetEntry, tab: Tab | None, own_pictures: int
-) -> list[str]:
+def _structure_changes(steps: list[_Step]) -> list[str]:
+    """What the refresh would add or rename in a workbook whose structure the user protected."""
+    found = [f"tab {step.new.sheet!r} would be added" for step in steps if step.old is None]
+    found += [
+        f"tab {step.old.name!r} would be renamed {step.new.sheet!r}"
+        for step in steps
+        if step.old is not None and step.old.name != step.new.sheet
+    ]
+    if found:
+        found[0] = "the workbook's structure is protected (Review > Protect Workbook) and " + found[0]
+    return found
+
+
+def _find_managed(target: XlsxPackage, existing: dict[str, SheetEntry]) -> list[ManagedTab]:
+    """The recorded managed tabs still in the workbook, each under its current name: found by its
+    table's stable name (so a tab the user renamed is still ours), else by the recorded name."""
+    by_table = sheets_by_table(target)
+    found = []
+    for managed in managed_tabs(target):
+        entry = by_table.get(key_block_name(managed.key).casefold()) or existing.get(managed.sheet.casefold())
+        if entry is not None:
+            found.append(managed if entry.name == managed.sheet else replace(managed, sheet=entry.name, renamed=True))
+    return found
+
+
+def _replace_problems(target: XlsxPackage, old: SheetEntry, tab: Tab | None, own_pictures: int) -> list[str]:
     """`own_pictures`: pictures sheetsync itself puts on the tab (a template's logo), not the user's."""
     own_tables = {block_name(tab).casefold()} if tab is not None else set()
     own_charts = 1 if tab is not None and tab.chart else 0
-    problems = replace_blockers(target, old, own_charts, own_tables, own_pictures)
-    if old.name != entry.name and (users := references_to(target, old.name, {old.part})):
-        problems.append(f"tab {old.name!r} would be renamed {entry.name!r} but {', '.join(users)} refer to it")
-    return problems
+    return replace_blockers(target, old, own_charts, own_tables, own_pictures)
+
+
+def _keep_a_referenced_name(target: XlsxPackage, step: _Step) -> None:
+    """A tab whose name changed (a customer renamed) keeps its old name when the user's formulas, names
+    or charts refer to it, so they keep working; the run says so."""
+    old = step.old
+    if old is None or old.name == step.fresh.name:
+        return
+    if step.managed is not None and step.managed.renamed:  # the user's name for the tab wins
+        step.new = replace(step.new, sheet=old.name)
+        return
+    users = references_to(target, old.name, {old.part})
+    if users:
+        step.new = replace(step.new, sheet=old.name)
+        step.warning = (
+            f"tab {old.name!r} keeps its name although the report now calls it {step.fresh.name!r}: "
+            f"{', '.join(users)} refer to it by name (a name you give the tab in your spreadsheet "
+            "application, which updates those references, is kept by every refresh)"
+        )
 
 
 def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position: int) -> Carried:
@@ -262,13 +324,14 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
         old = step.old
         if step.tab is not None and step.managed.layout.columns:
             layouts = (step.managed.layout, step.new.layout)
-            carried = carry_user_columns(target, old.part, *layouts, step.tab, root, step.fresh.name)
+            carried = carry_user_columns(target, old.part, *layouts, step.tab, root, step.new.sheet)
+        carry_protection(target.read_xml(old.part), root)
         position = sheet_position(target, old.name)
         remove_related(target, old.part)
         target.put_xml(old.part, root)
         copier.copy_related(step.fresh.part, old.part)
-        if old.name != step.fresh.name:
-            rename_sheet(target, old.name, step.fresh.name)
+        if old.name != step.new.sheet:
+            rename_sheet(target, old.name, step.new.sheet)
         drop_local_names(target, position)
     else:
         part = target.free_name("xl/worksheets/sheet{n}.xml")
@@ -276,6 +339,10 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
         position = add_sheet_entry(target, step.fresh.name, part, hidden=step.fresh.state)
         copier.copy_related(step.fresh.part, part)
     copy_local_names(target, copier.source, fresh_position, position)
+    part = target.sheet(step.new.sheet).part
+    if step.new.sheet != step.fresh.name:
+        retarget_sheet_name(target, part, position, step.fresh.name, step.new.sheet)
+    attach(target, part, carried.extras)
     return carried
 
 
@@ -286,14 +353,13 @@ def write_orphans(target: XlsxPackage, orphans: list[Orphan]) -> str:
     entry = target.sheet(title)
     sheet = WorksheetXml(target.xml(entry.part))
     last = max((number for number, row in sheet.rows() if len(row)), default=0)
-    edits = []
-    if last == 0:
-        bold = CellStyle(bold=True)
-        edits += [CellEdit(title, f"{chr(65 + i)}1", header, bold) for i, header in enumerate(NOTES_HEADERS)]
-        last = 1
+    bold = CellStyle(bold=True)  # the header row is ours: rewritten, so older notes tabs get new columns
+    edits = [CellEdit(title, f"{chr(65 + i)}1", header, bold) for i, header in enumerate(NOTES_HEADERS)]
+    last = max(last, 1)
     today = date.today()
     for offset, orphan in enumerate(orphans, start=last + 1):
         values = [orphan.tab, orphan.key, orphan.header, orphan.value, orphan.formula, today]
+        values += [orphan.note or None, orphan.link or None]
         edits += [
             CellEdit(title, f"{chr(65 + i)}{offset}", value) for i, value in enumerate(values) if value is not None
         ]

@@ -17,7 +17,7 @@ from lxml import etree
 
 from sheetsync.errors import SinkError
 from sheetsync.sinks.xlsx_package import SheetEntry, XlsxPackage, rels_name
-from sheetsync.sinks.xlsx_xml import MAIN, NS, PKG_REL, REL_NS, q
+from sheetsync.sinks.xlsx_xml import MAIN, NS, PKG_REL, REL_NS, SHEET_ORDER, insert_in_order, q
 
 WORKSHEET_TYPE = REL_NS + "/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -139,6 +139,31 @@ def table_names(package: XlsxPackage) -> set[str]:
     return names
 
 
+def sheets_by_table(package: XlsxPackage) -> dict[str, SheetEntry]:
+    """casefolded table name -> the sheet holding the table (a table keeps its name when its tab is
+    renamed, in Excel and in LibreOffice)."""
+    found = {}
+    for entry in package.sheets():
+        for rel in package.relationships(entry.part):
+            if not rel.external and rel_kind(rel.type) == "table" and package.has(rel.target):
+                found[(package.read_xml(rel.target).get("name") or "").casefold()] = entry
+    return found
+
+
+def carry_protection(old_root: Any, new_root: Any) -> None:
+    """The user's protection of the sheet (Review > Protect Sheet) and its editable ranges stay on."""
+    for name in ("sheetProtection", "protectedRanges"):
+        old = old_root.find(q(name))
+        if old is None:
+            continue
+        current = new_root.find(q(name))
+        if current is not None:
+            new_root.remove(current)
+        copied = copy.deepcopy(old)
+        new_root.append(copied)
+        insert_in_order(new_root, copied, SHEET_ORDER)
+
+
 # -- removing a sheet's own parts -----------------------------------------------------------------
 def related_closure(package: XlsxPackage, part: str) -> list[str]:
     """Every internal part reachable from `part`'s relationships (not `part` itself)."""
@@ -170,9 +195,21 @@ def remove_related(package: XlsxPackage, part: str) -> None:
 
 
 # -- the workbook part ----------------------------------------------------------------------------
+def structure_locked(package: XlsxPackage) -> bool:
+    """Whether the user protected the workbook's structure (Review > Protect Workbook): no tab may be
+    added, renamed, moved or deleted."""
+    protection = package.read_xml(package.workbook_part()).find("m:workbookProtection", NS)
+    return protection is not None and protection.get("lockStructure") in ("1", "true")
+
+
 def add_sheet_entry(package: XlsxPackage, title: str, part: str, *, hidden: str = "visible") -> int:
     """Add a <sheet> at the end of the tab order for `part` (`hidden`: its state, visible, hidden or
-    veryHidden); returns its 0-based position."""
+    veryHidden); returns its 0-based position. SinkError when the workbook's structure is protected."""
+    if structure_locked(package):
+        raise SinkError(
+            f"{package.path}: not refreshed, nothing written: the workbook's structure is protected and tab "
+            f"{title!r} would be added (unprotect it in Review > Protect Workbook)"
+        )
     workbook = package.workbook_part()
     rel_id = package.add_relationship(workbook, WORKSHEET_TYPE, part)
     package.set_content_type(part, WORKSHEET_CT)
@@ -198,6 +235,44 @@ def rename_sheet(package: XlsxPackage, old: str, new: str) -> None:
     for sheet in sheets.iterfind("m:sheet", NS):
         if sheet.get("name") == old:
             sheet.set("name", new)
+
+
+def sheet_prefix(name: str) -> str:
+    """How a formula names a sheet: "Prices!" or "'Green Leaf'!" (quoted unless a plain identifier)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) and not re.fullmatch(r"[A-Za-z]{1,3}[0-9]+", name):
+        return name + "!"
+    return "'" + name.replace("'", "''") + "'!"
+
+
+def retarget_sheet_name(package: XlsxPackage, part: str, position: int, old: str, new: str) -> None:
+    """Point sheetsync's own references to a sheet, in the sheet (formulas, hyperlinks), the parts it
+    relates to (charts) and its local names (print titles), from name `old` to `new`."""
+    wanted = {sheet_prefix(old), "'" + old.replace("'", "''") + "'!"}
+    replacement = sheet_prefix(new)
+
+    def fixed(text: str | None) -> str | None:
+        if text is None or not any(w in text for w in wanted):
+            return text
+        for w in wanted:
+            text = text.replace(w, replacement)
+        return text
+
+    for name in [part, *related_closure(package, part)]:
+        if not name.endswith(".xml"):
+            continue
+        if not any(
+            fixed(e.text) != e.text or fixed(e.get("location")) != e.get("location")
+            for e in package.read_xml(name).iter()
+        ):
+            continue
+        for element in package.xml(name).iter():
+            element.text = fixed(element.text)
+            if element.get("location") is not None:
+                element.set("location", fixed(element.get("location")) or "")
+    names = package.xml(package.workbook_part()).find("m:definedNames", NS)
+    for defined in names if names is not None else []:
+        if defined.get("localSheetId") == str(position):
+            defined.text = fixed(defined.text)
 
 
 def drop_local_names(package: XlsxPackage, position: int, *, only_builtin: bool = True) -> None:
@@ -292,9 +367,11 @@ def _drawing_blockers(package: XlsxPackage, part: str, own_charts: int, own_pict
 
 
 def references_to(package: XlsxPackage, sheet: str, skip: set[str]) -> list[str]:
-    """Parts other than `skip` that name `sheet` in a formula, range or name ("'My tab'!A1", "Tab!A1")."""
+    """Parts other than `skip` that name `sheet` in a formula, range or name ("'My tab'!A1", "Tab!A1") or
+    as a pivot table's source (worksheetSource sheet="My tab")."""
     quoted = "'" + sheet.replace("'", "''") + "'!"
-    patterns: list[bytes | re.Pattern[bytes]] = [quoted.encode(), _escape(quoted).encode()]
+    patterns: list[bytes | re.Pattern[bytes]] = [*_xml_forms(quoted)]
+    patterns += [b'sheet="' + form + b'"' for form in _xml_forms(sheet)]  # a pivot cache's source
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
         patterns.append(re.compile(rb"(?<![A-Za-z0-9_.'])" + re.escape(sheet.encode()) + rb"!"))
     found = []
@@ -309,8 +386,12 @@ def references_to(package: XlsxPackage, sheet: str, skip: set[str]) -> list[str]
     return found
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("'", "&apos;")
+def _xml_forms(text: str) -> set[bytes]:
+    """`text` as it may appear in a part's bytes: as is, or escaped for XML text or attributes."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    forms = {text, escaped, escaped.replace("'", "&apos;"), escaped.replace('"', "&quot;")}
+    forms.add(escaped.replace("'", "&apos;").replace('"', "&quot;"))
+    return {form.encode() for form in forms}
 
 
 def _workbook_names_text(package: XlsxPackage, sheet: str) -> bytes:
@@ -329,6 +410,7 @@ __all__ = [
     "MAIN",
     "SheetCopier",
     "add_sheet_entry",
+    "carry_protection",
     "copy_local_names",
     "drop_local_names",
     "next_table_id",
@@ -337,6 +419,9 @@ __all__ = [
     "remove_related",
     "rename_sheet",
     "replace_blockers",
+    "retarget_sheet_name",
     "sheet_position",
+    "sheets_by_table",
+    "structure_locked",
     "table_names",
 ]

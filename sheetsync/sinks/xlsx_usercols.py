@@ -2,7 +2,8 @@
 
 Each data row's user cells follow the row's key (`Tab.row_key`): the old sheet's key cells are read,
 the new rows are matched to them in order (a repeated key keeps its rows' order), and every user cell
-is moved to its new row, its formula translated so relative references follow the row. Cells whose key
+is moved to its new row, its formula moved along (xlsx_formulas.py: relative references follow the row,
+references to report columns follow their header). Cells whose key
 is gone become `Orphan`s (the refresh writes them to a notes tab). Without a key, rows are matched by
 position. Header-row and column-level settings (widths, styles), conditional formats and validations
 that lie wholly in the user's columns come along too.
@@ -10,23 +11,33 @@ that lie wholly in the user's columns come along too.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import re
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
-from openpyxl.formula.translate import Translator, TranslatorError
 
 from sheetsync.model import Link, Tab
+from sheetsync.sinks.xlsx_cellextras import Extras, Moves, collect, texts_by_cell
+from sheetsync.sinks.xlsx_formulas import FormulaMover
 from sheetsync.sinks.xlsx_package import XlsxPackage
-from sheetsync.sinks.xlsx_worksheet import WorksheetXml, column_letters, excel_serial, expand_all_shared, split_ref
+from sheetsync.sinks.xlsx_worksheet import (
+    MAX_COLUMNS,
+    WorksheetXml,
+    column_index,
+    column_letters,
+    excel_serial,
+    expand_all_shared,
+    split_ref,
+)
 from sheetsync.sinks.xlsx_xml import NS, SHEET_ORDER, insert_in_order, q
 
+_END = re.compile(r"^(\$?)([A-Z]{1,3})(\$?)([0-9]*)$")
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?\d*(?::\$?([A-Z]{1,3})\$?\d*)?$")
 
 
@@ -39,6 +50,8 @@ class Layout:
     columns: int
     rows: int
     first_column: int = 1
+    headers: tuple[str, ...] = ()  # the report's column headers, left to right (empty in older records)
+    end_row: int = 0  # the last row the report writes (totals, notes under the data); 0: not recorded
 
     @property
     def last_column(self) -> int:
@@ -49,18 +62,85 @@ class Layout:
         return self.header_row + self.rows
 
 
+@dataclass(frozen=True)
+class ColumnPlan:
+    """The old sheet's columns: which were the report's (found by header, left to right), which are the
+    user's (to the right of the report, or inserted between its columns), and where the user's go: to
+    the right of the refreshed report, those inserted between its columns first, in their order."""
+
+    report: dict[int, str]  # old column -> the report's header there
+    inside: tuple[int, ...]  # the user's columns between the report's
+    first: int  # the old report's first column
+    new_last: int  # the refreshed report's last column
+
+    @property
+    def old_last(self) -> int:
+        return max(self.report, default=self.first - 1)
+
+    @property
+    def trailing_shift(self) -> int:
+        """How far the user's columns right of the report move."""
+        return self.new_last + len(self.inside) - self.old_last
+
+    def is_user(self, column: int) -> bool:
+        return column in self.inside or column > self.old_last
+
+    def user_target(self, column: int) -> int:
+        if column in self.inside:
+            return self.new_last + self.inside.index(column) + 1
+        return column + self.trailing_shift
+
+
+def plan_columns(header: dict[int, str], old: Layout, new_last: int) -> ColumnPlan:
+    """Match the report's recorded headers, in order, against the old header row (`header`: column ->
+    text); any other column met on the way is the user's. Without recorded headers, or when one is not
+    found (a header cell retyped), the recorded column positions are the report's."""
+    wanted = [h.strip().casefold() for h in old.headers]
+    report: dict[int, str] = {}
+    inside: list[int] = []
+    column, limit = old.first_column, max([*header, old.last_column])
+    while wanted and len(report) < len(wanted) and column <= limit:
+        if header.get(column, "").strip().casefold() == wanted[len(report)]:
+            report[column] = old.headers[len(report)]
+        else:
+            inside.append(column)
+        column += 1
+    if not wanted or len(report) < len(wanted):
+        positions = range(old.first_column, old.last_column + 1)
+        return ColumnPlan({c: header.get(c, "") for c in positions}, (), old.first_column, new_last)
+    return ColumnPlan(report, tuple(inside), old.first_column, new_last)
+
+
+def block_row(row: int, old: Layout, new: Layout, rows: dict[int, int]) -> int | None:
+    """Where old row `row` is after the refresh, as Excel moves references when rows are inserted or
+    deleted: the header and rows above stay with the header, rows below stay with the end of the
+    data, the first and last data rows stay first and last (so a range over the data grows and
+    shrinks with it), any other data row follows its key (`rows`: old data row -> new; None when
+    its key is gone). 1-based rows."""
+    if row <= old.header_row:
+        return row + new.header_row - old.header_row
+    if row > old.last_data_row:
+        return row - old.last_data_row + new.last_data_row
+    if row == old.header_row + 1:
+        return new.header_row + 1
+    if row == old.last_data_row:
+        return new.last_data_row
+    return rows.get(row)
+
+
 def find_layout(package: XlsxPackage, part: str, tab: Tab) -> Layout:
     """The layout of a rendered tab: the row holding its headers in consecutive columns (a template
     may move the table), else the model's default position."""
     headers = [c.header for c in tab.columns]
     reader = CellReader(package)
     sheet = WorksheetXml(package.read_xml(part))
+    end = max((number for number, row in sheet.rows() if row.find(q("c")) is not None), default=0)
     for number, row in sheet.rows():
         texts = {c: str(reader.value(cell) or "") for c, cell in _row_cells(row).items()}
         for column, text in texts.items():
             if text == headers[0] and all(texts.get(column + i) == h for i, h in enumerate(headers)):
-                return Layout(number, len(headers), len(tab.rows), column)
-    return Layout(tab.header_row, len(headers), len(tab.rows))
+                return Layout(number, len(headers), len(tab.rows), column, tuple(headers), end)
+    return Layout(tab.header_row, len(headers), len(tab.rows), 1, tuple(headers), end)
 
 
 def _row_cells(row: Any) -> dict[int, Any]:
@@ -82,6 +162,8 @@ class Orphan:
     header: str
     value: Any
     formula: str | None
+    note: str = ""  # the cell's comment
+    link: str = ""  # the cell's hyperlink
 
 
 @dataclass
@@ -89,6 +171,7 @@ class Carried:
     orphans: list[Orphan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     cells: int = 0
+    extras: Extras = field(default_factory=Extras)  # notes, links and merges of the moved cells
 
 
 class CellReader:
@@ -159,40 +242,99 @@ class _Carrier:
 
     def __init__(self, package: XlsxPackage, old_part: str, old: Layout, new: Layout, tab: Tab, title: str) -> None:
         self.old, self.new, self.tab, self.title = old, new, tab, title
+        self.package, self.old_part = package, old_part
+        self.moves: Moves = {}
+        self.texts: dict[tuple[int, int], tuple[str, str]] | None = None
         self.sheet = WorksheetXml(copy.deepcopy(package.read_xml(old_part)))
         expand_all_shared(self.sheet)
         self.cells = old_cells(self.sheet)
         self.reader = CellReader(package)
         self.header = self.cells.get(old.header_row, {})
+        texts = {c: str(self.reader.value(cell) or "") for c, cell in self.header.items()}
+        self.columns = plan_columns(texts, old, new.last_column)
         self.key_columns = self._old_key_columns()
         self.result = Carried()
+        own = {title.casefold(), *(e.name.casefold() for e in package.sheets() if e.part == old_part)}
+        trailer = new.end_row - new.last_data_row if new.end_row else 0  # totals and notes under the data
+        self.old_end = old.end_row or old.last_data_row + max(trailer, 0)
+        self.mover = FormulaMover(self._new_column, own)
+
+    def block_row(self, row: int, absolute: bool = True) -> int | None:
+        return block_row(row, self.old, self.new, self.rows)
+
+    def _formula_mover(self, r: int, target: int) -> Callable[[str], str]:
+        """A formula of a cell moved from row `r` to `target`: within the data, relative rows follow the
+        row (a copied cell) and absolute ones the block; above or below the data, all follow the block."""
+        if self.old.header_row < r <= self.old.last_data_row:
+            offset = target - r
+            return lambda text: self.mover.move(
+                text, lambda row, absolute: self.block_row(row) if absolute else row + offset
+            )
+        return lambda text: self.mover.move(text, lambda row, absolute: self.block_row(row), other_sheets=False)
+
+    def _new_column(self, c: int) -> int | None:
+        """Where old column `c` is after the refresh: a report column goes where its header went (None
+        when the report dropped it), a user's column where `ColumnPlan` puts it."""
+        if self.columns.is_user(c):
+            return self.columns.user_target(c)
+        if c < self.old.first_column:
+            return c
+        header = self.columns.report.get(c, "").strip().casefold()
+        new_headers = [h.strip().casefold() for h in (self.new.headers or [col.header for col in self.tab.columns])]
+        return self.new.first_column + new_headers.index(header) if header in new_headers else None
 
     def carry(self, new_root: Any) -> Carried:
-        old, first_user = self.old, self.old.last_column + 1
-        if not any(c >= first_user for row in self.cells.values() for c in row):
+        old, columns = self.old, self.columns
+        if not any(self._users(r, c) for r, row in self.cells.items() for c in row):
             return self.result
-        shift = self.new.last_column - old.last_column
-        rows = self._row_map()
+        rows = self.rows = self._row_map()
         new_sheet = WorksheetXml(new_root)
         for r, row in sorted(self.cells.items()):
             for c, cell in sorted(row.items()):
-                if c < first_user or (r < old.header_row and c <= max(old.last_column, 2)):
+                if not self._users(r, c):
                     continue
                 target = self._target_row(r, rows)
                 if target is None:
                     self._orphan(r, c, cell)
                     continue
-                _place(new_sheet, cell, r, c, target, c + shift)
+                column = columns.user_target(c) if columns.is_user(c) else (self._new_column(c) or c)
+                _place(new_sheet, cell, self._formula_mover(r, target), target, column)
+                self.moves[(r, c)] = (target, column)
                 self.result.cells += 1
-        _carry_cols(self.sheet.root, new_root, old.last_column, shift)
-        if shift == 0:
-            _carry_ranges(self.sheet.root, new_root, old.last_column)
+        if columns.inside:
+            names = ", ".join(repr(self.columns_header(c)) for c in columns.inside)
+            self.result.warnings.append(
+                f"tab {self.title!r}: your column(s) {names} between the report's columns now sit to the right of them"
+            )
+        self.result.extras = collect(self.package, self.old_part, self.sheet.root, self.moves)
+        if self.result.extras.dropped:
+            self.result.warnings.append(
+                f"tab {self.title!r}: {', '.join(self.result.extras.dropped)} in the columns you added could not "
+                "follow their rows (they now lie in different rows) and are no longer merged"
+            )
+        _carry_cols(self.sheet.root, new_root, columns)
+        _carry_ranges(self.sheet.root, new_root, self)
+        if self.mover.lost_references:
+            self.result.warnings.append(
+                f"tab {self.title!r}: {self.mover.lost_references} reference(s) in the columns you added pointed "
+                "at report columns the report no longer has; they now show #REF!"
+            )
         if not self.tab.row_key and old.rows:
             self.result.warnings.append(
                 f"tab {self.title!r} declares no row key: the columns you added are kept by row position "
                 "(add `key:` to the tab so they follow their rows)"
             )
         return self.result
+
+    def _users(self, r: int, c: int) -> bool:
+        """Whether the old cell is the user's: in a column of theirs (not in the title rows above the
+        report's columns), or anywhere under everything the report wrote (a check total of theirs)."""
+        if r > self.old_end:
+            return True
+        return self.columns.is_user(c) and not (r < self.old.header_row and c <= max(self.columns.old_last, 2))
+
+    def columns_header(self, c: int) -> str:
+        return str(self.reader.value(self.header[c]) or "") if c in self.header else column_letters(c)
 
     def _target_row(self, r: int, rows: dict[int, int]) -> int | None:
         old, new = self.old, self.new
@@ -243,77 +385,81 @@ class _Carrier:
         if not self.tab.row_key:
             return None
         by_text: dict[str, int] = {}
-        for c, cell in self.header.items():
-            if self.old.first_column <= c <= self.old.last_column:
-                by_text.setdefault(str(self.reader.value(cell) or "").strip().casefold(), c)
+        for c, text in sorted(self.columns.report.items()):
+            by_text.setdefault(text.strip().casefold(), c)
         columns = [by_text.get(h.strip().casefold()) for h in self.tab.row_key]
         return None if any(c is None for c in columns) else [c for c in columns if c is not None]
 
     def _orphan(self, r: int, c: int, cell: Any) -> None:
         value = self.reader.value(cell)
         formula = cell.find(q("f"))
-        if value in (None, "") and formula is None:
+        if self.texts is None:
+            self.texts = texts_by_cell(self.package, self.old_part, self.sheet.root)
+        note, link = self.texts.get((r, c), ("", ""))
+        if value in (None, "") and formula is None and not note and not link:
             return
         row = self.cells.get(r, {})
         columns = self.key_columns or []
         key = " / ".join(str(self.reader.value(row[k]) if k in row else "") for k in columns) or f"row {r}"
-        header = str(self.reader.value(self.header[c]) or "") if c in self.header else column_letters(c)
+        header = self.columns_header(c)
         text = ("=" + formula.text) if formula is not None and formula.text else None
-        self.result.orphans.append(Orphan(self.title, key, header, value, text))
+        self.result.orphans.append(Orphan(self.title, key, header, value, text, note, link))
 
 
-def _place(sheet: WorksheetXml, cell: Any, r: int, c: int, new_r: int, new_c: int) -> None:
+def _place(sheet: WorksheetXml, cell: Any, move: Callable[[str], str], new_row: int, new_column: int) -> None:
+    """Put a copy of the user's `cell` at (`new_row`, `new_column`), its formula moved by `move`."""
     moved = copy.deepcopy(cell)
-    new_ref = f"{column_letters(new_c)}{new_r}"
+    new_ref = f"{column_letters(new_column)}{new_row}"
     formula = moved.find(q("f"))
-    if formula is not None and formula.text and (new_r, new_c) != (r, c):
-        origin = f"{column_letters(c)}{r}"
-        with contextlib.suppress(TranslatorError):
-            formula.text = Translator("=" + formula.text, origin=origin).translate_formula(new_ref)[1:]
+    if formula is not None and formula.text:
+        formula.text = move(formula.text)
         if formula.get("ref"):
             formula.set("ref", new_ref)
     moved.set("r", new_ref)
-    placeholder = sheet.cell(new_r, new_c)
+    placeholder = sheet.cell(new_row, new_column)
     placeholder.getparent().replace(placeholder, moved)
 
 
-def _carry_cols(old_root: Any, new_root: Any, old_columns: int, shift: int) -> None:
-    """Column widths and styles of the user's columns."""
+def _carry_cols(old_root: Any, new_root: Any, columns: ColumnPlan) -> None:
+    """Column widths and styles of the user's columns, at their new places."""
     old_cols = old_root.find(q("cols"))
     if old_cols is None:
         return
     kept = []
     for col in old_cols.iterfind(q("col")):
         low, high = int(col.get("min")), int(col.get("max"))
-        if high <= old_columns:
-            continue
-        col = copy.deepcopy(col)
-        col.set("min", str(max(low, old_columns + 1) + shift))
-        col.set("max", str(high + shift))
-        kept.append(col)
+        spans = [(c, c) for c in columns.inside if low <= c <= high]
+        if high > columns.old_last:
+            spans.append((max(low, columns.old_last + 1), high))
+        for first, last in spans:
+            start, end = columns.user_target(first), min(columns.user_target(last), MAX_COLUMNS)
+            if start <= end:
+                kept.append(copy.deepcopy(col))
+                kept[-1].set("min", str(start))
+                kept[-1].set("max", str(end))
     if not kept:
         return
     new_cols = new_root.find(q("cols"))
     if new_cols is None:
         new_cols = etree.SubElement(new_root, q("cols"))
         insert_in_order(new_root, new_cols, SHEET_ORDER)
-    first = old_columns + 1 + shift
+    first = columns.new_last + 1
     for col in list(new_cols):
         if int(col.get("max")) >= first:
             if int(col.get("min")) >= first:
                 new_cols.remove(col)
             else:
                 col.set("max", str(first - 1))
-    for col in kept:
+    for col in sorted(kept, key=lambda c: int(c.get("min"))):
         new_cols.append(col)
 
 
-def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
-    """Conditional formats and validations that apply only to the user's columns."""
+def _carry_ranges(old_root: Any, new_root: Any, carrier: _Carrier) -> None:
+    """Conditional formats and validations that apply only to the user's columns, moved with them."""
     priority = max((int(r.get("priority", "0")) for r in new_root.iter(q("cfRule"))), default=0)
     for element in old_root.iterfind(q("conditionalFormatting")):
-        if _user_only(element.get("sqref", ""), old_columns):
-            copied = copy.deepcopy(element)
+        if _user_only(element.get("sqref", ""), carrier.columns):
+            copied = _moved_ranges(element, carrier)
             for rule in copied.iter(q("cfRule")):  # priorities are unique within a sheet
                 priority += 1
                 rule.set("priority", str(priority))
@@ -322,7 +468,7 @@ def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
     validations = [
         v
         for v in old_root.iterfind("m:dataValidations/m:dataValidation", NS)
-        if _user_only(v.get("sqref", ""), old_columns)
+        if _user_only(v.get("sqref", ""), carrier.columns)
     ]
     if validations:
         holder = new_root.find(q("dataValidations"))
@@ -330,16 +476,54 @@ def _carry_ranges(old_root: Any, new_root: Any, old_columns: int) -> None:
             holder = etree.SubElement(new_root, q("dataValidations"))
             insert_in_order(new_root, holder, SHEET_ORDER)
         for validation in validations:
-            holder.append(copy.deepcopy(validation))
+            holder.append(_moved_ranges(validation, carrier))
         holder.set("count", str(len(holder)))
 
 
-def _user_only(sqref: str, old_columns: int) -> bool:
-    from openpyxl.utils import column_index_from_string
+def _moved_ranges(element: Any, carrier: _Carrier) -> Any:
+    """A copy of a conditional format or validation, its ranges moved with the user's columns and the
+    block's rows, its formulas (written for the range's first cell) moved along."""
+    copied = copy.deepcopy(element)
+    ranges = copied.get("sqref", "").split()
+    moved = [_moved_range(part, carrier.columns.user_target, carrier.block_row) for part in ranges]
+    copied.set("sqref", " ".join(moved))
+    offset = _first_row(moved[0]) - _first_row(ranges[0]) if ranges else 0
+    for formula in copied.iter(q("formula"), q("formula1"), q("formula2")):
+        if formula.text:
+            rows = lambda row, absolute: carrier.block_row(row) if absolute else row + offset  # noqa: E731
+            formula.text = carrier.mover.move(formula.text, rows, other_sheets=False)
+    return copied
 
+
+def _first_row(text: str) -> int:
+    match = re.search(r"[0-9]+", text)
+    return int(match.group()) if match else 0
+
+
+def _moved_range(text: str, column_of: Callable[[int], int], block_row: Callable[[int], int | None]) -> str:
+    """ "L11:L52" -> "M11:M55": columns as `column_of` and rows as `block_row` moves them."""
+    ends = []
+    for end in text.split(":"):
+        match = _END.match(end)
+        if not match:
+            ends.append(end)
+            continue
+        fixed_column, letters, fixed_row, digits = match.groups()
+        row = (block_row(int(digits)) or int(digits)) if digits else None
+        column = column_letters(min(column_of(column_index(letters)), MAX_COLUMNS))
+        ends.append(f"{fixed_column}{column}{fixed_row}{'' if row is None else row}")
+    return ":".join(ends)
+
+
+def _user_only(sqref: str, columns: ColumnPlan) -> bool:
+    """Whether every range of `sqref` lies in the user's columns."""
     parts = sqref.split()
     for part in parts:
         match = _RANGE.match(part)
-        if not match or column_index_from_string(match.group(1)) <= old_columns:
+        if not match:
+            return False
+        first = column_index(match.group(1))
+        last = column_index(match.group(2)) if match.group(2) else first
+        if not all(columns.is_user(c) for c in range(first, min(last, columns.old_last + 1) + 1)):
             return False
     return bool(parts)
