@@ -459,7 +459,8 @@ def add_about(book: Any, workbook: Workbook, titles: list[str]) -> None:
     props.subject = about.get("Parameters", "")[:255]
     props.description = "; ".join(f"{k}: {v}" for k, v in workbook.about)[:2000]
     props.keywords = about.get("Environment", "")[:255]
-    if not workbook.about or not any(tab.statement for tab in workbook.tabs):
+    pages = any(tab.statement for tab in workbook.tabs) or workbook.kept_keys  # kept: earlier statements stay
+    if not workbook.about or not pages:
         return  # a workbook of customer pages only: others show the metadata in their header block
     name = "About" if "about" not in {t.casefold() for t in titles} else "About sheetsync"
     ws = book.create_sheet(name)
