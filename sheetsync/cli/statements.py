@@ -96,14 +96,15 @@ def send(
     options = _options(settings, bcc, resend, test_to, note)
     smtp = SmtpSettings.from_settings(settings) if apply else None
     store = None if test_to else _store(settings)
-    plan = plan_sends(statements, who, store, options, folder)
-    for line in plan_lines(plan):
-        click.echo(line)
-    if not apply:
-        click.echo("Nothing was sent (plan only); run again with --apply to send.")
-        return
-    assert smtp is not None
-    send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
+    with _send_lock(store if apply else None):  # a scheduled statements job never plans the same at once
+        plan = plan_sends(statements, who, store, options, folder)
+        for line in plan_lines(plan):
+            click.echo(line)
+        if not apply:
+            click.echo("Nothing was sent (plan only); run again with --apply to send.")
+            return
+        assert smtp is not None
+        send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
     code = _exit_code(plan)
     if code:
         click.get_current_context().exit(code)
@@ -142,6 +143,16 @@ def _options(settings: Any, bcc: tuple[str, ...], resend: tuple[int, ...], test_
         body=settings.statements_body,
         recipients_note=note,
     )
+
+
+def _send_lock(store: Any) -> Any:
+    """The store's `statements:send` lock (LockHeldError naming its holder), or nothing without a store."""
+    from contextlib import nullcontext
+    from datetime import timedelta
+
+    from sheetsync.statements.send import SEND_LOCK
+
+    return store.lock(SEND_LOCK, ttl=timedelta(hours=2)) if store is not None else nullcontext()
 
 
 def _store(settings: Any) -> Any:
