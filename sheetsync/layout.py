@@ -92,17 +92,23 @@ def build_tabs(spec: TabSpec, frame: pd.DataFrame, ctx: LayoutContext) -> list[m
     return [_tab(spec, value, rows, ctx) for value, rows in split_groups(frame, spec.split)]
 
 
+def empty_split_keys(definition: Definition, tabs: Sequence[model.Tab]) -> tuple[str, ...]:
+    """The key prefixes of the split tabs of `definition` that have no tab among `tabs`."""
+    prefixes = [f"{definition.name}/{spec.id}-" for spec in definition.tabs if spec.split is not None]
+    return tuple(p for p in prefixes if not any(t.key.startswith(p) for t in tabs))
+
+
 def empty_split_warnings(definition: Definition, workbooks: Sequence[model.Workbook]) -> list[model.RunWarning]:
     """One line per split tab of which no workbook got a single tab ("no customer gets a statement").
     Nothing of it is written: an existing workbook keeps its earlier tabs of it as they were."""
     out = []
     for spec in definition.tabs:
         prefix = f"{definition.name}/{spec.id}-"
-        if spec.split is None or any(t.key.startswith(prefix) for wb in workbooks for t in wb.tabs):
+        if spec.split is None or prefix not in empty_split_keys(definition, [t for wb in workbooks for t in wb.tabs]):
             continue
         what = "statement" if spec.statement else "tab"
         passes = " passes the tab's `where` with these parameters" if spec.where is not None else " has rows"
-        text = f"{definition.name}: no {what} written (tab {spec.id!r}): no {spec.split}{passes}"
+        text = f"{definition.name}: no {what} written (tab {spec.id!r}): no {spec.split}{passes}; earlier ones are kept"
         out.append(model.RunWarning("no-rows", text, spec.id))
     return out
 

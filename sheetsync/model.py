@@ -309,6 +309,9 @@ class Workbook:
     name: str
     tabs: list[Tab]
     about: list[tuple[str, str]] = field(default_factory=list)  # run metadata: document properties, "About" sheet
+    # key prefixes of split tabs that gave no tab this run ("ar-aging/statement-"): an empty result, so a
+    # sink keeps its earlier tabs of them as they were instead of deleting them
+    kept_keys: tuple[str, ...] = ()
 
 
 CellValue = str | int | Decimal | date | datetime | bool | Link | None

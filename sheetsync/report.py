@@ -20,6 +20,7 @@ from sheetsync.layout import (
     LayoutContext,
     about,
     build_tabs,
+    empty_split_keys,
     empty_split_warnings,
     file_stem,
     split_groups,
@@ -147,7 +148,7 @@ def _by_value(frame: pd.DataFrame, column: str) -> Callable[[Any], pd.DataFrame]
 def _workbook(name: str, definition: Definition, frames: Frames, ctx: LayoutContext) -> model.Workbook:
     tabs = [tab for spec in definition.tabs for tab in build_tabs(spec, frames[spec.frame], ctx)]
     unique_tab_names(tabs)
-    return model.Workbook(name, tabs, about=about(ctx))
+    return model.Workbook(name, tabs, about=about(ctx), kept_keys=empty_split_keys(definition, tabs))
 
 
 def company_of(connections: Connections) -> model.Company | None:

@@ -247,6 +247,10 @@ def test_no_customer_qualifying_warns_and_keeps_the_workbooks_statements(tmp_pat
     book = openpyxl.load_workbook(out)
     assert {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in statements(book)} == before
     assert len(before) == 1 and not [ws for ws in book.worksheets if ws.max_row <= 1]  # no blank tab
+    assert "no longer in the report" not in result.output  # still the report's: the next run refreshes it
+    again = CliRunner().invoke(cli, ["run", "ar-aging", "--sandbox", "-o", str(out), "-p", "customer_ids=1"])
+    assert again.exit_code == 0 and "warning" not in again.output, again.output
+    assert [ws.title for ws in statements(openpyxl.load_workbook(out))] == list(before)
 
 
 def test_burst_gives_each_customer_only_their_own_rows(tmp_path: Path, world) -> None:

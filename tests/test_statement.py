@@ -118,7 +118,8 @@ def test_no_customer_qualifying_is_one_warning_not_a_blank_tab(burst: str) -> No
     assert all(wb.tabs and wb.tabs[0].name == "Summary" for wb in workbooks)
     lines = [str(w) for w in warnings if "statement" in str(w)]
     assert lines == [
-        "ar-aging: no statement written (tab 'statement'): no CustomerID passes the tab's `where` with these parameters"
+        "ar-aging: no statement written (tab 'statement'): no CustomerID passes the tab's `where` "
+        "with these parameters; earlier ones are kept"
     ]
 
 
@@ -305,9 +306,25 @@ def sheets_statement(tab: Tab) -> Any:
     """`tab` written to the Google Sheets double: the sheet as Google would hold it."""
     double = SheetsDouble()
     double.add_spreadsheet("sheet1")
-    creds = FakeServiceAccountCredentials()
-    write_workbooks("sheet1", [Workbook("b", [tab])], credentials=creds, session=double.session(creds), sleep=None)
+    to_sheets(double, [Workbook("b", [tab])])
     return double.spreadsheets["sheet1"].sheet(tab.name)
+
+
+def to_sheets(double: SheetsDouble, workbooks: list[Workbook]) -> list[str]:
+    """Write to the double's "sheet1"; the titles of its sheets after."""
+    creds = FakeServiceAccountCredentials()
+    write_workbooks("sheet1", workbooks, credentials=creds, session=double.session(creds), sleep=None)
+    return [sheet.title for sheet in double.spreadsheets["sheet1"].sheets]
+
+
+def test_google_sheets_keeps_the_statements_when_no_customer_qualifies_and_drops_one_that_left() -> None:
+    double = SheetsDouble()
+    double.add_spreadsheet("sheet1")
+    first = to_sheets(double, rendered({**OWING, **IN_CREDIT})[0])
+    assert "Customer 1" in first
+    assert to_sheets(double, rendered(IN_CREDIT)[0]) == first  # an empty result deletes nothing
+    four = {4: ([(41, Decimal("10.00"))], [])}
+    assert "Customer 1" not in to_sheets(double, rendered({**four, **IN_CREDIT})[0])  # a customer who left
 
 
 def test_the_google_sheets_statement_carries_the_letterhead_remit_to_and_aging_band() -> None:

@@ -109,7 +109,8 @@ def write_workbooks(
     meta = client.get_spreadsheet(METADATA_FIELDS)
     existing = _parse_metadata(meta)
     planned = _plan(rendered, existing)
-    vanished = [s for s in existing if _vanished(s, tabs) or s.staging]
+    kept = _kept_keys(workbooks, tabs)
+    vanished = [s for s in existing if (_vanished(s, tabs) and not (s.key or "").startswith(kept)) or s.staging]
     if not force and _unchanged(planned, vanished):
         return {"spreadsheet_id": spreadsheet_id, "unchanged": True, "api_calls": client.total_calls, "reads": 1}
     _refuse_named_range_clashes(planned, existing, meta.get("namedRanges", []))
@@ -339,6 +340,12 @@ def _vanished(sheet: ExistingSheet, tabs: list[Tab]) -> bool:
     if sheet.key is None or sheet.key in {t.key for t in tabs}:
         return False
     return _report_of(sheet.key) in {_report_of(t.key) for t in tabs}
+
+
+def _kept_keys(workbooks: list[Workbook], tabs: list[Tab]) -> tuple[str, ...]:
+    """Key prefixes of split tabs none of the workbooks has this run: their sheets stay as they were."""
+    prefixes = {p for wb in workbooks for p in wb.kept_keys}
+    return tuple(p for p in sorted(prefixes) if not any(t.key.startswith(p) for t in tabs))
 
 
 def _report_of(key: str) -> str:

@@ -190,16 +190,13 @@ def _due_box_width(tab: Tab) -> float:
     return shown * 12 / 11 * 1.1 + 2.0
 
 
-def tall_rows(tab: Tab, header_row: int) -> list[int]:
-    """The rows two lines high: the title, the aging band's labels (they wrap) and the header row."""
-    band = [Plan.of(tab).band_row] if _statement(tab).band else []
-    return [1, *band, header_row]
-
-
-def statement_breaks(tab: Tab, look: Look, header_row: int, last_data_row: int, last_row: int) -> list[int]:
-    """Where a statement's pages end: as full as its page setup allows (sinks/xlsx_pages.py)."""
-    setup = PageSetup(look.paper_size, look.orientation, look.margins, statement_widths(tab))
-    heights = dict.fromkeys(tall_rows(tab, header_row), TALL_ROW)
+def statement_breaks(
+    look: Look, widths: list[float], tall: list[int], header_row: int, last_data_row: int, last_row: int
+) -> list[int]:
+    """Where a statement's pages end: as full as its page setup allows (sinks/xlsx_pages.py); `tall`
+    are the rows `TALL_ROW` high."""
+    setup = PageSetup(look.paper_size, look.orientation, look.margins, widths)
+    heights = dict.fromkeys(tall, TALL_ROW)
     return page_breaks(heights, ROW_HEIGHT, header_row, last_row, last_row - last_data_row, setup.height_available())
 
 
@@ -316,7 +313,8 @@ class StatementRenderer(TabRenderer):
     # page set-up (before the first row)
     def setup_page(self) -> None:
         ws, look, frame = self.ws, self.look, self.frame
-        for index, width in enumerate(statement_widths(self.tab)):
+        widths = statement_widths(self.tab)
+        for index, width in enumerate(widths):
             ws.column_dimensions[frame.column(index)].width = width
         ws.page_setup.orientation = look.orientation
         ws.page_setup.paperSize = look.paper_size
@@ -333,9 +331,10 @@ class StatementRenderer(TabRenderer):
         ws.print_title_rows = f"{frame.header_row}:{frame.header_row}"
         ws.sheet_format.defaultRowHeight = ROW_HEIGHT  # every application lays out the same rows per page
         ws.sheet_format.customHeight = True
-        for row in tall_rows(self.tab, frame.header_row):
+        tall = self.tall_rows()
+        for row in tall:
             ws.row_dimensions[row].height = TALL_ROW
-        breaks = statement_breaks(self.tab, look, frame.header_row, frame.last_data_row, self.last_row())
+        breaks = statement_breaks(look, widths, tall, frame.header_row, frame.last_data_row, self.last_row())
         for row in breaks:
             ws.row_breaks.append(Break(id=row))
         self.set_footer(len(breaks) + 1)
@@ -344,6 +343,11 @@ class StatementRenderer(TabRenderer):
             image.width, image.height = look.logo_size
             ws.add_image(image, "A1")
         self.add_rules()
+
+    def tall_rows(self) -> list[int]:
+        """The rows two lines high: the title, the aging band's labels (they wrap) and the header row."""
+        band = [self.plan.band_row] if self.statement.band else []
+        return [1, *band, self.frame.header_row]
 
     def set_footer(self, pages: int) -> None:
         company = self.statement.company
@@ -455,7 +459,8 @@ def add_about(book: Any, workbook: Workbook, titles: list[str]) -> None:
     props.subject = about.get("Parameters", "")[:255]
     props.description = "; ".join(f"{k}: {v}" for k, v in workbook.about)[:2000]
     props.keywords = about.get("Environment", "")[:255]
-    if not workbook.about or not any(tab.statement for tab in workbook.tabs):
+    pages = any(tab.statement for tab in workbook.tabs) or workbook.kept_keys  # kept: earlier statements stay
+    if not workbook.about or not pages:
         return  # a workbook of customer pages only: others show the metadata in their header block
     name = "About" if "about" not in {t.casefold() for t in titles} else "About sheetsync"
     ws = book.create_sheet(name)

@@ -267,8 +267,10 @@ def _plan(
     ]
     if problems:
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
-    released = [m for k, m in mine.items() if k not in keys]
-    return steps, released, others
+    gone = [m for k, m in mine.items() if k not in keys]
+    # an empty split (no customer gets a statement this run) keeps its tabs managed, as they were
+    still = [m for m in gone if m.key.startswith(workbook.kept_keys)]
+    return steps, [m for m in gone if m not in still], others + still
 
 
 def _name_clashes(target: XlsxPackage, fresh: XlsxPackage, steps: list[_Step]) -> list[str]:
