@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +98,15 @@ def send(
     options = _options(settings, bcc, resend, test_to, note)
     smtp = SmtpSettings.from_settings(settings) if apply else None
     store = None if test_to else _store(settings)
-    plan = plan_sends(statements, who, store, options, folder)
-    for line in plan_lines(plan):
-        click.echo(line)
-    if not apply:
-        click.echo("Nothing was sent (plan only); run again with --apply to send.")
-        return
-    assert smtp is not None
-    send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
+    with _send_lock(store, apply):
+        plan = plan_sends(statements, who, store, options, folder)
+        for line in plan_lines(plan):
+            click.echo(line)
+        if not apply:
+            click.echo("Nothing was sent (plan only); run again with --apply to send.")
+            return
+        assert smtp is not None
+        send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
     code = _exit_code(plan)
     if code:
         click.get_current_context().exit(code)
@@ -150,13 +153,25 @@ def _store(settings: Any) -> Any:
     return open_store(settings.store_location, actor=Actor.current(api_key=settings.kss_api_key))
 
 
+def _send_lock(store: Any, apply: bool) -> AbstractContextManager[Any]:
+    """The one send at a time (LockHeldError naming the holder), so two runs never plan the same statement."""
+    from sheetsync.statements.send import SEND_LOCK
+
+    if store is None or not apply:
+        return nullcontext()
+    return store.lock(SEND_LOCK, ttl=timedelta(hours=2))  # type: ignore[no-any-return]
+
+
 def _exit_code(plan: Any) -> int:
-    """UNKNOWN_OUTCOME when a message may or may not have gone; PARTIAL when one failed or a customer
-    has no address; else OK."""
+    """UNKNOWN_OUTCOME when a message may or may not have gone (now or in an earlier run, not resolved);
+    PARTIAL when one failed or was refused for some recipients, or a customer has no address; else OK."""
+    from sheetsync.statements.send import NO_ADDRESS, UNKNOWN
+
     outcomes = [item.outcome for item in plan.items if item.will_send]
-    if any(o.startswith("unknown") for o in outcomes):
+    counts = plan.counts()
+    if any(o.startswith("unknown") for o in outcomes) or counts.get(UNKNOWN):
         return int(ExitCode.UNKNOWN_OUTCOME)
-    if any(not o.startswith("sent") for o in outcomes) or plan.counts().get("no address"):
+    if any(o != "sent" for o in outcomes) or counts.get(NO_ADDRESS):
         return int(ExitCode.PARTIAL)
     return 0
 

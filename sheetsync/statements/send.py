@@ -2,9 +2,11 @@
 state store (kind `statements.sent`, key "CustomerID|statement date").
 
 States of a send: `sending` (the intent, written before the SMTP transaction; left so only when the
-process died in it), `sent`, `failed` (the server surely did not take it: retried on the next run) and
-`unknown` (the transaction broke off after the message was handed over: shown in the plan, sent again
-only with --resend). Bounces arrive later by mail and are not tracked.
+process died in it), `sent`, `partial` (the server took it for some recipients and refused others: the
+next run sends it to the refused ones only, `delivered_to` names who has it), `failed` (the server surely
+did not take it: retried on the next run) and `unknown` (the transaction broke off after the message
+data began: shown in the plan, sent again only with --resend). Bounces arrive later by mail and are not
+tracked. One send at a time holds the store lock SEND_LOCK (the schedule's statements jobs take it too).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import ConfigError, DeliveryError
-from sheetsync.mailer import Attachment, Mail, SmtpSettings, deliver
+from sheetsync.mailer import Attachment, Delivery, Mail, SmtpSettings, deliver
 from sheetsync.statements.build import StatementPdf
 from sheetsync.statements.recipients import Recipients
 from sheetsync.store import Note, Record, Store
 
 KIND = "statements.sent"
+SEND_LOCK = "statements:send"
 DEFAULT_SUBJECT = "Statement of account {statement_date}: {customer} (account {customer_id})"
 DEFAULT_BODY = """Dear {customer},
 
@@ -65,7 +68,9 @@ class PlannedSend:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     previous: Record | None = None
-    outcome: str = ""  # after sending: "sent", "failed: ...", "unknown: ..."
+    outcome: str = ""  # after sending: "sent", "partly sent: ...", "failed: ...", "unknown: ..."
+    envelope: list[str] | None = None  # a retry of a partial send: only those who do not have it yet
+    note: str = ""  # why there is no address
 
     @property
     def will_send(self) -> bool:
@@ -77,6 +82,8 @@ class SendPlan:
     items: list[PlannedSend]
     options: SendOptions
     pdf_dir: Path
+    unmatched: list[str] = field(default_factory=list)  # recipients rows of customers without a statement here
+    hidden: list[str] = field(default_factory=list)  # recipients rows skipped because the sheet hides them
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -103,7 +110,13 @@ def plan_sends(
     render_mail(statements[0], options) if statements else None  # a bad template fails before anything
     previous = store.get_many(KIND, [s.key for s in statements]) if store is not None else {}
     items = [_plan_one(s, recipients.get(s.customer_id), previous.get(s.key), options) for s in statements]
-    return SendPlan(items, options, pdf_dir)
+    hidden: dict[int, str] = getattr(recipients, "hidden", {})
+    for item in items:
+        if item.action == NO_ADDRESS and item.statement.customer_id in hidden:
+            item.note = f"{hidden[item.statement.customer_id]}: skipped"
+    having = {s.customer_id for s in statements}
+    unmatched = [f"{customer} ({who.source})" for customer, who in recipients.items() if customer not in having]
+    return SendPlan(items, options, pdf_dir, unmatched, sorted(hidden.values()))
 
 
 def _plan_one(
@@ -113,7 +126,8 @@ def _plan_one(
     if options.test_to:
         return PlannedSend(statement, TEST, [options.test_to], [], before)
     if not to:
-        return PlannedSend(statement, NO_ADDRESS, to, cc, before)
+        why = f"{who.source}: no To address" if who is not None else "not in the recipients"
+        return PlannedSend(statement, NO_ADDRESS, to, cc, before, note=why)
     if statement.customer_id in options.resend:
         action = RESEND
     elif before is None:
@@ -122,51 +136,80 @@ def _plan_one(
         action = SENT_BEFORE
     elif before.state in UNKNOWN_STATES:
         action = UNKNOWN
+    elif before.state == "partial":
+        return _retry_partial(PlannedSend(statement, RETRY, to, cc, before), options)
     else:
         action = RETRY
     return PlannedSend(statement, action, to, cc, before)
+
+
+def _retry_partial(item: PlannedSend, options: SendOptions) -> PlannedSend:
+    """A statement some recipients have: sent again only to the others (To, Cc and Bcc of now), or
+    already sent when every one of them has it."""
+    assert item.previous is not None
+    have = {a.casefold() for a in item.previous.data.get("delivered_to", [])}
+    missing = [a for a in Mail(item.to, "", "", cc=item.cc, bcc=options.bcc).recipients() if a.casefold() not in have]
+    if not missing:
+        item.action = SENT_BEFORE
+    item.envelope = missing
+    return item
 
 
 def send_planned(
     plan: SendPlan, smtp: SmtpSettings, store: Store | None, on_item: Callable[[PlannedSend], None] | None = None
 ) -> None:
     """Send every planned message, one customer at a time; a failure is recorded for its customer and the
-    others still go out. With `test_to` nothing is recorded (store may be None)."""
+    others still go out, unless the mail server itself failed (connection, login, sender refused): then
+    the rest are not tried and stay unrecorded. With `test_to` nothing is recorded (store may be None)."""
     run_id = uuid.uuid4().hex[:12]
+    server_failure = ""
     for item in plan.items:
         if not item.will_send:
             continue
-        mail = _mail(item, plan)
-        testing = item.action == TEST
-        if not testing:
-            assert store is not None
-            store.put(
-                KIND, item.statement.key, "sending", _intent(item, plan), Note("intent", **_where(item, plan, run_id))
-            )
-        item.outcome = _deliver(smtp, mail, item, None if testing else store, plan, run_id)
+        if server_failure:
+            item.outcome = f"failed: not tried, {server_failure}"
+        else:
+            server_failure = _send_one(item, plan, smtp, None if item.action == TEST else store, run_id)
         if on_item is not None:
             on_item(item)
 
 
-def _deliver(
-    smtp: SmtpSettings, mail: Mail, item: PlannedSend, store: Store | None, plan: SendPlan, run_id: str
-) -> str:
+def _send_one(item: PlannedSend, plan: SendPlan, smtp: SmtpSettings, store: Store | None, run_id: str) -> str:
+    """Send and record one statement; returns the mail server's failure when it was the server's."""
+    mail = _mail(item, plan)
     key, where = item.statement.key, _where(item, plan, run_id)
+    if store is not None:
+        store.put(KIND, key, "sending", _intent(item, plan, mail), Note("intent", **where))
     try:
         delivery = deliver(smtp, mail)
     except DeliveryError as exc:
         state = "failed" if exc.delivered is False else "unknown"
+        if state == "failed" and item.envelope is not None:
+            state = "partial"  # those who had it still have it: the next run tries the others again
         if store is not None:
-            store.update(
-                KIND, key, state=state, changes={"error": exc.message}, note=Note(state, message=exc.message, **where)
-            )
-        return f"{state}: {exc.message}"
-    refused = "; ".join(f"{a} refused ({why})" for a, why in delivery.refused.items())
+            note = Note(state, message=exc.message, **where)
+            store.update(KIND, key, state=state, changes={"error": exc.message}, note=note)
+        item.outcome = f"{state}: {exc.message}"
+        return exc.message if exc.server else ""
+    item.outcome = _record_delivery(item, mail, delivery, store, where)
+    return ""
+
+
+def _record_delivery(
+    item: PlannedSend, mail: Mail, delivery: Delivery, store: Store | None, where: Mapping[str, Any]
+) -> str:
+    """Record who has the statement now; "sent", or "partly sent: ..." naming each refused address."""
+    earlier = list(item.previous.data.get("delivered_to", [])) if item.action == RETRY and item.previous else []
+    refused = {a.casefold() for a in delivery.refused}
+    delivered = [*earlier, *(a for a in mail.recipients() if a.casefold() not in refused)]
+    state = "partial" if delivery.refused else "sent"
+    why = "; ".join(f"{a} ({reason})" for a, reason in delivery.refused.items())
+    outcome = f"partly sent: NOT to {why}; delivered to {', '.join(delivered)}" if why else "sent"
     if store is not None:
-        changes = {"message_id": delivery.message_id, "refused": delivery.refused}
-        note = Note("sent", external_id=delivery.message_id, message=refused, **where)
-        store.update(KIND, key, state="sent", changes=changes, note=note)
-    return f"sent ({refused})" if refused else "sent"
+        changes = {"message_id": delivery.message_id, "refused": delivery.refused, "delivered_to": delivered}
+        note = Note(state, external_id=delivery.message_id, message=outcome, **where)
+        store.update(KIND, item.statement.key, state=state, changes=changes, note=note)
+    return outcome
 
 
 def render_mail(statement: StatementPdf, options: SendOptions) -> tuple[str, str]:
@@ -216,16 +259,22 @@ def _mail(item: PlannedSend, plan: SendPlan) -> Mail:
     pdf = Attachment(item.statement.file, (plan.pdf_dir / item.statement.file).read_bytes(), "application/pdf")
     if item.action == TEST:
         return Mail(to=item.to, subject=f"[TEST] {subject}", body=body, attachments=[pdf])
-    return Mail(to=item.to, cc=item.cc, bcc=plan.options.bcc, subject=subject, body=body, attachments=[pdf])
+    return Mail(
+        to=item.to, cc=item.cc, bcc=plan.options.bcc, subject=subject, body=body, attachments=[pdf],
+        envelope=item.envelope,
+    )  # fmt: skip
 
 
-def _intent(item: PlannedSend, plan: SendPlan) -> dict[str, Any]:
+def _intent(item: PlannedSend, plan: SendPlan, mail: Mail) -> dict[str, Any]:
     s = item.statement
+    earlier = item.previous.data.get("delivered_to", []) if item.action == RETRY and item.previous else []
     return {
         "customer": s.customer,
         "to": item.to,
         "cc": item.cc,
         "bcc": list(plan.options.bcc),
+        "envelope": mail.recipients(),
+        "delivered_to": list(earlier),
         "file": s.file,
         "sha256": s.sha256,
         "amount_due": s.amount_due,
@@ -247,6 +296,15 @@ def plan_lines(plan: SendPlan) -> list[str]:
         lines.append(f"TEST: every message goes to {plan.options.test_to} only; nothing is recorded as sent")
     if plan.options.bcc and not plan.options.test_to:
         lines.append(f"bcc on every message: {', '.join(plan.options.bcc)}")
+    if plan.hidden:
+        lines.append(f"note: rows hidden in the recipients sheet are skipped: {', '.join(plan.hidden)}")
+    if plan.unmatched:
+        shown = ", ".join(plan.unmatched[:5]) + (
+            f" and {len(plan.unmatched) - 5} more" if len(plan.unmatched) > 5 else ""
+        )
+        lines.append(
+            f"note: {len(plan.unmatched)} recipients without a statement in {plan.pdf_dir} (nothing to send): {shown}"
+        )
     for item in plan.items:
         lines.append(_plan_line(item))
     counts = ", ".join(f"{n} {action}" for action, n in plan.counts().items())
@@ -259,15 +317,20 @@ def _plan_line(item: PlannedSend) -> str:
     what = f"{s.customer} ({s.customer_id}) {s.statement_date} {money(s.amount_due)} {s.file}"
     before = item.previous
     if item.action == NO_ADDRESS:
-        return f"  no address  {what}"
+        return f"  no address  {what} ({item.note})"
     if item.action == SENT_BEFORE and before is not None:
-        return f"  already sent {what} on {before.updated_at[:16]}Z to {', '.join(before.data.get('to', []))}"
+        who = before.data.get("delivered_to") or [*before.data.get("to", []), *before.data.get("cc", [])]
+        return f"  already sent {what} on {before.updated_at[:16]}Z to {', '.join(who)}"
     if item.action == UNKNOWN and before is not None:
         when = before.updated_at[:16]
         return f"  UNKNOWN     {what}: the send of {when}Z may or may not have arrived (--resend {s.customer_id})"
     to = ", ".join(item.to) + (f" cc {', '.join(item.cc)}" if item.cc else "")
     label = {SEND: "send", RESEND: "resend", RETRY: "retry", TEST: "test"}[item.action]
     why = f" (failed before: {before.data.get('error', '')})" if item.action == RETRY and before is not None else ""
+    if item.envelope is not None and before is not None:
+        to = ", ".join(item.envelope)
+        refused = "; ".join(f"{a} ({r})" for a, r in before.data.get("refused", {}).items()) or before.data["error"]
+        why = f" only (refused before: {refused}; {', '.join(before.data.get('delivered_to', []))} have it)"
     return f"  {label:<11} {what} -> {to}{why}"
 
 
