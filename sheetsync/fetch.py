@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sheetsync.definition import Definition, FromSource, SourceSpec
 from sheetsync.expr import Template
-from sheetsync.paging import PAGE_SIZE, Limiter, Page, QueryRun, QueryTrace, Standing
+from sheetsync.paging import PAGE_SIZE, Limiter, Page, PriorityPool, QueryRun, QueryTrace, Standing
 
 if TYPE_CHECKING:
     from sheetsync.apis.kotis import KotisClient
@@ -170,7 +169,7 @@ class Fetcher:
         running: dict[str, list[QueryRun]] = {}
         used: list[QueryRun] = []
         levels = _levels(definition)
-        pool = ThreadPoolExecutor(max_workers=self.limiter.limit, thread_name_prefix="sheetsync-fetch")
+        pool = PriorityPool(self.limiter.limit)
         try:
             with _progress(self.progress, pending) as tick:
                 while pending or running:
@@ -187,7 +186,7 @@ class Fetcher:
                         records[name] = [r for run in running.pop(name) for r in run.records()]
                         tick(name, len(records[name]))
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(cancel_futures=True)
             for key in [k for k, run in self._runs.items() if not run.done]:
                 del self._runs[key]  # abandoned by an error: a later run() starts it afresh
         traces = list({id(run): run.trace for run in used}.values())
@@ -210,7 +209,7 @@ class Fetcher:
         with self._changed:
             self._changed.notify_all()
 
-    def _start(self, pool: ThreadPoolExecutor, key: QueryKey, level: int) -> QueryRun:
+    def _start(self, pool: PriorityPool, key: QueryKey, level: int) -> QueryRun:
         run = self._runs.get(key)
         if run is not None:
             return run

@@ -5,8 +5,8 @@ Python values, an optional totals row and conditional rules. The xlsx writer and
 writer render the same `Tab` so that a report looks the same in both.
 
 Cell values in `Tab.rows` are already typed: `int`, `Decimal`, `date`, `datetime` (naive, in the
-report's time zone), `bool`, `str`, `Link` or `None`. A `str` is always written as text, never as a
-formula, whatever it starts with.
+report's time zone), `bool`, `str`, `Link`, `Formula` or `None`. A `str` is always written as text, never
+as a formula, whatever it starts with; only a `Formula` (sheetsync's own, never API data) is a formula.
 
 Sheet layout (both sinks follow it, 1-based rows):
   row 1                       title (bold, larger)
@@ -89,6 +89,14 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A cell the spreadsheet computes: `text` is one of sheetsync's own formulas ("=VLOOKUP(...)"),
+    written as `formulaValue` in Google Sheets and as a formula cell in xlsx. Never built from API data."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Column:
     header: str
     format: Format = Format.TEXT
@@ -134,6 +142,8 @@ class Validation:
     """Data validation on the data cells of one column.
 
     kind "list": a dropdown of the data cells of column `source[1]` in tab `source[0]`.
+    kind "growing_list": the same, over the whole column below its header (xlsx: the filled cells of its
+    first GROWING_LIST_ROWS), so a longer list written there later (a refreshed SKU list) is offered in full.
     kind "positive_decimal": a number greater than 0 (money: at most two decimals by convention).
     kind "positive_whole": a whole number greater than 0 (quantities).
     kind "one_of": one of `values` (a short fixed list, e.g. US state codes).
@@ -145,6 +155,9 @@ class Validation:
     source: tuple[str, str] | None = None
     message: str = ""
     values: tuple[str, ...] = ()
+
+
+GROWING_LIST_ROWS = 5_000  # the source rows a "growing_list" validation covers
 
 
 @dataclass(frozen=True)

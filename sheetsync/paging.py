@@ -3,10 +3,15 @@
 KSS reports no total count, only `HasNextPage`, so a query's pages are sequential unless we can
 predict how many there are. A query filtered by an ID list can: KSS answers such a query grouped by
 ID, so the IDs on a full first page tell the rows per ID, hence the pages the whole list needs. Those
-pages are then requested together; pages past the prediction follow one by one as `HasNextPage`
-asks. Splitting the ID list into smaller queries instead would cost a partly filled last page per
+pages are then requested together; pages past the prediction follow as `HasNextPage` asks, one at a
+time and, once a query is past 20 pages, one more per 20 pages (a request past the end costs at most
+5% then). Splitting the ID list into smaller queries instead would cost a partly filled last page per
 batch (more requests); fetching predicted pages of the one query costs a request only when the
 prediction overshoots, so it stops short of the prediction (`PREDICTION_SHARE`).
+
+`PriorityPool` sends the most urgent page first: a page whose answer decides whether more pages follow
+(page 1, the last page asked for so far) before the pages in between, so the sequential tail of a
+query overlaps its middle instead of coming after it.
 
 `Limiter` caps the requests in flight: at most `limit`, never more than the quota the API's
 `RateLimit-Remaining` and the client's hourly budget leave, halved after a 429 and grown back by one
@@ -15,11 +20,14 @@ per `limit` answers without one (additive increase, multiplicative decrease).
 
 from __future__ import annotations
 
+import functools
+import heapq
+import itertools
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +45,58 @@ class Page:
 
 
 PageFetch = Callable[[int], Page]  # page number (1-based) -> that page of one query
+URGENT, LATER = 0, 1  # PriorityPool priorities: a page that decides what follows, any other page
+
+
+class PriorityPool:
+    """Worker threads that run the most urgent task first (lowest priority, then the oldest)."""
+
+    def __init__(self, workers: int, name: str = "sheetsync-fetch") -> None:
+        self._queue: list[tuple[int, int, Future[None], Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}") for i in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, task: Callable[[], None], priority: int = LATER) -> Future[None]:
+        future: Future[None] = Future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the pool is shut down")
+            heapq.heappush(self._queue, (priority, next(self._order), future, task))
+            self._cond.notify()
+        return future
+
+    def shutdown(self, *, cancel_futures: bool = False) -> None:
+        """Stop taking tasks, run (or cancel) the queued ones, and wait for the workers."""
+        with self._cond:
+            self._closed = True
+            if cancel_futures:
+                for _, _, future, _ in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                _, _, future, task = heapq.heappop(self._queue)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                task()
+            except BaseException as exc:  # handed to whoever waits on the future, as an Executor does
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
 
 
 class Limiter:
@@ -112,7 +172,7 @@ class QueryTrace:
 
 @dataclass
 class QueryRun:
-    """One query's pages: page 1, then the predicted pages together, then one by one to the end."""
+    """One query's pages: page 1, then the predicted pages together, then the rest as they are known."""
 
     fetch: PageFetch
     trace: QueryTrace
@@ -129,7 +189,7 @@ class QueryRun:
     _wanted: set[Any] = field(default_factory=set)  # the requested IDs
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self, pool: Executor, limiter: Limiter) -> None:
+    def start(self, pool: PriorityPool, limiter: Limiter) -> None:
         self._pool, self._limiter = pool, limiter
         self._wanted = {v for v in self.id_param[1] if isinstance(v, int | str)} if self.id_param else set()
         self._submit([1])
@@ -145,9 +205,12 @@ class QueryRun:
         raise RuntimeError("records() before the query finished")
 
     def _submit(self, numbers: list[int]) -> None:
-        for number in numbers:
-            if number not in self._futures:
-                self._futures[number] = self._pool.submit(self._fetch_one, number)
+        """Queue pages; the highest new one decides whether more follow, so it goes first."""
+        new = [n for n in numbers if n not in self._futures]
+        frontier = max(new, default=0)
+        for number in new:
+            priority = URGENT if number == frontier else LATER
+            self._futures[number] = self._pool.submit(functools.partial(self._fetch_one, number), priority)
 
     def _fetch_one(self, number: int) -> None:
         with self._limiter.slot():
@@ -181,11 +244,14 @@ class QueryRun:
             self.on_done()
 
     def _next(self, number: int, page: Page) -> None:
+        """After a page that says more follow: re-predict, then ask for the next page and, past 20
+        pages, one more per 20 (at most one request past the end per 20 pages needed: within 5%)."""
         if not page.has_next:
             return
         if self.id_param is not None:
             self._predict()
-        self._submit([number + 1])
+        spare = int(number * (1 - PREDICTION_SHARE))
+        self._submit(list(range(number + 1, number + 2 + spare)))
 
     def _predict(self) -> None:
         """(Re)predict from the full pages received in a row from page 1; request up to the prediction."""

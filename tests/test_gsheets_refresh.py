@@ -96,7 +96,7 @@ def test_user_columns_follow_their_keys_and_are_never_cut(double, refresh) -> No
     assert stats["kept_cells"] == 4 and stats["notes_without_a_row"] == 4
 
     notes = double.spreadsheets[SHEET_ID].sheet("Notes without a row")
-    assert notes.row_values(1) == ["Tab", "Key", "Column", "Value", "Formula"]
+    assert notes.row_values(1) == ["Tab", "Key", "Column", "Value", "Formula", "Note"]
     moved = {tuple(notes.row_values(r)[1:3]): notes.row_values(r) for r in range(2, 6)}
     assert moved[("0002", "Buyer notes")][3] == "0002 is discontinued"
     assert moved[("0004", "Double")][4] == "=C9*2"
@@ -201,3 +201,49 @@ def test_a_column_inserted_between_the_reports_is_kept_to_their_right(double, re
     assert rows["0002"][8] == {"stringValue": "good"} and rows["0001"][8] is None
     assert any("'Rating' between the report's columns now sit to the right" in w for w in stats["warnings"])
     assert double.counts() == {"get": 3, "batchUpdate": 1}  # the inserted column costs one more read
+
+
+def test_a_users_highlight_rule_moves_with_their_column(double, refresh) -> None:
+    from sheetsync.model import Column
+
+    refresh(prices([1, 2]))
+    add_user_columns(double, {5: "call about 0001"})  # a rule on column I (index 8)
+    grown = prices([1, 2])
+    tab = grown.tabs[0]
+    tab.columns = [tab.columns[0], Column("Brand"), *tab.columns[1:]]  # nine columns now
+    tab.rows = [[row[0], "Brand", *row[1:]] for row in tab.rows]
+
+    refresh(grown)
+
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    assert sheet.cells[(HEADER, 9)]["userEnteredValue"] == {"stringValue": "Buyer notes"}
+    users = [r for r in sheet.conditional_formats if "booleanRule" in r and r["booleanRule"] == {}]
+    assert [(r["ranges"][0]["startColumnIndex"], r["ranges"][0]["endColumnIndex"]) for r in users] == [(9, 10)]
+
+
+def test_a_check_the_user_wrote_under_the_report_is_never_cut(double, refresh) -> None:
+    refresh(prices([1, 2, 3]))
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    end = sheet.grid["rowCount"]  # the grid is the report's size: the user adds rows to write under it
+    sheet.grid["rowCount"] += 5
+    sheet.cells[(end + 1, 0)] = text("My check")
+    sheet.cells[(end + 1, 2)] = {"userEnteredValue": {"formulaValue": f"=SUM(C{HEADER + 2}:C{HEADER + 4})"}}
+
+    stats = refresh(prices([5, 4, 3, 2, 1]))  # two more data rows
+
+    assert sheet.cells[(end + 3, 0)]["userEnteredValue"] == {"stringValue": "My check"}
+    assert sheet.cells[(end + 3, 2)]["userEnteredValue"] == {"formulaValue": f"=SUM(C{HEADER + 2}:C{HEADER + 6})"}
+    assert stats["kept_cells"] == 2
+
+
+def test_the_note_on_a_cell_whose_row_vanished_is_listed(double, refresh) -> None:
+    refresh(prices([1, 2, 3]))
+    add_user_columns(double, {6: "0002 is discontinued"})
+    sheet = double.spreadsheets[SHEET_ID].sheet("Prices")
+    sheet.cells[(6, 8)]["note"] = "asked the rep on Monday"
+
+    refresh(prices([1, 3]))
+
+    notes = double.spreadsheets[SHEET_ID].sheet("Notes without a row")
+    rows = [notes.row_values(r) for r in range(2, 4)]
+    assert ["Prices", "0002", "Buyer notes", "0002 is discontinued", "", "asked the rep on Monday"] in rows

@@ -36,8 +36,15 @@ def test_codes_are_created_once_and_written_to_a_workbook(served, tmp_path) -> N
     made = _run("--portal", active[0].slug, "--count", "25", "-o", str(out), "--apply", "--ledger", db)
     assert made.exit_code == 0, made.output
     assert len(_posts(sandbox)) == 1
-    codes = [r[0] for r in openpyxl.load_workbook(out)["Codes"].iter_rows(min_row=4, values_only=True) if r[0]]
+    tab = f"Codes {active[0].slug}"
+    codes = [r[0] for r in openpyxl.load_workbook(out)[tab].iter_rows(min_row=4, values_only=True) if r[0]]
     assert len(codes) == len(set(codes)) == 25
+
+    more = _run("--portal", active[0].slug, "--count", "5", "-o", str(out), "--apply", "--ledger", db)
+    assert more.exit_code == 0, more.output
+    rows = [r for r in openpyxl.load_workbook(out)[tab].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert [r[0] for r in rows[:25]] == codes  # the codes handed out before are still in the sheet
+    assert len({r[0] for r in rows}) == 30 and len({r[2] for r in rows}) == 2  # two runs
 
 
 def test_a_count_above_the_daily_limit_is_refused_before_sending(served) -> None:

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from helpers_kotis_push import (
     ADDRESS,
+    HEADERS,
     creates,
     kotis_client,
     line,
@@ -275,3 +276,79 @@ def test_the_plan_is_shown_before_the_first_order_is_sent(env, monkeypatch) -> N
     before = at_first_post[0]
     assert before[0].startswith("Plan for") and any("create   P-2" in text for text in before)
     assert result.lines[: result.shown] == before  # the command prints the rest, never the plan twice
+
+
+def test_quantities_are_read_as_a_spreadsheet_shows_them_or_refused_with_the_cell(env) -> None:
+    """Saved by a spreadsheet application: formulas carry cached values, text numbers stay text."""
+    from helpers_lo import recalculate_with_libreoffice, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice is not installed")
+    _sandbox, client, skus, tmp, db = env
+    sku = skus[0]["sku"]
+    cases = {
+        "TEXT-2.0": ("2.0", 2),
+        "FLOAT": (2.0, 2),
+        "SPACES": (" 3 ", 3),
+        "FORMULA": ("=1+1", 2),
+        "GROUPED": ("1,000", "is ambiguous"),
+        "WORD": ("two", "is not a number"),
+        "ERROR": ("=NA()", "is not a number"),
+        "BOOL": (True, "true/false"),
+    }
+    draft = tmp / "draft" / "quantities.xlsx"
+    draft.parent.mkdir()
+    rows = write_orders(draft, [line(ref, sku, quantity) for ref, (quantity, _) in cases.items()])
+    book = openpyxl.load_workbook(draft)
+    book["Orders"].insert_rows(rows["FORMULA#0"])  # a blank line in the middle
+    book.save(draft)
+    path = recalculate_with_libreoffice(draft, tmp / "saved")
+    result = push(client, path, db, apply=False)
+    decisions = {d.order.ref: d for d in result.plan.decisions}
+    assert set(decisions) == set(cases)
+    for ref, (_, expected) in cases.items():
+        d = decisions[ref]
+        if isinstance(expected, int):
+            assert (d.action, d.order.lines[0].quantity) == (CREATE, expected), (ref, d.reasons)
+        else:
+            assert d.action == INVALID and expected in d.reasons[0] and d.reasons[0].startswith("E"), (ref, d.reasons)
+
+
+def test_a_line_added_to_an_order_the_sheet_says_exists_is_a_conflict_and_no_order_number_is_lost(env) -> None:
+    """No ledger knows the order (another machine made it): its OrderNum in the sheet is trusted, a new line
+    without one is not silently marked created, and nothing the user typed in OrderNum is erased."""
+    sandbox, client, skus, tmp, db = env
+    a, b = skus[0]["sku"], skus[1]["sku"]
+    path = tmp / "typed.xlsx"
+    rows = write_orders(
+        path,
+        [
+            line("T-1", a, 1, OrderNum="5100001"),
+            line("T-1", b, 1),  # added later, never part of order 5100001
+            line("T-2", a, 1, OrderNum="5100002"),
+        ],
+    )
+    result = push(client, path, db)
+    assert {d.order.ref: d.action for d in result.plan.decisions} == {"T-1": "conflict", "T-2": CREATED}
+    assert creates(sandbox) == []
+    shown = read_sheet(path)
+    assert [shown[rows[k]]["OrderNum"] for k in ("T-1#0", "T-1#1", "T-2#0")] == ["5100001", None, "5100002"]
+    assert shown[rows["T-1#1"]]["Status"] == "conflict" and "own OrderRef" in shown[rows["T-1#1"]]["Message"]
+    again = push(client, path, db)  # the conflict stays a conflict: the write-back did not paper over it
+    assert again.plan.decisions[0].action == "conflict" and creates(sandbox) == []
+
+
+def test_an_order_number_typed_into_a_blocked_order_is_kept(env) -> None:
+    sandbox, client, skus, tmp, db = env
+    path = tmp / "blocked.xlsx"
+    rows = write_orders(path, [line("U-1", skus[0]["sku"], 1)])
+    sandbox.set_faults(drop_after_create=1)
+    assert push(client, path, db).exit_code == ExitCode.UNKNOWN_OUTCOME
+    number = _orders_of(sandbox)["U-1"].order_number
+    book = openpyxl.load_workbook(path)
+    book["Orders"].cell(rows["U-1#0"], HEADERS.index("OrderNum") + 1, number)  # seen in the portal, typed in
+    book.save(path)
+    again = push(client, path, db)
+    assert again.plan.decisions[0].action == "blocked"  # only `kotis resolve` settles the ledger
+    assert read_sheet(path)[rows["U-1#0"]]["OrderNum"] == number
+    assert len(creates(sandbox)) == 1

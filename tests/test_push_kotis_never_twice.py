@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from click.testing import CliRunner
 from helpers_kotis_push import creates, kotis_client, line, push, read_sheet, stocked, write_orders
 
+from sheetsync.apis.kotis import KotisClient
 from sheetsync.cli import cli
 from sheetsync.errors import ExitCode, PushError
 from sheetsync.push.interrupt import StopSignals
@@ -200,3 +203,27 @@ def test_the_command_line_loop_against_a_served_sandbox(env, tmp_path, monkeypat
     assert all(r["Tracking"] for r in read_sheet(path).values())
     unknown = runner.invoke(cli, ["kotis", "resolve", "N-1", "--ledger", db])
     assert unknown.exit_code != 0 and "not blocked" in str(unknown.exception)
+
+
+def test_a_timeout_on_create_blocks_the_order_and_the_next_run_never_resends_it(env) -> None:
+    sandbox, _client, path, rows, db = env
+    info = sandbox.info
+    client = KotisClient(info.kotis, info.kotis_stores, info.keys["kotis"], timeout=0.5, sleep=lambda s: None)
+    real = client.create_order
+
+    def slow(order):
+        sandbox.set_faults(latency_ms=1500)  # the server takes longer than the client waits
+        try:
+            return real(order)
+        finally:
+            sandbox.set_faults(latency_ms=0)
+
+    client.create_order = slow
+    first = push(client, path, db)
+    assert first.exit_code == ExitCode.UNKNOWN_OUTCOME
+    assert read_sheet(path)[rows["N-1#0"]]["Status"] == "unknown"
+    time.sleep(1.5)  # the server finishes the order the client gave up on
+    client.create_order = real
+    again = push(client, path, db)
+    assert {d.order.ref: d.action for d in again.plan.decisions} == {"N-1": BLOCKED, "N-2": CREATE}
+    assert _made(sandbox) == ["N-1", "N-2"] and len(creates(sandbox)) == 2

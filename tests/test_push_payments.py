@@ -148,3 +148,24 @@ def test_supplier_key_may_not_push(setup) -> None:
     with pytest.raises(ForbiddenError, match="Supplier key may not"):
         push(client_for(sandbox, "supplier"), path, db, key_type="supplier")
     assert posts(sandbox) == []
+
+
+def test_the_plan_is_shown_before_the_first_allocation_is_posted(setup, monkeypatch) -> None:
+    sandbox, client, a, _, tmp, db = setup
+    pay = a.payments[0]["PaymentInvoiceNum"]
+    path = write_sheet(
+        tmp / "shown.xlsx",
+        [["S-1", a.ar, pay, a.invoices[0]["InvoiceNum"], 2], ["S-2", a.ar, pay, a.invoices[1]["InvoiceNum"], 3]],
+    )
+    seen: list[str] = []
+    at_first_post: list[list[str]] = []
+    real = client.request_payment_application
+
+    def watched(*args, **kwargs):
+        at_first_post.append(list(seen))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client, "request_payment_application", watched)
+    result = push(client, path, db, show=seen.append)
+    assert result.exit_code == ExitCode.OK and len(posts(sandbox)) == 2
+    assert at_first_post[0] and at_first_post[0] == result.lines[: result.shown]  # the whole plan, then the POSTs

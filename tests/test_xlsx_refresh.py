@@ -480,3 +480,53 @@ def test_a_workbook_with_a_protected_structure_gets_no_new_or_renamed_tab(tmp_pa
     refreshed = write_report_xlsx(Workbook("price-list", [customers_tab(("Kettles", "Pans"))]), book)
     assert refreshed.status == "refreshed"
     assert [r[0].value for r in openpyxl.load_workbook(book)["Customers"].iter_rows()][-2:] == ["Kettles", "Pans"]
+
+
+def test_a_tab_a_pivot_table_reads_from_keeps_its_name(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    user.create_sheet("Mine")["A1"] = "my pivot"
+    user.save(book)
+    add_pivot_table(book, "Prices", "A5:C8", "Mine")
+
+    outcome = write_report_xlsx(renamed(prices([1, 2, 3], price_bump=1), "Kettle prices"), book)
+
+    assert any("tab 'Prices' keeps its name" in w and "pivotCacheDefinition1.xml" in w for w in outcome.warnings)
+    assert openpyxl.load_workbook(book).sheetnames[:2] == ["Prices", "Customers"]
+
+
+def test_a_check_the_user_wrote_under_the_report_moves_with_its_end(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)  # data in rows 6-8, the report's totals in row 9
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    assert ws.max_row == 9
+    ws["A12"], ws["C12"] = "My check", "=SUM(C6:C8)"
+    user.save(book)
+
+    write_report_xlsx(prices([5, 4, 3, 2, 1]), book)  # data in rows 6-10, totals in row 11
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert (ws["A14"].value, ws["C14"].value) == ("My check", "=SUM(C6:C10)")
+    assert ws["A12"].value is None and ws["C12"].value is None
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo", recalculate_on_load=True)
+    assert openpyxl.load_workbook(reopened, data_only=True)["Prices"]["C14"].value == pytest.approx(15.65)
+
+
+@pytest.mark.parametrize("name", ["Mary's & Co <West>", 'Ünïcode "Tab" 📈'])
+def test_a_referenced_tab_with_quotes_ampersands_or_unicode_keeps_its_name(tmp_path: Path, name: str) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(renamed(prices([1, 2]), name), book)
+    user = openpyxl.load_workbook(book)
+    user.create_sheet("Mine")["A1"] = "='" + name.replace("'", "''") + "'!C6*2"
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+
+    outcome = write_report_xlsx(renamed(prices([2, 1], price_bump=1), "Renamed"), saved)
+
+    assert any(f"tab {name!r} keeps its name" in w for w in outcome.warnings)
+    reopened = recalculate_with_libreoffice(saved, tmp_path / "lo2", recalculate_on_load=True)
+    values = openpyxl.load_workbook(reopened, data_only=True)
+    assert values.sheetnames[0] == name
+    assert values["Mine"]["A1"].value == pytest.approx(2 * 3.13)

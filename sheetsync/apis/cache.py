@@ -6,7 +6,10 @@ path and query (no host, no headers), and hold the response's ``ETag`` and body.
 
 ``lookup(url) -> (etag, body) | None``, ``store(url, etag, body)``. The client sends ``If-None-Match``
 with the stored ETag and, on ``304 Not Modified``, reads the stored body instead (counted as
-``not_modified`` in ``RequestStats``).
+``not_modified`` in ``RequestStats``). ``store`` only queues the entry: one writer thread commits the
+queue in batches, so pages fetched at once never wait for each other's disk writes; ``lookup`` sees
+queued entries, ``flush()`` waits for the queue, and the writer is not a daemon thread, so a normal
+exit finishes it (a killed process loses only its last entries, which a cache may).
 
 Why not requests-cache: it can leave ``x-api-key`` out of the cache key, but then separating keys
 needs one cache per key anyway, and it hides the 304 behind a 200 from the cache, which the request
@@ -16,13 +19,17 @@ counting and the replayed tests need to see. This store is small and explicit.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sheetsync.errors import ConfigError
+
+log = logging.getLogger("sheetsync.cache")
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -36,13 +43,31 @@ def cache_key(url: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
+@dataclass
+class _Queue:
+    """Entries stored but not yet committed to one cache file, and the thread committing them."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    entries: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # cache key -> (etag, body)
+    writer: threading.Thread | None = None
+
+
+_QUEUES: dict[Path, _Queue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def _queue_of(path: Path) -> _Queue:
+    with _QUEUES_LOCK:
+        return _QUEUES.setdefault(path.resolve(), _Queue())
+
+
 class EtagCache:
     """A small sqlite store of ETag + body per request, one file per API key."""
 
     def __init__(self, cache_dir: Path, api_key: str, *, prefix: str = "kss") -> None:
         cache_dir = Path(cache_dir)
         self.path = cache_dir / f"{prefix}-etags-{key_fingerprint(api_key)}.sqlite3"
-        self._lock = threading.Lock()
+        self._queue = _queue_of(self.path)  # shared by every EtagCache of this file in the process
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
             with closing(self._connect()) as db, db:
@@ -61,14 +86,54 @@ class EtagCache:
         return db
 
     def lookup(self, url: str) -> tuple[str, bytes] | None:
-        with self._lock, closing(self._connect()) as db, db:
-            row = db.execute("SELECT etag, body FROM etags WHERE url = ?", (cache_key(url),)).fetchone()
+        key = cache_key(url)
+        queue = self._queue
+        with queue.lock:
+            queued = queue.entries.get(key)
+        if queued is not None:
+            return queued
+        with closing(self._connect()) as db, db:
+            row = db.execute("SELECT etag, body FROM etags WHERE url = ?", (key,)).fetchone()
         return (row[0], bytes(row[1])) if row else None
 
     def store(self, url: str, etag: str, body: bytes) -> None:
-        with self._lock, closing(self._connect()) as db, db:
-            db.execute("INSERT OR REPLACE INTO etags (url, etag, body) VALUES (?, ?, ?)", (cache_key(url), etag, body))
+        """Queue an entry; the writer thread commits it with the others queued meanwhile."""
+        queue = self._queue
+        with queue.lock:
+            queue.entries[cache_key(url)] = (etag, body)
+            if queue.writer is None:
+                queue.writer = threading.Thread(target=self._write_queued, name="sheetsync-etags")
+                queue.writer.start()
+
+    def flush(self) -> None:
+        """Wait until every queued entry is committed."""
+        with self._queue.lock:
+            writer = self._queue.writer
+        if writer is not None:
+            writer.join()
 
     def clear(self) -> None:
-        with self._lock, closing(self._connect()) as db, db:
+        self.flush()
+        with closing(self._connect()) as db, db:
             db.execute("DELETE FROM etags")
+
+    def _write_queued(self) -> None:
+        """Commit the queue in batches until it stays empty, then end (a later store starts a new writer)."""
+        queue = self._queue
+        while True:
+            with queue.lock:
+                batch = dict(queue.entries)
+                if not batch:
+                    queue.writer = None
+                    return
+            try:
+                with closing(self._connect()) as db, db:
+                    rows = [(key, etag, body) for key, (etag, body) in batch.items()]
+                    db.executemany("INSERT OR REPLACE INTO etags (url, etag, body) VALUES (?, ?, ?)", rows)
+            except (sqlite3.Error, OSError) as exc:  # a cache that cannot be written is only slower next time
+                log.warning("ETag cache %s not written: %s", self.path, exc)
+            finally:
+                with queue.lock:
+                    for key, entry in batch.items():
+                        if queue.entries.get(key) is entry:
+                            del queue.entries[key]

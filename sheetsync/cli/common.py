@@ -124,6 +124,21 @@ def exit_with(code: ExitCode) -> int:
     return int(code)
 
 
+LEDGER_HELP = (
+    "The state store holding the ledgers: a SQLite path or a postgresql:// URL. "
+    "Default: SHEETSYNC_DB, else SHEETSYNC_LEDGER."
+)
+CREDENTIALS_HELP = "Google service-account JSON, for a Google Sheet (default: SHEETSYNC_GOOGLE_CREDENTIALS)."
+
+
+def push_target(settings: Settings, text: str, tab: str | None, credentials: str | None, default_tab: str) -> Any:
+    """The sheet a reverse-path command reads and writes back (push/target.py `open_target`)."""
+    from sheetsync.push.target import open_target
+
+    creds = sheet_credentials(settings, text, credentials)
+    return open_target(text, tab=tab, default_tab=default_tab, credentials=creds)
+
+
 def sheet_credentials(settings: Settings, text: str, credentials: str | None) -> Any:
     """Google credentials when `text` names a Google Sheet (the reverse paths read and write one), else None."""
     from sheetsync.sinks.targets import GSheetTarget, parse_target

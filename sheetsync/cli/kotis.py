@@ -8,8 +8,15 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, exit_with, settings_from_context, sheet_credentials
-from sheetsync.cli.payments import CREDENTIALS_HELP, LEDGER_HELP
+from sheetsync.cli.common import (
+    CREDENTIALS_HELP,
+    LEDGER_HELP,
+    api_options,
+    exit_with,
+    push_target,
+    settings_from_context,
+    sheet_credentials,
+)
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
 
@@ -45,16 +52,7 @@ def _kotis(settings: Settings, sandbox: bool, seed: int, book: Any = None) -> It
 
 
 def _target(settings: Settings, text: str, tab: str | None, credentials: str | None) -> Any:
-    from sheetsync.push.target import SheetTarget, xlsx_target
-    from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
-
-    source = open_source(text, credentials=sheet_credentials(settings, text, credentials))
-    parsed = parse_target(text, role="input")
-    if tab is None and ORDERS_TAB in source.tab_names():
-        tab = ORDERS_TAB
-    if isinstance(parsed, XlsxTarget):
-        return xlsx_target(source, parsed.path, tab)
-    return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
+    return push_target(settings, text, tab, credentials, ORDERS_TAB)
 
 
 def _ledger(settings: Settings, ledger: str | None) -> Any:
@@ -71,23 +69,33 @@ def _ledger(settings: Settings, ledger: str | None) -> Any:
 @click.option("--credentials", default=None, help=CREDENTIALS_HELP)
 @api_options
 def template(out: str, lines: int, credentials: str | None, sandbox: bool, sandbox_key: str, seed: int) -> int:
-    """Write an order sheet: one row per order line, a SKU dropdown from skus/quantity (the SKUs tab shows
-    each SKU's available quantity), validation for Quantity, State and Zip, outcome columns, instructions.
+    """Write an order sheet: one row per order line, a SKU dropdown from skus/quantity with each line's
+    Available quantity beside its SKU (the SKUs tab), validation for Quantity, State and Zip, outcome
+    columns, instructions. On an existing order sheet, refresh only its SKUs tab: every order entry stays.
 
     \b
     Example:
       sheetsync kotis template -o orders.xlsx
+      sheetsync kotis template -o orders.xlsx       # again, later: fresh stock, the same order lines
       sheetsync kotis template -o gsheet://1AbCdEfGhIjKlMnOp
     """
-    from sheetsync.push.kotis_template import build_order_template
-    from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
+    from sheetsync.push.kotis_template import build_order_template, is_order_sheet, refresh_sku_list
+    from sheetsync.sinks.targets import XlsxTarget, check_targets, open_source, parse_target, write_outputs
 
     settings = settings_from_context()
     target = parse_target(out)
     check_targets([target], many_workbooks=False)
     creds = sheet_credentials(settings, out, credentials)
+    existing = (
+        None if isinstance(target, XlsxTarget) and not target.path.exists() else open_source(out, credentials=creds)
+    )
     with _kotis(settings, sandbox, seed) as (client, _):
-        workbook = build_order_template(client.sku_quantities(), lines=lines, where=out)
+        skus = client.sku_quantities()
+    if existing is not None and is_order_sheet(existing):
+        count = refresh_sku_list(existing, skus)
+        click.echo(f"Refreshed the SKUs tab of {out}: {count} SKUs; the order lines were not touched")
+        return exit_with(ExitCode.OK)
+    workbook = build_order_template(skus, lines=lines, where=out)
     written = write_outputs([target], [workbook], credentials=creds)
     click.echo(f"Wrote {', '.join(written)}: {lines} order lines, {len(workbook.tabs[2].rows)} SKUs")
     return exit_with(ExitCode.OK)
@@ -266,9 +274,8 @@ def codes(
     for line in result.lines:
         click.echo(line)
     if target is not None and result.codes and out:
-        written = write_outputs(
-            [target], [codes_workbook(portal, result.codes)], credentials=sheet_credentials(settings, out, credentials)
-        )
+        workbook = codes_workbook(portal, result.portal_codes)
+        written = write_outputs([target], [workbook], credentials=sheet_credentials(settings, out, credentials))
         click.echo(f"Wrote {', '.join(written)}")
     return exit_with(result.exit_code)
 

@@ -8,15 +8,17 @@ from typing import Any
 
 import click
 
-from sheetsync.cli.common import api_options, exit_with, settings_from_context, sheet_credentials
+from sheetsync.cli.common import (
+    CREDENTIALS_HELP,
+    LEDGER_HELP,
+    api_options,
+    exit_with,
+    push_target,
+    settings_from_context,
+    sheet_credentials,
+)
 from sheetsync.config import Settings
 from sheetsync.errors import ExitCode
-
-LEDGER_HELP = (
-    "The state store holding the payments ledger: a SQLite path or a postgresql:// URL. "
-    "Default: SHEETSYNC_DB, else SHEETSYNC_LEDGER."
-)
-CREDENTIALS_HELP = "Google service-account JSON, for a Google Sheet (default: SHEETSYNC_GOOGLE_CREDENTIALS)."
 
 
 @click.group("payments")
@@ -48,21 +50,10 @@ def _client(
         yield conns.kss, conns.key_type
 
 
-_credentials = sheet_credentials
-
-
 def _target(settings: Settings, text: str, tab: str | None, credentials: str | None) -> Any:
-    from sheetsync.push.payments import SheetTarget, xlsx_target
     from sheetsync.push.template import ALLOCATIONS_TAB
-    from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
 
-    source = open_source(text, credentials=_credentials(settings, text, credentials))
-    parsed = parse_target(text, role="input")
-    if tab is None and ALLOCATIONS_TAB in source.tab_names():
-        tab = ALLOCATIONS_TAB
-    if isinstance(parsed, XlsxTarget):
-        return xlsx_target(source, parsed.path, tab)
-    return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
+    return push_target(settings, text, tab, credentials, ALLOCATIONS_TAB)
 
 
 _exit = exit_with
@@ -146,7 +137,7 @@ def template(
     out = out or f"allocations-{ar_account}.xlsx"
     target = parse_target(out)
     check_targets([target], many_workbooks=False)
-    creds = _credentials(settings, out, credentials)
+    creds = sheet_credentials(settings, out, credentials)
     with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
         check_key_type(key_type)
         workbook = fetch_template(client, ar_account, where=out, lines=lines)
@@ -215,10 +206,11 @@ def push(
                 key_type=key_type,
                 require_approval=settings.approval_required,
                 include_hidden=include_hidden,
+                show=click.echo,
             )
     finally:
         book.close()
-    for line in result.lines:
+    for line in result.lines[result.shown :]:
         click.echo(line)
     if not apply:
         click.echo("Nothing was sent (plan only); run again with --apply to post.")

@@ -122,9 +122,7 @@ def _decide(order: Order, entry: OrderEntry | None, source_id: str, include_hidd
     if entry is not None and entry.state in BLOCKED_STATES:
         return OrderDecision(order, BLOCKED, [blocked_message(order.ref, entry)])
     if order.order_num:
-        return OrderDecision(
-            order, CREATED, [f"the sheet says order {order.order_num} (not created by this ledger)"], order.order_num
-        )
+        return _created_by_the_sheet(order)
     if order.hidden and not include_hidden:
         return OrderDecision(order, HIDDEN, [f"every line is {order.hidden} in the sheet"])
     unseen = [line for line in order.lines if line.hidden]
@@ -151,6 +149,21 @@ def _created(order: Order, entry: OrderEntry, source_id: str) -> OrderDecision:
             "order its own OrderRef)"
         )
     return OrderDecision(order, CONFLICT, [reason], entry.order_num)
+
+
+def _created_by_the_sheet(order: Order) -> OrderDecision:
+    """An OrderNum typed or kept in the sheet that this ledger does not know: trusted, never re-sent, but
+    only when every line of the order carries the same one (a line without it was never part of it)."""
+    numbers = sorted({line.order_num for line in order.lines})
+    if len(numbers) == 1:
+        reason = f"the sheet says order {order.order_num} (not created by this ledger)"
+        return OrderDecision(order, CREATED, [reason], order.order_num)
+    shown = ", ".join(f"row {line.row_number}: {line.order_num or 'none'}" for line in order.lines)
+    reason = (
+        f"the lines of {order.ref} name different OrderNums ({shown}); a line added to an order that was "
+        "already created is not sent: give it its own OrderRef"
+    )
+    return OrderDecision(order, CONFLICT, [reason], order.order_num)
 
 
 def blocked_message(ref: str, entry: OrderEntry) -> str:
@@ -300,9 +313,9 @@ class _OrderApplier:
             if d.action == INVALID:
                 self._invalid(d)
             elif d.action == BLOCKED:
-                self._same(d, BLOCKED_STATUS, "", d.reasons[0])
+                self._same(d, BLOCKED_STATUS, None, d.reasons[0])
             elif d.action == CONFLICT:
-                self._same(d, CONFLICT_STATUS, d.order_num, d.reasons[0])
+                self._same(d, CONFLICT_STATUS, None, d.reasons[0])
             elif d.action == CREATED and any(line.order_num != d.order_num for line in d.order.lines):
                 self._same(d, CREATED_STATUS, d.order_num, d.reasons[0] if d.reasons else "")
 
@@ -374,9 +387,10 @@ class _OrderApplier:
         return "not sent: the run stopped after an unknown outcome; settle it, then run the push again"
 
     # ---- the sheet -------------------------------------------------------------------------------
-    def _same(self, d: OrderDecision, status: str, order_num: str, message: str) -> None:
+    def _same(self, d: OrderDecision, status: str, order_num: str | None, message: str) -> None:
+        """The same outcome on every line of the order; `order_num` None keeps each line's own OrderNum."""
         for line in d.order.lines:
-            self._row(line.row_number, status, order_num, message)
+            self._row(line.row_number, status, line.order_num if order_num is None else order_num, message)
         self.result.outcomes[d.order.ref] = status
         if self.target.row_by_row:
             self._flush()

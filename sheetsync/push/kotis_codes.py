@@ -8,22 +8,31 @@ requests for that portal until a person has checked the portal and passes `--des
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sheetsync.apis.kotis import DAILY_CODE_LIMIT
 from sheetsync.errors import ApiError, ExitCode, ParameterError, PushError
 from sheetsync.model import Column, Format, Tab, Workbook
 from sheetsync.push.failures import failure_state
-from sheetsync.push.kotis_ledger import BLOCKED, CODES_KIND, CREATED, REFUSED, SENDING, UNKNOWN, KotisLedger
+from sheetsync.push.kotis_ledger import BLOCKED, CREATED, REFUSED, SENDING, UNKNOWN, KotisLedger
 from sheetsync.push.payments import new_run_id
-from sheetsync.store import Note, utc_now
+from sheetsync.store import utc_now
+
+
+@dataclass(frozen=True)
+class CreatedCode:
+    code: str
+    created: datetime  # when the request was sent, UTC (naive, as a sheet shows it)
+    run_id: str
 
 
 @dataclass
 class CodesResult:
-    codes: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # created by this run
     lines: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    portal_codes: list[CreatedCode] = field(default_factory=list)  # every code created for the portal so far
 
 
 def check_count(count: int) -> None:
@@ -46,23 +55,34 @@ def create_codes(
         _check_unknown(ledger, portal, despite_unknown)
         run_id = new_run_id()
         intent = {"portal": portal, "count": count, "sent_at": utc_now(), "answer": None}
-        ledger.store.put(CODES_KIND, run_id, SENDING, intent, Note("intent", run_id=run_id, data=intent))
+        ledger.record_codes(run_id, SENDING, intent)
         try:
             body = client.create_redemption_codes(portal, count)
         except ApiError as exc:
             return _failed(ledger, run_id, exc)
         codes = codes_in(body)
-        _settle(ledger, run_id, CREATED, {"answer": body, "codes": len(codes)}, f"{len(codes)} codes")
+        ledger.record_codes(run_id, CREATED, {"answer": body, "codes": len(codes)}, f"{len(codes)} codes")
     lines = [f"Created {len(codes):,} of {head} (run {run_id})"]
     if len(codes) != count:
         lines.append(f"warning: asked for {count:,}, the answer lists {len(codes):,} codes (kept raw in the store)")
-    return CodesResult(codes, lines, ExitCode.OK if len(codes) == count else ExitCode.PARTIAL)
+    exit_code = ExitCode.OK if len(codes) == count else ExitCode.PARTIAL
+    return CodesResult(codes, lines, exit_code, portal_codes(ledger, portal))
+
+
+def portal_codes(ledger: KotisLedger, portal: str) -> list[CreatedCode]:
+    """Every code the store's raw answers hold for `portal`, oldest request first."""
+    created = [r for r in ledger.code_requests() if r.state == CREATED and r.data.get("portal") == portal]
+    out = []
+    for record in sorted(created, key=lambda r: str(r.data.get("sent_at"))):
+        sent = datetime.fromisoformat(str(record.data["sent_at"])).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        out += [CreatedCode(code, sent, record.key) for code in codes_in(record.data.get("answer"))]
+    return out
 
 
 def _failed(ledger: KotisLedger, run_id: str, exc: ApiError) -> CodesResult:
     """An answered refusal (the limit, no such portal, quota, key) created nothing; anything else may have."""
     if failure_state(exc) == UNKNOWN:
-        _settle(ledger, run_id, UNKNOWN, {}, exc.message)
+        ledger.record_codes(run_id, UNKNOWN, {}, exc.message)
         return CodesResult(
             lines=[
                 f"Outcome unknown: {exc.message}. Codes may have been created: check the portal before "
@@ -70,14 +90,14 @@ def _failed(ledger: KotisLedger, run_id: str, exc: ApiError) -> CodesResult:
             ],
             exit_code=ExitCode.UNKNOWN_OUTCOME,
         )
-    _settle(ledger, run_id, REFUSED, {"answer": exc.api_message}, exc.message)
+    ledger.record_codes(run_id, REFUSED, {"answer": exc.api_message}, exc.message)
     allowed = getattr(exc, "allowed_number", None)
     still = f"; the API says {allowed:,} may be created now" if allowed is not None else ""
     return CodesResult(lines=[f"Refused: {exc.api_message or exc.message}{still}"], exit_code=ExitCode.API)
 
 
 def _check_unknown(ledger: KotisLedger, portal: str, despite_unknown: bool) -> None:
-    open_ = [r for r in ledger.store.records(CODES_KIND) if r.state in BLOCKED and r.data.get("portal") == portal]
+    open_ = [r for r in ledger.code_requests() if r.state in BLOCKED and r.data.get("portal") == portal]
     if not open_:
         return
     if not despite_unknown:
@@ -87,13 +107,7 @@ def _check_unknown(ledger: KotisLedger, portal: str, despite_unknown: bool) -> N
             "an unknown outcome; check the portal, then run again with --despite-unknown (nothing was sent)"
         )
     for record in open_:
-        _settle(ledger, record.key, "settled", {}, "settled by --despite-unknown")
-
-
-def _settle(ledger: KotisLedger, run_id: str, state: str, changes: dict[str, Any], message: str) -> None:
-    ledger.store.update(
-        CODES_KIND, run_id, state=state, changes=changes, note=Note("outcome", run_id=run_id, message=message)
-    )
+        ledger.record_codes(record.key, "settled", {}, "settled by --despite-unknown")
 
 
 def codes_in(body: Any) -> list[str]:
@@ -110,12 +124,18 @@ def codes_in(body: Any) -> list[str]:
     return codes
 
 
-def codes_workbook(portal: str, codes: list[str]) -> Workbook:
+def codes_workbook(portal: str, codes: list[CreatedCode]) -> Workbook:
+    """A tab of every code created for `portal` (one tab per portal, so a later request or another
+    portal written to the same sheet adds to it instead of replacing codes already handed out)."""
     tab = Tab(
-        name="Codes",
-        key="codes",
+        name=f"Codes {portal}"[:31],
+        key=f"codes/{portal}",
         title=f"Redemption codes, portal {portal}",
-        columns=[Column("Code", Format.TEXT, 24)],
-        rows=[[c] for c in codes],
+        columns=[
+            Column("Code", Format.TEXT, 24),
+            Column("Created (UTC)", Format.DATETIME, 18),
+            Column("Run", Format.TEXT, 24),
+        ],
+        rows=[[c.code, c.created, c.run_id] for c in codes],
     )
     return Workbook(f"kotis-codes-{portal}", [tab])

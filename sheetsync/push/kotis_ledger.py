@@ -11,28 +11,22 @@ person settles it with `sheetsync kotis resolve REF --order-num N` or `--not-cre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import LockHeldError, PushError, StoreError
-from sheetsync.store import Actor, Note, Record, Store, open_store, utc_now
+from sheetsync.errors import PushError
+from sheetsync.push.ledger_base import NOT_SENT, REFUSED, SENDING, UNKNOWN, StoreLedger
+from sheetsync.store import Note, Record, utc_now
 
-SENDING = "sending"  # intent committed, no outcome yet: a crash if a later run finds it
+# states of an order (SENDING, UNKNOWN, REFUSED and NOT_SENT are every ledger's: ledger_base.py)
 CREATED = "created"  # Kotis created order `order_num`
-UNKNOWN = "unknown"  # the POST may have created an order: blocked until `kotis resolve`
-REFUSED = "refused"  # Kotis refused it (400): nothing was created
-NOT_SENT = "not_sent"  # never sent, or resolved as not created: may be sent again
-BLOCKED = (SENDING, UNKNOWN)
+BLOCKED = (SENDING, UNKNOWN)  # the POST may have created an order: blocked until `kotis resolve`
+__all__ = ["BLOCKED", "CREATED", "NOT_SENT", "REFUSED", "SENDING", "UNKNOWN", "KotisLedger", "OrderEntry"]
 
 KIND = "kotis.orders"
 RUN_KIND = "kotis.run"
 CODES_KIND = "kotis.codes"
 PUSH_LOCK = "kotis.push"
-PUSH_LOCK_TTL = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -57,30 +51,13 @@ def order_key(ref: str) -> str:
     return f"ref:{ref}"
 
 
-class KotisLedger:
+class KotisLedger(StoreLedger):
     """Open with `KotisLedger.open(location, api_key=...)`; use `with ledger.locked():` around a push."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @classmethod
-    def open(cls, location: Path | str, *, api_key: str | None = None) -> KotisLedger:
-        try:
-            return cls(open_store(location, actor=Actor.current(api_key)))
-        except StoreError as exc:
-            raise PushError(f"cannot open the Kotis orders ledger: {exc.message}") from None
-
-    def close(self) -> None:
-        self.store.close()
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        try:
-            with self.store.lock(PUSH_LOCK, ttl=PUSH_LOCK_TTL):
-                yield
-        except LockHeldError as exc:
-            holder = f" ({exc.holder.describe()})" if exc.holder else ""
-            raise PushError(f"another Kotis push is running{holder}; wait for it to finish and run again") from None
+    WHAT = "Kotis orders ledger"
+    PUSH = "Kotis push"
+    PUSH_LOCK = PUSH_LOCK
+    RUN_KIND = RUN_KIND
 
     # ---- reads -----------------------------------------------------------------------------------
     def get(self, ref: str) -> OrderEntry | None:
@@ -95,9 +72,6 @@ class KotisLedger:
         return [_entry(r) for r in self.store.records(KIND)]
 
     # ---- writes: each one its own durable transaction --------------------------------------------
-    def record_run(self, run_id: str, source: str) -> None:
-        self.store.put(RUN_KIND, run_id, "started", {"source": source, "started_at": utc_now()})
-
     def record_intent(
         self, ref: str, *, payload: dict[str, Any], fingerprint: str, source: str, rows: list[int], run_id: str
     ) -> None:
@@ -134,6 +108,10 @@ class KotisLedger:
         self.store.update(
             KIND, order_key(ref), state=state, changes={"order_num": order_num, "message": message}, note=note
         )
+
+    def code_requests(self) -> list[Record]:
+        """Every redemption-code request: state, and data {portal, count, sent_at, answer, codes}."""
+        return self.store.records(CODES_KIND)
 
     def record_codes(self, run_id: str, state: str, data: dict[str, Any], message: str = "") -> None:
         """Redemption codes: the intent (state `sending`) before the POST, the raw answer after it."""

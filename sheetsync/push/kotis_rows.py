@@ -12,11 +12,11 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from sheetsync.push import cells
-from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, SheetSource, normalize_header
+from sheetsync.push.cells import whole
+from sheetsync.push.sheet_rows import canonical, is_empty, number, text
+from sheetsync.sinks.base import SheetRow, SheetSource
 
 ORDER_REF, EMAIL, SHIPPING, SKU, QUANTITY = "OrderRef", "Email", "ShippingMethod", "SKU", "Quantity"
 ADDRESS = ("Name", "Attention", "Address1", "Address2", "City", "State", "Zip", "Country", "Phone", "AddressType")
@@ -182,26 +182,9 @@ def read_orders(source: SheetSource, tab: str | None) -> list[Order]:
     return group_orders(lines)
 
 
-def canonical(row: SheetRow) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """Values, cells and merges under the canonical header names."""
-    by_norm = {normalize_header(name): name for name in KNOWN}
-    values: dict[str, Any] = {}
-    refs: dict[str, str] = {}
-    merged: dict[str, str] = {}
-    for header, value in row.values.items():
-        name = by_norm.get(normalize_header(header))
-        if name and name not in values:
-            values[name] = value
-            if header in row.cells:
-                refs[name] = row.cells[header]
-            if header in row.merged:
-                merged[name] = row.merged[header]
-    return values, refs, merged
-
-
 def parse_line(row: SheetRow) -> OrderLine | None:
-    values, refs, merged = canonical(row)
-    if all(_empty(values.get(name)) for name in (ORDER_REF, SKU, QUANTITY)):
+    values, refs, merged = canonical(row, KNOWN)
+    if all(is_empty(values.get(name)) for name in (ORDER_REF, SKU, QUANTITY)):
         return None  # a blank template line
     line = OrderLine(row.row_number, refs, hidden=row.hidden)
     for header, span in merged.items():
@@ -213,53 +196,19 @@ def parse_line(row: SheetRow) -> OrderLine | None:
             line.unreadable.add(header)
     line.ref = _text(line, values, ORDER_REF, required=True)
     line.sku = _text(line, values, SKU, required=True)
-    line.quantity = _quantity(line, values.get(QUANTITY))
+    line.quantity = _quantity(line, values)
     line.fields = {name: _text(line, values, name, required=False) or "" for name in ORDER_FIELDS}
     line.order_num = _text(line, values, ORDER_NUM, required=False) or ""
     _check_address(line)
     return line
 
 
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _text(line: OrderLine, values: dict[str, Any], header: str, *, required: bool) -> str | None:
-    value = values.get(header)
-    if header in line.unreadable:
-        return None
-    if isinstance(value, FormulaWithoutValue):
-        line.problems.append(f"{value.cell}: {header} is a formula ({value.formula}) without a computed value")
-        return None
-    if _empty(value):
-        if required:
-            line.problems.append(f"{line.cell(header)}: {header} is empty")
-        return None
-    if isinstance(value, bool):
-        line.problems.append(f"{line.cell(header)}: {header} is {value}, expected text")
-        return None
-    if isinstance(value, (Decimal, float)) and value == int(value):
-        value = int(value)
-    return str(value).strip()
+    return None if header in line.unreadable else text(line, values, header, required=required)
 
 
-def _quantity(line: OrderLine, value: Any) -> int | None:
-    if QUANTITY in line.unreadable:
-        return None
-    if isinstance(value, FormulaWithoutValue):
-        line.problems.append(f"{value.cell}: Quantity is a formula ({value.formula}) without a computed value")
-        return None
-    if _empty(value):
-        line.problems.append(f"{line.cell(QUANTITY)}: Quantity is empty")
-        return None
-    number = cells.whole(value)
-    if isinstance(number, cells.Refused):
-        line.problems.append(f"{line.cell(QUANTITY)}: Quantity {cells.show(value)} {number.reason}")
-        return None
-    if number < 1:
-        line.problems.append(f"{line.cell(QUANTITY)}: Quantity {number} is not a positive whole number")
-        return None
-    return number
+def _quantity(line: OrderLine, values: dict[str, Any]) -> int | None:
+    return None if QUANTITY in line.unreadable else number(line, values, QUANTITY, whole, required=True)
 
 
 def _check_address(line: OrderLine) -> None:

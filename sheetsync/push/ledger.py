@@ -11,30 +11,23 @@ with SQLite, across machines with PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sheetsync.errors import LockHeldError, PushError, StoreError
-from sheetsync.store import Actor, Note, Record, Store, open_store, utc_now
+from sheetsync.push.ledger_base import NOT_SENT, REFUSED, SENDING, UNKNOWN, StoreLedger
+from sheetsync.store import Note, Record, utc_now
 
-# states of an entry
-SENDING = "sending"  # intent committed, no result yet (a crash, if found by a later run)
+# states of an entry (SENDING, UNKNOWN, REFUSED and NOT_SENT are every ledger's: ledger_base.py)
 POSTED = "posted"  # the API created request `request_id`
-UNKNOWN = "unknown"  # the POST may or may not have taken effect: reconcile before anything else
-REFUSED = "refused"  # the API refused the request (400): nothing was created
-NOT_SENT = "not_sent"  # never sent (quota ran out, or reconciled: nothing was created)
 NEEDS_RECONCILIATION = (SENDING, UNKNOWN)
+__all__ = ["NEEDS_RECONCILIATION", "NOT_SENT", "POSTED", "REFUSED", "SENDING", "UNKNOWN", "Entry", "Ledger"]
 
 KIND = "payments"  # one record per allocation key
 RUN_KIND = "payments.run"  # one record per push run
 APPROVAL_KIND = "payments.approval"  # one record per approved plan (keyed by its hash)
 PUSH_LOCK = "payments.push"
-PUSH_LOCK_TTL = timedelta(hours=2)  # how long a push on another machine is trusted to hold the lock
 
 
 @dataclass(frozen=True)
@@ -59,33 +52,14 @@ class Entry:
         return (self.ar_account, self.payment, self.target, self.amount) == (ar_account, payment, target, amount)
 
 
-class Ledger:
+class Ledger(StoreLedger):
     """Open with `Ledger.open(location)` (a path or a postgresql:// URL); use `with ledger.locked():`
     around a push."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @classmethod
-    def open(cls, location: Path | str, *, api_key: str | None = None) -> Ledger:
-        """Raises PushError naming the (redacted) location when the store cannot be opened."""
-        try:
-            return cls(open_store(location, actor=Actor.current(api_key)))
-        except StoreError as exc:
-            raise PushError(f"cannot open the payments ledger: {exc.message}") from None
-
-    def close(self) -> None:
-        self.store.close()
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the payments push lock of this store, or fail at once if another push holds it."""
-        try:
-            with self.store.lock(PUSH_LOCK, ttl=PUSH_LOCK_TTL):
-                yield
-        except LockHeldError as exc:
-            holder = f" ({exc.holder.describe()})" if exc.holder else ""
-            raise PushError(f"another payments push is running{holder}; wait for it to finish and run again") from None
+    WHAT = "payments ledger"
+    PUSH = "payments push"
+    PUSH_LOCK = PUSH_LOCK
+    RUN_KIND = RUN_KIND
 
     # ---- reads -----------------------------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
@@ -98,16 +72,7 @@ class Ledger:
     def all_entries(self) -> list[Entry]:
         return [_entry(r) for r in self.store.records(KIND)]
 
-    def run_ids(self) -> set[str]:
-        """Every push run recorded in this store (their `sending <run>` claims are never live once we
-        hold the push lock)."""
-        return {r.key for r in self.store.records(RUN_KIND)}
-
     # ---- writes: each one its own durable transaction --------------------------------------------
-    def record_run(self, run_id: str, source: str) -> None:
-        data = {"source": source, "started_at": utc_now()}
-        self.store.put(RUN_KIND, run_id, "started", data, Note("run", source=source, run_id=run_id))
-
     def record_intent(
         self,
         key: str,

@@ -71,6 +71,7 @@ class PushResult:
     stop: ApiError | None = None
     interrupted: str | None = None  # the signal that stopped --apply ("SIGINT", "SIGTERM")
     lines: list[str] = field(default_factory=list)
+    shown: int = 0  # how many of `lines` were already shown (the plan, before anything was sent)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -114,11 +115,13 @@ def push_allocations(
     require_approval: bool = False,
     include_hidden: bool = False,
     signals: StopSignals | None = None,
+    show: Callable[[str], None] | None = None,
 ) -> PushResult:
     """Plan (and with `apply`, post) the allocation rows of the target sheet. With `require_approval`,
     `apply` raises PushError before anything is sent unless `approve_allocations` recorded this plan.
     With `apply`, SIGINT and SIGTERM stop the run after the request in flight (`signals`, installed
-    here when not given): every outcome known so far is written and `interrupted` names the signal."""
+    here when not given): every outcome known so far is written and `interrupted` names the signal.
+    With `apply`, the plan goes to `show` line by line before the first POST."""
     check_key_type(key_type)
     run_id = run_id or new_run_id()
     if not apply:
@@ -131,6 +134,10 @@ def push_allocations(
         if require_approval:
             check_approval(ledger, target, plan)
         result = PushResult(plan, True, run_id, lines=render_plan(plan, _where(target)))
+        if show is not None:
+            for text in result.lines:
+                show(text)
+            result.shown = len(result.lines)
         _Applier(client, target, ledger, result, state, stop).run()
     result.lines += _summary(result)
     return result

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-from sheetsync.push import cells
-from sheetsync.sinks.base import FormulaWithoutValue, SheetRow, SheetSource, normalize_header
+from sheetsync.push.cells import money, whole
+from sheetsync.push.sheet_rows import canonical, is_empty, number, text
+from sheetsync.sinks.base import SheetRow, SheetSource
 
 PAYMENT, TARGET, ACCOUNT, AMOUNT, ALLOCATION_ID = (
     "PaymentInvoiceNum",
@@ -74,35 +74,13 @@ def read_allocations(source: SheetSource, tab: str | None) -> list[Allocation]:
     return allocations
 
 
-def canonical(row: SheetRow) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """Values, cells and merges under the canonical header names (the sheet's may differ in case,
-    spaces or underscores)."""
-    by_norm = {normalize_header(name): name for name in KNOWN}
-    out_values: dict[str, Any] = {}
-    out_cells: dict[str, str] = {}
-    out_merged: dict[str, str] = {}
-    for header, value in row.values.items():
-        name = by_norm.get(normalize_header(header))
-        if name and name not in out_values:
-            out_values[name] = value
-            if header in row.cells:
-                out_cells[name] = row.cells[header]
-            if header in row.merged:
-                out_merged[name] = row.merged[header]
-    return out_values, out_cells, out_merged
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def parse_row(row: SheetRow) -> Allocation | None:
-    values, cells, merged = canonical(row)
-    if all(_empty(values.get(name)) for name in (PAYMENT, TARGET, AMOUNT)):
+    values, cells, merged = canonical(row, KNOWN)
+    if all(is_empty(values.get(name)) for name in (PAYMENT, TARGET, AMOUNT)):
         return None
     a = Allocation(row.row_number, cells, hidden=row.hidden)
     if ALLOCATION_ID not in merged:
-        a.allocation_id = _text(a, values, ALLOCATION_ID, required=False)
+        a.allocation_id = text(a, values, ALLOCATION_ID, required=False)
     for header, span in merged.items():
         if header in REQUIRED or header == ALLOCATION_ID:
             a.problems.append(
@@ -111,75 +89,15 @@ def parse_row(row: SheetRow) -> Allocation | None:
             )
     if a.problems:
         return a
-    a.payment = _text(a, values, PAYMENT)
-    a.target = _text(a, values, TARGET)
-    a.ar_account = _whole(a, values, ACCOUNT, required=True)
-    a.amount = _amount(a, values.get(AMOUNT))
-    a.request_id = _whole(a, values, REQUEST_ID, required=False)
+    a.payment = text(a, values, PAYMENT, required=True)
+    a.target = text(a, values, TARGET, required=True)
+    a.ar_account = number(a, values, ACCOUNT, whole, required=True)
+    a.amount = number(a, values, AMOUNT, money, required=True)
+    a.request_id = number(a, values, REQUEST_ID, whole, required=False)
     status = values.get(STATUS)
     a.status = str(status).strip() if isinstance(status, (str, int)) else ""
     a.repeat = str(values.get(REPEAT) or "").strip().casefold() in YES
     return a
-
-
-def _formula(a: Allocation, value: Any, header: str) -> bool:
-    if isinstance(value, FormulaWithoutValue):
-        a.problems.append(
-            f"{value.cell}: {header} is a formula ({value.formula}) without a computed value; "
-            "open and save the workbook in a spreadsheet program, or type the value"
-        )
-        return True
-    return False
-
-
-def _filled(a: Allocation, values: dict[str, Any], header: str, *, required: bool) -> Any:
-    """The cell's value, or None after noting why when it is an uncalculated formula or (required) empty."""
-    value = values.get(header)
-    if _formula(a, value, header):
-        return None
-    if _empty(value):
-        if required:
-            a.problems.append(f"{a.cell(header)}: {header} is empty")
-        return None
-    return value
-
-
-def _text(a: Allocation, values: dict[str, Any], header: str, *, required: bool = True) -> str | None:
-    value = _filled(a, values, header, required=required)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        a.problems.append(f"{a.cell(header)}: {header} is {value}, expected text")
-        return None
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _whole(a: Allocation, values: dict[str, Any], header: str, *, required: bool) -> int | None:
-    value = _filled(a, values, header, required=required)
-    if value is None:
-        return None
-    number = cells.whole(value)
-    if isinstance(number, cells.Refused):
-        a.problems.append(f"{a.cell(header)}: {header} {cells.show(value)} {number.reason}")
-        return None
-    return number
-
-
-def _amount(a: Allocation, value: Any) -> Decimal | None:
-    if _formula(a, value, AMOUNT):
-        return None
-    if _empty(value):
-        a.problems.append(f"{a.cell(AMOUNT)}: Amount is empty")
-        return None
-    number = cells.money(value)
-    if isinstance(number, cells.Refused):
-        a.problems.append(f"{a.cell(AMOUNT)}: Amount {cells.show(value)} {number.reason}")
-        return None
-    return number
 
 
 def flag_duplicates(allocations: list[Allocation]) -> None:

@@ -32,6 +32,20 @@ class SheetTarget:
         return self.source_id + (f" [{self.tab}]" if self.tab else "")
 
 
+def open_target(text: str, *, tab: str | None, default_tab: str, credentials: Any = None) -> SheetTarget:
+    """The sheet a reverse path reads and writes back: an xlsx path or a Google Sheet (`credentials`),
+    at `tab`, else `default_tab` when the sheet has one, else its first tab."""
+    from sheetsync.sinks.targets import XlsxTarget, open_source, parse_target
+
+    source = open_source(text, credentials=credentials)
+    parsed = parse_target(text, role="input")
+    if tab is None and default_tab in source.tab_names():
+        tab = default_tab
+    if isinstance(parsed, XlsxTarget):
+        return xlsx_target(source, parsed.path, tab)
+    return SheetTarget(source, tab, f"{parsed.describe()}#{tab or ''}", row_by_row=True)
+
+
 def xlsx_target(source: SheetSource, path: Path, tab: str | None) -> SheetTarget:
     """An xlsx target; outcomes are written into the workbook's own cells, nothing else changes."""
     return SheetTarget(source, tab, str(path.resolve()))

@@ -70,7 +70,8 @@ class SheetSource(Protocol):
         """Raise SinkError when outcomes could not be written back (called before anything is sent)."""
         ...
 
-    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]]) -> None:
+    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]], *, recalculate: bool = False) -> None:
         """Set named columns of the given rows (row number -> {header: value}) and nothing else.
-        A header that is missing is added as a new column at the end of the header row."""
+        A header that is missing is added as a new column at the end of the header row. `recalculate`:
+        formulas elsewhere read these cells, so a file-based sheet is flagged to recalculate on open."""
         ...

@@ -46,7 +46,7 @@ NOTES_KEY = "sheetsync.notes"
 METADATA_FIELDS = (
     "spreadsheetId,namedRanges(namedRangeId,name),sheets(properties(sheetId,title,index,hidden,"
     "gridProperties(rowCount,columnCount)),developerMetadata(metadataId,metadataKey,metadataValue),"
-    "conditionalFormats(ranges(sheetId,startColumnIndex)),basicFilter(range(sheetId)),charts(chartId))"
+    "conditionalFormats,basicFilter(range(sheetId)),charts(chartId))"
 )
 
 
@@ -61,7 +61,11 @@ class ExistingSheet:
     has_filter: bool
     charts: list[int]
     metadata: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (metadataId, value)
-    user_formats: set[int] = field(default_factory=set)  # indexes of conditional formats on user columns only
+    user_rules: dict[int, dict[str, Any]] = field(default_factory=dict)  # index -> a rule on user columns only
+
+    @property
+    def user_formats(self) -> set[int]:
+        return set(self.user_rules)
 
     @property
     def layout(self) -> SheetLayout | None:
@@ -228,7 +232,7 @@ def _parse_metadata(meta: dict[str, Any]) -> list[ExistingSheet]:
                     for m in sheet.get("developerMetadata", [])
                     if "metadataKey" in m
                 },
-                user_formats={i for i, rule in enumerate(formats) if layout and _beyond(rule, layout.columns)},
+                user_rules={i: rule for i, rule in enumerate(formats) if layout and _beyond(rule, layout.columns)},
             )
         )
     return sheets
@@ -331,6 +335,29 @@ def _final_requests(
     return requests_ + [r for r in extra if r not in named_deletes]
 
 
+def _moved_user_rules(p: PlannedTab) -> dict[int, dict[str, Any]]:
+    """The user's highlight rules whose columns moved (the report's columns changed, or a column was
+    inserted between them), at their new columns: index -> the rule to add again."""
+    column_of = p.moved.column_of
+    if column_of is None or p.existing is None:
+        return {}
+    out = {}
+    for index, rule in p.existing.user_rules.items():
+        ranges = [_moved_range(r, column_of) for r in rule.get("ranges", [])]
+        if ranges != rule.get("ranges", []):
+            out[index] = {**rule, "ranges": ranges}
+    return out
+
+
+def _moved_range(grid: dict[str, Any], column_of: Callable[[int], int]) -> dict[str, Any]:
+    moved = dict(grid)
+    if "startColumnIndex" in grid:
+        moved["startColumnIndex"] = column_of(grid["startColumnIndex"])
+    if "endColumnIndex" in grid:
+        moved["endColumnIndex"] = column_of(grid["endColumnIndex"] - 1) + 1
+    return moved
+
+
 def _user_widths(p: PlannedTab) -> list[dict[str, Any]]:
     return [
         {
@@ -397,11 +424,13 @@ def _sheet_requests(p: PlannedTab) -> list[dict[str, Any]]:
             }
         }
     ]
+    moving = _moved_user_rules(p)
     requests_ += [
         {"deleteConditionalFormatRule": {"sheetId": p.sheet_id, "index": i}}
         for i in reversed(range(p.existing.conditional_formats))
-        if i not in p.existing.user_formats
+        if i not in p.existing.user_formats or i in moving
     ]
+    requests_ += [{"addConditionalFormatRule": {"rule": rule, "index": 0}} for rule in moving.values()]
     ours = [c for c in p.existing.charts if c == chart_id(p.tab) or p.existing.layout is None]  # before ids: all
     requests_ += [{"deleteEmbeddedObject": {"objectId": c}} for c in ours]
     if p.existing.has_filter and not p.tab.autofilter:

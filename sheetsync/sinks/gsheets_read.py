@@ -117,8 +117,8 @@ class GoogleSheetSource:
             result.append(SheetRow(r + 1, values, cells, hidden=hidden, merged=merged))
         return result
 
-    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]]) -> None:
-        if not updates:
+    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]], *, recalculate: bool = False) -> None:
+        if not updates:  # (Google Sheets recalculates by itself: `recalculate` needs nothing here)
             return
         grid = self._grid(tab)
         header_index = _find_header_row(grid, sorted({h for row in updates.values() for h in row}), partial=True)

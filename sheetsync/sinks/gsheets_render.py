@@ -22,6 +22,7 @@ from sheetsync.model import (
     Column,
     ConditionalRule,
     Format,
+    Formula,
     Link,
     Style,
     Tab,
@@ -90,6 +91,8 @@ def extended_value(value: Any, fmt: Format, where: str) -> dict[str, Any] | None
     """The typed ExtendedValue of one model value; None for an empty cell."""
     if value is None:
         return None
+    if isinstance(value, Formula):
+        return {"formulaValue": value.text}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, datetime | date):
@@ -285,7 +288,7 @@ def _validation(
     index = tab.column_index(validation.column)
     target = _range(sheet_id, tab.first_data_row - 1, tab.first_data_row - 1 + len(tab.rows), index, index + 1)
     rule: dict[str, Any] = {"strict": True}
-    if validation.kind == "list":
+    if validation.kind in ("list", "growing_list"):
         rule["condition"] = {
             "type": "ONE_OF_RANGE",
             "values": [{"userEnteredValue": _source_range(validation, tab, tabs_by_name, titles)}],
@@ -324,8 +327,10 @@ def _source_range(validation: Validation, tab: Tab, tabs_by_name: dict[str, Tab]
         raise RenderError(
             f"tab {tab.name!r}: validation source column {header!r} is not in tab {source_name!r}"
         ) from None
-    last = source.first_data_row + max(len(source.rows), 1) - 1
     quoted = quote_sheet(titles.get(source_name, source_name))
+    if validation.kind == "growing_list":  # open-ended: Google Sheets leaves blank cells out of a dropdown
+        return f"={quoted}!${letter}${source.first_data_row}:${letter}"
+    last = source.first_data_row + max(len(source.rows), 1) - 1
     return f"={quoted}!${letter}${source.first_data_row}:${letter}${last}"
 
 

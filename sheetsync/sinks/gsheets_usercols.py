@@ -69,8 +69,9 @@ class Moved:
 
     cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # (row, column), 0-based
     widths: dict[int, int] = field(default_factory=dict)  # new column -> pixels
-    orphans: list[tuple[str, str, str, Any, str | None]] = field(default_factory=list)
+    orphans: list[tuple[str, str, str, Any, str | None, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    column_of: Callable[[int], int] | None = None  # an old user column -> its new column, when they moved
 
     @property
     def end_row(self) -> int:
@@ -121,8 +122,12 @@ class Carrier:
     """Places one tab's user cells by key (see the module docstring). Columns are 0-based here; the
     column plan and the formula mover (xlsx_usercols, xlsx_formulas) are 1-based, as in A1 notation."""
 
-    def __init__(self, tab: Tab, title: str, old: SheetLayout, cells: dict, widths: dict[int, int]) -> None:
+    def __init__(
+        self, tab: Tab, title: str, old: SheetLayout, cells: dict, widths: dict[int, int], trailer: int = 0
+    ) -> None:
+        """`trailer`: how many rows the report writes under its data (totals, notes)."""
         self.tab, self.title, self.old = tab, title, old
+        self.old_end = old.last_data + 1 + trailer  # 0-based: the first row under all the report wrote
         self.cells, self.widths = cells, widths
         self.new = SheetLayout.of(tab)
         self.headers = {c: str(effective(cell) or "") for (r, c), cell in cells.items() if r == old.header}
@@ -140,14 +145,17 @@ class Carrier:
     def carry(self, key_columns: list[int] | None) -> Moved:
         rows = self.rows = self._row_map(key_columns)
         for (r, c), cell in sorted(self.cells.items()):
-            if not self.is_user(c):
+            if not self.is_user(c) and r < self.old_end:
                 continue
             target = self._target_row(r, rows)
             if target is None:
                 self._orphan(r, c, cell, key_columns)
-            else:
-                self.moved.cells[(target, self.user_target(c))] = moved_cell(cell, self._formula_mover(r, target))
+                continue
+            column = self.user_target(c) if self.is_user(c) else (self._new_column(c + 1) or c + 1) - 1
+            self.moved.cells[(target, column)] = moved_cell(cell, self._formula_mover(r, target))
         self.moved.widths = {self.user_target(c): px for c, px in self.widths.items() if self.is_user(c)}
+        if self.plan.inside or self.plan.trailing_shift:
+            self.moved.column_of = lambda c: self.user_target(c) if self.is_user(c) else c
         if self.plan.inside:
             names = ", ".join(repr(self.headers.get(c - 1) or column_letter(c - 1)) for c in self.plan.inside)
             self.moved.warnings.append(
@@ -227,11 +235,12 @@ class Carrier:
     def _orphan(self, r: int, c: int, cell: dict[str, Any], key_columns: list[int] | None) -> None:
         value = effective(cell)
         formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
-        if value in (None, "") and not formula:
+        note = str(cell.get("note") or "")
+        if value in (None, "") and not formula and not note:
             return
         key = " / ".join(str(effective(self.cells.get((r, k))) or "") for k in key_columns or []) or f"row {r + 1}"
         header = self.headers.get(c) or column_letter(c)
-        self.moved.orphans.append((self.title, key, header, value, formula))
+        self.moved.orphans.append((self.title, key, header, value, formula, note))
 
 
 def moved_cell(cell: dict[str, Any], move: Callable[[str], str]) -> dict[str, Any]:
@@ -276,8 +285,8 @@ def merge_rows(rows: list[dict[str, Any]], moved: Moved) -> list[dict[str, Any]]
 # -- reading the old cells, and the notes tab -------------------------------------------------------
 NOTES_KEY = "sheetsync.notes"
 NOTES_TITLE = "Notes without a row"
-NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula")
-Orphan = tuple[str, str, str, Any, str | None]
+NOTES_HEADERS = ("Tab", "Key", "Column", "Value", "Formula", "Note")
+Orphan = tuple[str, str, str, Any, str | None, str]  # ..., the cell's note
 
 
 def carry_user_cells(client: Any, planned: list[Any], vanished: list[Any]) -> tuple[list[Orphan], list[str]]:
@@ -285,12 +294,18 @@ def carry_user_cells(client: Any, planned: list[Any], vanished: list[Any]) -> tu
     planned tab's `moved`. Returns the orphans (also every user cell of a vanished tab) and warnings."""
     wanted: dict[str, tuple[Any, SheetLayout]] = {}
     ranges: list[str] = []
+    trailers = {p.existing.title: _trailer(p) for p in planned if p.existing is not None}
     for sheet, tab in [(p.existing, p.tab) for p in planned] + [(s, None) for s in vanished]:
         layout = sheet.layout if sheet is not None else None
-        if layout is None or sheet.size.columns <= layout.columns:
+        if layout is None:
+            continue
+        end = layout.last_data + 1 + trailers.get(sheet.title, 0)  # 0-based, under all the report wrote
+        if sheet.size.columns <= layout.columns and sheet.size.rows <= end:
             continue
         keys = _key_indexes(tab, layout) if tab is not None else []
         ranges += grid_ranges(sheet.title, layout, sheet.size.columns, sheet.size.rows, keys, layout.columns)
+        if sheet.size.rows > end:  # rows a user added under the report
+            ranges.append(f"{quote_sheet(sheet.title)}!A{end + 1}:{column_letter(sheet.size.columns - 1)}")
         wanted[sheet.title] = (tab, layout)
     if not ranges:
         return [], []
@@ -303,7 +318,8 @@ def carry_user_cells(client: Any, planned: list[Any], vanished: list[Any]) -> tu
     warnings: list[str] = []
     for p in planned:
         if p.existing is not None and p.existing.title in wanted:
-            p.moved = _carry_one(p.tab, p.title, wanted[p.existing.title][1], by_title.get(p.existing.title, {}))
+            sheet = by_title.get(p.existing.title, {})
+            p.moved = _carry_one(p.tab, p.title, wanted[p.existing.title][1], sheet, trailers[p.existing.title])
             orphans += p.moved.orphans
             warnings += p.moved.warnings
     for sheet in vanished:
@@ -339,9 +355,14 @@ def _inside_ranges(sheets: dict[str, tuple[SheetLayout, dict[str, Any]]]) -> lis
     return out
 
 
-def _carry_one(tab: Tab, title: str, layout: SheetLayout, sheet: dict[str, Any]) -> Moved:
+def _trailer(p: Any) -> int:
+    """Rows the report writes under its data (totals, notes), from a planned tab's rendered rows."""
+    return max(len(p.rows) - (SheetLayout.of(p.tab).last_data + 1), 0)
+
+
+def _carry_one(tab: Tab, title: str, layout: SheetLayout, sheet: dict[str, Any], trailer: int) -> Moved:
     cells, widths = grid_cells(sheet)
-    carrier = Carrier(tab, title, layout, cells, widths)
+    carrier = Carrier(tab, title, layout, cells, widths, trailer)
     keys = old_key_columns(tab, carrier.plan.report)
     moved = carrier.carry(keys)
     if tab.row_key and keys is None:
@@ -358,8 +379,10 @@ def _all_orphans(title: str, layout: SheetLayout, sheet: dict[str, Any]) -> list
     out: list[Orphan] = []
     for (r, c), cell in sorted(cells.items()):
         formula = (cell.get("userEnteredValue") or {}).get("formulaValue")
-        if r > layout.header and c >= layout.columns and (effective(cell) not in (None, "") or formula):
-            out.append((title, f"row {r + 1}", headers.get(c) or column_letter(c), effective(cell), formula))
+        note = str(cell.get("note") or "")
+        if r > layout.header and c >= layout.columns and (effective(cell) not in (None, "") or formula or note):
+            header = headers.get(c) or column_letter(c)
+            out.append((title, f"row {r + 1}", header, effective(cell), formula, note))
     return out
 
 
@@ -386,6 +409,10 @@ def notes_requests(orphans: list[Orphan], existing: list[Any]) -> list[dict[str,
         rows.insert(0, _text_row(list(NOTES_HEADERS)))
     else:
         sheet_id = notes.sheet_id
+        header = {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0}  # older notes tabs gain new columns
+        out.append(
+            {"updateCells": {"start": header, "rows": [_text_row(list(NOTES_HEADERS))], "fields": "userEnteredValue"}}
+        )
     out.append({"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}})
     return out
 

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from sheetsync.model import ConditionalRule, Format, Link, Tab, Total
+from sheetsync.model import ConditionalRule, Format, Formula, Link, Tab, Total
 from sheetsync.sinks import text
 from sheetsync.sinks.links import safe_link
 
@@ -98,7 +98,10 @@ def make_filler(fmt: Format) -> Filler:
 
 
 def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
-    """The rare values: links, subclasses (pandas Timestamp, IntEnum) and numpy scalars."""
+    """The rare values: links, sheetsync's own formulas, subclasses (pandas Timestamp, IntEnum), numpy scalars."""
+    if isinstance(value, Formula):
+        set_formula(cell, value.text)
+        return
     if isinstance(value, Link):
         cell._value = clean_text(value.text)
         cell.data_type = "s"

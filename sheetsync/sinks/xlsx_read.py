@@ -130,9 +130,10 @@ class XlsxSource:
         if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
             raise SinkError(f"{self.path}: not writable, so outcomes could not be written back; nothing was sent")
 
-    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]]) -> None:
+    def write_back(self, tab: str | None, updates: dict[int, dict[str, Any]], *, recalculate: bool = False) -> None:
         """Set named columns of named rows and nothing else: the package editor changes only these cells
-        (and the header cells of new columns), every other part of the file stays byte-identical."""
+        (and the header cells of new columns), every other part of the file stays byte-identical, unless
+        `recalculate` flags the workbook to recalculate on open (formulas read the cells written)."""
         if not updates:
             return
         values, _ = self._books()
@@ -149,6 +150,7 @@ class XlsxSource:
                 edits.append(CellEdit(ws.title, ref, cell_text(value)))
         package = XlsxPackage.open(self.path)
         package.set_cells(edits)
+        package.recalculate = package.recalculate or recalculate
         package.save()
         self._values = self._formulas = None
 

@@ -75,6 +75,8 @@ class ManagedTab:
             data["f"] = layout.first_column
         if layout.headers:
             data["hs"] = list(layout.headers)
+        if layout.end_row:
+            data["e"] = layout.end_row
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -82,7 +84,8 @@ class ManagedTab:
         try:
             data = json.loads(text)
             headers = tuple(str(h) for h in data.get("hs", ()))
-            layout = Layout(int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)), headers)
+            numbers = (int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
+            layout = Layout(*numbers, headers, int(data.get("e", 0)))
             return cls(data["k"], data["s"], layout)
         except (ValueError, KeyError, TypeError):
             return None

@@ -367,9 +367,11 @@ def _drawing_blockers(package: XlsxPackage, part: str, own_charts: int, own_pict
 
 
 def references_to(package: XlsxPackage, sheet: str, skip: set[str]) -> list[str]:
-    """Parts other than `skip` that name `sheet` in a formula, range or name ("'My tab'!A1", "Tab!A1")."""
+    """Parts other than `skip` that name `sheet` in a formula, range or name ("'My tab'!A1", "Tab!A1") or
+    as a pivot table's source (worksheetSource sheet="My tab")."""
     quoted = "'" + sheet.replace("'", "''") + "'!"
-    patterns: list[bytes | re.Pattern[bytes]] = [quoted.encode(), _escape(quoted).encode()]
+    patterns: list[bytes | re.Pattern[bytes]] = [*_xml_forms(quoted)]
+    patterns += [b'sheet="' + form + b'"' for form in _xml_forms(sheet)]  # a pivot cache's source
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
         patterns.append(re.compile(rb"(?<![A-Za-z0-9_.'])" + re.escape(sheet.encode()) + rb"!"))
     found = []
@@ -384,8 +386,12 @@ def references_to(package: XlsxPackage, sheet: str, skip: set[str]) -> list[str]
     return found
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("'", "&apos;")
+def _xml_forms(text: str) -> set[bytes]:
+    """`text` as it may appear in a part's bytes: as is, or escaped for XML text or attributes."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    forms = {text, escaped, escaped.replace("'", "&apos;"), escaped.replace('"', "&quot;")}
+    forms.add(escaped.replace("'", "&apos;").replace('"', "&quot;"))
+    return {form.encode() for form in forms}
 
 
 def _workbook_names_text(package: XlsxPackage, sheet: str) -> bytes:

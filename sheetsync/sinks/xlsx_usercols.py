@@ -51,6 +51,7 @@ class Layout:
     rows: int
     first_column: int = 1
     headers: tuple[str, ...] = ()  # the report's column headers, left to right (empty in older records)
+    end_row: int = 0  # the last row the report writes (totals, notes under the data); 0: not recorded
 
     @property
     def last_column(self) -> int:
@@ -133,12 +134,13 @@ def find_layout(package: XlsxPackage, part: str, tab: Tab) -> Layout:
     headers = [c.header for c in tab.columns]
     reader = CellReader(package)
     sheet = WorksheetXml(package.read_xml(part))
+    end = max((number for number, row in sheet.rows() if row.find(q("c")) is not None), default=0)
     for number, row in sheet.rows():
         texts = {c: str(reader.value(cell) or "") for c, cell in _row_cells(row).items()}
         for column, text in texts.items():
             if text == headers[0] and all(texts.get(column + i) == h for i, h in enumerate(headers)):
-                return Layout(number, len(headers), len(tab.rows), column, tuple(headers))
-    return Layout(tab.header_row, len(headers), len(tab.rows), 1, tuple(headers))
+                return Layout(number, len(headers), len(tab.rows), column, tuple(headers), end)
+    return Layout(tab.header_row, len(headers), len(tab.rows), 1, tuple(headers), end)
 
 
 def _row_cells(row: Any) -> dict[int, Any]:
@@ -253,6 +255,8 @@ class _Carrier:
         self.key_columns = self._old_key_columns()
         self.result = Carried()
         own = {title.casefold(), *(e.name.casefold() for e in package.sheets() if e.part == old_part)}
+        trailer = new.end_row - new.last_data_row if new.end_row else 0  # totals and notes under the data
+        self.old_end = old.end_row or old.last_data_row + max(trailer, 0)
         self.mover = FormulaMover(self._new_column, own)
 
     def block_row(self, row: int, absolute: bool = True) -> int | None:
@@ -281,20 +285,21 @@ class _Carrier:
 
     def carry(self, new_root: Any) -> Carried:
         old, columns = self.old, self.columns
-        if not any(columns.is_user(c) for row in self.cells.values() for c in row):
+        if not any(self._users(r, c) for r, row in self.cells.items() for c in row):
             return self.result
         rows = self.rows = self._row_map()
         new_sheet = WorksheetXml(new_root)
         for r, row in sorted(self.cells.items()):
             for c, cell in sorted(row.items()):
-                if not columns.is_user(c) or (r < old.header_row and c <= max(columns.old_last, 2)):
+                if not self._users(r, c):
                     continue
                 target = self._target_row(r, rows)
                 if target is None:
                     self._orphan(r, c, cell)
                     continue
-                _place(new_sheet, cell, self._formula_mover(r, target), target, columns.user_target(c))
-                self.moves[(r, c)] = (target, columns.user_target(c))
+                column = columns.user_target(c) if columns.is_user(c) else (self._new_column(c) or c)
+                _place(new_sheet, cell, self._formula_mover(r, target), target, column)
+                self.moves[(r, c)] = (target, column)
                 self.result.cells += 1
         if columns.inside:
             names = ", ".join(repr(self.columns_header(c)) for c in columns.inside)
@@ -320,6 +325,13 @@ class _Carrier:
                 "(add `key:` to the tab so they follow their rows)"
             )
         return self.result
+
+    def _users(self, r: int, c: int) -> bool:
+        """Whether the old cell is the user's: in a column of theirs (not in the title rows above the
+        report's columns), or anywhere under everything the report wrote (a check total of theirs)."""
+        if r > self.old_end:
+            return True
+        return self.columns.is_user(c) and not (r < self.old.header_row and c <= max(self.columns.old_last, 2))
 
     def columns_header(self, c: int) -> str:
         return str(self.reader.value(self.header[c]) or "") if c in self.header else column_letters(c)

@@ -32,7 +32,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from sheetsync.errors import RenderError, SheetsyncError
-from sheetsync.model import NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
+from sheetsync.model import GROWING_LIST_ROWS, NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks import xlsx_stream
 from sheetsync.sinks.links import safe_link
@@ -338,8 +338,9 @@ class TabRenderer:
                 index = tab.column_index(validation.column)
             except KeyError:
                 raise RenderError(f"tab {tab.name!r}: validation names unknown column {validation.column!r}") from None
-            if validation.kind == "list":
-                rule = DataValidation(type="list", formula1=self.list_source(validation.source), allow_blank=True)
+            if validation.kind in ("list", "growing_list"):
+                source = self.list_source(validation.source, growing=validation.kind == "growing_list")
+                rule = DataValidation(type="list", formula1=source, allow_blank=True)
             elif validation.kind == "positive_decimal":
                 rule = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
             elif validation.kind == "positive_whole":
@@ -363,7 +364,7 @@ class TabRenderer:
             rule.add(frame.data_range(index))
             self.ws.data_validations.append(rule)
 
-    def list_source(self, source: tuple[str, str] | None) -> str:
+    def list_source(self, source: tuple[str, str] | None, *, growing: bool = False) -> str:
         if source is None:
             raise RenderError(f"tab {self.tab.name!r}: a list validation needs a source (tab, column)")
         tab_name, header = source
@@ -371,7 +372,12 @@ class TabRenderer:
         if frame is None:
             raise RenderError(f"tab {self.tab.name!r}: validation source tab {tab_name!r} is not in the workbook")
         index = self._source_index(tab_name, header)
-        return f"{quote_sheet(frame.title)}!{frame.data_range(index, absolute=True)}"
+        if not growing:
+            return f"{quote_sheet(frame.title)}!{frame.data_range(index, absolute=True)}"
+        letter, first = frame.column(index), frame.first_data_row
+        cells = f"{quote_sheet(frame.title)}!${letter}${first}:${letter}${first + GROWING_LIST_ROWS - 1}"
+        start = f"{quote_sheet(frame.title)}!${letter}${first}"
+        return f"OFFSET({start},0,0,MAX(1,COUNTA({cells})),1)"  # the filled cells only, however many
 
     def _source_index(self, tab_name: str, header: str) -> int:
         try:
