@@ -270,6 +270,24 @@ def test_an_unknown_send_left_by_an_earlier_run_makes_every_run_exit_unknown(
     assert sorted(m["To"] for m in smtp.messages) == ["ap@door.example", "ap@pine.example"]
 
 
+@pytest.mark.parametrize(("found", "sent_next_run"), [("--arrived", 0), ("--not-arrived", 1)])
+def test_an_unknown_send_is_settled_by_what_a_person_found(
+    pdfs: Path, smtp: SmtpServer, tmp_path: Path, found: str, sent_next_run: int
+) -> None:
+    db = str(tmp_path / "state.sqlite3")
+    store = open_store(db)
+    store.put("statements.sent", f"1|{DATE}", "sending", {"to": ["ap@leaf.example"], "envelope": ["ap@leaf.example"]})
+    store.close()
+    env = mail_env(smtp.port, db)
+    settled = invoke("statements", "resolve", "--pdf", str(pdfs), "1", found, env=env)
+    assert settled.exit_code == 0, settled.output
+    rerun = send(pdfs, recipients(tmp_path, ADDRESSES), env, "--apply")
+    assert rerun.exit_code == 0, rerun.output
+    assert [m["To"] for m in smtp.messages].count("ap@leaf.example") == sent_next_run
+    again = invoke("statements", "resolve", "--pdf", str(pdfs), "1", "--arrived", env=env)
+    assert again.exit_code == ExitCode.USAGE and "is sent, not unknown: nothing to resolve" in again.output
+
+
 def test_a_second_send_while_one_runs_is_refused_before_it_sends(pdfs: Path, smtp: SmtpServer, tmp_path: Path) -> None:
     from sheetsync.statements.send import SEND_LOCK
 

@@ -21,6 +21,7 @@ def statements_group() -> None:
     Example:
       sheetsync statements build --sandbox --pdf out/
       sheetsync statements send --pdf out/ --recipients map.csv --apply
+      sheetsync statements resolve --pdf out/ 5 --arrived
     """
 
 
@@ -110,6 +111,34 @@ def send(
     code = _exit_code(plan)
     if code:
         click.get_current_context().exit(code)
+
+
+@statements_group.command("resolve")
+@click.option(
+    "--pdf", "pdf_dir", required=True, type=click.Path(file_okay=False, exists=True), help="What build wrote."
+)
+@click.argument("customer_id", type=int)
+@click.option("--arrived/--not-arrived", default=None, help="What you found: it arrived, or it did not.")
+def resolve(pdf_dir: str, customer_id: int, arrived: bool | None) -> None:
+    """Settle a statement whose send is UNKNOWN (the process died or the connection broke mid-send).
+
+    Check first (the Bcc mailbox, the mail server's log, the customer): --arrived records it sent;
+    --not-arrived records it failed, so the next `statements send --apply` sends it.
+
+    \b
+    Example:
+      sheetsync statements resolve --pdf out/ 5 --arrived
+    """
+    from sheetsync.statements.build import load_manifest
+    from sheetsync.statements.send import resolve_unknown
+
+    if arrived is None:
+        raise ConfigError("say what you found: --arrived or --not-arrived")
+    statement = next((s for s in load_manifest(Path(pdf_dir)) if s.customer_id == customer_id), None)
+    if statement is None:
+        raise ConfigError(f"customer {customer_id}: no statement in {pdf_dir}")
+    record = resolve_unknown(_store(settings_from_context()), statement, arrived=arrived)
+    click.echo(f"{statement.customer} ({customer_id}) {statement.statement_date}: recorded {record.state}")
 
 
 def _recipients(

@@ -212,6 +212,22 @@ def _record_delivery(
     return outcome
 
 
+def resolve_unknown(store: Store, statement: StatementPdf, *, arrived: bool) -> Record:
+    """Settle an unknown send after a person checked (the Bcc mailbox, the customer): `arrived` records it
+    sent; otherwise failed, so the next run sends it. ConfigError when the send is not unknown."""
+    before = store.get(KIND, statement.key)
+    if before is None or before.state not in UNKNOWN_STATES:
+        state = before.state if before is not None else "not sent yet"
+        raise ConfigError(
+            f"the statement of {statement.customer} ({statement.customer_id}) of {statement.statement_date} "
+            f"is {state}, not unknown: nothing to resolve"
+        )
+    state = "sent" if arrived else "failed"
+    message = "a person checked: it arrived" if arrived else "a person checked: it did not arrive"
+    changes = {"error": message} if not arrived else {"delivered_to": before.data.get("envelope", [])}
+    return store.update(KIND, statement.key, state=state, changes=changes, note=Note("resolved", message=message))
+
+
 def render_mail(statement: StatementPdf, options: SendOptions) -> tuple[str, str]:
     """(subject, body) of a statement's e-mail; ConfigError naming the template and the valid names."""
     values = {
@@ -323,7 +339,8 @@ def _plan_line(item: PlannedSend) -> str:
         return f"  already sent {what} on {before.updated_at[:16]}Z to {', '.join(who)}"
     if item.action == UNKNOWN and before is not None:
         when = before.updated_at[:16]
-        return f"  UNKNOWN     {what}: the send of {when}Z may or may not have arrived (--resend {s.customer_id})"
+        settle = f"check, then --resend {s.customer_id} or `statements resolve {s.customer_id} --arrived`"
+        return f"  UNKNOWN     {what}: the send of {when}Z may or may not have arrived ({settle})"
     to = ", ".join(item.to) + (f" cc {', '.join(item.cc)}" if item.cc else "")
     label = {SEND: "send", RESEND: "resend", RETRY: "retry", TEST: "test"}[item.action]
     why = f" (failed before: {before.data.get('error', '')})" if item.action == RETRY and before is not None else ""
