@@ -247,3 +247,40 @@ def test_the_note_on_a_cell_whose_row_vanished_is_listed(double, refresh) -> Non
     notes = double.spreadsheets[SHEET_ID].sheet("Notes without a row")
     rows = [notes.row_values(r) for r in range(2, 4)]
     assert ["Prices", "0002", "Buyer notes", "0002 is discontinued", "", "asked the rep on Monday"] in rows
+
+
+def test_a_named_range_of_the_users_with_a_blocks_name_is_a_refusal(double, refresh) -> None:
+    from sheetsync.errors import SinkError
+
+    mine = double.spreadsheets[SHEET_ID].sheet("Mine")
+    double.spreadsheets[SHEET_ID].named_ranges.append(
+        {"namedRangeId": "n1", "name": "price_list_prices", "range": {"sheetId": mine.sheet_id, "startRowIndex": 0}}
+    )
+    double.calls.clear()
+
+    with pytest.raises(SinkError, match=r"nothing written: your named range 'price_list_prices' \(on tab 'Mine'\)"):
+        refresh(prices([1, 2]))
+
+    assert double.counts() == {"get": 1}
+    assert [s.title for s in double.spreadsheets[SHEET_ID].sheets] == ["Mine"]
+
+
+def test_a_tab_the_user_renamed_keeps_their_name(double, refresh) -> None:
+    refresh(prices([1, 2]))
+    double.spreadsheets[SHEET_ID].sheet("Prices").properties["title"] = "Our kettles"  # renamed in the browser
+
+    refresh(prices([2, 1], bump=1))
+    refresh(prices([1, 2, 3], bump=2))
+
+    titles = [s.title for s in double.spreadsheets[SHEET_ID].sheets]
+    assert "Our kettles" in titles and "Prices" not in titles
+    assert list(by_code_on(double, "Our kettles")) == ["0001", "0002", "0003"]
+
+
+def by_code_on(double: SheetsDouble, title: str) -> dict[str, list]:
+    sheet = double.spreadsheets[SHEET_ID].sheet(title)
+    return {
+        code: r
+        for r in range(HEADER + 1, sheet.grid["rowCount"])
+        if (code := (sheet.cells.get((r, 0), {}).get("userEnteredValue") or {}).get("stringValue"))
+    }

@@ -112,3 +112,32 @@ def test_a_templated_report_refreshes_its_own_logo_but_not_a_users_picture(tmp_p
     assert run_safely(cli, [*args, "--force"]) == 2
     assert f"picture(s) on tab {statement!r}" in capsys.readouterr().err
     assert book.read_bytes() == before
+
+
+def test_another_seed_renames_customers_and_reorders_rows_and_nothing_is_lost(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    book = tmp_path / "prices.xlsx"
+    assert run("-p", "customer_ids=1", "-o", str(book))[0] == 0
+    user = openpyxl.load_workbook(book)
+    tab = user.sheetnames[0]
+    ws = user[tab]
+    header = next(r for r in ws.iter_rows(max_row=20) if r[0].value == "Category")[0].row
+    ws.cell(header, 13, "Buyer notes")
+    products = [ws.cell(r, 4).value for r in range(header + 1, ws.max_row + 1)]
+    for offset, product in enumerate(products, start=1):
+        ws.cell(header + offset, 13, f"note {product}")
+    user.create_sheet("MyAnalysis")["A1"] = f"=COUNTA('{tab}'!D:D)"
+    user.save(book)
+    saved = recalculate_with_libreoffice(book, tmp_path / "lo")
+
+    code, output = run("--seed", "1", "-p", "customer_ids=1", "-o", str(saved))  # customer 1 has another name
+
+    assert code == 0 and f"tab {tab!r} keeps its name" in output, output
+    after = openpyxl.load_workbook(saved)
+    kept = notes_by_product(saved, tab)
+    assert all(note == f"note {product}" for product, note in kept.items())  # each note beside its product
+    listed = [r for r in after["Notes without a row"].iter_rows(min_row=2, values_only=True)]
+    assert len(kept) + len(listed) == len(products) and listed  # every note is somewhere, some rows are gone
+    assert {int(r[1]) for r in listed}.isdisjoint(kept) and {r[3] for r in listed} <= {f"note {p}" for p in products}
+    reopened = recalculate_with_libreoffice(saved, tmp_path / "lo2", recalculate_on_load=True)
+    rows = len([c for c in openpyxl.load_workbook(reopened)[tab]["D"] if c.value is not None])
+    assert openpyxl.load_workbook(reopened, data_only=True)["MyAnalysis"]["A1"].value == rows

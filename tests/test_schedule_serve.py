@@ -302,3 +302,31 @@ def test_after_a_stop_no_new_job_starts(books) -> None:
     clock.tick(hours=6, minutes=45)
     assert loop.tick() == [] and sched.state.runs() == []
     assert [job.name for job, _ in sched.due()] == ["prices-xlsx", "aging-burst"]  # still due at the next start
+
+
+def test_jobs_running_in_threads_are_stopped_too(stalled) -> None:
+    two = SCHEDULE + SCHEDULE.replace("- name: prices", "- name: prices-b").replace("prices.xlsx", "b.xlsx").replace(
+        "jobs:\n", ""
+    )
+    (stalled.dir / "schedule.yaml").write_text(two)
+    state = StoreState(open_store(str(stalled.dir / "state.sqlite3")))
+    state.set_handled_until("prices-b", datetime.now(UTC) - timedelta(hours=1))
+    state.store.close()
+    process = start_serve("--log-format", "json", "--grace", "1", "--jobs", "2")
+    try:
+        read_events(process, "prices: started")
+        time.sleep(1)  # both threads wait on their request
+        code, seconds, _ = stop_and_time(process, signal.SIGTERM)
+    finally:
+        process.kill()
+    assert code == 128 + signal.SIGTERM and seconds < 1 + 2 + 3
+    state = StoreState(open_store(str(stalled.dir / "state.sqlite3")))
+    try:
+        assert sorted((r.job, r.outcome) for r in state.runs()) == [
+            ("prices", "interrupted"),
+            ("prices-b", "interrupted"),
+        ]
+        assert state.running() == []
+    finally:
+        state.store.close()
+    assert list((stalled.dir / "out").iterdir()) == []

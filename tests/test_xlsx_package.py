@@ -211,3 +211,63 @@ def test_a_symbolic_link_stays_a_link_to_the_refreshed_file(tmp_path: Path) -> N
     edit_cells(link, [CellEdit("Payments", "C2", "posted")])
     assert link.is_symlink()
     assert openpyxl.load_workbook(real)["Payments"]["C2"].value == "posted"
+
+
+def test_a_temporary_file_a_killed_write_left_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    book = user_book(tmp_path / "book.xlsx")
+    stale = tmp_path / ".book.xlsx.k1ll3d.tmp"
+    stale.write_bytes(b"PK half a zip")
+    os.utime(stale, (0, 0))
+    fresh = tmp_path / ".book.xlsx.wr1t1ng.tmp"  # another write, in progress right now
+    fresh.write_bytes(b"PK")
+
+    edit_cells(book, [CellEdit("Payments", "C2", "posted")])
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".book.xlsx.wr1t1ng.tmp", "book.xlsx"]
+
+
+KILLED_WRITER = """
+import sys, time, zipfile
+from pathlib import Path
+from sheetsync.sinks.xlsx_package import CellEdit, edit_cells
+
+book, marker = Path(sys.argv[1]), Path(sys.argv[2])
+original = zipfile.ZipFile.writestr
+
+def slow_writestr(self, *args, **kwargs):  # half the parts are in the temporary file: now kill me
+    original(self, *args, **kwargs)
+    if len(self.infolist()) == 3:
+        marker.write_text("writing")
+        time.sleep(60)
+
+zipfile.ZipFile.writestr = slow_writestr
+edit_cells(book, [CellEdit("Payments", "C2", "posted")])
+"""
+
+
+def test_a_write_killed_midway_leaves_the_old_workbook_whole(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    book = user_book(tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    marker = tmp_path / "marker"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(book), str(marker)])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the writer never reached the middle of its write"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+
+    assert book.read_bytes() == before  # the old file, whole: never a torn one
+    assert openpyxl.load_workbook(book)["Payments"]["A2"].value == "INV-1"
+    leftover = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftover) == 1  # the killed write's temporary file, removed by a later write once stale
+    os.utime(leftover[0], (0, 0))
+    edit_cells(book, [CellEdit("Payments", "C2", "posted")])
+    assert not leftover[0].exists() and openpyxl.load_workbook(book)["Payments"]["C2"].value == "posted"

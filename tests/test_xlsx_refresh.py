@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from helpers_lo import recalculate_with_libreoffice, soffice
 from helpers_refresh import add_pivot_table, add_user_work, parts, png
+from openpyxl.workbook.defined_name import DefinedName
 from sheets_double import customers_tab, price_tab
 
 from sheetsync.errors import SinkError
@@ -324,6 +325,8 @@ def test_a_report_tab_the_user_renamed_is_still_refreshed_under_their_name(tmp_p
     assert list(rows) == ["0002", "0001", "0003"]
     assert rows["0002"][2] == pytest.approx(7.13) and rows["0002"][9] == "ask for a discount"
     assert write_report_xlsx(prices([2, 1, 3], price_bump=5), book).status == "unchanged"
+    assert write_report_xlsx(prices([1, 3], price_bump=6), book).status == "refreshed"  # and the next ones
+    assert openpyxl.load_workbook(book).sheetnames[0] == "Our kettles"
 
 
 def reshaped(workbook: Workbook, *, drop: str | None = None, brand_at: int | None = None) -> Workbook:
@@ -530,3 +533,46 @@ def test_a_referenced_tab_with_quotes_ampersands_or_unicode_keeps_its_name(tmp_p
     values = openpyxl.load_workbook(reopened, data_only=True)
     assert values.sheetnames[0] == name
     assert values["Mine"]["A1"].value == pytest.approx(2 * 3.13)
+
+
+@pytest.mark.parametrize("kind", ["table", "name"])
+def test_a_table_or_name_of_the_users_with_the_reports_table_name_is_a_refusal(tmp_path: Path, kind: str) -> None:
+    from openpyxl.worksheet.table import Table
+
+    book = tmp_path / "mine.xlsx"
+    user = openpyxl.Workbook()
+    user.active.title = "Mine"
+    user.active.append(["a", "b"])
+    user.active.append([1, 2])
+    if kind == "table":
+        user.active.add_table(Table(displayName="price_list_prices", ref="A1:B2"))
+    else:
+        user.defined_names["price_list_prices"] = DefinedName("price_list_prices", attr_text="Mine!$A$1")
+    user.save(book)
+    data = book.read_bytes()
+
+    with pytest.raises(
+        SinkError,
+        match=r"nothing written: your (table|name) 'price_list_prices'.* has the name the report's table needs",
+    ):
+        write_report_xlsx(prices([1, 2]), book)
+    assert book.read_bytes() == data
+
+
+def test_a_report_tab_with_its_own_chart_is_renamed_when_nothing_of_the_users_refers_to_it(tmp_path: Path) -> None:
+    from sheetsync.model import Chart
+
+    def charted(workbook: Workbook) -> Workbook:
+        workbook.tabs[0].chart = Chart("Totals", ("Price",))
+        return workbook
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(charted(prices([1, 2])), book)
+
+    outcome = write_report_xlsx(charted(renamed(prices([1, 2, 3]), "Kettle prices")), book)
+
+    assert not outcome.warnings
+    assert openpyxl.load_workbook(book).sheetnames == ["Kettle prices", "Customers"]
+    package = XlsxPackage.open(book)
+    charts = [name for name in package.parts if name.startswith("xl/charts/chart")]
+    assert charts and all(b"'Kettle prices'!" in package.parts[name] for name in charts)

@@ -145,7 +145,9 @@ def local_output_warnings(target: str, jobs: list[Any]) -> list[str]:
     where = "Kubernetes" if target == "k8s" else "GitHub Actions"
     found = []
     for job in jobs:
-        local = [o for o in getattr(job.spec, "outputs", None) or [] if "://" not in o]
+        statements = getattr(job.spec, "statements", None)
+        written = (job.spec.outputs or []) + ([statements.pdf] if statements is not None else [])
+        local = [o for o in written if "://" not in o]
         if local:
             found.append(
                 f"job {job.name} writes {', '.join(local)}: on {where} a local file is thrown away with the "

@@ -17,8 +17,14 @@
         alerts: {on: [failure, partial], email: [finance@example.com]}
         snapshot: {tab: Summary, keep: 8}   # dated copies of a tab (sheetsync.sinks.snapshot)
 
-A job runs one command of sheetsync: today `report:` (what `sheetsync run` does). Another kind is one
-more optional key on `Job` plus an entry in `sheetsync.schedule.tasks.TASKS`.
+A job runs one command of sheetsync: `report:` (what `sheetsync run` does) or `statements:` (what
+`sheetsync statements build` + `send` do; see StatementsRun). Another kind is one more optional key
+on `Job` plus an entry in `sheetsync.schedule.tasks.TASKS`.
+
+      - name: statements-monthly
+        statements: {pdf: out/statements, recipients: billing.csv, bcc: ar@example.com, apply: true}
+        params: {states: CA}            # ar-aging parameters
+        cron: "0 7 1 * *"
 """
 
 from __future__ import annotations
@@ -86,14 +92,53 @@ class Snapshot(_Strict):
     """How many snapshots of the tab to keep; the oldest beyond are deleted."""
 
 
+class StatementsRun(_Strict):
+    """`statements:` jobs: `sheetsync statements build` then `statements send` (e.g. monthly statements).
+
+    The job's `params` are the ar-aging parameters (`statements build -p`). Each statement is sent at
+    most once (the send log in the state store, keyed by customer and statement date); `--resend` has
+    no key here, since a schedule repeats: resend from the command line."""
+
+    pdf: str
+    """The folder for the PDFs and statements.json (`--pdf`), relative to the schedule file."""
+    combined: bool = False
+    """Also print every statement into statements-combined.pdf (`--combined`)."""
+    send: bool = True
+    """E-mail the statements after building them (false: build only)."""
+    apply: bool = False
+    """Send for real (`--apply`); false: the run records the plan only, in its history."""
+    recipients: str | None = None
+    """CSV or xlsx file (CustomerID, To, Cc), relative to the schedule file (`--recipients`)."""
+    recipients_from_api: bool = False
+    """Mail the customers' KSS users, buyers rather than billing contacts (`--recipients-from-api`)."""
+    bcc: list[str] = Field(default_factory=list)
+    """Blind copy of every message, e.g. the AR mailbox (`--bcc`)."""
+    test_to: str | None = None
+    """Every message to this one address, nothing recorded as sent (`--test-to`)."""
+
+    @field_validator("bcc", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_source_of_recipients(self) -> StatementsRun:
+        if self.send and (self.recipients is None) == (not self.recipients_from_api):
+            raise ValueError("a statements job that sends needs either recipients: FILE or recipients_from_api: true")
+        return self
+
+
 class Job(_Strict):
     """One scheduled job: what it runs, where the output goes, when, with which keys, who is told."""
 
     name: str
     report: str | None = None
     """A built-in report name or a definition file (runs what `sheetsync run REPORT` runs)."""
+    statements: StatementsRun | None = None
+    """Build and e-mail the customer statements (what `sheetsync statements build` + `send` do)."""
     params: dict[str, Any] = Field(default_factory=dict)
-    outputs: Annotated[list[str], Field(min_length=1)]
+    outputs: Annotated[list[str], Field(min_length=1)] | None = None
+    """Where a report job writes (a statements job writes into `statements: {pdf: ...}`)."""
     cron: str
     timezone: str | None = None
     profile: str | None = None
@@ -132,6 +177,10 @@ class Job(_Strict):
         kinds = [kind for kind in TASKS if getattr(self, kind) is not None]
         if len(kinds) != 1:
             raise ValueError(f"a job runs exactly one of: {', '.join(TASKS)} (found {len(kinds)})")
+        if self.report is not None and not self.outputs:
+            raise ValueError("a report job needs outputs: (files, folders or gsheet:// URLs)")
+        if self.statements is not None and (self.outputs is not None or self.snapshot is not None):
+            raise ValueError("a statements job writes into statements: {pdf: FOLDER}; it takes no outputs or snapshot")
         return self
 
     @property
@@ -243,16 +292,18 @@ def _check_task(job: ScheduledJob, doc: YamlDocument, index: int) -> None:
     try:
         task_for(job).check()
     except SheetsyncError as exc:
-        line = doc.line_of(("jobs", index, _key_of(exc)))
+        line = doc.line_of(("jobs", index, _key_of(exc, job.spec.kind)))
         raise DefinitionError(f"job {job.name}: {exc.message}", file=doc.file, line=line) from None
 
 
-def _key_of(error: SheetsyncError) -> str:
+def _key_of(error: SheetsyncError, kind: str = "report") -> str:
     """Which key of a job an error of its task is about, for the line number."""
     from sheetsync.errors import ConfigError, ParameterError, SinkError
 
     if isinstance(error, ParameterError):
         return "params"
+    if kind == "statements":
+        return "statements"
     if isinstance(error, SinkError):
         return "outputs"
     if isinstance(error, ConfigError):

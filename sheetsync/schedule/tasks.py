@@ -1,4 +1,4 @@
-"""What a job runs: one command of sheetsync, by kind (`report` today; statements join the registry).
+"""What a job runs: one command of sheetsync, by kind (`report` here; `statements` in statements_task.py).
 
 A Task checks itself before any request (`check`), names the outputs it writes (for the per-output
 locks) and runs (`run`) into a TaskResult with its costs. The contract every kind keeps: nothing is
@@ -79,7 +79,7 @@ class ReportTask:
     def targets(self) -> list[Any]:
         from sheetsync.sinks.targets import parse_target
 
-        return [parse_target(self.job.resolve(o)) for o in self.spec.outputs]
+        return [parse_target(self.job.resolve(o)) for o in self.spec.outputs or []]
 
     def check(self) -> None:
         from sheetsync.definition import resolve_params
@@ -146,11 +146,15 @@ class ReportTask:
             result.partial = True
 
 
-TASKS: dict[str, type[ReportTask]] = {"report": ReportTask}
+TASKS = ("report", "statements")  # the keys of a job that name what it runs (spec.Job)
 
 
-def task_for(job: Any) -> ReportTask:
-    return TASKS[job.spec.kind](job)
+def task_for(job: Any) -> Task:
+    if job.spec.kind == "statements":
+        from sheetsync.schedule.statements_task import StatementsTask
+
+        return StatementsTask(job)
+    return ReportTask(job)
 
 
 def output_lock(target: Any) -> str:

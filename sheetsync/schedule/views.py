@@ -38,7 +38,7 @@ def history_line(run: RunRecord) -> str:
     requests = " ".join(f"{api}={n}" for api, n in sorted(run.requests.items())) or "requests=0"
     parts = [
         f"{started}  {run.job:<20} {run.outcome:<11} {seconds:>7}",
-        f"rows={sum(run.rows.values())} {requests} 304={run.not_modified} sheets={run.sheets_calls}",
+        f"{_rows(run.rows)} {requests} 304={run.not_modified} sheets={run.sheets_calls}",
         f"bytes={run.bytes_written}",
     ]
     if run.warnings:
@@ -46,3 +46,10 @@ def history_line(run: RunRecord) -> str:
     if run.error or run.reason:
         parts.append(f"| {run.error or run.reason}")
     return "  ".join(parts)
+
+
+def _rows(rows: dict[str, int]) -> str:
+    """rows=N for a report; a statements job's counts by outcome (built=3 sent=2 no-address=1)."""
+    if any(key.startswith("statements/") for key in rows):
+        return " ".join(f"{key.split('/', 1)[1].replace(' ', '-')}={n}" for key, n in rows.items())
+    return f"rows={sum(rows.values())}"

@@ -44,7 +44,7 @@ HASH_KEY = "sheetsync.hash"
 LAYOUT_KEY = "sheetsync.layout"
 NOTES_KEY = "sheetsync.notes"
 METADATA_FIELDS = (
-    "spreadsheetId,namedRanges(namedRangeId,name),sheets(properties(sheetId,title,index,hidden,"
+    "spreadsheetId,namedRanges(namedRangeId,name,range(sheetId)),sheets(properties(sheetId,title,index,hidden,"
     "gridProperties(rowCount,columnCount)),developerMetadata(metadataId,metadataKey,metadataValue),"
     "conditionalFormats,basicFilter(range(sheetId)),charts(chartId))"
 )
@@ -85,6 +85,7 @@ class PlannedTab:
     rows: list[dict[str, Any]]
     existing: ExistingSheet | None
     moved: Moved = field(default_factory=Moved)
+    user_named: bool = False  # the title is the user's name for the tab, kept instead of the report's
 
 
 def write_workbooks(
@@ -111,6 +112,7 @@ def write_workbooks(
     vanished = [s for s in existing if _vanished(s, tabs) or s.staging]
     if not force and _unchanged(planned, vanished):
         return {"spreadsheet_id": spreadsheet_id, "unchanged": True, "api_calls": client.total_calls, "reads": 1}
+    _refuse_named_range_clashes(planned, existing, meta.get("namedRanges", []))
     orphans, warnings = carry_user_cells(client, planned, [s for s in vanished if not s.staging])
     for p in planned:
         p.rows = merge_rows(p.rows, p.moved)
@@ -151,6 +153,22 @@ def _unchanged(planned: list[PlannedTab], vanished: list[ExistingSheet]) -> bool
         p.existing is not None and p.existing.title == p.title and p.existing.digest == tab_digest(p.tab)
         for p in planned
     )
+
+
+def _refuse_named_range_clashes(planned: list[PlannedTab], existing: list[ExistingSheet], named: list[dict]) -> None:
+    """SinkError, before any write, when a named range of the user's (on a sheet that is not the managed
+    tab the name belongs to) has the name a data block needs: a refresh would move it."""
+    sheets = {s.sheet_id: s for s in existing}
+    ours = {block_name(p.tab): p.existing.sheet_id if p.existing else None for p in planned}
+    clashes = []
+    for entry in named:
+        name, sheet_id = entry.get("name", ""), entry.get("range", {}).get("sheetId", 0)  # 0 is left out
+        if name in ours and sheet_id in sheets and sheet_id != ours[name] and sheets[sheet_id].key is None:
+            clashes.append(f"your named range {name!r} (on tab {sheets[sheet_id].title!r})")
+    if clashes:
+        raise SinkError(
+            f"not refreshed, nothing written: {'; '.join(clashes)} has the name a report's data block needs"
+        )
 
 
 def _named_ranges(planned: list[PlannedTab], vanished: list[ExistingSheet], named: dict[str, str]) -> list[dict]:
@@ -259,7 +277,20 @@ def _plan(rendered: list[tuple[Tab, str, list[dict], GridSize]], existing: list[
         sheet_id = old.sheet_id if old else _new_id(tab.key, taken)
         taken.add(sheet_id)
         planned.append(PlannedTab(tab, title, sheet_id, size, rows, old))
+    _keep_user_names(planned)
     return planned
+
+
+def _keep_user_names(planned: list[PlannedTab]) -> None:
+    """A managed tab the user renamed keeps their name (unless another tab of the report needs it)."""
+    wanted = {p.title.casefold() for p in planned}
+    for p in planned:
+        layout = p.existing.layout if p.existing is not None else None
+        if p.existing is None or layout is None or p.existing.title == p.title:
+            continue
+        renamed = layout.user_named or (layout.title and p.existing.title != layout.title)
+        if renamed and p.existing.title.casefold() not in wanted:
+            p.title, p.user_named = p.existing.title, True
 
 
 def _new_id(seed: str, taken: set[int]) -> int:
@@ -379,7 +410,8 @@ def _metadata_requests(p: PlannedTab) -> list[dict[str, Any]]:
         for key in (HASH_KEY, LAYOUT_KEY)
         if key in old
     ]
-    values = {HASH_KEY: tab_digest(p.tab), LAYOUT_KEY: SheetLayout.of(p.tab).dumps()}
+    layout = SheetLayout.of(p.tab, p.title, p.user_named)
+    values = {HASH_KEY: tab_digest(p.tab), LAYOUT_KEY: layout.dumps()}
     out += [
         {
             "createDeveloperMetadata": {

@@ -37,20 +37,25 @@ class SheetLayout:
     columns: int
     rows: int
     headers: tuple[str, ...] = ()  # the report's column headers (empty in older records)
+    title: str = ""  # the tab's title as the refresh left it
+    user_named: bool = False  # the user renamed the tab: every refresh keeps their name
 
     @classmethod
-    def of(cls, tab: Tab) -> SheetLayout:
-        return cls(tab.header_row - 1, len(tab.columns), len(tab.rows), tuple(c.header for c in tab.columns))
+    def of(cls, tab: Tab, title: str = "", user_named: bool = False) -> SheetLayout:
+        headers = tuple(c.header for c in tab.columns)
+        return cls(tab.header_row - 1, len(tab.columns), len(tab.rows), headers, title, user_named)
 
     def dumps(self) -> str:
-        return json.dumps({"h": self.header, "c": self.columns, "n": self.rows, "hs": list(self.headers)})
+        data = {"h": self.header, "c": self.columns, "n": self.rows, "hs": list(self.headers), "t": self.title}
+        return json.dumps(data | ({"u": 1} if self.user_named else {}))
 
     @classmethod
     def loads(cls, text: str | None) -> SheetLayout | None:
         try:
             data = json.loads(text or "")
             headers = tuple(str(h) for h in data.get("hs", ()))
-            return cls(int(data["h"]), int(data["c"]), int(data["n"]), headers)
+            numbers = (int(data["h"]), int(data["c"]), int(data["n"]))
+            return cls(*numbers, headers, str(data.get("t", "")), bool(data.get("u")))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 

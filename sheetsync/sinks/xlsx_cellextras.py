@@ -77,7 +77,10 @@ def collect(package: XlsxPackage, old_part: str, old_root: Any, moves: Moves) ->
             copied = copy.deepcopy(link)
             copied.set("ref", moved)
             link_rel = rels.get(link.get(f"{{{REL_NS}}}id", ""))
-            extras.links.append((copied, link_rel.target if link_rel is not None and link_rel.external else None))
+            url = link_rel.target if link_rel is not None and link_rel.external else None
+            if url is None:  # an Id of the old sheet's relationships would point nowhere in the new one
+                copied.attrib.pop(f"{{{REL_NS}}}id", None)
+            extras.links.append((copied, url))
     for merge in old_root.iterfind(f"{q('mergeCells')}/{q('mergeCell')}"):
         _collect_merge(merge.get("ref", ""), moves, extras)
     return extras
@@ -105,7 +108,10 @@ def texts_by_cell(package: XlsxPackage, old_part: str, old_root: Any) -> dict[tu
 def _collect_notes(comments: Any, moves: Moves, shapes: dict[tuple[int, int], Any], extras: Extras) -> None:
     authors = [a.text or "" for a in comments.iterfind(f"{q('authors')}/{q('author')}")]
     for comment in comments.iterfind(f"{q('commentList')}/{q('comment')}"):
-        cell = split_ref(comment.get("ref", "A1"))
+        try:
+            cell = split_ref(comment.get("ref", ""))
+        except SinkError:
+            continue
         if cell not in moves:
             continue
         row, column = moves[cell]

@@ -25,11 +25,6 @@ REF_ERROR = "#REF!"
 RowMap = Callable[[int, bool], "int | None"]  # (old row, written absolute "$7") -> new row, None: gone
 
 
-def down(offset: int) -> RowMap:
-    """A cell copied `offset` rows down: relative rows follow, absolute ones stay."""
-    return lambda row, absolute: row if absolute else row + offset
-
-
 @dataclass
 class FormulaMover:
     """How one sheet's columns moved: `column_of(old column) -> new column`, or None when the column
@@ -38,26 +33,25 @@ class FormulaMover:
     column_of: Callable[[int], int | None]
     own_sheets: set[str]
     lost_references: int = field(default=0)
-    _other_rows: RowMap = field(default=lambda row, absolute: row, repr=False)
 
     def move(self, text: str, row_of: RowMap, *, other_sheets: bool = True) -> str:
-        """`text` without its leading "=", its rows moved by `row_of(row, absolute)` (see `down`);
-        `other_sheets`: whether rows on other sheets move too (a copied cell: yes; a re-laid sheet: no)."""
-        self._other_rows = row_of if other_sheets else _same
+        """`text` without its leading "=", its rows moved by `row_of(row, absolute)`; `other_sheets`:
+        whether rows on other sheets move too (a copied cell: yes; a re-laid sheet: no)."""
+        others = row_of if other_sheets else _same
         try:
             tokens = Tokenizer("=" + text)
         except TokenizerError:
             return text
         for token in tokens.items:
             if token.type == Token.OPERAND and token.subtype == Token.RANGE:
-                token.value = self._move_range(token.value, row_of)
+                token.value = self._move_range(token.value, row_of, others)
         return tokens.render()[1:]
 
-    def _move_range(self, text: str, row_of: RowMap) -> str:
+    def _move_range(self, text: str, row_of: RowMap, others: RowMap) -> str:
         sheet, bang, area = text.rpartition("!")
         own = not bang or _unquoted(sheet).casefold() in self.own_sheets
         ends = area.split(":")
-        rows = row_of if own else self._other_rows
+        rows = row_of if own else others
         moved = [self._move_end(end, rows, own, len(ends) == 2) for end in ends]
         if any(end is None for end in moved):
             self.lost_references += 1

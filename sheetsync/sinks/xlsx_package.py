@@ -22,9 +22,12 @@ workbook is then flagged to recalculate on open), None (clears the value, keeps 
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import posixpath
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,6 +50,7 @@ CUSTOM_PROPS_TYPE = REL_NS + "/custom-properties"
 CUSTOM_PROPS_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 CALC_CHAIN_TYPE = REL_NS + "/calcChain"
 FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+STALE_TEMP_SECONDS = 3600  # a temporary file of a write older than this was left by a killed process
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class XlsxPackage:
         refuse_unwritable(target)
         self._flush()
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(target)
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         temp = Path(temp_name)
         try:
@@ -410,6 +415,16 @@ def _file_mode(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete the temporary files a killed earlier write left beside `target` (a write in progress
+    elsewhere has a fresh one: only those older than STALE_TEMP_SECONDS go)."""
+    now = time.time()
+    for temp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                temp.unlink()
 
 
 def refuse_unwritable(path: Path) -> None:

@@ -36,9 +36,11 @@ from sheetsync.sinks.xlsx_transplant import (
     add_sheet_entry,
     carry_protection,
     copy_local_names,
+    defined_names,
     drop_local_names,
     pictures_in,
     references_to,
+    related_closure,
     remove_related,
     rename_sheet,
     replace_blockers,
@@ -65,7 +67,7 @@ class ManagedTab:
     key: str  # model.Tab.key, "<report>/<tab id>[-<split value>]"
     sheet: str
     layout: Layout
-    renamed: bool = False  # found under another name than the recorded one: the user renamed the tab
+    user_named: bool = False  # the user renamed the tab: their name is kept by every refresh
 
     def to_property(self) -> str:
         layout = self.layout
@@ -77,6 +79,8 @@ class ManagedTab:
             data["hs"] = list(layout.headers)
         if layout.end_row:
             data["e"] = layout.end_row
+        if self.user_named:
+            data["u"] = 1
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -86,7 +90,7 @@ class ManagedTab:
             headers = tuple(str(h) for h in data.get("hs", ()))
             numbers = (int(data["h"]), int(data["c"]), int(data["n"]), int(data.get("f", 1)))
             layout = Layout(*numbers, headers, int(data.get("e", 0)))
-            return cls(data["k"], data["s"], layout)
+            return cls(data["k"], data["s"], layout, bool(data.get("u")))
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -256,6 +260,7 @@ def _plan(
         steps.append(step)
     if structure_locked(target):
         problems += _structure_changes(steps)
+    problems += _name_clashes(target, fresh, steps)
     titles = [step.new.sheet.casefold() for step in steps]
     problems += [
         f"two tabs of the report would be named {t!r}" for t in sorted({t for t in titles if titles.count(t) > 1})
@@ -264,6 +269,20 @@ def _plan(
         raise SinkError(f"{target.path}: not refreshed, nothing written: {'; '.join(problems)}")
     released = [m for k, m in mine.items() if k not in keys]
     return steps, released, others
+
+
+def _name_clashes(target: XlsxPackage, fresh: XlsxPackage, steps: list[_Step]) -> list[str]:
+    """The report's table names that a table or a defined name of the user's already has (a workbook
+    cannot hold both: Excel would repair the file and drop one)."""
+    replaced = {step.old.part for step in steps if step.old is not None}
+    tables = sheets_by_table(target).items()
+    theirs = {
+        name: f"your table {name!r} on tab {entry.name!r}" for name, entry in tables if entry.part not in replaced
+    }
+    theirs.update({name.casefold(): f"your name {name!r}" for name in defined_names(target)})
+    wanted = {step.fresh.part for step in steps}
+    ours = [name for name, entry in sheets_by_table(fresh).items() if entry.part in wanted]
+    return [f"{theirs[name]} has the name the report's table needs" for name in sorted(ours) if name in theirs]
 
 
 def _structure_changes(steps: list[_Step]) -> list[str]:
@@ -280,14 +299,16 @@ def _structure_changes(steps: list[_Step]) -> list[str]:
 
 
 def _find_managed(target: XlsxPackage, existing: dict[str, SheetEntry]) -> list[ManagedTab]:
-    """The recorded managed tabs still in the workbook, each under its current name: found by its
-    table's stable name (so a tab the user renamed is still ours), else by the recorded name."""
+    """The recorded managed tabs still in the workbook, each under its current name: found by the
+    recorded name, else (a tab the user renamed) by its table's stable name."""
     by_table = sheets_by_table(target)
     found = []
     for managed in managed_tabs(target):
-        entry = by_table.get(key_block_name(managed.key).casefold()) or existing.get(managed.sheet.casefold())
+        entry = existing.get(managed.sheet.casefold()) or by_table.get(key_block_name(managed.key).casefold())
         if entry is not None:
-            found.append(managed if entry.name == managed.sheet else replace(managed, sheet=entry.name, renamed=True))
+            found.append(
+                managed if entry.name == managed.sheet else replace(managed, sheet=entry.name, user_named=True)
+            )
     return found
 
 
@@ -304,10 +325,10 @@ def _keep_a_referenced_name(target: XlsxPackage, step: _Step) -> None:
     old = step.old
     if old is None or old.name == step.fresh.name:
         return
-    if step.managed is not None and step.managed.renamed:  # the user's name for the tab wins
-        step.new = replace(step.new, sheet=old.name)
+    if step.managed is not None and step.managed.user_named:  # the user's name for the tab wins
+        step.new = replace(step.new, sheet=old.name, user_named=True)
         return
-    users = references_to(target, old.name, {old.part})
+    users = references_to(target, old.name, {old.part, *related_closure(target, old.part)})  # not its own chart
     if users:
         step.new = replace(step.new, sheet=old.name)
         step.warning = (

@@ -275,6 +275,13 @@ def retarget_sheet_name(package: XlsxPackage, part: str, position: int, old: str
             defined.text = fixed(defined.text)
 
 
+def defined_names(package: XlsxPackage) -> list[str]:
+    """The workbook's own defined names (not the built-in _xlnm.* print and filter names)."""
+    root = package.read_xml(package.workbook_part())
+    names = [n.get("name", "") for n in root.iterfind("m:definedNames/m:definedName", NS)]
+    return [name for name in names if name and not name.startswith("_xlnm.")]
+
+
 def drop_local_names(package: XlsxPackage, position: int, *, only_builtin: bool = True) -> None:
     """Remove the names local to the sheet at `position` (by default only _xlnm.* print and filter names)."""
     root = package.xml(package.workbook_part())
@@ -412,6 +419,7 @@ __all__ = [
     "add_sheet_entry",
     "carry_protection",
     "copy_local_names",
+    "defined_names",
     "drop_local_names",
     "next_table_id",
     "references_to",
