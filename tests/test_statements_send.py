@@ -158,6 +158,17 @@ def test_a_refused_address_removed_from_the_recipients_leaves_the_statement_sent
     assert "already sent Pine Cannabis (2)" in fixed.output
 
 
+def test_a_customer_name_with_line_breaks_stays_one_subject_line(pdfs: Path, smtp: SmtpServer, tmp_path: Path) -> None:
+    manifest = json.loads((pdfs / "statements.json").read_text())
+    manifest["statements"][1]["customer"] = "Pine Cannabis\r\nBcc: evil@attacker.example"
+    (pdfs / "statements.json").write_text(json.dumps(manifest))
+    result = send(pdfs, recipients(tmp_path, ADDRESSES), mail_env(smtp.port, str(tmp_path / "s.sqlite3")), "--apply")
+    assert result.exit_code == 0, result.output
+    pine = next(m for m in smtp.messages if m["To"] == "ap@pine.example")
+    assert pine["Subject"] == f"Statement of account {DATE}: Pine Cannabis Bcc: evil@attacker.example (account 2)"
+    assert "evil@attacker.example" not in str(smtp.handler.recipients) and pine["Bcc"] is None
+
+
 # ---- the mail server fails: classified exactly, and the run stops ------------------------------------
 
 

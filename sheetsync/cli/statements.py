@@ -103,6 +103,8 @@ def send(
         plan = plan_sends(statements, who, store, options, folder)
         for line in plan_lines(plan):
             click.echo(line)
+        if smtp is not None:
+            click.echo(f"mail from {smtp.sender} via {smtp.host}:{smtp.port} ({smtp.security})")
         if not apply:
             click.echo("Nothing was sent (plan only); run again with --apply to send.")
             return

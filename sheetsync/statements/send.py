@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import ConfigError, DeliveryError
-from sheetsync.mailer import Attachment, Delivery, Mail, SmtpSettings, deliver
+from sheetsync.mailer import Attachment, Delivery, Mail, SmtpSettings, build_message, deliver
 from sheetsync.statements.build import StatementPdf
 from sheetsync.statements.recipients import Recipients
 from sheetsync.store import Note, Record, Store
@@ -178,6 +178,11 @@ def _send_one(item: PlannedSend, plan: SendPlan, smtp: SmtpSettings, store: Stor
     """Send and record one statement; returns the mail server's failure when it was the server's."""
     mail = _mail(item, plan)
     key, where = item.statement.key, _where(item, plan, run_id)
+    try:
+        build_message(smtp, mail)  # a message that cannot be written fails here, before any intent
+    except (ValueError, TypeError) as exc:
+        item.outcome = f"failed: the message cannot be written ({exc})"
+        return ""
     if store is not None:
         store.put(KIND, key, "sending", _intent(item, plan, mail), Note("intent", **where))
     try:
@@ -238,7 +243,7 @@ def render_mail(statement: StatementPdf, options: SendOptions) -> tuple[str, str
         "company": statement.company,
     }
     return (
-        _fill(options.subject or DEFAULT_SUBJECT, values, "subject").replace("\n", " ").strip(),
+        " ".join(_fill(options.subject or DEFAULT_SUBJECT, values, "subject").split()),  # one line, whatever the name
         _fill(options.body or DEFAULT_BODY, values, "body"),
     )
 
