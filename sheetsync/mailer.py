@@ -142,9 +142,35 @@ def deliver(smtp: SmtpSettings, mail: Mail) -> Delivery:
     if not mail.to:
         raise ConfigError("an e-mail needs at least one recipient")
     message = build_message(smtp, mail)
-    client = _open(smtp)
+    client: smtplib.SMTP | None = None
     try:
-        refused = client.send_message(message, to_addrs=mail.recipients())
+        client = _open(smtp)
+        refused = _transact(smtp, client, message, mail.recipients())
+    except KeyboardInterrupt:
+        if client is not None:
+            client.close()
+        interrupted = SendInterrupted()
+        interrupted.delivered = None if getattr(client, "data_started", False) else False
+        raise interrupted from None
+    except DeliveryError:
+        if client is not None:
+            _quit(client)
+        raise
+    _quit(client)
+    return Delivery(str(message["Message-ID"]), {a: f"{c} {_text(m)}" for a, (c, m) in refused.items()})
+
+
+class SendInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) during deliver(): `delivered` is False when the message data had not begun (surely
+    not sent), None when it had (it may have been taken)."""
+
+    delivered: bool | None = None
+
+
+def _transact(smtp: SmtpSettings, client: smtplib.SMTP, message: EmailMessage, recipients: list[str]) -> Any:
+    """MAIL, RCPT, DATA: the refused recipients ({address: (code, text)}) when others took it."""
+    try:
+        return client.send_message(message, to_addrs=recipients)
     except smtplib.SMTPRecipientsRefused as exc:
         raise _failed(f"{_where(smtp)}: recipients refused: {_refusals(exc.recipients)}", False) from None
     except smtplib.SMTPSenderRefused as exc:
@@ -155,9 +181,6 @@ def deliver(smtp: SmtpSettings, mail: Mail) -> Delivery:
         # only a break after DATA began leaves the outcome open; before it nothing was handed over
         began = getattr(client, "data_started", False)
         raise _failed(f"{_where(smtp)}: {_reason(exc)}", None if began else False) from None
-    finally:
-        _quit(client)
-    return Delivery(str(message["Message-ID"]), {a: f"{c} {_text(m)}" for a, (c, m) in refused.items()})
 
 
 def _open(smtp: SmtpSettings) -> smtplib.SMTP:

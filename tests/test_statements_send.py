@@ -370,6 +370,54 @@ def test_a_send_killed_in_the_smtp_transaction_is_unknown_and_nothing_goes_twice
     ), received
 
 
+class _StallAtMail:
+    """Stalls at MAIL FROM (before any data) until released; takes every message after."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.in_mail = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        import asyncio
+
+        self.in_mail.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.05)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def test_ctrl_c_before_the_message_was_handed_over_records_it_not_sent(pdfs: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "state.sqlite3")
+    handler, port = _StallAtMail(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mapping = recipients(tmp_path, ADDRESSES)
+        env = {**os.environ, **mail_env(port, db)}
+        command = [sys.executable, "-c", "from sheetsync.cli import main; main()", "statements", "send"]
+        command += ["--pdf", str(pdfs), "--recipients", str(mapping), "--apply"]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            assert handler.in_mail.wait(60), "the send never reached MAIL FROM"
+        finally:
+            process.send_signal(signal.SIGINT)
+            output = process.communicate(timeout=30)[0].decode()
+        assert process.returncode == ExitCode.INTERRUPTED, output
+        assert record(db, 1).state == "failed" and record(db, 2) is None
+        handler.release.set()
+        rerun = send(pdfs, mapping, mail_env(port, db), "--apply")
+    finally:
+        controller.stop()
+    assert rerun.exit_code == 0, rerun.output
+    assert sorted(m["To"] for m in handler.messages) == ["ap@door.example", "ap@leaf.example", "ap@pine.example"]
+
+
 def test_the_send_log_in_postgresql(pdfs: Path, smtp: SmtpServer, tmp_path: Path, store_location: str) -> None:
     env = mail_env(smtp.port, store_location)
     mapping = recipients(tmp_path, [ADDRESSES[0], (2, "ap@pine.example", REFUSED), ADDRESSES[2]])

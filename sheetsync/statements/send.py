@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.errors import ConfigError, DeliveryError
-from sheetsync.mailer import Attachment, Delivery, Mail, SmtpSettings, build_message, deliver
+from sheetsync.mailer import Attachment, Delivery, Mail, SendInterrupted, SmtpSettings, build_message, deliver
 from sheetsync.statements.build import StatementPdf
 from sheetsync.statements.recipients import Recipients
 from sheetsync.store import Note, Record, Store
@@ -187,10 +187,14 @@ def _send_one(item: PlannedSend, plan: SendPlan, smtp: SmtpSettings, store: Stor
         store.put(KIND, key, "sending", _intent(item, plan, mail), Note("intent", **where))
     try:
         delivery = deliver(smtp, mail)
+    except SendInterrupted as stop:  # Ctrl-C: record what is known, then stop the run
+        state = _not_taken(item) if stop.delivered is False else "unknown"
+        if store is not None:
+            message = "interrupted before the message was handed over" if state == "failed" else "interrupted"
+            store.update(KIND, key, state=state, changes={"error": message}, note=Note(state, message=message, **where))
+        raise
     except DeliveryError as exc:
-        state = "failed" if exc.delivered is False else "unknown"
-        if state == "failed" and item.envelope is not None:
-            state = "partial"  # those who had it still have it: the next run tries the others again
+        state = _not_taken(item) if exc.delivered is False else "unknown"
         if store is not None:
             note = Note(state, message=exc.message, **where)
             store.update(KIND, key, state=state, changes={"error": exc.message}, note=note)
@@ -198,6 +202,12 @@ def _send_one(item: PlannedSend, plan: SendPlan, smtp: SmtpSettings, store: Stor
         return exc.message if exc.server else ""
     item.outcome = _record_delivery(item, mail, delivery, store, where)
     return ""
+
+
+def _not_taken(item: PlannedSend) -> str:
+    """The state of a send the server surely did not take: failed, or still partial when it was the retry
+    of a partial send (those who had it still have it; the next run tries the others again)."""
+    return "partial" if item.envelope is not None else "failed"
 
 
 def _record_delivery(
