@@ -425,6 +425,8 @@ def test_the_send_log_in_postgresql(pdfs: Path, smtp: SmtpServer, tmp_path: Path
     assert first.exit_code == ExitCode.PARTIAL and len(smtp.messages) == 3, first.output
     refused_again = send(pdfs, mapping, env, "--apply")  # still refused: those who have it keep it
     assert refused_again.exit_code == ExitCode.PARTIAL and len(smtp.messages) == 3, refused_again.output
+    assert f"Pine Cannabis (2): partly sent: still NOT to {REFUSED} (" in refused_again.output
+    assert "; delivered to ap@pine.example" in refused_again.output
     assert record(store_location, 2).state == "partial"
     smtp.handler.refuse = frozenset()
     again = send(pdfs, mapping, env, "--apply")

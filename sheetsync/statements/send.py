@@ -198,10 +198,15 @@ def _send_one(item: PlannedSend, plan: SendPlan, smtp: SmtpSettings, store: Stor
         if store is not None:
             note = Note(state, message=exc.message, **where)
             store.update(KIND, key, state=state, changes={"error": exc.message}, note=note)
-        item.outcome = f"{state}: {exc.message}"
+        item.outcome = _partly(item, exc.message) if state == "partial" else f"{state}: {exc.message}"
         return exc.message if exc.server else ""
     item.outcome = _record_delivery(item, mail, delivery, store, where)
     return ""
+
+
+def _partly(item: PlannedSend, why: str) -> str:
+    have = item.previous.data.get("delivered_to", []) if item.previous is not None else []
+    return f"partly sent: still NOT to {', '.join(item.envelope or [])} ({why}); delivered to {', '.join(have)}"
 
 
 def _not_taken(item: PlannedSend) -> str:
