@@ -392,7 +392,10 @@ class _StallAtMail:
         return "250 OK"
 
 
-def test_ctrl_c_before_the_message_was_handed_over_records_it_not_sent(pdfs: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_before_the_message_was_handed_over_records_it_not_sent(
+    pdfs: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
     db = str(tmp_path / "state.sqlite3")
     handler, port = _StallAtMail(), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -406,7 +409,7 @@ def test_ctrl_c_before_the_message_was_handed_over_records_it_not_sent(pdfs: Pat
         try:
             assert handler.in_mail.wait(60), "the send never reached MAIL FROM"
         finally:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             output = process.communicate(timeout=30)[0].decode()
         assert process.returncode == ExitCode.INTERRUPTED, output
         assert record(db, 1).state == "failed" and record(db, 2) is None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -109,7 +112,8 @@ def send(
             click.echo("Nothing was sent (plan only); run again with --apply to send.")
             return
         assert smtp is not None
-        send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
+        with _terminate_as_interrupt():
+            send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
     code = _exit_code(plan)
     if code:
         click.get_current_context().exit(code)
@@ -191,6 +195,24 @@ def _send_lock(store: Any, apply: bool) -> AbstractContextManager[Any]:
     if store is None or not apply:
         return nullcontext()
     return store.lock(SEND_LOCK, ttl=timedelta(hours=2))  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a timeout, systemd stop) ends the sends as Ctrl-C does: the message in flight is recorded
+    exactly (failed or unknown) instead of the process dying with it "sending"."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _exit_code(plan: Any) -> int:
