@@ -244,7 +244,8 @@ def resolve_unknown(store: Store, statement: StatementPdf, *, arrived: bool) -> 
         )
     state = "sent" if arrived else "failed"
     message = "a person checked: it arrived" if arrived else "a person checked: it did not arrive"
-    changes = {"error": message} if not arrived else {"delivered_to": before.data.get("envelope", [])}
+    have = [*before.data.get("delivered_to", []), *before.data.get("envelope", [])]
+    changes = {"error": message} if not arrived else {"delivered_to": list(dict.fromkeys(have))}
     return store.update(KIND, statement.key, state=state, changes=changes, note=Note("resolved", message=message))
 
 
