@@ -7,6 +7,7 @@ table shows medians, with ratios to openpyxl write-only.
 
     python benchmarks/xlsx_bench.py                       # 100,000 rows x 20 columns, 3 repeats
     python benchmarks/xlsx_bench.py --rows 20000 --repeats 1 --cases sheetsync,write-only,pandas
+    python benchmarks/xlsx_bench.py --cases sheetsync,sheetsync-cells   # streamed rows vs openpyxl's cell writer
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-CASES = ("sheetsync", "write-only", "xlsxwriter", "pandas")
+CASES = ("sheetsync", "sheetsync-cells", "write-only", "xlsxwriter", "pandas")
 DEFAULT_CASES = ("sheetsync", "write-only", "xlsxwriter")
 LIBRARIES = {
-    "sheetsync": "sheetsync.sinks.xlsx",
+    "sheetsync": "sheetsync.sinks.xlsx_document",  # imports the writer and what it imports lazily (the About sheet)
+    "sheetsync-cells": "sheetsync.sinks.xlsx_document",
     "write-only": "openpyxl",
     "xlsxwriter": "xlsxwriter",
     "pandas": "pandas",
@@ -117,6 +119,14 @@ def run_sheetsync(columns: list[Any], rows: list[list[Any]], path: Path) -> None
     write_workbook(Workbook("bench", [tab]), path)
 
 
+def run_sheetsync_cells(columns: list[Any], rows: list[list[Any]], path: Path) -> None:
+    """sheetsync with its data rows through openpyxl's cell writer (xlsx_stream.py switched off)."""
+    from sheetsync.sinks import xlsx_stream
+
+    xlsx_stream.installed = lambda ws: False  # type: ignore[assignment]
+    run_sheetsync(columns, rows, path)
+
+
 def run_write_only(columns: list[Any], rows: list[list[Any]], path: Path) -> None:
     from openpyxl import Workbook
 
@@ -171,6 +181,7 @@ def child(case: str, n_rows: int) -> None:
     columns, rows = build_rows(n_rows)
     runners = {
         "sheetsync": run_sheetsync,
+        "sheetsync-cells": run_sheetsync_cells,
         "write-only": run_write_only,
         "xlsxwriter": run_xlsxwriter,
         "pandas": run_pandas,

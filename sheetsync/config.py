@@ -17,7 +17,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir, user_data_dir
 
 from sheetsync.errors import ConfigError
-from sheetsync.model import Company
+from sheetsync.model import Company, Negatives
 
 KSS_HOSTS = {
     "production": "https://api.kssdata.com/api/v1",
@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
 COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
     ("name", "the company name at the top of customer statements"),
     ("address", "its address (a list of lines, or one string with newlines)"),
-    ("remit_to", "where customers send payments (lines); the address when unset"),
+    ("remit_to", "where customers send payments (lines, the payee first); the name and address when unset"),
     ("phone", "phone number on statements"),
     ("email", "e-mail address on statements"),
     ("logo", "a PNG or JPEG logo file for statements (default: the template's)"),
@@ -130,6 +130,14 @@ COMPANY_FIELDS: tuple[tuple[str, str], ...] = (
 SETTINGS += tuple(
     Setting(f"company_{key}", f"SHEETSYNC_COMPANY_{key.upper()}", ("company", key), help=text)
     for key, text in COMPANY_FIELDS
+)
+SETTINGS += (
+    Setting(
+        "negatives",
+        "SHEETSYNC_NEGATIVES",
+        ("presentation", "negatives"),
+        help="negative money: parentheses (default), red, minus or red-minus; a report's `negatives:` wins",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -192,7 +200,7 @@ class Settings:
         return Company(
             name=self.company_name,
             address=_lines(self.company_address),
-            remit_to=_lines(self.company_remit_to) or _lines(self.company_address),
+            remit_to=_lines(self.company_remit_to) or (self.company_name, *_lines(self.company_address)),
             phone=self.company_phone or "",
             email=self.company_email or "",
             logo=_checked_logo(self.company_logo, self.source("company_logo")),
@@ -299,6 +307,7 @@ def load_settings(
     settings = Settings(values)
     _check_choice(settings, "kss_env", KSS_ENVIRONMENTS)
     _check_choice(settings, "kss_key_type", KEY_TYPES)
+    _check_choice(settings, "negatives", tuple(Negatives))
     return settings
 
 

@@ -34,6 +34,12 @@ class LayoutContext:
     generated_at: datetime
     warnings: list[model.RunWarning | str] = field(default_factory=list)
     company: model.Company | None = None  # the sender of customer-facing pages
+    negatives: model.Negatives | None = None  # sheetsync.toml's choice, for a definition that makes none
+
+    @property
+    def negatives_shown(self) -> model.Negatives:
+        """How negative money is shown: the definition's `negatives`, else the configured, else parentheses."""
+        return self.definition.negatives or self.negatives or model.Negatives.PARENTHESES
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,15 +83,28 @@ def split_groups(frame: pd.DataFrame, column: str | None) -> list[tuple[Any, lis
 
 
 def build_tabs(spec: TabSpec, frame: pd.DataFrame, ctx: LayoutContext) -> list[model.Tab]:
-    """One tab, or one per value of `spec.split`. A split of no rows still yields one empty tab."""
+    """One tab, or one per value of `spec.split`: a split of no rows yields no tab, never a blank one
+    (see `empty_split_warnings`); a tab that is not split is written empty (completeness.py warns)."""
     env = ctx.expr_context
     if spec.where is not None:
         keep = [r for r in records_of(frame) if spec.where.evaluate(row_env(r, env))]
         frame = pd.DataFrame(keep, columns=frame.columns, dtype=object) if keep else frame.iloc[0:0]
-    groups = split_groups(frame, spec.split)
-    if not groups:
-        groups = [(None, [])]
-    return [_tab(spec, value, rows, ctx) for value, rows in groups]
+    return [_tab(spec, value, rows, ctx) for value, rows in split_groups(frame, spec.split)]
+
+
+def empty_split_warnings(definition: Definition, workbooks: Sequence[model.Workbook]) -> list[model.RunWarning]:
+    """One line per split tab of which no workbook got a single tab ("no customer gets a statement").
+    Nothing of it is written: an existing workbook keeps its earlier tabs of it as they were."""
+    out = []
+    for spec in definition.tabs:
+        prefix = f"{definition.name}/{spec.id}-"
+        if spec.split is None or any(t.key.startswith(prefix) for wb in workbooks for t in wb.tabs):
+            continue
+        what = "statement" if spec.statement else "tab"
+        passes = " passes the tab's `where` with these parameters" if spec.where is not None else " has rows"
+        text = f"{definition.name}: no {what} written (tab {spec.id!r}): no {spec.split}{passes}"
+        out.append(model.RunWarning("no-rows", text, spec.id))
+    return out
 
 
 def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutContext) -> model.Tab:
@@ -124,6 +143,7 @@ def _tab(spec: TabSpec, value: Any, rows: list[dict[str, Any]], ctx: LayoutConte
         statement=statement,
         stamps=("Generated",) if spec.as_of is not None else ("Generated", "Data as of"),
         row_key=spec.key_headers,
+        negatives=ctx.negatives_shown,
     )
 
 
@@ -147,14 +167,24 @@ def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ct
 
 
 def customer_info(statement: model.Statement) -> list[tuple[str, str]]:
-    """The header block of a statement tab where a sink has no statement page (Google Sheets):
-    the customer, the named facts and the amount due, never run metadata."""
+    """The header block of a statement tab where a sink has no statement page (Google Sheets): the same
+    blocks as the printed statement (letterhead, remit-to, customer, facts, aging band, amount due,
+    payment instructions) as label/value lines, never run metadata."""
+    company = statement.company
+    lines: list[tuple[str, str]] = []
+    if company is not None:
+        contact = [x for x in (company.phone, company.email) if x]
+        lines.append(("From", " · ".join([company.name, ", ".join(company.address), *contact]).strip(" ·")))
+        if company.remit_to:
+            lines.append(("Remit to", ", ".join(company.remit_to)))
+    lines.append(("Customer", ", ".join(statement.customer)))
+    lines += statement.facts
+    lines += [(label, accounting_text(amount)) for label, amount in statement.band]
     due = statement.amount_due
-    return [
-        ("Customer", ", ".join(statement.customer)),
-        *statement.facts,
-        ("Amount due", accounting_text(due) if due is not None else ""),
-    ]
+    lines.append(("Amount due", accounting_text(due) if due is not None else ""))
+    if company is not None and company.payment_instructions:
+        lines.append(("Payment instructions", " ".join(company.payment_instructions)))
+    return lines
 
 
 def accounting_text(value: Decimal) -> str:

@@ -43,6 +43,35 @@ class Format(StrEnum):
 ACCOUNTING = '_("$"* #,##0.00_);_("$"* (#,##0.00);_("$"* "-"??_);_(@_)'
 """Money on every report: the accounting format (Excel's and Google Sheets' own), negatives in parentheses."""
 
+
+class Negatives(StrEnum):
+    """How negative money (credits) is shown: in parentheses (the accounting default) or with a minus
+    sign, in the text colour or in red."""
+
+    PARENTHESES = "parentheses"  # $ (56.67)
+    RED = "red"  # $ (56.67) in red
+    MINUS = "minus"  # $ -56.67
+    RED_MINUS = "red-minus"  # $ -56.67 in red
+
+
+_NEGATIVE_SECTIONS = {
+    Negatives.PARENTHESES: '_("$"* (#,##0.00)',
+    Negatives.RED: '[Red]_("$"* (#,##0.00)',
+    Negatives.MINUS: '_("$"* -#,##0.00_)',
+    Negatives.RED_MINUS: '[Red]_("$"* -#,##0.00_)',
+}
+
+
+def money_format(negatives: Negatives = Negatives.PARENTHESES) -> str:
+    """The accounting format with negatives shown as `negatives` says (Excel's and Google Sheets' syntax)."""
+    return f'_("$"* #,##0.00_);{_NEGATIVE_SECTIONS[negatives]};_("$"* "-"??_);_(@_)'
+
+
+def number_format(fmt: Format, negatives: Negatives = Negatives.PARENTHESES) -> str:
+    """The number format of a column of format `fmt`; money follows `negatives`."""
+    return money_format(negatives) if fmt is Format.CURRENCY else NUMBER_FORMATS[fmt]
+
+
 NUMBER_FORMATS: dict[Format, str] = {
     Format.TEXT: "@",
     Format.INTEGER: "#,##0",
@@ -66,6 +95,15 @@ FORMAT_OF_TYPE: dict[str, Format] = {
     "text": Format.TEXT,
 }
 NUMERIC_FORMATS = frozenset({Format.INTEGER, Format.DECIMAL, Format.CURRENCY, Format.PERCENT, Format.ID})
+
+
+def text_after_number(formats: list[Format]) -> list[bool]:
+    """Which columns hold text right of a number column: every sink indents them, so a right-aligned
+    number never touches left-aligned text ("115 1g", never "1151g")."""
+    return [
+        index > 0 and fmt not in NUMERIC_FORMATS and formats[index - 1] in NUMERIC_FORMATS
+        for index, fmt in enumerate(formats)
+    ]
 
 
 class Total(StrEnum):
@@ -210,6 +248,7 @@ class Tab:
     statement: Statement | None = None  # a customer-facing page (xlsx): see Statement
     row_key: tuple[str, ...] = ()  # headers whose values identify a row: columns users add follow it
     stamps: tuple[str, ...] = ()  # info labels holding run times, left out of the content hash
+    negatives: Negatives = Negatives.PARENTHESES  # how its negative money is shown
 
     @property
     def header_row(self) -> int:

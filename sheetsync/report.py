@@ -16,7 +16,15 @@ from sheetsync.connect import Connections
 from sheetsync.definition import Definition, DemoValue
 from sheetsync.expr import Template, truthy
 from sheetsync.fetch import Fetcher, client_caller, resolve_values
-from sheetsync.layout import LayoutContext, about, build_tabs, file_stem, split_groups, unique_tab_names
+from sheetsync.layout import (
+    LayoutContext,
+    about,
+    build_tabs,
+    empty_split_warnings,
+    file_stem,
+    split_groups,
+    unique_tab_names,
+)
 from sheetsync.transform import Frames, build_frames, match_key, records_of
 
 
@@ -60,6 +68,7 @@ def run_report(
         environment=environment,
         fetched_at=fetched.fetched_at,
         company=company_of(connections),
+        negatives=connections.settings.negatives,
     )
     summary = summarize(
         definition,
@@ -82,16 +91,19 @@ def render(
     environment: str = "",
     fetched_at: datetime | None = None,
     company: model.Company | None = None,
+    negatives: str | None = None,
 ) -> tuple[list[model.Workbook], list[model.RunWarning | str]]:
     """The pure part of a run: records -> workbooks (no network), plus warnings (data ones first)."""
     data_warnings: list[str] = []
     warnings: list[model.RunWarning | str] = []
     now = datetime.now().astimezone()
-    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company)
+    shown = model.Negatives(negatives) if negatives else None
+    ctx = LayoutContext(definition, params, environment, fetched_at or now, now, warnings, company, shown)
     frames = build_frames(definition, records, documented, data_warnings, context=ctx.expr_context)
     workbooks = _workbooks(definition, frames, ctx)
     missing = [*missing_warnings(definition, params, records), *narrowing_default_warnings(definition)]
-    return workbooks, [*missing, *data_warnings, *warnings, *empty_tab_warnings(workbooks)]
+    empty = [*empty_tab_warnings(workbooks), *empty_split_warnings(definition, workbooks)]
+    return workbooks, [*missing, *data_warnings, *warnings, *empty]
 
 
 def burst_enabled(definition: Definition, context: Mapping[str, Any]) -> bool:

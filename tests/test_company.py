@@ -38,9 +38,9 @@ def test_company_profile_from_toml(tmp_path: Path) -> None:
     assert company.payment_instructions == ("ACH to Bank, acct 123", "Quote your account number")
 
 
-def test_remit_to_defaults_to_the_address_and_no_name_means_no_profile(tmp_path: Path) -> None:
+def test_remit_to_defaults_to_the_name_and_address_and_no_name_means_no_profile(tmp_path: Path) -> None:
     company = load_settings({"SHEETSYNC_COMPANY_NAME": "Acme", "SHEETSYNC_COMPANY_ADDRESS": "1 Road"}, cwd=tmp_path)
-    assert company.company().remit_to == ("1 Road",)
+    assert company.company().remit_to == ("Acme", "1 Road")  # a remit-to block names the payee
     assert load_settings({}, cwd=tmp_path).company() is None
 
 

@@ -27,7 +27,7 @@ from sheetsync.errors import (
     ServerError,
     SinkError,
 )
-from sheetsync.model import ACCOUNTING, Chart, Column, Format, Tab, Workbook
+from sheetsync.model import ACCOUNTING, Chart, Column, Format, Negatives, Tab, Workbook, money_format
 from sheetsync.sinks.gsheets import MAX_PAYLOAD, write_workbooks
 
 SHEET_ID = "SPREADSHEET-1"
@@ -395,3 +395,16 @@ def test_two_reports_sharing_a_spreadsheet_keep_each_others_tabs(double, refresh
     stats = refresh(other)
     assert stats["tabs_deleted"] == 0
     assert book(double).titles == ["Sheet1", "Prices", "Customers", "Aging"]
+
+
+def test_negative_money_follows_the_tabs_negatives_option(double, refresh) -> None:
+    workbook = price_workbook(3)
+    workbook.tabs[0].negatives = Negatives.RED_MINUS
+    refresh(workbook)
+    cells = book(double).sheet("Prices").cells
+    assert cells[(5, 2)]["userEnteredFormat"]["numberFormat"] == {
+        "type": "CURRENCY",
+        "pattern": money_format(Negatives.RED_MINUS),
+    }
+    assert "[Red]" in money_format(Negatives.RED_MINUS).split(";")[1]
+    assert cells[(5, 3)]["userEnteredFormat"]["numberFormat"]["pattern"] == "#,##0"  # only money changes

@@ -100,10 +100,11 @@ def test_burst_gives_each_value_its_own_rows_only() -> None:
         assert [t.key for t in workbook.tabs] == [f"inv/customer-{customer}"]
 
 
-def test_empty_split_still_gives_one_tab() -> None:
+def test_an_empty_split_gives_no_tab_and_one_warning() -> None:
     definition = parse_definition(TEXT.replace("BURST", ""), "inv.yaml")
-    (workbook,), _ = render(definition, {"customer_ids": [1], "alert": D(1)}, {"invoices": []}, {})
-    assert len(workbook.tabs) == 1 and workbook.tabs[0].rows == []
+    (workbook,), warnings = render(definition, {"customer_ids": [1], "alert": D(1)}, {"invoices": []}, {})
+    assert workbook.tabs == []  # never a blank tab
+    assert [w.code for w in warnings if "no tab written" in str(w)] == ["no-rows"]
 
 
 def test_typed_values() -> None:

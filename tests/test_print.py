@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy
 import openpyxl
 import pytest
 from helpers_lo import soffice
@@ -62,6 +63,9 @@ def test_ar_summary_prints_landscape_readable_with_the_chart_below(printed: dict
     assert page_size(pdf, 1) == LETTER_LANDSCAPE
     with Image.open(page_png(pdf, 1, printed["dir"] / "summary.png", DPI)) as image:
         assert image.size == (1100, 850)
+        rgb = numpy.asarray(image.convert("RGB")).astype(int)
+    red = int(((rgb[..., 0] > 200) & (rgb[..., 1] < 40) & (rgb[..., 2] < 40)).sum())
+    assert red > 100  # ar-aging's `negatives: red`: the open credits print in red (pure red: no chart colour)
     assert table_word_px(pdf, 1) >= READABLE_PX
     words = page_words(pdf, 1)
     total = next(w for w in words if w.text == "Total")
@@ -70,7 +74,10 @@ def test_ar_summary_prints_landscape_readable_with_the_chart_below(printed: dict
     axis = [w.text for w in words if re.fullmatch(r"\$\d{1,3}(,\d{3})*", w.text)]
     assert len(axis) >= 3 and "$0" in axis  # whole currency units on the chart's axis
     text = page_text(pdf, 1)
-    assert "(451.72)" in text and "-$" not in text  # accounting: negatives in parentheses
+    summary = openpyxl.load_workbook(printed["books"]["ar-aging"])["Summary"]
+    negatives = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, float) and c.value < 0]
+    assert negatives and "-$" not in text  # accounting: negatives in parentheses
+    assert all(f"({abs(v):,.2f})" in text for v in negatives[:20])
 
 
 @pytest.mark.parametrize("report", ["price-list", "reorder"])

@@ -10,10 +10,12 @@ from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from helpers_lo import recalculate_with_libreoffice, soffice
 from helpers_reports import kss_all, money, run_cli, table
 from helpers_statement import customer_id, page, statements
 
+from sheetsync.cli import cli
 from sheetsync.expr import compile_expr
 
 BUCKETS = {
@@ -195,6 +197,56 @@ def test_as_of_moves_days_past_due_into_the_bucket_ranges(tmp_path: Path, world)
             checked += 1
     assert checked > 10
     assert "as_of=2026-03-02" in info(book["Summary"])["Parameters"]
+
+
+def showcase(world: dict[str, Any]) -> tuple[int, int]:
+    """(a customer in credit, a customer whose open items net to zero) of the sandbox."""
+    rows = world["aging"].values()
+    in_credit = next(r["CustomerID"] for r in rows if money(r["TotalBalanceOutstanding"]) < 0)
+    netting = next(r["CustomerID"] for r in rows if money(r["TotalBalanceOutstanding"]) == 0 and r["CreditInvoices"])
+    return in_credit, netting
+
+
+@pytest.mark.parametrize(
+    ("flags", "who"),
+    [((), {"owing"}), (("include_credit",), {"owing", "in_credit"}), (("include_zero",), {"owing", "netting"})],
+)
+def test_credit_and_zero_balances_get_a_statement_when_asked(
+    tmp_path: Path, world, flags: tuple[str, ...], who: set[str]
+) -> None:
+    in_credit, netting = showcase(world)
+    ids = {"owing": 1, "in_credit": in_credit, "netting": netting}
+    out = tmp_path / "s.xlsx"
+    args = [
+        "-p",
+        f"customer_ids={ids['owing']},{in_credit},{netting}",
+        *[a for f in flags for a in ("-p", f"{f}=true")],
+    ]
+    run_cli("run", "ar-aging", "--sandbox", "-o", str(out), *args)
+    sheets = {customer_id(ws): ws for ws in statements(openpyxl.load_workbook(out))}
+    assert set(sheets) == {ids[name] for name in who}
+    for cid, ws in sheets.items():
+        assert money(page(ws)["Amount due"]) == money(world["aging"][cid]["TotalBalanceOutstanding"])
+    if in_credit in sheets:
+        assert page(ws := sheets[in_credit])["Amount due"] < 0 and table(ws, "Invoice")[1][-1]["Aging"] == "Credit"
+
+
+def test_no_customer_qualifying_warns_and_keeps_the_workbooks_statements(tmp_path: Path, world) -> None:
+    in_credit, _ = showcase(world)
+    out = tmp_path / "s.xlsx"
+    run_cli("run", "ar-aging", "--sandbox", "-o", str(out), "-p", "customer_ids=1")
+    before = {
+        ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in statements(openpyxl.load_workbook(out))
+    }
+    result = CliRunner().invoke(
+        cli, ["run", "ar-aging", "--sandbox", "-o", str(out), "-p", f"customer_ids={in_credit}"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "no statement written" in line]
+    assert len(lines) == 1 and "CustomerID" in lines[0]
+    book = openpyxl.load_workbook(out)
+    assert {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in statements(book)} == before
+    assert len(before) == 1 and not [ws for ws in book.worksheets if ws.max_row <= 1]  # no blank tab
 
 
 def test_burst_gives_each_customer_only_their_own_rows(tmp_path: Path, world) -> None:

@@ -86,6 +86,16 @@ def test_aging_reconciles_with_invoice_balances(world) -> None:
     assert {len(row[listed]) > 0 for row in world["aging"] for _, listed in BUCKETS} == {True, False}
 
 
+def test_every_world_has_a_customer_in_credit_and_one_netting_to_zero(world) -> None:
+    """So the ar-aging demo shows what include_credit and include_zero add (sandbox/payments.py)."""
+    ny = {c["CustomerID"] for c in world["customers"] if c["State"] == "NY"}
+    in_credit = [r for r in world["aging"] if D(r["TotalBalanceOutstanding"]) < 0]
+    netting = [r for r in world["aging"] if D(r["TotalBalanceOutstanding"]) == 0 and r["CreditInvoices"]]
+    assert {r["CustomerID"] for r in in_credit} & ny and {r["CustomerID"] for r in netting} & ny
+    for row in netting:
+        assert sum(len(row[listed]) for _, listed in BUCKETS) >= 1  # an invoice open, and a credit as large
+
+
 def test_invoice_balances_and_totals(world) -> None:
     for inv in world["invoices"]:
         assert D(inv["OpenBalance"]) == D(inv["OpenDebit"]) + D(inv["OpenCredit"])

@@ -85,7 +85,7 @@ def sheetsync(capsys: Any, *args: str) -> tuple[int, str, str]:
 def run_job(capsys: Any) -> dict[str, Any]:
     code, out, err = sheetsync(capsys, "schedule", "run", "statements-monthly", "--json")
     [run] = json.loads(out)
-    assert code == run["exit_code"], err
+    assert code == (run["exit_code"] or 0), err
     return dict(run)
 
 
@@ -217,3 +217,41 @@ def test_run_due_sends_the_monthly_statements_at_their_slot_once(books) -> None:
     assert scheduler.run_due() == [] and len(books.smtp.messages) == 3
     assert [r.outcome for r in scheduler.state.runs("statements-monthly")] == ["ok"]
     assert run.rows == {"statements/built": 3, "statements/sent": 3}
+
+
+HOLD_SEND_LOCK = """
+import sys, time
+from datetime import timedelta
+from sheetsync.store import open_store
+with open_store(sys.argv[1]).lock("statements:send", ttl=timedelta(hours=1)):
+    print("holding", flush=True)
+    time.sleep(120)
+"""
+
+
+@needs_libreoffice
+def test_a_manual_send_and_a_scheduled_one_never_plan_at_once(books, capsys) -> None:
+    import subprocess
+    import sys
+
+    schedule = books.dir / "schedule.yaml"
+    schedule.write_text(schedule.read_text().replace("      apply: true\n", ""))
+    assert run_job(capsys)["rows"]["statements/planned"] == 3  # built, nothing sent
+    schedule.write_text(schedule.read_text().replace("      bcc:", "      apply: true\n      bcc:"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SEND_LOCK, str(books.dir / "state.sqlite3")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        run = run_job(capsys)  # a manual `statements send --apply` is sending: the job waits its turn
+        assert run["outcome"] == "skipped" and "statements:send" in run["reason"]
+        code, out, err = sheetsync(
+            capsys, "statements", "send", "--pdf", "out/statements", "--recipients", "billing.csv", "--apply"
+        )
+        assert code != 0 and "statements:send" in err and len(err.strip().splitlines()) == 1, err
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert books.smtp.messages == []
+    code, out, err = sheetsync(capsys, "statements", "send", "--pdf", "out/statements", "--recipients", "billing.csv")
+    assert code == 0 and "Nothing was sent" in out  # a plan only needs no lock

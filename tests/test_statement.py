@@ -11,12 +11,16 @@ from typing import Any
 
 import openpyxl
 import pytest
+from helpers_statement import page
 from PIL import Image as PILImage
+from sheets_double import FakeServiceAccountCredentials, SheetsDouble
 
-from sheetsync.config import PLACEHOLDER_COMPANY
+from sheetsync.config import PLACEHOLDER_COMPANY, load_settings
 from sheetsync.definition import find_definition, resolve_params
-from sheetsync.model import Column, Company, Format, Statement, Tab, Total, Workbook
+from sheetsync.errors import ConfigError
+from sheetsync.model import Column, Company, Format, Negatives, Statement, Tab, Total, Workbook
 from sheetsync.report import documented_fields, render
+from sheetsync.sinks.gsheets import write_workbooks
 from sheetsync.sinks.xlsx import write_workbook
 from sheetsync.sinks.xlsx_pages import PageSetup, column_pixels, page_breaks
 
@@ -61,11 +65,14 @@ def _invoice(cid: int, invoice_id: int, amount: Decimal) -> dict[str, Any]:
     }
 
 
-def books(**params: str) -> dict[str, list[str]]:
-    """Which customers get a statement: owing (1), in credit (2), netting to zero (3)."""
+Lines = dict[int, tuple[list[tuple[int, Decimal]], list[tuple[int, Decimal]]]]
+OWING: Lines = {1: ([(11, Decimal("100.00"))], [])}
+IN_CREDIT: Lines = {2: ([], [(21, Decimal("-40.00"))])}
+NETTING_TO_ZERO: Lines = {3: ([(31, Decimal("25.00"))], [(32, Decimal("-25.00"))])}
+
+
+def rendered(lines: Lines, **params: str) -> tuple[list[Workbook], list[Any]]:
     definition = find_definition("ar-aging")
-    lines = {1: ([(11, Decimal("100.00"))], []), 2: ([], [(21, Decimal("-40.00"))])}
-    lines[3] = ([(31, Decimal("25.00"))], [(32, Decimal("-25.00"))])
     records = {
         "aging": [_aging(cid, inv, cr) for cid, (inv, cr) in lines.items()],
         "customers": [
@@ -75,7 +82,7 @@ def books(**params: str) -> dict[str, list[str]]:
         "invoices": [_invoice(cid, i, a) for cid, (inv, cr) in lines.items() for i, a in inv + cr],
         "states": [{"StateAbbreviation": "CA", "TimeZone": "America/Los_Angeles"}],
     }
-    workbooks, _ = render(
+    return render(
         definition,
         resolve_params(definition, params),
         records,
@@ -83,6 +90,11 @@ def books(**params: str) -> dict[str, list[str]]:
         environment="sandbox",
         company=PLACEHOLDER_COMPANY,
     )
+
+
+def books(**params: str) -> dict[str, list[str]]:
+    """Which customers get a statement: owing (1), in credit (2), netting to zero (3)."""
+    workbooks, _ = rendered({**OWING, **IN_CREDIT, **NETTING_TO_ZERO}, **params)
     return {"statements": [t.statement.customer[0] for t in workbooks[0].tabs if t.statement]}
 
 
@@ -97,6 +109,22 @@ def books(**params: str) -> dict[str, list[str]]:
 )
 def test_who_gets_a_statement(params: dict[str, str], expected: list[str]) -> None:
     assert sorted(books(**params)["statements"]) == expected
+
+
+@pytest.mark.parametrize("burst", ["false", "true"])
+def test_no_customer_qualifying_is_one_warning_not_a_blank_tab(burst: str) -> None:
+    workbooks, warnings = rendered({**IN_CREDIT, **NETTING_TO_ZERO}, burst=burst)
+    assert [t.name for wb in workbooks for t in wb.tabs if t.statement or not t.rows] == []
+    assert all(wb.tabs and wb.tabs[0].name == "Summary" for wb in workbooks)
+    lines = [str(w) for w in warnings if "statement" in str(w)]
+    assert lines == [
+        "ar-aging: no statement written (tab 'statement'): no CustomerID passes the tab's `where` with these parameters"
+    ]
+
+
+def test_a_statement_for_some_customer_is_no_warning() -> None:
+    _, warnings = rendered({**OWING, **IN_CREDIT})
+    assert not [w for w in warnings if "statement" in str(w)]
 
 
 def _png(colour: str) -> bytes:
@@ -211,3 +239,107 @@ def test_a_statement_tab_without_a_page_shows_the_customer_and_never_run_metadat
     assert info["Customer"] == "Customer 1, 1 Main St" and info["Amount due"] == "$100.00"
     assert info["Statement date"] == "2026-03-01" and tab.note is None
     assert not {"Parameters", "Environment", "Generated", "Data as of", "Report"} & set(info)
+
+
+def test_the_remit_to_block_names_the_payee_when_remit_to_is_unset(tmp_path: Path) -> None:
+    env = {"SHEETSYNC_COMPANY_NAME": "Acme Co", "SHEETSYNC_COMPANY_ADDRESS": "1 Road\nOakland, CA 94607"}
+    company = load_settings(env, cwd=tmp_path).company()
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [statement_tab(company)]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    assert page(ws)["Remit to"][:3] == ["Acme Co", "1 Road", "Oakland, CA 94607"]
+
+
+NEGATIVE_SECTIONS = {
+    Negatives.PARENTHESES: '_("$"* (#,##0.00)',
+    Negatives.RED: '[Red]_("$"* (#,##0.00)',
+    Negatives.MINUS: '_("$"* -#,##0.00_)',
+    Negatives.RED_MINUS: '[Red]_("$"* -#,##0.00_)',
+}
+
+
+@pytest.mark.parametrize("negatives", list(Negatives))
+def test_negative_money_follows_the_negatives_option_on_every_money_cell(tmp_path: Path, negatives: Negatives) -> None:
+    tab = statement_tab(PLACEHOLDER_COMPANY)
+    tab.rows = [*tab.rows, ["CR-1", Decimal("-5.00")]]
+    tab.negatives = negatives
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [tab]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    money = [c for row in ws.iter_rows() for c in row if isinstance(c.value, int | float) and c.column > 1]
+    assert -5 in [c.value for c in money] and len(money) >= 5  # open items, total, band, Amount due box
+    for cell in money:
+        sections = cell.number_format.split(";")
+        assert sections[1] == NEGATIVE_SECTIONS[negatives], (cell.coordinate, cell.number_format)
+
+
+@pytest.mark.parametrize(
+    ("env", "definition", "expected"),
+    [
+        ({}, None, Negatives.PARENTHESES),
+        ({"SHEETSYNC_NEGATIVES": "minus"}, None, Negatives.MINUS),
+        ({"SHEETSYNC_NEGATIVES": "minus"}, "red", Negatives.RED),
+    ],
+)
+def test_a_definitions_negatives_wins_over_the_configured_one(
+    tmp_path: Path, env: dict[str, str], definition: str | None, expected: Negatives
+) -> None:
+    ar = find_definition("ar-aging").model_copy(update={"negatives": definition and Negatives(definition)})
+    negatives = load_settings(env, cwd=tmp_path).negatives
+    workbooks, _ = render(
+        ar,
+        resolve_params(ar, {}),
+        {"aging": [], "customers": [], "invoices": [], "states": []},
+        documented_fields(ar),
+        negatives=negatives,
+    )
+    assert {t.negatives for t in workbooks[0].tabs} == {expected}
+
+
+def test_an_unknown_negatives_setting_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"SHEETSYNC_NEGATIVES / negatives is 'purple'.*parentheses, red, minus"):
+        load_settings({"SHEETSYNC_NEGATIVES": "purple"}, cwd=tmp_path)
+
+
+def sheets_statement(tab: Tab) -> Any:
+    """`tab` written to the Google Sheets double: the sheet as Google would hold it."""
+    double = SheetsDouble()
+    double.add_spreadsheet("sheet1")
+    creds = FakeServiceAccountCredentials()
+    write_workbooks("sheet1", [Workbook("b", [tab])], credentials=creds, session=double.session(creds), sleep=None)
+    return double.spreadsheets["sheet1"].sheet(tab.name)
+
+
+def test_the_google_sheets_statement_carries_the_letterhead_remit_to_and_aging_band() -> None:
+    workbooks, _ = rendered(OWING)
+    tab = next(t for t in workbooks[0].tabs if t.statement)
+    sheet = sheets_statement(tab)
+    rows = [sheet.row_values(r) for r in range(2, tab.header_row - 1)]
+    block = {row[0]: row[1] for row in rows}
+    company = PLACEHOLDER_COMPANY
+    assert block["From"].startswith(company.name) and company.address[0] in block["From"]
+    assert block["Remit to"] == ", ".join(company.remit_to)
+    assert block["Customer"] == "Customer 1, 1 Main St" and block["Amount due"] == "$100.00"
+    band = ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days", "Credits")
+    assert [block[label] for label in band] == ["$100.00", "$0.00", "$0.00", "$0.00", "$0.00", "$0.00"]
+    assert block["Payment instructions"].startswith(company.payment_instructions[0])
+    assert sheet.row_values(tab.header_row)[0] == "Invoice"  # the open items under the block
+    assert not {"Parameters", "Environment", "Generated", "Report"} & set(block)
+
+
+def test_text_beside_numbers_is_padded_in_google_sheets_too() -> None:
+    columns = [Column("Product ID", Format.INTEGER), Column("Size"), Column("Name")]
+    tab = Tab("T", "t", "T", columns, [[115, "1g", "X"]])
+    sheet = sheets_statement(tab)
+    formats = [sheet.cells[(tab.header_row, c)].get("userEnteredFormat", {}) for c in range(3)]
+    assert formats[1]["horizontalAlignment"] == "LEFT" and formats[1]["padding"]["left"] > 3
+    assert "padding" not in formats[0] and "padding" not in formats[2]  # only text right of a number
+
+
+def test_the_aging_band_labels_have_room_for_two_lines(tmp_path: Path) -> None:
+    path = tmp_path / "s.xlsx"
+    write_workbook(Workbook("s", [statement_tab(PLACEHOLDER_COMPANY)]), path)
+    ws = openpyxl.load_workbook(path)["Kettles"]
+    band_row = next(c.row for row in ws.iter_rows() for c in row if c.value == "Current")
+    assert ws.cell(band_row, 4).alignment.wrap_text  # "31-60 days" wraps in its column
+    assert ws.row_dimensions[band_row].height >= 2 * 15  # and is never cut to one line

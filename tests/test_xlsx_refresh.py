@@ -576,3 +576,38 @@ def test_a_report_tab_with_its_own_chart_is_renamed_when_nothing_of_the_users_re
     package = XlsxPackage.open(book)
     charts = [name for name in package.parts if name.startswith("xl/charts/chart")]
     assert charts and all(b"'Kettle prices'!" in package.parts[name] for name in charts)
+
+
+def test_report_columns_and_rows_the_user_hid_stay_hidden(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    ws.column_dimensions["D"].hidden = True  # Qty
+    ws.row_dimensions[7].hidden = True  # 0002
+    user.save(book)
+
+    write_report_xlsx(reshaped(prices([2, 3, 1]), brand_at=1), book)  # Qty now in E, 0002 first
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert ws["E5"].value == "Qty" and ws.column_dimensions["E"].hidden
+    assert not ws.column_dimensions["D"].hidden and not ws.column_dimensions["C"].hidden
+    assert ws["A6"].value == "0002" and ws.row_dimensions[6].hidden
+    assert not ws.row_dimensions[7].hidden and not ws.row_dimensions[8].hidden
+
+
+def test_notes_beside_a_report_whose_column_the_user_deleted_are_kept(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    user = openpyxl.load_workbook(book)
+    ws = user["Prices"]
+    ws.delete_cols(5)  # "Since": the report now ends in G, as the user sees it
+    ws["I5"], ws["I6"] = "Buyer notes", "call about 0001"
+    user.save(book)
+
+    outcome = write_report_xlsx(prices([3, 2, 1]), book)
+
+    assert outcome.kept_cells == 2 and not outcome.orphans
+    ws = openpyxl.load_workbook(book)["Prices"]
+    assert ws["E5"].value == "Since" and ws["H5"].value == "Customer"  # the report's columns, all of them
+    assert ws["J5"].value == "Buyer notes" and ws["J8"].value == "call about 0001"  # beside 0001, now last

@@ -68,6 +68,7 @@ class EtagCache:
         cache_dir = Path(cache_dir)
         self.path = cache_dir / f"{prefix}-etags-{key_fingerprint(api_key)}.sqlite3"
         self._queue = _queue_of(self.path)  # shared by every EtagCache of this file in the process
+        self._readers = threading.local()
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
             with closing(self._connect()) as db, db:
@@ -92,9 +93,15 @@ class EtagCache:
             queued = queue.entries.get(key)
         if queued is not None:
             return queued
-        with closing(self._connect()) as db, db:
-            row = db.execute("SELECT etag, body FROM etags WHERE url = ?", (key,)).fetchone()
+        row = self._reader().execute("SELECT etag, body FROM etags WHERE url = ?", (key,)).fetchone()
         return (row[0], bytes(row[1])) if row else None
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection, kept (opening one costs more than the read itself)."""
+        reader: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if reader is None:
+            reader = self._readers.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        return reader
 
     def store(self, url: str, etag: str, body: bytes) -> None:
         """Queue an entry; the writer thread commits it with the others queued meanwhile."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ def send(
     options = _options(settings, bcc, resend, test_to, note)
     smtp = SmtpSettings.from_settings(settings) if apply else None
     store = None if test_to else _store(settings)
-    with _send_lock(store, apply):
+    with _send_lock(store if apply else None):  # a scheduled statements job never plans the same at once
         plan = plan_sends(statements, who, store, options, folder)
         for line in plan_lines(plan):
             click.echo(line)
@@ -182,19 +182,17 @@ def _options(settings: Any, bcc: tuple[str, ...], resend: tuple[int, ...], test_
     )
 
 
+def _send_lock(store: Any) -> Any:
+    """The store's `statements:send` lock (LockHeldError naming its holder), or nothing without a store."""
+    from sheetsync.statements.send import SEND_LOCK
+
+    return store.lock(SEND_LOCK, ttl=timedelta(hours=2)) if store is not None else nullcontext()
+
+
 def _store(settings: Any) -> Any:
     from sheetsync.store import Actor, open_store
 
     return open_store(settings.store_location, actor=Actor.current(api_key=settings.kss_api_key))
-
-
-def _send_lock(store: Any, apply: bool) -> AbstractContextManager[Any]:
-    """The one send at a time (LockHeldError naming the holder), so two runs never plan the same statement."""
-    from sheetsync.statements.send import SEND_LOCK
-
-    if store is None or not apply:
-        return nullcontext()
-    return store.lock(SEND_LOCK, ttl=timedelta(hours=2))  # type: ignore[no-any-return]
 
 
 @contextmanager

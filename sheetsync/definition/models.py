@@ -43,7 +43,7 @@ from sheetsync.definition.params import PARAM_TYPES, coerce_param
 from sheetsync.definition.steps import AnyStep, Step
 from sheetsync.errors import ParameterError
 from sheetsync.expr import Expr, compile_expr, is_template
-from sheetsync.model import Format, Total
+from sheetsync.model import Format, Negatives, Total
 from sheetsync.suggest import did_you_mean
 
 ParamType = Literal["int", "int_list", "str", "str_list", "date", "decimal", "bool"]
@@ -401,6 +401,9 @@ class Definition(Strict):
     "What the report is for."
     timezone: Annotated[str, BeforeValidator(_time_zone)] = "America/Los_Angeles"
     "Dates and times are shown in this IANA time zone."
+    negatives: Negatives | None = None
+    "How negative money (credits) is shown: parentheses, red (parentheses in red), minus or red-minus."
+    " Default: sheetsync.toml [presentation] negatives, else parentheses."
     params: Annotated[
         dict[ParamName, Annotated[ParamSpec, AlsoAccepts({"enum": list(PARAM_TYPES), "description": "the type"})]],
         BeforeValidator(_keyed),

@@ -97,6 +97,44 @@ class PaymentBook:
             if c["AccountStatus"] == "Active" and len(self.payments) == before:
                 self._payment_for(rng, cid, [], leftover=True)
         self._initial_requests(rng)
+        self._showcase_balances()  # after the requests: a request on an invoice paid off here is rejected
+
+    def _showcase_balances(self) -> None:
+        """Two accounts every seed and scale has, so statements show what `include_credit` and
+        `include_zero` add: New York's last customer that is not active paid everything and then
+        returned goods (a credit balance, a refund owed); the one before it paid all but its newest
+        open invoice, had its earlier credits refunded and has a return credit of the same amount as
+        that invoice (open items netting to zero)."""
+        closed = [c["CustomerID"] for c in self.ds.customers if c["State"] == "NY" and c["AccountStatus"] != "Active"]
+        if len(closed) < 2:
+            return
+        in_credit, netting = closed[-1], closed[-2]
+        mine = {
+            cid: sorted((i for i in self.ds.invoices if i.customer_id == cid), key=lambda i: (i.date, i.id))
+            for cid in (in_credit, netting)
+        }
+        if len(mine[in_credit]) >= 1:
+            self._pay_off(in_credit, mine[in_credit])
+            mine[in_credit][-1].adjust += 12_500 + 100 * in_credit  # a return credited after payment
+        still_open = [i for i in mine[netting] if i.balance > 0]
+        if still_open and len(mine[netting]) >= 2:
+            kept = still_open[-1]
+            others = [i for i in mine[netting] if i is not kept]
+            self._pay_off(netting, others)
+            for inv in others:
+                inv.adjust += min(inv.balance, 0)  # an earlier credit, refunded
+            others[-1].adjust += kept.balance
+
+    def _pay_off(self, cid: int, invoices: list[Invoice]) -> None:
+        """One payment (a check, the day before) applied to every open balance of `invoices`."""
+        post = NOW - timedelta(days=1)
+        payment = Payment(len(self.payments) + 1, 90001 + len(self.payments), self.ds.ar_account(cid), 1, 0, post)
+        self.payments.append(payment)
+        self.payment_by_num[payment.num] = payment
+        for inv in invoices:
+            if inv.balance > 0:
+                self._apply(payment, inv, inv.balance, "sync", post)
+        payment.amount = payment.applied
 
     def _pays(self, rng: random.Random, inv: Invoice) -> bool:
         return rng.random() < (0.85 if inv.status == 7 else 0.5)

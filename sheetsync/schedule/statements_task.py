@@ -5,7 +5,7 @@ the scheduler's locks, history and alerts. Never twice: the send log in the stat
 customer and statement date, so a re-run (a catch-up, a manual `schedule run`) sends nothing already
 sent, and a message whose SMTP transaction did not complete stays "unknown" until someone resends it
 from the command line. Every job that sends holds the one lock `statements:send`, so two runs never
-plan the same statement at once.
+plan the same statement at once (`sheetsync statements send --apply` holds it as well).
 
 The run's history: rows "statements/built" and one per outcome ("statements/sent", "statements/already
 sent", "statements/no address", "statements/failed", "statements/unknown", "statements/planned" when
@@ -22,8 +22,8 @@ from typing import Any
 from sheetsync.config import Settings, load_settings
 from sheetsync.errors import ConfigError, SinkError
 from sheetsync.schedule.tasks import MISSING_HINT, TaskEnv, TaskResult, api_counts, kss_quota
+from sheetsync.statements.send import SEND_LOCK  # `statements send --apply` holds it too
 
-SEND_LOCK = "statements:send"
 NOT_REACHED = ("no address", "failed", "unknown", "test failed")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from sheetsync.model import Tab
+from sheetsync.model import Negatives, Tab
 
 
 def tab_digest(tab: Tab) -> str:
@@ -29,6 +29,8 @@ def tab_digest(tab: Tab) -> str:
         "chart": asdict(tab.chart) if tab.chart else None,
         "layout": [tab.freeze_header, tab.autofilter, tab.template, list(tab.row_key)],
     }
+    if tab.negatives is not Negatives.PARENTHESES:  # only when set: the hashes of earlier runs stay valid
+        content["negatives"] = tab.negatives.value
     hasher = hashlib.sha256(json.dumps(content, sort_keys=True, default=_plain).encode())
     for row in tab.rows:
         hasher.update(json.dumps([_plain(v) for v in row], default=_plain).encode())

@@ -17,18 +17,20 @@ from typing import Any
 
 from sheetsync.errors import RenderError, SinkError
 from sheetsync.model import (
-    NUMBER_FORMATS,
     SUBTOTAL_FUNCTIONS,
     Column,
     ConditionalRule,
     Format,
     Formula,
     Link,
+    Negatives,
     Style,
     Tab,
     Total,
     Validation,
+    text_after_number,
 )
+from sheetsync.model import number_format as pattern_of
 from sheetsync.sinks.links import safe_link
 from sheetsync.sinks.xlsx_cells import column_widths, quote_sheet, rule_formula
 
@@ -47,6 +49,7 @@ NUMBER_FORMAT_TYPES: dict[Format, str] = {
 BOLD = {"textFormat": {"bold": True}}
 HEADER = {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.8667, "green": 0.9216, "blue": 0.9686}}
 LINK_COLOR = {"red": 0.07, "green": 0.33, "blue": 0.8}
+INDENT_PADDING = {"top": 2, "right": 3, "bottom": 2, "left": 12}  # Sheets' default padding, one indent step left
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,8 @@ def grid_size(tab: Tab) -> GridSize:
     return GridSize(rows=max(last, tab.header_row + 1), columns=columns)
 
 
-def number_format(fmt: Format) -> dict[str, str]:
-    return {"type": NUMBER_FORMAT_TYPES[fmt], "pattern": NUMBER_FORMATS[fmt]}
+def number_format(fmt: Format, negatives: Negatives = Negatives.PARENTHESES) -> dict[str, str]:
+    return {"type": NUMBER_FORMAT_TYPES[fmt], "pattern": pattern_of(fmt, negatives)}
 
 
 def column_letter(index: int) -> str:
@@ -189,7 +192,7 @@ def format_requests(
                 {
                     "repeatCell": {
                         "range": _range(sheet_id, first0, end0, index, index + 1),
-                        "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format)}},
+                        "cell": {"userEnteredFormat": {"numberFormat": number_format(column.format, tab.negatives)}},
                         "fields": "userEnteredFormat.numberFormat",
                     }
                 }
@@ -216,12 +219,30 @@ def format_requests(
                 }
             }
         )
+    if end0 > first0:
+        requests += _indents(tab, sheet_id, first0, end0)
     for rule in tab.rules:
         requests.append(_conditional(tab, sheet_id, rule))
     for validation in tab.validations:
         requests.append(_validation(tab, sheet_id, validation, tabs_by_name, titles or {}))
     requests.append(_chart(tab, sheet_id))
     return [r for r in requests if r]
+
+
+def _indents(tab: Tab, sheet_id: int, first0: int, end0: int) -> list[dict[str, Any]]:
+    """Text right of a number column, aligned left with a padding of one indent step (as xlsx indents it)."""
+    indented = text_after_number([c.format for c in tab.columns])
+    return [
+        {
+            "repeatCell": {
+                "range": _range(sheet_id, first0, end0, index, index + 1),
+                "cell": {"userEnteredFormat": {"horizontalAlignment": "LEFT", "padding": INDENT_PADDING}},
+                "fields": "userEnteredFormat.horizontalAlignment,userEnteredFormat.padding",
+            }
+        }
+        for index, indent in enumerate(indented)
+        if indent
+    ]
 
 
 def _range(sheet_id: int, r0: int, r1: int, c0: int, c1: int) -> dict[str, int]:

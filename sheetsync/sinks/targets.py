@@ -167,9 +167,12 @@ def write_outputs(
         if outcome.status != "unchanged":
             written.append(str(path))
 
+    workbooks = [wb for wb in workbooks if wb.tabs]  # nothing to show: a file or sheet is left as it was
     for target in targets:
         limits = GOOGLE if isinstance(target, GSheetTarget) else XLSX
         ready = _sanitized(workbooks, limits, warnings)
+        if not ready:
+            continue
         if isinstance(target, XlsxTarget):
             if len(ready) != 1:
                 raise SinkError(f"output {target.path}: {len(ready)} workbooks need a directory output")

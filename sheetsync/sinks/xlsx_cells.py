@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from sheetsync.model import ConditionalRule, Format, Formula, Link, Tab, Total
+from sheetsync.model import ConditionalRule, Format, Formula, Link, Tab, Total, text_after_number
 from sheetsync.sinks import text
 from sheetsync.sinks.links import safe_link
 
@@ -251,13 +251,8 @@ def data_alignments(tab: Tab) -> list[Alignment | None]:
     """A text column beside a number column is indented one step, so a right-aligned number never
     touches left-aligned text ("115 1g"). The cell is aligned left explicitly: an indent under the
     default "general" alignment is ignored by LibreOffice ("1151g" on the printed page)."""
-    formats = [c.format for c in tab.columns]
-    out: list[Alignment | None] = []
-    for index, fmt in enumerate(formats):
-        after_number = index > 0 and formats[index - 1] in NUMERIC_FORMATS
-        text_after_number = fmt not in NUMERIC_FORMATS and after_number
-        out.append(Alignment(horizontal="left", indent=1) if text_after_number else None)
-    return out
+    indented = text_after_number([c.format for c in tab.columns])
+    return [Alignment(horizontal="left", indent=1) if indent else None for indent in indented]
 
 
 # -- names and ranges -----------------------------------------------------------------------------

@@ -51,18 +51,17 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
-from sheetsync.model import NUMBER_FORMATS, Format, Statement, Tab, Workbook
+from sheetsync.model import Format, Negatives, Statement, Tab, Workbook, money_format
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
 
 MIN_COLUMNS = 5
 ROW_HEIGHT = 15.0  # points
-TALL_ROW = 30.0  # points: the title row and the header row
+TALL_ROW = 30.0  # points: two lines (the title, the aging band labels, the header row)
 MIN_WIDTH = 11.0  # characters: every statement column
 MAX_FOOTER = 255  # Excel's limit on a header/footer section's total length
 DEFAULT_BRAND, DEFAULT_ACCENT, DEFAULT_LIGHT = "1F4E5F", "F2A541", "EAF2F4"
-MONEY = NUMBER_FORMATS[Format.CURRENCY]
 
 
 # -- the template's look ---------------------------------------------------------------------------
@@ -191,10 +190,16 @@ def _due_box_width(tab: Tab) -> float:
     return shown * 12 / 11 * 1.1 + 2.0
 
 
+def tall_rows(tab: Tab, header_row: int) -> list[int]:
+    """The rows two lines high: the title, the aging band's labels (they wrap) and the header row."""
+    band = [Plan.of(tab).band_row] if _statement(tab).band else []
+    return [1, *band, header_row]
+
+
 def statement_breaks(tab: Tab, look: Look, header_row: int, last_data_row: int, last_row: int) -> list[int]:
     """Where a statement's pages end: as full as its page setup allows (sinks/xlsx_pages.py)."""
     setup = PageSetup(look.paper_size, look.orientation, look.margins, statement_widths(tab))
-    heights = {1: TALL_ROW, header_row: TALL_ROW}
+    heights = dict.fromkeys(tall_rows(tab, header_row), TALL_ROW)
     return page_breaks(heights, ROW_HEIGHT, header_row, last_row, last_row - last_data_row, setup.height_available())
 
 
@@ -215,9 +220,9 @@ def _company_lines(statement: Statement) -> list[str]:
     return [company.name, *company.address, *([" · ".join(contact)] if contact else [])]
 
 
-def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
-    """The styles of a statement's cells by role, in the look's colours."""
-    brand, accent = look.brand, look.accent
+def _role_styles(look: Look, negatives: Negatives) -> dict[str, dict[str, Any]]:
+    """The styles of a statement's cells by role, in the look's colours; money shows negatives as told."""
+    brand, accent, money = look.brand, look.accent, money_format(negatives)
     edge, thin = Side(style="medium", color=brand), Side(style="thin", color="B7C9CE")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     right, centre = Alignment(horizontal="right"), Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -240,7 +245,7 @@ def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
             "font": due,
             "fill": PatternFill("solid", fgColor=look.light),
             "border": Border(right=edge, top=edge, bottom=edge),
-            "number_format": MONEY,
+            "number_format": money,
         },
         "party": {"font": label, "border": Border(bottom=Side(style="thin", color=accent))},
         "band_label": {
@@ -255,8 +260,8 @@ def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
             "border": box,
             "alignment": centre,
         },
-        "band_value": {"border": box, "number_format": MONEY},
-        "band_total_value": {"font": due, "border": box, "number_format": MONEY},
+        "band_value": {"border": box, "number_format": money},
+        "band_total_value": {"font": due, "border": box, "number_format": money},
         "header": {
             "font": white,
             "fill": PatternFill("solid", fgColor=brand),
@@ -269,19 +274,19 @@ def _role_styles(look: Look) -> dict[str, dict[str, Any]]:
     return styles
 
 
-def _prototypes(ws: Any, look: Look) -> dict[str, Cell]:
+def _prototypes(ws: Any, look: Look, negatives: Negatives) -> dict[str, Cell]:
     """One styled cell per role, made once per workbook and look: a statement's cells copy their
     style ids, so the 600th statement costs no more style lookups than the first."""
     cache = ws.parent.__dict__.setdefault("_sheetsync_statement_styles", {})
-    if look not in cache:
+    if (look, negatives) not in cache:
         protos = {}
-        for role, spec in _role_styles(look).items():
+        for role, spec in _role_styles(look, negatives).items():
             proto = Cell(ws)
             for attribute, value in spec.items():
                 setattr(proto, attribute, value)
             protos[role] = proto
-        cache[look] = protos
-    return cache[look]
+        cache[look, negatives] = protos
+    return cache[look, negatives]
 
 
 class StatementRenderer(TabRenderer):
@@ -293,7 +298,7 @@ class StatementRenderer(TabRenderer):
         self.statement = _statement(tab)
         self.plan = Plan.of(tab)
         self.n = max(len(tab.columns), MIN_COLUMNS)
-        self.protos = _prototypes(ws, look)
+        self.protos = _prototypes(ws, look, tab.negatives)
         self.header_style, self.data_style = self.protos["header"], self.protos["data"]
 
     def render(self) -> None:
@@ -328,8 +333,8 @@ class StatementRenderer(TabRenderer):
         ws.print_title_rows = f"{frame.header_row}:{frame.header_row}"
         ws.sheet_format.defaultRowHeight = ROW_HEIGHT  # every application lays out the same rows per page
         ws.sheet_format.customHeight = True
-        ws.row_dimensions[1].height = TALL_ROW
-        ws.row_dimensions[frame.header_row].height = TALL_ROW
+        for row in tall_rows(self.tab, frame.header_row):
+            ws.row_dimensions[row].height = TALL_ROW
         breaks = statement_breaks(self.tab, look, frame.header_row, frame.last_data_row, self.last_row())
         for row in breaks:
             ws.row_breaks.append(Break(id=row))

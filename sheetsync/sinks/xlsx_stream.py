@@ -24,6 +24,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.compat import safe_string
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.xml import LXML
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
@@ -68,8 +69,9 @@ class StreamWriter(WorksheetWriter):
 
 
 def install(ws: Any) -> None:
-    """Give write-only worksheet `ws` a StreamWriter (before anything is appended to it)."""
-    if ws._writer is None:
+    """Give write-only worksheet `ws` a StreamWriter (before anything is appended to it). Only over
+    lxml's writer, which can hand over its output (``flush``); openpyxl without lxml keeps its own."""
+    if ws._writer is None and LXML:
         ws._writer = StreamWriter(ws)
         ws._writer.write_top()
 

@@ -92,23 +92,30 @@ class ColumnPlan:
 
 
 def plan_columns(header: dict[int, str], old: Layout, new_last: int) -> ColumnPlan:
-    """Match the report's recorded headers, in order, against the old header row (`header`: column ->
-    text); any other column met on the way is the user's. Without recorded headers, or when one is not
-    found (a header cell retyped), the recorded column positions are the report's."""
+    """Match the report's recorded headers, in their order, against the old header row (`header`:
+    column -> text): a header the user deleted is skipped, any other column met before the report's
+    last one is the user's, inserted between. Without recorded headers, or when none is found (the
+    header row moved), the recorded column positions are the report's."""
     wanted = [h.strip().casefold() for h in old.headers]
     report: dict[int, str] = {}
-    inside: list[int] = []
-    column, limit = old.first_column, max([*header, old.last_column])
-    while wanted and len(report) < len(wanted) and column <= limit:
-        if header.get(column, "").strip().casefold() == wanted[len(report)]:
-            report[column] = old.headers[len(report)]
+    others: list[int] = []
+    start = 0  # the first recorded header not matched yet
+    for column in range(old.first_column, max([*header, old.last_column]) + 1):
+        index = _header_position(wanted, header.get(column, "").strip().casefold(), start)
+        if index is None:
+            others.append(column)
         else:
-            inside.append(column)
-        column += 1
-    if not wanted or len(report) < len(wanted):
+            report[column], start = old.headers[index], index + 1
+    if not report:
         positions = range(old.first_column, old.last_column + 1)
         return ColumnPlan({c: header.get(c, "") for c in positions}, (), old.first_column, new_last)
-    return ColumnPlan(report, tuple(inside), old.first_column, new_last)
+    inside = tuple(c for c in others if c < max(report))
+    return ColumnPlan(report, inside, old.first_column, new_last)
+
+
+def _header_position(wanted: list[str], text: str, start: int) -> int | None:
+    """Where `text` is among the recorded headers from `start` on; None when it is not one of them."""
+    return wanted.index(text, start) if text and text in wanted[start:] else None
 
 
 def block_row(row: int, old: Layout, new: Layout, rows: dict[int, int]) -> int | None:
@@ -285,10 +292,14 @@ class _Carrier:
 
     def carry(self, new_root: Any) -> Carried:
         old, columns = self.old, self.columns
-        if not any(self._users(r, c) for r, row in self.cells.items() for c in row):
-            return self.result
-        rows = self.rows = self._row_map()
+        hidden_rows = [r for r, row in self.sheet.rows() if old.header_row < r <= old.last_data_row and _hidden(row)]
+        users = any(self._users(r, c) for r, row in self.cells.items() for c in row)
+        self.rows = self._row_map() if users or hidden_rows else {}
         new_sheet = WorksheetXml(new_root)
+        self._hide_again(new_sheet, hidden_rows)
+        if not users:
+            return self.result
+        rows = self.rows
         for r, row in sorted(self.cells.items()):
             for c, cell in sorted(row.items()):
                 if not self._users(r, c):
@@ -325,6 +336,20 @@ class _Carrier:
                 "(add `key:` to the tab so they follow their rows)"
             )
         return self.result
+
+    def _hide_again(self, new_sheet: WorksheetXml, hidden_rows: list[int]) -> None:
+        """Report columns the user hid stay hidden (found by header), and data rows the user hid stay
+        hidden (found by key): a view of the report they chose, not the report's formatting."""
+        for row in hidden_rows:
+            if (target := self.rows.get(row)) is not None:
+                new_sheet.row(target).set("hidden", "1")
+        old_cols = self.sheet.root.find(q("cols"))
+        for col in old_cols.iterfind(q("col")) if old_cols is not None else []:
+            if col.get("hidden") not in ("1", "true"):
+                continue
+            for c in range(int(col.get("min", "0")), min(int(col.get("max", "0")), self.columns.old_last) + 1):
+                if c in self.columns.report and (target := self._new_column(c)) is not None:
+                    column_element(new_sheet.root, target).set("hidden", "1")
 
     def _users(self, r: int, c: int) -> bool:
         """Whether the old cell is the user's: in a column of theirs (not in the title rows above the
@@ -418,6 +443,38 @@ def _place(sheet: WorksheetXml, cell: Any, move: Callable[[str], str], new_row: 
     moved.set("r", new_ref)
     placeholder = sheet.cell(new_row, new_column)
     placeholder.getparent().replace(placeholder, moved)
+
+
+def _hidden(row: Any) -> bool:
+    return row.get("hidden") in ("1", "true")
+
+
+def column_element(root: Any, column: int) -> Any:
+    """The <col> element of exactly one column of a worksheet, split out of a range or created."""
+    cols = root.find(q("cols"))
+    if cols is None:
+        cols = etree.SubElement(root, q("cols"))
+        insert_in_order(root, cols, SHEET_ORDER)
+    for col in cols.iterfind(q("col")):
+        low, high = int(col.get("min", "0")), int(col.get("max", "0"))
+        if low <= column <= high:
+            for start, end in ((low, column - 1), (column + 1, high)):
+                if start <= end:
+                    part = copy.deepcopy(col)
+                    part.set("min", str(start))
+                    part.set("max", str(end))
+                    if start < column:
+                        col.addprevious(part)
+                    else:
+                        col.addnext(part)
+            col.set("min", str(column))
+            col.set("max", str(column))
+            return col
+        if low > column:
+            new = etree.Element(q("col"), min=str(column), max=str(column))
+            col.addprevious(new)
+            return new
+    return etree.SubElement(cols, q("col"), min=str(column), max=str(column))
 
 
 def _carry_cols(old_root: Any, new_root: Any, columns: ColumnPlan) -> None:

@@ -32,7 +32,16 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from sheetsync.errors import RenderError, SheetsyncError
-from sheetsync.model import GROWING_LIST_ROWS, NUMBER_FORMATS, SUBTOTAL_FUNCTIONS, Format, Link, Tab, Total, Workbook
+from sheetsync.model import (
+    GROWING_LIST_ROWS,
+    SUBTOTAL_FUNCTIONS,
+    Format,
+    Link,
+    Tab,
+    Total,
+    Workbook,
+    number_format,
+)
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks import xlsx_stream
 from sheetsync.sinks.links import safe_link
@@ -478,7 +487,7 @@ class TabRenderer:
         for index, column in enumerate(tab.columns):
             fmt = Format.INTEGER if column.total is Total.COUNT else column.format
             cell = cells.styled_cell(
-                self.ws, number_format=NUMBER_FORMATS[fmt], font=cells.BOLD, border=cells.TOTALS_BORDER
+                self.ws, number_format=number_format(fmt, tab.negatives), font=cells.BOLD, border=cells.TOTALS_BORDER
             )
             cell.column = frame.placement.first_col + index
             if column.total is Total.LABEL or (index == 0 and column.total is None and not has_label):
@@ -513,7 +522,8 @@ class TabRenderer:
         protos = []
         alignments = cells.data_alignments(self.tab)
         for index, column in enumerate(self.tab.columns):
-            proto = cells.styled_cell(self.ws, number_format=NUMBER_FORMATS[column.format], base=self.data_style)
+            fmt = number_format(column.format, self.tab.negatives)
+            proto = cells.styled_cell(self.ws, number_format=fmt, base=self.data_style)
             proto.column = self.frame.placement.first_col + index
             if alignments[index] is not None:
                 proto.alignment = alignments[index]

@@ -104,7 +104,7 @@ def require_sender(connections: Any) -> None:
     from sheetsync.report import company_of
 
     company = company_of(connections)
-    if company is None or not company.remit_to:
+    if company is None or not [line for line in company.remit_to if line != company.name]:
         lack = "name" if company is None else "remit-to address"
         raise ConfigError(
             f"[company] has no {lack}: a statement sent to a customer must say who it is from and where to pay; "

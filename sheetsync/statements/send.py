@@ -26,7 +26,7 @@ from sheetsync.statements.recipients import Recipients
 from sheetsync.store import Note, Record, Store
 
 KIND = "statements.sent"
-SEND_LOCK = "statements:send"
+SEND_LOCK = "statements:send"  # held while planning and sending, by `statements send --apply` and scheduled jobs
 DEFAULT_SUBJECT = "Statement of account {statement_date}: {customer} (account {customer_id})"
 DEFAULT_BODY = """Dear {customer},
 
