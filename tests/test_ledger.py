@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sheetsync.errors import PushError
+from sheetsync.push.kotis_ledger import KotisLedger
 from sheetsync.push.ledger import NOT_SENT, POSTED, REFUSED, SENDING, UNKNOWN, Ledger
 
 LEGACY = Path(__file__).parent / "data" / "legacy_ledger.sqlite3"  # written by tests/data/make_legacy_ledger.py
@@ -64,14 +65,18 @@ def test_intent_then_result_survive_a_reopen(store_location) -> None:
     ledger.close()
 
 
-def test_two_pushes_cannot_run_at_once(store_location) -> None:
-    first, second = Ledger.open(store_location), Ledger.open(store_location)
-    with first.locked(), pytest.raises(PushError, match="another payments push is running"), second.locked():
+@pytest.mark.parametrize(("kind", "name"), [(Ledger, "payments push"), (KotisLedger, "Kotis push")])
+def test_two_pushes_cannot_run_at_once(store_location, kind, name) -> None:
+    first, second = kind.open(store_location), kind.open(store_location)
+    with first.locked(), pytest.raises(PushError, match=f"another {name} is running"), second.locked():
         pass
     with second.locked():
         pass
-    first.close()
-    second.close()
+    other = (KotisLedger if kind is Ledger else Ledger).open(store_location)
+    with first.locked(), other.locked():  # a payments push and a Kotis push do not wait for each other
+        pass
+    for ledger in (first, second, other):
+        ledger.close()
 
 
 def test_an_unopenable_ledger_is_one_line(tmp_path) -> None:

@@ -32,10 +32,12 @@ from sheetsync.push.kotis_ledger import CREATED as LEDGER_CREATED
 from sheetsync.push.kotis_ledger import NOT_SENT, REFUSED, UNKNOWN, KotisLedger, OrderEntry
 from sheetsync.push.kotis_rows import MESSAGE, ORDER_NUM, QUANTITY, SKU, STATUS, UPDATED, Order, read_orders
 from sheetsync.push.payments import new_run_id
+from sheetsync.push.plan import CLAIM_PREFIX
 from sheetsync.push.target import SheetTarget, now_local
 
 # plan actions
 CREATE, CREATED, INVALID, BLOCKED, CONFLICT, HIDDEN = "create", "created", "invalid", "blocked", "conflict", "hidden"
+CLAIMED = "claimed"  # a Google Sheet's lines marked `sending <run>` by a push of another machine
 # Status values written into the sheet (Kotis' own order statuses come from `kotis status`)
 CREATED_STATUS, INVALID_STATUS, REFUSED_STATUS = "created", "invalid", "refused"
 UNKNOWN_STATUS, NOT_SENT_STATUS, BLOCKED_STATUS, CONFLICT_STATUS = "unknown", "not sent", "blocked", "conflict"
@@ -75,7 +77,7 @@ class OrderPushResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        attention = any(self.plan.of(a) for a in (INVALID, BLOCKED, CONFLICT))
+        attention = any(self.plan.of(a) for a in (INVALID, BLOCKED, CONFLICT, CLAIMED))
         if not self.applied:
             return ExitCode.PARTIAL if attention else ExitCode.OK
         if self.count(UNKNOWN_STATUS):
@@ -99,10 +101,14 @@ def build_order_plan(
     source_id: str,
     account: str,
     include_hidden: bool = False,
+    own_runs: set[str] | None = None,
 ) -> OrderPlan:
-    """Decide every order: create, already created, invalid, blocked (unknown outcome), conflict, hidden.
-    `available` is `skus/quantity`'s available_quantity by SKU; `entries` the ledger by OrderRef."""
+    """Decide every order: create, already created, invalid, blocked (unknown outcome), conflict, hidden,
+    claimed. `available` is `skus/quantity`'s available_quantity by SKU; `entries` the ledger by OrderRef;
+    `own_runs` (Google Sheets) the runs of this store, whose `sending <run>` marks are not another push's."""
     decisions = [_decide(o, entries.get(o.ref), source_id, include_hidden) for o in orders]
+    if own_runs is not None:
+        _claimed_elsewhere([d for d in decisions if d.action in (CREATE, INVALID)], own_runs)
     _check_each_line([d for d in decisions if d.action in (CREATE, INVALID)], available)
     _invalidate(decisions)
     _check_stock([d for d in decisions if d.action == CREATE], available)
@@ -149,6 +155,19 @@ def _created(order: Order, entry: OrderEntry, source_id: str) -> OrderDecision:
             "order its own OrderRef)"
         )
     return OrderDecision(order, CONFLICT, [reason], entry.order_num)
+
+
+def _claimed_elsewhere(decisions: list[OrderDecision], own_runs: set[str]) -> None:
+    for d in decisions:
+        runs = {line.status[len(CLAIM_PREFIX) :].strip() for line in d.order.lines if _is_claim(line.status)}
+        others = sorted(runs - own_runs)
+        if others:
+            d.action = CLAIMED
+            d.reasons = [f"claimed by another push (run {others[0]}); if that push is gone, clear the Status cells"]
+
+
+def _is_claim(status: str) -> bool:
+    return status.lower().startswith(CLAIM_PREFIX)
 
 
 def _created_by_the_sheet(order: Order) -> OrderDecision:
@@ -217,7 +236,8 @@ def render_order_plan(plan: OrderPlan) -> list[str]:
         f"  {plan.account}",
         f"  {len(create)} orders to create ({sum(len(d.order.lines) for d in create)} lines, {units} units), "
         f"{len(plan.of(CREATED))} already created, {len(plan.of(INVALID))} invalid, {len(plan.of(BLOCKED))} blocked, "
-        f"{len(plan.of(CONFLICT))} conflicts, {len(plan.of(HIDDEN))} hidden",
+        f"{len(plan.of(CONFLICT))} conflicts, {len(plan.of(HIDDEN))} hidden"
+        + (f", {len(plan.of(CLAIMED))} claimed by another push" if plan.of(CLAIMED) else ""),
     ]
     for d in plan.decisions:
         lines.append(f"  {d.action:<8} {d.order.label()}: {_describe(d)}")
@@ -282,6 +302,7 @@ def plan_orders(
         source_id=target.source_id,
         account=account,
         include_hidden=include_hidden,
+        own_runs=ledger.run_ids() if target.row_by_row else None,
     )
 
 
@@ -298,6 +319,9 @@ class _OrderApplier:
         plan = self.result.plan
         self._record_non_creates(plan)
         to_create = plan.of(CREATE)
+        if self.target.row_by_row:
+            self._flush()
+            to_create = self._claim(to_create)
         for index, d in enumerate(to_create):
             if self.signals.received:
                 self.result.interrupted = self.signals.received
@@ -308,6 +332,26 @@ class _OrderApplier:
             self._create(d)
         self._flush()
 
+    def _claim(self, to_create: list[OrderDecision]) -> list[OrderDecision]:
+        """Google Sheets: mark the lines `sending <run>`, read the sheet again, keep the orders still ours
+        and unchanged (another machine's push, with its own ledger, skips them from now on)."""
+        if not to_create:
+            return to_create
+        mark = f"{CLAIM_PREFIX}{self.result.run_id}"
+        self.target.write({line.row_number: {STATUS: mark} for d in to_create for line in d.order.lines})
+        now = {o.ref: o for o in read_orders(self.target.source, self.target.tab)}
+        kept = []
+        for d in to_create:
+            again = now.get(d.order.ref)
+            same = again is not None and again.rows == d.order.rows and again.fingerprint() == d.order.fingerprint()
+            if same and again is not None and all(line.status == mark for line in again.lines):
+                kept.append(d)
+                continue
+            d.action = CLAIMED
+            d.reasons = ["claimed by another push, or changed while pushing; not sent by this run"]
+            self.result.outcomes[d.order.ref] = CLAIMED
+        return kept
+
     def _record_non_creates(self, plan: OrderPlan) -> None:
         for d in plan.decisions:
             if d.action == INVALID:
@@ -316,6 +360,8 @@ class _OrderApplier:
                 self._same(d, BLOCKED_STATUS, None, d.reasons[0])
             elif d.action == CONFLICT:
                 self._same(d, CONFLICT_STATUS, None, d.reasons[0])
+            elif d.action == CLAIMED:
+                self.result.outcomes[d.order.ref] = CLAIMED  # the other push writes its outcome
             elif d.action == CREATED and any(line.order_num != d.order_num for line in d.order.lines):
                 self._same(d, CREATED_STATUS, d.order_num, d.reasons[0] if d.reasons else "")
 
@@ -441,6 +487,7 @@ def _summary(result: OrderPushResult) -> list[str]:
         f"{result.count(REFUSED_STATUS)} refused by Kotis, {result.count(BLOCKED_STATUS)} blocked, "
         f"{result.count(CONFLICT_STATUS)} conflicts, {result.count(NOT_SENT_STATUS)} not sent, "
         f"{result.count(UNKNOWN_STATUS)} unknown"
+        + (f", {len(result.plan.of(CLAIMED))} claimed by another push" if result.plan.of(CLAIMED) else "")
     ]
     if result.interrupted:
         lines.append(

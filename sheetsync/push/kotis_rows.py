@@ -113,6 +113,7 @@ class OrderLine:
     quantity: int | None = None
     fields: dict[str, str] = field(default_factory=dict)  # ORDER_FIELDS -> text ("" when empty)
     order_num: str = ""  # the OrderNum already in the sheet
+    status: str = ""  # the Status already in the sheet ("sending <run>" while a push claims the line)
     problems: list[str] = field(default_factory=list)
     hidden: str = ""
     unreadable: set[str] = field(default_factory=set)  # headers already refused (merged cells): no more noise
@@ -199,6 +200,8 @@ def parse_line(row: SheetRow) -> OrderLine | None:
     line.quantity = _quantity(line, values)
     line.fields = {name: _text(line, values, name, required=False) or "" for name in ORDER_FIELDS}
     line.order_num = _text(line, values, ORDER_NUM, required=False) or ""
+    status = values.get(STATUS)
+    line.status = status.strip() if isinstance(status, str) else ""
     _check_address(line)
     return line
 
