@@ -38,7 +38,7 @@ import io
 import math
 from collections.abc import Iterator
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +51,7 @@ from openpyxl.styles import Alignment, Border, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
-from sheetsync.model import Format, Negatives, Statement, Tab, Workbook, money_format
+from sheetsync.model import Company, Format, Negatives, Statement, Tab, Workbook, money_format
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
@@ -81,15 +81,21 @@ class Look:
     margins: tuple[float, float, float, float, float, float] = (0.5, 0.5, 0.5, 0.75, 0.3, 0.3)
 
 
-def look_of(template: str | None, templates_dir: Path | None, company_logo: str | None) -> Look:
-    """The look of `template` (read once per file and run), with the company's logo if it has one."""
-    from sheetsync.sinks.xlsx_template import template_path
+def look_of(template: str | None, templates_dir: Path | None, company: Company | None) -> Look:
+    """The look of `template` (read once per file and run), with the company's logo if it has one. The
+    shipped template's logo is the placeholder company's (sandbox and demo): beside any other letterhead,
+    or none, a company without a `logo` prints no logo rather than someone else's."""
+    from sheetsync.config import PLACEHOLDER_COMPANY
+    from sheetsync.sinks.xlsx_template import default_templates_dir, template_path
 
-    base = _read_look(template_path(template or "statement", templates_dir))
-    if company_logo:
-        data = Path(company_logo).read_bytes()
+    path = template_path(template or "statement", templates_dir)
+    base = _read_look(path)
+    if company is not None and company.logo:
+        data = Path(company.logo).read_bytes()
         width, height = _scaled(data, base.logo_size[1])
-        return Look(**{**base.__dict__, "logo": data, "logo_size": (width, height)})
+        return replace(base, logo=data, logo_size=(width, height))
+    if company != PLACEHOLDER_COMPANY and path.resolve().parent == default_templates_dir().resolve():
+        return replace(base, logo=None)
     return base
 
 
