@@ -184,8 +184,22 @@ def statement_widths(tab: Tab) -> list[float]:
     """The width of each of a statement's columns (at least `MIN_COLUMNS` of them), in characters."""
     widths = [max(width, MIN_WIDTH) for width in cells.column_widths(tab)]
     widths += [DEFAULT_WIDTH] * (MIN_COLUMNS - len(widths))
+    items = band_items(_statement(tab), len(widths))
+    first = len(widths) - len(items)
+    for offset, (_label, amount) in enumerate(items[:-1]):  # the last one is the Amount due box's column
+        widths[first + offset] = max(widths[first + offset], cells.display_length(amount, Format.CURRENCY) + 0.5)
     widths[-1] = max(widths[-1], _due_box_width(tab))
     return widths
+
+
+def band_items(statement: Statement, n: int) -> list[tuple[str, Decimal]]:
+    """The aging band's (label, amount) cells, the Amount due last, right-aligned in the last of `n`
+    columns: a band value can sit over a narrow column (a date), which then widens to show it whole."""
+    band = list(statement.band)[: n - 1]
+    if not band:
+        return []
+    total = statement.amount_due
+    return [*band, ("Amount due", total if total is not None else sum((v for _, v in band), Decimal(0)))]
 
 
 def _due_box_width(tab: Tab) -> float:
@@ -409,11 +423,9 @@ class StatementRenderer(TabRenderer):
         return rows
 
     def band_rows(self) -> dict[int, list[Cell]]:
-        band = list(self.statement.band)[: self.n - 1]
-        if not band:
+        items = band_items(self.statement, self.n)
+        if not items:
             return {}
-        total = self.statement.amount_due
-        items = [*band, ("Amount due", total if total is not None else sum((v for _, v in band), Decimal(0)))]
         first = self.n - len(items) + 1  # right-aligned under the table's money columns
         labels, values = [], []
         for offset, (label, amount) in enumerate(items):
