@@ -157,10 +157,12 @@ class LockHeldError(StoreError):
 class DeliveryError(SheetsyncError):
     """An e-mail or an alert webhook could not be delivered (the message names the server, never a password).
 
-    `delivered` is False when the message surely did not go, None when it may have (mailer.deliver)."""
+    `delivered` is False when the message surely did not go, None when it may have (mailer.deliver);
+    `server` is True when the mail server or its settings failed (connection, login), not this message."""
 
     exit_code = ExitCode.API
     delivered: bool | None = False
+    server: bool = False
 
 
 class ScheduleError(SheetsyncError):

@@ -12,13 +12,15 @@ certificate is always verified (plus `ca_file` if given). The password is only e
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
 
 from sheetsync.config import Settings, redact
 from sheetsync.errors import ConfigError, DeliveryError
@@ -48,6 +50,11 @@ class SmtpSettings:
         security = (settings.smtp_security or "starttls").lower()
         if security not in SECURITY_MODES:
             raise ConfigError(f"[smtp] security is {security!r}; use one of {', '.join(SECURITY_MODES)}")
+        if settings.smtp_username and security == "none" and not _loopback(settings.smtp_host):
+            raise ConfigError(
+                f"[smtp] security is none: the password would cross the network to {settings.smtp_host} in clear "
+                "text; use starttls or ssl (none is for a relay on this machine)"
+            )
         return cls(
             host=settings.smtp_host,
             port=_port(settings.smtp_port, security),
@@ -80,6 +87,15 @@ class Mail:
     cc: Sequence[str] = ()
     reply_to: str | None = None
     bcc: Sequence[str] = ()  # envelope recipients only: never in a header
+    envelope: Sequence[str] | None = None  # who the server is asked to deliver to, when not To + Cc + Bcc
+
+    def recipients(self) -> list[str]:
+        """The envelope (RCPT TO) addresses, each once (case-insensitively)."""
+        wanted = self.envelope if self.envelope is not None else [*self.to, *self.cc, *self.bcc]
+        unique: dict[str, str] = {}
+        for address in wanted:
+            unique.setdefault(address.casefold(), address)
+        return list(unique.values())
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,8 @@ def build_message(smtp: SmtpSettings, mail: Mail) -> EmailMessage:
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
     message["Subject"] = mail.subject
-    message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(smtp.sender)[1].rpartition("@")[2] or None)
     message.set_content(mail.body)
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.mime_type.partition("/")
@@ -114,36 +131,96 @@ def send_mail(smtp: SmtpSettings, mail: Mail) -> str:
 
 
 def deliver(smtp: SmtpSettings, mail: Mail) -> Delivery:
-    """Send one mail to To, Cc and Bcc; a Delivery lists the recipients refused while others were taken.
+    """Send one mail to its envelope (`mail.recipients()`); a Delivery lists the recipients the server
+    refused while it took the message for the others.
 
-    DeliveryError (naming the server) when nothing was taken; its `delivered` is False when the server
-    surely did not take the message (connection, login, sender or every recipient refused, data
-    rejected) and None when the transaction broke off after the data was sent (it may have been)."""
+    DeliveryError (naming the server) when nothing was taken. Its `delivered` is False when the server
+    surely did not take the message (connection, TLS, login, sender or every recipient refused, the data
+    answered with an error) and None only when the connection broke off after the message data began (it
+    may have been taken); its `server` is True when the failure is the server's or its settings', not
+    this message's (connection, TLS, login, sender refused), so the next message would fail the same way."""
     if not mail.to:
         raise ConfigError("an e-mail needs at least one recipient")
     message = build_message(smtp, mail)
-    recipients = [*mail.to, *mail.cc, *mail.bcc]
-    sending = False
+    client: smtplib.SMTP | None = None
     try:
-        with _connect(smtp) as client:
-            if smtp.username:
-                client.login(smtp.username, smtp.password or "")
-            sending = True
-            refused = client.send_message(message, to_addrs=recipients)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise _failed(f"{_where(smtp)}: login as {smtp.username} refused ({exc.smtp_code})", False) from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise _failed(f"{_where(smtp)}: recipients refused: {', '.join(exc.recipients)}", False) from None
-    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-        raise _failed(f"{_where(smtp)}: {_reason(exc)}", False) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _failed(f"{_where(smtp)}: {_reason(exc)}", None if sending else False) from None
+        client = _open(smtp)
+        refused = _transact(smtp, client, message, mail.recipients())
+    except KeyboardInterrupt:
+        if client is not None:
+            client.close()
+        interrupted = SendInterrupted()
+        interrupted.delivered = None if getattr(client, "data_started", False) else False
+        raise interrupted from None
+    except DeliveryError:
+        if client is not None:
+            _quit(client)
+        raise
+    _quit(client)
     return Delivery(str(message["Message-ID"]), {a: f"{c} {_text(m)}" for a, (c, m) in refused.items()})
 
 
-def _failed(message: str, delivered: bool | None) -> DeliveryError:
+class SendInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) during deliver(): `delivered` is False when the message data had not begun (surely
+    not sent), None when it had (it may have been taken)."""
+
+    delivered: bool | None = None
+
+
+def _transact(smtp: SmtpSettings, client: smtplib.SMTP, message: EmailMessage, recipients: list[str]) -> Any:
+    """MAIL, RCPT, DATA: the refused recipients ({address: (code, text)}) when others took it."""
+    try:
+        return client.send_message(message, to_addrs=recipients)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise _failed(f"{_where(smtp)}: recipients refused: {_refusals(exc.recipients)}", False) from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise _failed(f"{_where(smtp)}: sender refused: {_reason(exc)}", False, server=True) from None
+    except smtplib.SMTPDataError as exc:
+        raise _failed(f"{_where(smtp)}: message refused: {_reason(exc)}", False) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        # only a break after DATA began leaves the outcome open; before it nothing was handed over
+        began = getattr(client, "data_started", False)
+        raise _failed(f"{_where(smtp)}: {_reason(exc)}", None if began else False) from None
+
+
+def _open(smtp: SmtpSettings) -> smtplib.SMTP:
+    """A connected (and logged-in) client; DeliveryError with `server` True when that fails."""
+    try:
+        client = _connect(smtp)
+    except DeliveryError as exc:
+        raise _failed(exc.message, False, server=True) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _failed(f"{_where(smtp)}: {_reason(exc)}", False, server=True) from None
+    if not smtp.username:
+        return client
+    try:
+        client.login(smtp.username, smtp.password or "")
+    except smtplib.SMTPAuthenticationError as exc:
+        _quit(client)
+        refused = f"{_where(smtp)}: login as {smtp.username} refused ({exc.smtp_code})"
+        raise _failed(refused, False, server=True) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        _quit(client)
+        raise _failed(f"{_where(smtp)}: login as {smtp.username}: {_reason(exc)}", False, server=True) from None
+    return client
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """End the session; a QUIT that fails changes nothing about a message the server already took."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _refusals(recipients: dict[str, tuple[int, bytes]]) -> str:
+    return ", ".join(f"{address} ({code} {_text(why)})" for address, (code, why) in recipients.items())
+
+
+def _failed(message: str, delivered: bool | None, *, server: bool = False) -> DeliveryError:
     error = DeliveryError(message)
     error.delivered = delivered
+    error.server = server
     return error
 
 
@@ -151,11 +228,29 @@ def _text(raw: bytes | str) -> str:
     return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
 
 
+class _Tracking:
+    """Remembers whether the DATA command was begun: before it, a broken connection surely sent nothing."""
+
+    data_started = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_started = True
+        return super().data(msg)  # type: ignore[misc,no-any-return]
+
+
+class _TrackedSMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _TrackedSMTPSSL(_Tracking, smtplib.SMTP_SSL):
+    pass
+
+
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     context = ssl.create_default_context(cafile=smtp.ca_file)
     if smtp.security == "ssl":
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
-    client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        return _TrackedSMTPSSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+    client = _TrackedSMTP(smtp.host, smtp.port, timeout=smtp.timeout)
     if smtp.security == "starttls":
         try:
             client.ehlo()
@@ -167,6 +262,15 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
             client.close()
             raise
     return client
+
+
+def _loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _port(raw: str | None, security: str) -> int:

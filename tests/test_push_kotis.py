@@ -145,6 +145,9 @@ def test_hidden_rows_are_skipped_and_duplicate_headers_refused(env) -> None:
     assert {ref: d.action for ref, d in decisions.items()} == {"SEEN": CREATE, "HID": HIDDEN, "HALF": INVALID}
     assert f"rows {rows['HALF#1']} (hidden)" in decisions["HALF"].reasons[0]  # never half an order
     assert set(_orders_of(sandbox)) == {"SEEN"}
+    assert result.exit_code == ExitCode.PARTIAL  # the half-hidden order is invalid
+    hidden = read_sheet(path)[rows["HID#0"]]  # every row gets its outcome, a hidden one too
+    assert hidden["Status"] == "skipped" and "--include-hidden" in hidden["Message"]
 
     dup = tmp / "dup.xlsx"
     write_orders(dup, [line("D-1", skus[0]["sku"], 1)], title=None)

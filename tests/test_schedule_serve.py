@@ -19,8 +19,8 @@ import pytest
 from test_schedule_runner import DAY, TUESDAY, Clock, _books, local, scheduler
 
 from sheetsync.sandbox.server import SandboxOptions, start_sandbox
-from sheetsync.schedule.history import MemoryState
-from sheetsync.schedule.serve import HealthServer, ServeLoop
+from sheetsync.schedule.history import MemoryState, RunRecord
+from sheetsync.schedule.serve import HealthServer, ServeLoop, run_summary
 from sheetsync.schedule.store_state import StoreState
 from sheetsync.sinks.gsheets import set_session_factory
 from sheetsync.store import open_store
@@ -68,6 +68,12 @@ def test_serve_keeps_three_jobs_fresh_over_a_simulated_day(books) -> None:
         "signal": None,
         "exit_code": 0,
     }
+
+
+def test_a_partial_run_logs_why() -> None:
+    run = RunRecord("prices", "schedule", TUESDAY, outcome="partial", exit_code=1)
+    run.warnings = [{"code": "snapshot", "message": "snapshot: the report has no tab 'Summary'", "subject": "Summary"}]
+    assert run_summary(run)["warnings"] == run.warnings
 
 
 def test_a_missed_window_is_caught_up_once_on_start(books) -> None:
@@ -192,6 +198,8 @@ def test_sigterm_mid_job_past_the_grace_period_records_it_interrupted_outputs_un
     assert "time" in events[-1] and events[-1]["exit_code"] == 128 + signal.SIGTERM
     [run] = history(workdir)
     assert run["outcome"] == "interrupted" and "stopped" in run["error"]
+    [run_event] = [e for e in events if e["event"] == "run"]  # a log pipeline sees the interrupted run too
+    assert run_event["id"] == run["id"] and run_event["outcome"] == "interrupted" and "stopped" in run_event["error"]
     assert not (workdir.dir / "out" / "prices.xlsx").exists()
 
 
@@ -288,8 +296,11 @@ def test_a_second_signal_stops_at_once_even_with_a_request_in_flight(stalled) ->
     assert code == 128 + signal.SIGINT and seconds < 2 + 3
     [now] = [e for e in events if e["event"] == "stopping_now"]
     assert now["reason"] == "second signal"
+    assert events[-1]["event"] == "serve_stopped" and events[-1]["signal"] == signal.SIGINT  # the signal that ended it
     [run] = history(stalled)
     assert run["outcome"] == "interrupted"
+    [run_event] = [e for e in events if e["event"] == "run"]  # logged by the watchdog before the process ends
+    assert run_event["id"] == run["id"] and run_event["outcome"] == "interrupted"
     assert list((stalled.dir / "out").iterdir()) == []
 
 

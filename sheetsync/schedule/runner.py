@@ -61,6 +61,7 @@ class Scheduler:
     owner: str = field(default_factory=process_owner)
     report: Callable[[str], None] = lambda line: None  # one line per job start and end, for people
     stop: threading.Event = field(default_factory=threading.Event)  # set: start no new job (a stop was asked)
+    recorded: Callable[[RunRecord], None] = lambda run: None  # each run once saved with its outcome (any thread)
     _active: dict[str, tuple[ScheduledJob, RunRecord, Lease]] = field(default_factory=dict, repr=False)
     _active_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _reserved: dict[str | None, int] = field(default_factory=dict, repr=False)
@@ -203,6 +204,7 @@ class Scheduler:
         if run.slot is not None and not keep_slot:
             self.state.set_handled_until(job.name, run.slot)
         self.report(_end_line(run))
+        self.recorded(run)
         return run
 
     def _untrack(self, run: RunRecord) -> bool:
@@ -287,6 +289,7 @@ class Scheduler:
         if last is None or last.outcome != "deferred" or last.slot != slot:  # once per slot in the history
             self.state.save_run(run)
             self.report(_end_line(run))
+            self.recorded(run)
         return run
 
     # ---- housekeeping

@@ -55,6 +55,10 @@ class ServeLoop:
     _hard_stop: HardStop | None = field(default=None, repr=False)
     _said_stopped: threading.Lock = field(default_factory=threading.Lock, repr=False)  # held once said
 
+    def __post_init__(self) -> None:
+        # each run is logged as soon as it is recorded, so one interrupted by a stop is logged too
+        self.scheduler.recorded = lambda run: self.log({"event": "run", **run_summary(run)})
+
     @property
     def clock(self) -> Callable[[], datetime]:
         return self.scheduler.clock
@@ -81,13 +85,10 @@ class ServeLoop:
     def tick(self) -> list[RunRecord]:
         self.last_tick, self.busy = self.clock(), True
         try:
-            runs = self.scheduler.run_due(jobs=self.jobs)
+            return self.scheduler.run_due(jobs=self.jobs)  # each run logged as recorded (__post_init__)
         finally:
             self.busy, self.last_tick = False, self.clock()
             self._disarm()
-        for run in runs:
-            self.log({"event": "run", **run_summary(run)})
-        return runs
 
     def seconds_to_next_tick(self) -> float:
         now = self.clock().timestamp()
@@ -132,7 +133,7 @@ class ServeLoop:
         """Interrupt the running job now (raises SystemExit in the main thread; a watchdog makes sure
         the process ends within `exit_after` seconds even if a thread waits on a request)."""
         self._disarm()
-        code = 128 + signum
+        code, self.stop_signal = 128 + signum, signum  # the signal that ended it (a second one, say)
         if self._hard_stop is None:
             self.log({"event": "stopping_now", "signal": signum, "reason": why})
             self._hard_stop = HardStop(
@@ -160,7 +161,7 @@ class ServeLoop:
 def run_summary(run: RunRecord) -> Event:
     """The fields of a run worth a log line (the whole record is in `schedule history --json`)."""
     data = run.to_json()
-    keep = ("job", "id", "trigger", "slot", "outcome", "seconds", "requests", "outputs", "reason", "error")
+    keep = ("job", "id", "trigger", "slot", "outcome", "seconds", "requests", "outputs", "reason", "error", "warnings")
     return {key: data.get(key) for key in keep if data.get(key) not in (None, [], {})}
 
 

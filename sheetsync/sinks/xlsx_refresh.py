@@ -49,7 +49,7 @@ from sheetsync.sinks.xlsx_transplant import (
     sheets_by_table,
     structure_locked,
 )
-from sheetsync.sinks.xlsx_usercols import Carried, Layout, Orphan, carry_user_columns, find_layout
+from sheetsync.sinks.xlsx_usercols import Carried, Layout, Orphan, carry_user_columns, find_layout, has_header_row
 from sheetsync.sinks.xlsx_worksheet import WorksheetXml
 from sheetsync.sinks.xlsx_xml import MAIN, REL_NS
 
@@ -254,9 +254,7 @@ def _plan(
             problems += _replace_problems(target, old, tab, pictures_in(fresh, entry))
         clash = existing.get(step.new.sheet.casefold())
         if clash is not None and clash is not old and clash.name.casefold() not in replaced:
-            owner = next((m for m in recorded if m.sheet.casefold() == clash.name.casefold()), None)
-            whose = f"report {report_of(owner.key)!r}" if owner else "you (sheetsync did not write it)"
-            problems.append(f"tab {clash.name!r} belongs to {whose} and the report needs that name")
+            problems.append(_clash(target, clash, tab, recorded))
         steps.append(step)
     if structure_locked(target):
         problems += _structure_changes(steps)
@@ -271,6 +269,20 @@ def _plan(
     # an empty split (no customer gets a statement this run) keeps its tabs managed, as they were
     still = [m for m in gone if m.key.startswith(workbook.kept_keys)]
     return steps, [m for m in gone if m not in still], others + still
+
+
+def _clash(target: XlsxPackage, clash: SheetEntry, tab: Tab | None, recorded: list[ManagedTab]) -> str:
+    """Why a tab with the name a report tab needs cannot be replaced."""
+    owner = next((m for m in recorded if m.sheet.casefold() == clash.name.casefold()), None)
+    if owner is not None:
+        return f"tab {clash.name!r} belongs to report {report_of(owner.key)!r} and the report needs that name"
+    if tab is not None and has_header_row(target, clash.part, tab):
+        return (
+            f"tab {clash.name!r} has the report's name and columns but the workbook has no record that "
+            "sheetsync wrote it (saved by an application that drops custom document properties, such as a "
+            "Google Sheets download?): rename or delete the tab, or write to a new file"
+        )
+    return f"tab {clash.name!r} belongs to you (sheetsync did not write it) and the report needs that name"
 
 
 def _name_clashes(target: XlsxPackage, fresh: XlsxPackage, steps: list[_Step]) -> list[str]:

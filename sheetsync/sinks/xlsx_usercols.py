@@ -138,16 +138,31 @@ def block_row(row: int, old: Layout, new: Layout, rows: dict[int, int]) -> int |
 def find_layout(package: XlsxPackage, part: str, tab: Tab) -> Layout:
     """The layout of a rendered tab: the row holding its headers in consecutive columns (a template
     may move the table), else the model's default position."""
-    headers = [c.header for c in tab.columns]
-    reader = CellReader(package)
+    headers = tuple(c.header for c in tab.columns)
     sheet = WorksheetXml(package.read_xml(part))
     end = max((number for number, row in sheet.rows() if row.find(q("c")) is not None), default=0)
+    found = _header_cell(package, sheet, headers)
+    row, column = found or (tab.header_row, 1)
+    return Layout(row, len(headers), len(tab.rows), column, headers, end)
+
+
+def has_header_row(package: XlsxPackage, part: str, tab: Tab) -> bool:
+    """Whether the sheet holds the tab's headers side by side (it looks like the report's tab)."""
+    headers = tuple(c.header for c in tab.columns)
+    return bool(headers) and _header_cell(package, WorksheetXml(package.read_xml(part)), headers) is not None
+
+
+def _header_cell(package: XlsxPackage, sheet: WorksheetXml, headers: tuple[str, ...]) -> tuple[int, int] | None:
+    """(row, column) of the first header of `headers` written in consecutive cells of one row."""
+    if not headers:
+        return None
+    reader = CellReader(package)
     for number, row in sheet.rows():
         texts = {c: str(reader.value(cell) or "") for c, cell in _row_cells(row).items()}
         for column, text in texts.items():
             if text == headers[0] and all(texts.get(column + i) == h for i, h in enumerate(headers)):
-                return Layout(number, len(headers), len(tab.rows), column, tuple(headers), end)
-    return Layout(tab.header_row, len(headers), len(tab.rows), 1, tuple(headers), end)
+                return number, column
+    return None
 
 
 def _row_cells(row: Any) -> dict[int, Any]:

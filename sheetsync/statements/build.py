@@ -68,6 +68,7 @@ def build_statements(
     from sheetsync.report import run_report
 
     paper = paper_size(settings.statements_paper)
+    require_sender(connections)
     definition = find_definition("ar-aging")
     values = resolve_params(definition, {**params, "burst": "true"})
     result = run_report(definition, values, connections, progress=False)
@@ -95,6 +96,21 @@ def paper_size(name: str | None) -> int:
     if key not in PAPER_SIZES:
         raise ConfigError(f"[statements] paper is {name!r}; use one of {', '.join(PAPER_SIZES)}")
     return PAPER_SIZES[key]
+
+
+def require_sender(connections: Any) -> None:
+    """ConfigError unless `[company]` names the sender and where to pay: a statement a customer receives
+    must say who it is from and carry a remit-to address (the sandbox has a placeholder company)."""
+    from sheetsync.report import company_of
+
+    company = company_of(connections)
+    if company is None or not [line for line in company.remit_to if line != company.name]:
+        lack = "name" if company is None else "remit-to address"
+        raise ConfigError(
+            f"[company] has no {lack}: a statement sent to a customer must say who it is from and where to pay; "
+            "set [company] name and remit_to (or address) in sheetsync.toml, or SHEETSYNC_COMPANY_NAME and "
+            "SHEETSYNC_COMPANY_REMIT_TO"
+        )
 
 
 def safe_file_stem(text: str, limit: int = 60) -> str:
