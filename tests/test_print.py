@@ -200,3 +200,38 @@ def test_statement_pages_are_full(tmp_path: Path) -> None:
     assert sum(len(ys) for ys in items) == 200
     for ys in items[:-2]:  # the last two pages may be shorter: the totals keep an open item with them
         assert max(ys) >= 0.9 * bottom, [len(page) for page in items]
+
+
+def huge_balance_statement() -> Tab:
+    """A statement whose totals are the widest money the ar-aging columns hold (a bold total, a 12 pt box)."""
+    amount = Decimal("987654.32")
+    columns = [
+        Column("Invoice", width=17, total=Total.LABEL),
+        Column("Open balance", Format.CURRENCY, width=14, total=Total.SUM),
+        Column("Running balance", Format.CURRENCY, width=14),
+    ]
+    rows = [[f"INV-{i:05d}", amount, amount * (i + 1)] for i in range(10)]
+    statement = Statement(
+        PLACEHOLDER_COMPANY, ["Huge Co", "1 Main St"], [("Statement date", "2026-03-01")], [], amount * 10
+    )
+    return Tab("Huge Co", "huge", "Huge Co", columns, rows, statement=statement, template="statement")
+
+
+@pytest.mark.skipif(
+    not calibri_metrics() and not os.environ.get("CI"), reason="needs Carlito (fonts-crosextra-carlito)"
+)
+def test_no_number_prints_as_hashes(printed: dict[str, Any], tmp_path: Path) -> None:
+    """Bold cells (totals, headers, the Amount due box) name their face and size: a font without them is
+    filled from the application's own default (LibreOffice: a wider face), and a total that fits in Calibri
+    printed as ### and headers broke mid-word ("Custome r ID")."""
+    book = tmp_path / "huge.xlsx"
+    write_workbook(Workbook("huge", [huge_balance_statement()]), book)
+    pdfs = [*printed["pdfs"].values(), to_pdf([book], tmp_path / "pdf")[0]]
+    for pdf in pdfs:
+        for page in range(1, page_count(pdf) + 1):
+            assert "###" not in page_text(pdf, page), (pdf.name, page)
+    huge = " ".join(page_text(pdfs[-1], 1).split())
+    assert "9,876,543.20" in huge  # the bold total and the Amount due, whole
+    summary = page_text(printed["pdfs"]["ar-aging"], 1).split()
+    for word in ("Customer", "ID", "Total", "outstanding", "Statement", "date"):
+        assert word in summary, word  # each header word printed whole: wrapped at a space, never mid-word

@@ -28,9 +28,18 @@ ILLEGAL_CHARACTERS = text.XML_FORBIDDEN
 MAX_CELL_TEXT = text.XLSX.cell  # UTF-16 code units
 CENT = Decimal("0.01")
 
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
-LINK_FONT = Font(color="0563C1", underline="single")
+
+def body_font(**changes: Any) -> Font:
+    """The body face (Calibri 11, the workbook's default font) with `changes` (bold, size, colour...).
+    Every font names its face and size: an application fills a font without them from its own default
+    (LibreOffice: a wider sans), so a bold total sized for Calibri would print as ### there."""
+    face: dict[str, Any] = {"name": "Calibri", "family": 2, "size": 11, "scheme": "minor"}
+    return Font(**(face | changes))
+
+
+TITLE_FONT = body_font(bold=True, size=14)
+BOLD = body_font(bold=True)
+LINK_FONT = body_font(color="0563C1", underline="single")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
 TOTALS_BORDER = Border(top=Side(style="thin", color="808080"), bottom=Side(style="double", color="808080"))

@@ -47,7 +47,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
@@ -223,12 +223,12 @@ def _role_styles(look: Look, negatives: Negatives) -> dict[str, dict[str, Any]]:
     edge, thin = Side(style="medium", color=brand), Side(style="thin", color="B7C9CE")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     right, centre = Alignment(horizontal="right"), Alignment(horizontal="center", vertical="center", wrap_text=True)
-    label, white = Font(bold=True, color=brand), Font(bold=True, color="FFFFFF")
-    due = Font(size=12, bold=True)
+    label, white = cells.body_font(bold=True, color=brand), cells.body_font(bold=True, color="FFFFFF")
+    due = cells.body_font(size=12, bold=True)
     styles: dict[str, dict[str, Any]] = {
         "plain": {},
-        "title": {"font": Font(size=20, bold=True, color=brand), "alignment": right},
-        "name": {"font": Font(size=12, bold=True, color=brand)},
+        "title": {"font": cells.body_font(size=20, bold=True, color=brand), "alignment": right},
+        "name": {"font": cells.body_font(size=12, bold=True, color=brand)},
         "label": {"font": label},
         "fact_label": {"font": label, "alignment": right},
         "fact_value": {"alignment": right},
