@@ -160,7 +160,7 @@ def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ct
     resolver = row_env(row, env)
     try:
         customer = [line for t in given.customer for line in (_text(t.render(resolver)) or "").splitlines()]
-        facts = [(label, _text(t.render(resolver)) or "") for label, t in given.facts.items()]
+        facts = [(label, _fact(t.render(resolver))) for label, t in given.facts.items()]
         band = [(label, _money(t.render(resolver))) for label, t in given.band.items()]
         due = to_decimal(given.amount_due.render(resolver))
     except ExprError as exc:
@@ -172,12 +172,20 @@ def _statement(spec: TabSpec, row: Mapping[str, Any], env: Mapping[str, Any], ct
     return model.Statement(company, [c for c in customer if c.strip()], facts, band, amount_due)
 
 
-def customer_info(statement: model.Statement) -> list[tuple[str, str]]:
+def _fact(value: Any) -> str | date:
+    """A statement fact: a calendar date stays a date (a typed date cell in every sink), anything else is text."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return _text(value) or ""
+
+
+def customer_info(statement: model.Statement) -> list[tuple[str, model.InfoValue]]:
     """The header block of a statement tab where a sink has no statement page (Google Sheets): the same
     blocks as the printed statement (letterhead, remit-to, customer, facts, aging band, amount due,
-    payment instructions) as label/value lines, never run metadata."""
+    payment instructions) as label/value lines, never run metadata. Dates stay dates and money stays
+    Decimal, so the sink writes typed cells (a money format, the tab's negatives)."""
     company = statement.company
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[str, model.InfoValue]] = []
     if company is not None:
         contact = [x for x in (company.phone, company.email) if x]
         lines.append(("From", " · ".join([company.name, ", ".join(company.address), *contact]).strip(" ·")))
@@ -185,17 +193,12 @@ def customer_info(statement: model.Statement) -> list[tuple[str, str]]:
             lines.append(("Remit to", ", ".join(company.remit_to)))
     lines.append(("Customer", ", ".join(statement.customer)))
     lines += statement.facts
-    lines += [(label, accounting_text(amount)) for label, amount in statement.band]
+    lines += statement.band
     due = statement.amount_due
-    lines.append(("Amount due", accounting_text(due) if due is not None else ""))
+    lines.append(("Amount due", due if due is not None else ""))
     if company is not None and company.payment_instructions:
         lines.append(("Payment instructions", " ".join(company.payment_instructions)))
     return lines
-
-
-def accounting_text(value: Decimal) -> str:
-    """Money as text the way the accounting format shows it: $1,234.56, ($56.67)."""
-    return f"(${abs(value):,.2f})" if value < 0 else f"${value:,.2f}"
 
 
 def _money(value: Any) -> Decimal:

@@ -213,6 +213,9 @@ class Company:
     payment_instructions: tuple[str, ...] = ()
 
 
+InfoValue = str | date | Decimal  # a header-block value: text, a calendar date or money (typed cells in every sink)
+
+
 @dataclass
 class Statement:
     """A customer-facing document page around a tab's rows (the AR statement): the sender's
@@ -222,7 +225,7 @@ class Statement:
 
     company: Company | None
     customer: list[str]  # name, account, address lines
-    facts: list[tuple[str, str]]  # ("Statement date", "2026-03-01"), ("Terms", "Net 30") ...
+    facts: list[tuple[str, str | date]]  # ("Statement date", date(2026, 3, 1)), ("Terms", "Net 30") ...
     band: list[tuple[str, Decimal]]  # ("Current", 10.00), ("1-30", ...), ... ("Credits", -5.00)
     amount_due: Decimal | None
     title: str = "Statement"
@@ -237,7 +240,7 @@ class Tab:
     title: str
     columns: list[Column]
     rows: Sequence[Sequence[Any]]
-    info: list[tuple[str, str]] = field(default_factory=list)  # header block: (label, value)
+    info: Sequence[tuple[str, InfoValue]] = field(default_factory=list)  # header block: (label, value)
     rules: list[ConditionalRule] = field(default_factory=list)
     validations: list[Validation] = field(default_factory=list)
     chart: Chart | None = None

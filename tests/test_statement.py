@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from sheets_double import FakeServiceAccountCredentials, SheetsDouble
 from sheetsync.config import PLACEHOLDER_COMPANY, load_settings
 from sheetsync.definition import find_definition, resolve_params
 from sheetsync.errors import ConfigError
-from sheetsync.model import Column, Company, Format, Negatives, Statement, Tab, Total, Workbook
+from sheetsync.model import Column, Company, Format, Negatives, Statement, Tab, Total, Workbook, number_format
 from sheetsync.report import documented_fields, render
 from sheetsync.sinks.gsheets import write_workbooks
 from sheetsync.sinks.xlsx import write_workbook
@@ -246,8 +246,8 @@ def test_a_statement_tab_without_a_page_shows_the_customer_and_never_run_metadat
     )
     tab = next(t for t in workbooks[0].tabs if t.statement)
     info = dict(tab.info)
-    assert info["Customer"] == "Customer 1, 1 Main St" and info["Amount due"] == "$100.00"
-    assert info["Statement date"] == "2026-03-01" and tab.note is None
+    assert info["Customer"] == "Customer 1, 1 Main St" and info["Amount due"] == Decimal("100.00")
+    assert info["Statement date"] == date(2026, 3, 1) and tab.note is None  # a calendar date, not text
     assert not {"Parameters", "Environment", "Generated", "Data as of", "Report"} & set(info)
 
 
@@ -345,9 +345,9 @@ def test_the_google_sheets_statement_carries_the_letterhead_remit_to_and_aging_b
     company = PLACEHOLDER_COMPANY
     assert block["From"].startswith(company.name) and company.address[0] in block["From"]
     assert block["Remit to"] == ", ".join(company.remit_to)
-    assert block["Customer"] == "Customer 1, 1 Main St" and block["Amount due"] == "$100.00"
+    assert block["Customer"] == "Customer 1, 1 Main St" and block["Amount due"] == 100
     band = ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days", "Credits")
-    assert [block[label] for label in band] == ["$100.00", "$0.00", "$0.00", "$0.00", "$0.00", "$0.00"]
+    assert [block[label] for label in band] == [100, 0, 0, 0, 0, 0]
     assert block["Payment instructions"].startswith(company.payment_instructions[0])
     assert sheet.row_values(tab.header_row)[0] == "Invoice"  # the open items under the block
     assert not {"Parameters", "Environment", "Generated", "Report"} & set(block)
@@ -369,3 +369,41 @@ def test_the_aging_band_labels_have_room_for_two_lines(tmp_path: Path) -> None:
     band_row = next(c.row for row in ws.iter_rows() for c in row if c.value == "Current")
     assert ws.cell(band_row, 4).alignment.wrap_text  # "31-60 days" wraps in its column
     assert ws.row_dimensions[band_row].height >= 2 * 15  # and is never cut to one line
+
+
+def _block_cells(sheet: Any, tab: Tab) -> dict[str, dict[str, Any]]:
+    """{label: the CellData Google received for its value} of a Sheets statement's header block."""
+    rows = range(1, tab.header_row - 2)  # 0-based rows under the title, above the blank row
+    return {sheet.cells[(r, 0)]["userEnteredValue"]["stringValue"]: sheet.cells.get((r, 1), {}) for r in rows}
+
+
+def test_the_google_sheets_statement_block_writes_dates_and_money_as_typed_cells() -> None:
+    """What the API says is what the cell says: the statement date is a date serial with a date format,
+    the aging band and the Amount due are numbers with the money format (ar-aging's negatives: red)."""
+    workbooks, _ = rendered({**OWING, **IN_CREDIT}, include_credit="true")
+    tab = next(t for t in workbooks[0].tabs if t.statement and "Customer 2" in t.name)
+    block = _block_cells(sheets_statement(tab), tab)
+    when = block["Statement date"]
+    assert when["userEnteredValue"] == {"numberValue": float((date(2026, 3, 1) - date(1899, 12, 30)).days)}
+    assert when["userEnteredFormat"]["numberFormat"]["type"] == "DATE"
+    for label, amount in [("Current", 0), ("Credits", -40), ("Amount due", -40)]:
+        cell = block[label]
+        assert cell["userEnteredValue"] == {"numberValue": amount}, label
+        assert cell["userEnteredFormat"]["numberFormat"]["type"] == "CURRENCY", label
+        assert cell["userEnteredFormat"]["numberFormat"]["pattern"] == number_format(Format.CURRENCY, Negatives.RED)
+    assert block["Account"]["userEnteredValue"] == {"stringValue": "2"}  # text stays text
+
+
+def test_the_xlsx_statement_date_is_a_date_cell_and_its_money_numbers(tmp_path: Path) -> None:
+    workbooks, _ = rendered(OWING)
+    path = tmp_path / "s.xlsx"
+    write_workbook(workbooks[0], path)
+    ws = next(openpyxl.load_workbook(path)[t.name] for t in workbooks[0].tabs if t.statement)
+    labels = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    cells = {c.value: ws.cell(c.row, c.column + 1) for c in reversed(labels)}  # the first of a label wins
+    when = cells["Statement date"]
+    assert when.is_date and when.value.date() == date(2026, 3, 1)
+    due = cells["Amount due"]
+    assert isinstance(due.value, int | float) and due.value == 100 and "#,##0.00" in due.number_format
+    band = page(ws)["band"]
+    assert band["Current"] == 100 and all(isinstance(v, int | float) for v in band.values())

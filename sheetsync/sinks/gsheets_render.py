@@ -22,6 +22,7 @@ from sheetsync.model import (
     ConditionalRule,
     Format,
     Formula,
+    InfoValue,
     Link,
     Negatives,
     Style,
@@ -135,6 +136,15 @@ def cell(value: Any, fmt: Format, where: str, *, bold: bool = False) -> dict[str
     return data
 
 
+def info_cell(value: InfoValue, negatives: Negatives, where: str) -> dict[str, Any]:
+    """A header-block value: text as a string, a date as a serial with the date format, money as a number
+    with the currency format (negatives as the tab shows them)."""
+    if isinstance(value, str):
+        return cell(value, Format.TEXT, where)
+    fmt = Format.CURRENCY if isinstance(value, Decimal) else Format.DATE
+    return {**cell(value, fmt, where), "userEnteredFormat": {"numberFormat": number_format(fmt, negatives)}}
+
+
 def tab_rows(tab: Tab) -> list[dict[str, Any]]:
     """RowData for the whole tab, from row 1: title, info block, blank row, headers, data, totals."""
     where = f"tab {tab.name!r}"
@@ -146,7 +156,7 @@ def tab_rows(tab: Tab) -> list[dict[str, Any]]:
         title["note"] = tab.note
     rows: list[dict[str, Any]] = [{"values": [title]}]
     for label, value in tab.info:
-        rows.append({"values": [cell(label, Format.TEXT, where, bold=True), cell(value, Format.TEXT, where)]})
+        rows.append({"values": [cell(label, Format.TEXT, where, bold=True), info_cell(value, tab.negatives, where)]})
     rows.append({})
     rows.append({"values": [{**cell(c.header, Format.TEXT, where), "userEnteredFormat": HEADER} for c in tab.columns]})
     first = tab.first_data_row

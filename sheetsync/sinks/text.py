@@ -184,7 +184,7 @@ def _sanitize_tab(tab: Tab, limits: TextLimits, counts: _Counts) -> Tab:
     return replace(
         tab,
         title=text(tab.title),
-        info=[(text(label), text(value)) for label, value in tab.info],
+        info=[(text(label), text(value) if isinstance(value, str) else value) for label, value in tab.info],
         columns=[replace(c, header=text(c.header)) if isinstance(c.header, str) else c for c in tab.columns],
         rows=_rows(tab, text, limits, counts),
         note=text(tab.note) if tab.note else tab.note,

@@ -39,6 +39,7 @@ import math
 from collections.abc import Iterator
 from copy import copy
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +52,7 @@ from openpyxl.styles import Alignment, Border, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
-from sheetsync.model import Company, Format, Negatives, Statement, Tab, Workbook, money_format
+from sheetsync.model import Company, Format, Negatives, Statement, Tab, Workbook, money_format, number_format
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
@@ -252,6 +253,7 @@ def _role_styles(look: Look, negatives: Negatives) -> dict[str, dict[str, Any]]:
         "label": {"font": label},
         "fact_label": {"font": label, "alignment": right},
         "fact_value": {"alignment": right},
+        "fact_date": {"alignment": right, "number_format": number_format(Format.DATE)},
         "due_label": {
             "font": white,
             "fill": PatternFill("solid", fgColor=brand),
@@ -387,6 +389,8 @@ class StatementRenderer(TabRenderer):
         cell.column = column
         if isinstance(value, Decimal | int):
             cell._value, cell.data_type = value, "n"
+        elif isinstance(value, date):
+            cell._value, cell.data_type = value, "d"
         elif value is not None:
             cells.set_text(cell, str(value))
         return cell
@@ -398,7 +402,8 @@ class StatementRenderer(TabRenderer):
         for offset, line in enumerate(_company_lines(statement)):
             rows.setdefault(5 + offset, []).append(self.cell(1, line, "name" if offset == 0 else "plain"))
         for offset, (label, value) in enumerate(statement.facts):
-            pair = [self.cell(n - 1, label, "fact_label"), self.cell(n, value, "fact_value")]
+            role = "fact_date" if isinstance(value, date) else "fact_value"
+            pair = [self.cell(n - 1, label, "fact_label"), self.cell(n, value, role)]
             rows.setdefault(self.plan.facts_row + offset, []).extend(pair)
         box = self.plan.facts_row + len(statement.facts) + 1
         amount = statement.amount_due if statement.amount_due is not None else Decimal("0.00")

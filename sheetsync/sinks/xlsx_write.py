@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from sheetsync.model import (
     GROWING_LIST_ROWS,
     SUBTOTAL_FUNCTIONS,
     Format,
+    InfoValue,
     Link,
     Tab,
     Total,
@@ -448,7 +450,7 @@ class TabRenderer:
                 label_cell = self.text_cell(c, label, font=None if self.templated else cells.BOLD)
                 if self.templated and (existing := ws._cells.get((r + offset, c))) is not None:
                     label_cell._style = copy(existing._style)
-                yield r + offset, [label_cell, self.text_cell(c + 1, value)]
+                yield r + offset, [label_cell, self.info_cell(c + 1, value)]
         header = []
         header_alignments = cells.header_alignments(tab)
         for index, column in enumerate(tab.columns):
@@ -472,6 +474,16 @@ class TabRenderer:
             comment = Comment(cells.clean_text(self.tab.note), "sheetsync")
             comment.width, comment.height = 300, 150
             cell.comment = comment
+
+    def info_cell(self, column: int, value: InfoValue) -> Cell:
+        """A header-block value as a typed cell: text, a date with the date format, money with the money format."""
+        if isinstance(value, str):
+            return self.text_cell(column, value)
+        fmt = Format.CURRENCY if isinstance(value, Decimal) else Format.DATE
+        cell = cells.styled_cell(self.ws, number_format=number_format(fmt, self.tab.negatives))
+        cell.column = column
+        cell._value, cell.data_type = value, "n" if fmt is Format.CURRENCY else "d"
+        return cell
 
     def text_cell(self, column: int, text: str, *, font: Font | None = None) -> Cell:
         cell = cells.styled_cell(self.ws, font=font)
