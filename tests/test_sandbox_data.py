@@ -203,3 +203,29 @@ def test_catalog_variety_and_hostile_strings(world) -> None:
 def test_scale_grows_everything(world) -> None:
     assert len(world["invoices"]) == 1500 * world["scale"]
     assert len(world["customers"]) == 40 * world["scale"]
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(0, 1), (3, 1), (7, 1), (12, 1), (0, 2), (7, 2)])
+def test_no_open_balance_exceeds_its_invoice_and_aging_adds_up_in_every_world(seed: int, scale: int) -> None:
+    """An open item never owes (or credits) more than its own total, whatever the seed and scale: the
+    showcase credit and zero-balance customers and the returns after payment included (sandbox/payments.py);
+    and each customer's aging total is the sum of their open items."""
+    with start_sandbox(options=SandboxOptions(seed=seed, scale=scale)) as running:
+        api = Api(running)
+        invoices = api.all("invoices", Statuses=ALL_INVOICE_STATUSES)
+        aging = api.all("arAging")
+    too_large = [
+        (inv["CustomerID"], inv["InvoiceNum"], inv["InvoiceTotal"], inv["OpenBalance"])
+        for inv in invoices
+        if abs(D(inv["OpenBalance"])) > abs(D(inv["InvoiceTotal"]))
+    ]
+    assert too_large == []
+    open_by_customer: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for inv in invoices:
+        open_by_customer[inv["CustomerID"]] += D(inv["OpenBalance"])
+    for row in aging:
+        assert D(row["TotalBalanceOutstanding"]) == open_by_customer[row["CustomerID"]], row["CustomerID"]
+    assert {cid for cid, total in open_by_customer.items() if total} <= {row["CustomerID"] for row in aging}
+    in_credit = [row for row in aging if D(row["TotalBalanceOutstanding"]) < 0]
+    netting = [row for row in aging if D(row["TotalBalanceOutstanding"]) == 0 and row["CreditInvoices"]]
+    assert in_credit and netting  # the showcase accounts are still there

@@ -103,8 +103,8 @@ class PaymentBook:
         """Two accounts every seed and scale has, so statements show what `include_credit` and
         `include_zero` add: New York's last customer that is not active paid everything and then
         returned goods (a credit balance, a refund owed); the one before it paid all but its newest
-        open invoice, had its earlier credits refunded and has a return credit of the same amount as
-        that invoice (open items netting to zero)."""
+        open invoice, had its earlier credits refunded and has return credits of the same amount as
+        that invoice (open items netting to zero). No return is larger than the invoice it credits."""
         closed = [c["CustomerID"] for c in self.ds.customers if c["State"] == "NY" and c["AccountStatus"] != "Active"]
         if len(closed) < 2:
             return
@@ -115,17 +115,20 @@ class PaymentBook:
         }
         if len(mine[in_credit]) >= 1:
             self._pay_off(in_credit, mine[in_credit])
-            mine[in_credit][-1].adjust += 12_500 + 100 * in_credit  # a return credited after payment
+            _credit_back(mine[in_credit][::-1], 12_500 + 100 * in_credit)  # returns credited after payment
         still_open = [i for i in mine[netting] if i.balance > 0]
         if still_open and len(mine[netting]) >= 2:
             kept = still_open[-1]
             others = [i for i in mine[netting] if i is not kept]
-            self._pay_off(netting, others)
+            payment = self._pay_off(netting, others)
             for inv in others:
                 inv.adjust += min(inv.balance, 0)  # an earlier credit, refunded
-            others[-1].adjust += kept.balance
+            short = _credit_back(others[::-1], kept.balance)
+            if short:  # returns cannot cover it all: the payment settles the rest of the kept invoice
+                self._apply(payment, kept, short, "sync", payment.post)
+                payment.amount = payment.applied
 
-    def _pay_off(self, cid: int, invoices: list[Invoice]) -> None:
+    def _pay_off(self, cid: int, invoices: list[Invoice]) -> Payment:
         """One payment (a check, the day before) applied to every open balance of `invoices`."""
         post = NOW - timedelta(days=1)
         payment = Payment(len(self.payments) + 1, 90001 + len(self.payments), self.ds.ar_account(cid), 1, 0, post)
@@ -135,6 +138,7 @@ class PaymentBook:
             if inv.balance > 0:
                 self._apply(payment, inv, inv.balance, "sync", post)
         payment.amount = payment.applied
+        return payment
 
     def _pays(self, rng: random.Random, inv: Invoice) -> bool:
         return rng.random() < (0.85 if inv.status == 7 else 0.5)
@@ -152,7 +156,7 @@ class PaymentBook:
             if share > 0:
                 self._apply(payment, inv, share, "sync", post)
             if inv.status == 7 and share == inv.total and rng.random() < 0.05:
-                inv.adjust += rng.randint(500, 5000)  # a return credited after payment: open credit
+                _credit_back([inv], rng.randint(500, 5000))  # a return credited after payment: open credit
         payment.amount = payment.applied + (rng.randint(1000, 50000) if leftover else 0)
 
     def _apply(
@@ -317,3 +321,13 @@ class PaymentBook:
         base["TimeRequested"] = ts(r.requested) if r else None
         base["TimeExported"] = ts(r.exported) if r and r.exported else None
         return base
+
+
+def _credit_back(invoices: list[Invoice], amount: int) -> int:
+    """Credit returns worth `amount` cents to `invoices` in order, none beyond what its invoice was for
+    (an open balance never exceeds the invoice total in magnitude); the cents left uncredited."""
+    for inv in invoices:
+        credit = min(amount, max(inv.balance + inv.total, 0))
+        inv.adjust += credit
+        amount -= credit
+    return amount
