@@ -95,10 +95,8 @@ def test_empty_dependency_sends_nothing() -> None:
 
 def test_independent_sources_run_concurrently() -> None:
     api = FakeApi(delay=0.2)
-    started = time.monotonic()
     run(api)
-    assert api.max_active >= 2
-    assert time.monotonic() - started < 0.75  # 3 independent + 1 dependent, not 4 x 0.2 in a row
+    assert api.max_active == 3  # the 3 independent sources in flight together (no wall-clock bound: see benchmarks/)
 
 
 def test_resolve_values_flattens_nested_lists() -> None:

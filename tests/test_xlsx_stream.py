@@ -104,3 +104,25 @@ def test_streamed_cells_keep_every_fidelity_rule(tmp_path: Path, streamed_rows: 
     assert sheet.cell(first + 6, 6).value == datetime(2026, 1, 25, 8)  # as shown in its own zone
     calamine = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Data").to_python()
     assert calamine[first - 1][1] == 1 and calamine[first - 1][6] is True
+
+
+def test_pandas_and_numpy_values_keep_fidelity_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library user's rows straight from a frame: missing markers are empty cells (not a crash, not "<NA>"),
+    an int64 ID keeps every digit, a numpy date stays a date."""
+    import numpy as np
+    import pandas as pd
+
+    rows: list[list[Any]] = [
+        ["nat", None, 1, Decimal("1"), None, pd.NaT, None, "a"],
+        ["na", np.int64(4611686018427387904), pd.NA, np.float64("nan"), np.datetime64("2026-01-02"), None, None, "b"],
+    ]
+    for name in ("fast", "slow"):
+        if name == "slow":
+            monkeypatch.setattr(xlsx_stream, "installed", lambda ws: False)
+        sheet = openpyxl.load_workbook(write(tmp_path, name, rows))["Data"]
+        first = 5
+        assert sheet.cell(first, 6).value is None  # NaT: an empty cell
+        assert sheet.cell(first + 1, 2).value == "4611686018427387904" and sheet.cell(first + 1, 2).data_type == "s"
+        assert sheet.cell(first + 1, 3).value is None  # pd.NA
+        assert sheet.cell(first + 1, 4).value is None  # NaN
+        assert sheet.cell(first + 1, 5).value == datetime(2026, 1, 2)

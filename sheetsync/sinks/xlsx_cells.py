@@ -51,6 +51,7 @@ MAX_WIDTH = 60.0
 WIDTH_SAMPLE = 1000
 
 Filler = Callable[[Cell, Any], None]
+_MISSING_TYPES = ("NaTType", "NAType")  # pandas' missing markers; NaT is also a datetime
 
 
 def clean_text(value: str) -> str:
@@ -107,7 +108,12 @@ def make_filler(fmt: Format) -> Filler:
 
 
 def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
-    """The rare values: links, sheetsync's own formulas, subclasses (pandas Timestamp, IntEnum), numpy scalars."""
+    """The rare values: links, sheetsync's own formulas, subclasses (pandas Timestamp, IntEnum), numpy scalars,
+    missing markers (None, pandas NaT and NA: an empty cell)."""
+    if value is None or type(value).__name__ in _MISSING_TYPES:
+        cell._value = None
+        cell.data_type = "n"
+        return
     if isinstance(value, Formula):
         set_formula(cell, value.text)
         return
@@ -127,7 +133,11 @@ def fill_other(cell: Cell, value: Any, fill: Filler) -> None:
             return
     item = getattr(value, "item", None)  # numpy scalar
     if callable(item):
-        fill(cell, item())
+        plain = item()
+        if text.too_precise(plain):  # an int64 ID of 16+ digits keeps every digit, as a Python int would
+            set_text(cell, text.exact_text(plain))
+        else:
+            fill(cell, plain)
         return
     set_text(cell, str(value))
 
