@@ -58,7 +58,7 @@ def run_report(
     """Fetch, transform and lay out one report. `params` are typed (see definition.resolve_params)."""
     started = time.monotonic()
     before = _stats(connections, definition)
-    environment = connections.environment
+    environment = environment_of(definition, connections)
     fetcher = fetcher or Fetcher(client_caller(connections), progress=progress)
     fetched = fetcher.run(definition, params)
     workbooks, warnings = render(
@@ -81,6 +81,20 @@ def run_report(
         environment,
     )
     return ReportResult(workbooks, summary)
+
+
+def environment_of(definition: Definition, connections: Connections) -> str:
+    """Where a report's data comes from, for its Environment line: "sandbox", the KSS environment (or its
+    overriding base URL) for KSS sources, the Kotis base URL for Kotis sources, both when it reads both."""
+    if connections.environment == "sandbox":
+        return "sandbox"
+    apis = {source.api for source in definition.sources.values()}
+    kotis = connections.settings.kotis_base_url or ""
+    if apis == {"kotis"}:
+        return kotis
+    if "kotis" in apis:
+        return f"KSS {connections.environment}; Kotis {kotis}"
+    return connections.environment
 
 
 def render(

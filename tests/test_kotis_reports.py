@@ -115,3 +115,18 @@ def test_demo_writes_the_kotis_orders_report(tmp_path) -> None:
     ws = book["Orders"]
     header = next(r for r in range(1, 20) if ws.cell(r, 1).value == "Order")
     assert ws.cell(header + 1, 1).value  # orders, not an empty tab
+
+
+def test_the_kotis_orders_report_names_the_kotis_environment_not_the_kss_one(kotis_env, tmp_path, monkeypatch) -> None:
+    """The Environment line says where the data came from: a Kotis-only report shows the Kotis base URL,
+    whatever KSS_BASE_URL is set to."""
+    monkeypatch.setenv("KSS_BASE_URL", "http://127.0.0.1:9/kss/api/v1")
+    monkeypatch.setenv("KSS_API_KEY", "unused")
+    out = tmp_path / "kotis-orders.xlsx"
+    assert run_safely(cli, ["run", "kotis-orders", "-o", str(out), "-p", "end=2026-03-02"]) == 0
+    book = openpyxl.load_workbook(out)
+    for name in ("Orders", "Summary"):
+        shown = {r[0]: r[1] for r in book[name].iter_rows(max_row=12, max_col=2, values_only=True) if r[0]}
+        assert shown["Environment"] == kotis_env.info.kotis, name
+    everything = [c.value for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any("9/kss" in text for text in everything)

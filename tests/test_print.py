@@ -203,7 +203,8 @@ def test_statement_pages_are_full(tmp_path: Path) -> None:
 
 
 def huge_balance_statement() -> Tab:
-    """A statement whose totals are the widest money the ar-aging columns hold (a bold total, a 12 pt box)."""
+    """A statement with large balances: a bold total, the 12 pt Amount due box, and an aging band whose values
+    sit over narrow columns (a date, the bucket name)."""
     amount = Decimal("987654.32")
     columns = [
         Column("Invoice", width=17, total=Total.LABEL),
@@ -211,9 +212,12 @@ def huge_balance_statement() -> Tab:
         Column("Running balance", Format.CURRENCY, width=14),
     ]
     rows = [[f"INV-{i:05d}", amount, amount * (i + 1)] for i in range(10)]
+    band = [("Current", Decimal("123456.78")), ("1-30 days", Decimal("1234567.89")), ("Credits", Decimal("-98765.43"))]
     statement = Statement(
-        PLACEHOLDER_COMPANY, ["Huge Co", "1 Main St"], [("Statement date", "2026-03-01")], [], amount * 10
+        PLACEHOLDER_COMPANY, ["Huge Co", "1 Main St"], [("Statement date", "2026-03-01")], band, amount * 10
     )
+    columns[1:1] = [Column("Date", Format.DATE, width=11), Column("Aging", width=8)]  # narrow columns under the band
+    rows = [[number, date(2026, 1, 1), "91+", *money] for number, *money in rows]
     return Tab("Huge Co", "huge", "Huge Co", columns, rows, statement=statement, template="statement")
 
 
@@ -232,6 +236,7 @@ def test_no_number_prints_as_hashes(printed: dict[str, Any], tmp_path: Path) -> 
             assert "###" not in page_text(pdf, page), (pdf.name, page)
     huge = " ".join(page_text(pdfs[-1], 1).split())
     assert "9,876,543.20" in huge  # the bold total and the Amount due, whole
+    assert "123,456.78" in huge and "1,234,567.89" in huge and "(98,765.43)" in huge  # the aging band, whole
     summary = page_text(printed["pdfs"]["ar-aging"], 1).split()
     for word in ("Customer", "ID", "Total", "outstanding", "Statement", "date"):
         assert word in summary, word  # each header word printed whole: wrapped at a space, never mid-word

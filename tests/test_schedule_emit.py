@@ -98,8 +98,13 @@ def test_kubernetes_cronjob_forbids_overlap_and_reads_keys_and_store_from_a_secr
     [container] = pod["containers"]
     assert container["image"] == "registry.example.com/sheetsync:1.0"
     assert container["command"][:3] == ["sheetsync", "schedule", "run-due"]
-    secrets = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"]}
+    secrets = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
     assert secrets == {"KSS_API_KEY": "sheetsync", "KOTIS_API_KEY": "sheetsync", "SHEETSYNC_DB": "sheetsync"}
+    # Google credentials: a file from a Secret volume, named by SHEETSYNC_GOOGLE_CREDENTIALS
+    [google] = [e["value"] for e in container["env"] if e["name"] == "SHEETSYNC_GOOGLE_CREDENTIALS"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    [mount] = [m for m in container["volumeMounts"] if google.startswith(m["mountPath"] + "/")]
+    assert volumes[mount["name"]]["secret"]["secretName"] == "sheetsync-google"
     assert pod["restartPolicy"] == "Never"
     assert "local file" in err and "postgresql://" in err  # SHEETSYNC_DB here is a SQLite file
 
@@ -116,6 +121,25 @@ def test_github_workflow_runs_run_due_on_a_schedule_with_secrets(capsys, tmp_pat
     assert any("sheetsync schedule run-due" in step.get("run", "") for step in job["steps"])
     assert workflow["concurrency"]["cancel-in-progress"] is False
     assert "local file" in err
+    assert job["env"]["GOOGLE_CREDENTIALS_JSON"] == "${{ secrets.GOOGLE_CREDENTIALS_JSON }}"
+
+
+def test_github_workflow_hands_google_credentials_to_sheetsync_as_a_private_file(capsys, tmp_path: Path) -> None:
+    git_repository(tmp_path)
+    code, out, _ = emit(capsys, "--target", "github")
+    [run_due] = [s["run"] for s in yaml.safe_load(out)["jobs"]["run-due"]["steps"] if "run-due" in s.get("run", "")]
+    (tmp_path / "bin").mkdir()
+    fake = tmp_path / "bin" / "sheetsync"  # stands in for sheetsync: shows what it would be given
+    fake.write_text('#!/bin/sh\nstat -c %a "$SHEETSYNC_GOOGLE_CREDENTIALS"; cat "$SHEETSYNC_GOOGLE_CREDENTIALS"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path), "GITHUB_WORKSPACE": "."}
+    done = subprocess.run(
+        ["bash", "-c", run_due],
+        env={**env, "GOOGLE_CREDENTIALS_JSON": '{"type": "service_account"}'},
+        capture_output=True,
+        text=True,
+    )
+    assert code == 0 and done.stdout.splitlines() == ["600", '{"type": "service_account"}'], done.stderr
 
 
 def test_no_warning_when_the_store_is_postgresql(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +268,9 @@ def test_github_uses_the_path_from_the_repository_root_whatever_the_folder_emit_
         steps = yaml.safe_load(out)["jobs"]["run-due"]["steps"]
         assert code == 0 and str(tmp_path) not in out and "../" not in out
         assert steps[-1]["working-directory"] == "books"
-        assert steps[-1]["run"] == 'sheetsync schedule run-due -f "$GITHUB_WORKSPACE/books/schedule.yaml"'
+        assert (
+            steps[-1]["run"].splitlines()[-1] == 'sheetsync schedule run-due -f "$GITHUB_WORKSPACE/books/schedule.yaml"'
+        )
         assert steps[-2]["run"] == "pip install ." and "sheetsync (it is not on PyPI)" in steps[-2]["name"]
 
 

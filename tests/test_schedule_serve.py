@@ -117,6 +117,10 @@ def test_health_answers_alive_and_ready_only_when_the_store_answers_and_the_loop
         status, body = get(url + "/readyz")
         assert status == 503 and body["store"] == "unreachable: ConnectionRefusedError" and "s3cret" not in str(body)
         assert get(url + "/nope")[0] == 404
+        store_up = True
+        loop.stopping = True  # a stop has begun (SIGTERM): an orchestrator must stop routing here
+        assert get(url + "/readyz") == (503, {"status": "not ready", "store": "ok", "loop": "stopping"})
+        assert get(url + "/healthz") == (200, {"status": "alive"})
 
 
 def get(url: str) -> tuple[int, dict[str, Any]]:

@@ -156,6 +156,15 @@ def test_the_company_logo_replaces_the_templates(tmp_path: Path) -> None:
     assert "Acme" in values and "PO Box 9" in values and "Remit to" in values
 
 
+def test_the_built_in_templates_placeholder_logo_prints_only_beside_the_placeholder_company(tmp_path: Path) -> None:
+    """The shipped template's logo is the sandbox's "Example Distribution": a configured company without a
+    `logo` (or no company at all) must not send its customers someone else's letterhead."""
+    for company, images in [(Company("Acme", ("1 Road",), ("PO Box 9",)), 0), (None, 0), (PLACEHOLDER_COMPANY, 1)]:
+        path = tmp_path / "s.xlsx"
+        write_workbook(Workbook("s", [statement_tab(company)]), path)
+        assert len(openpyxl.load_workbook(path)["Kettles"]._images) == images, company
+
+
 def test_without_a_company_there_is_no_letterhead_but_the_customer_and_amount_due(tmp_path: Path) -> None:
     path = tmp_path / "s.xlsx"
     write_workbook(Workbook("s", [statement_tab(None)]), path)

@@ -129,6 +129,14 @@ def test_combined_pdf_holds_every_statement_each_counting_its_own_pages(built: P
     assert "Page 1 of" in page_text(combined, page_count(singles[0]) + 1)
 
 
+def test_a_build_without_combined_leaves_no_earlier_combined_pdf_behind(pdfs: Path) -> None:
+    assert (pdfs / "statements-combined.pdf").exists()
+    result = invoke("statements", "build", "--sandbox", "--pdf", str(pdfs), "-p", "customer_ids=2")
+    assert result.exit_code == 0, result.output
+    assert not (pdfs / "statements-combined.pdf").exists()
+    assert [e["customer_id"] for e in manifest(pdfs)] == [2]
+
+
 def test_a4_paper_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "sheetsync.toml").write_text('[statements]\npaper = "A4"\n')
     monkeypatch.chdir(tmp_path)

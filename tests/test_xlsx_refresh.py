@@ -626,3 +626,38 @@ def test_a_report_tab_that_lost_its_record_is_refused_with_the_likely_reason(tmp
     ):
         write_report_xlsx(prices([1, 2, 3]), book)
     assert book.read_bytes() == data
+
+
+def test_a_column_excel_added_to_the_reports_table_stays_a_table_column(tmp_path: Path) -> None:
+    """Typing a header beside a table makes it a table column in Excel (AutoCorrect's "include new
+    columns in table"): the refresh keeps it in the table, so `price_list_prices[Buyer notes]` still
+    resolves, instead of cutting the table back to the report's columns."""
+    from openpyxl.worksheet.table import TableColumn, TableFormula
+
+    book = tmp_path / "book.xlsx"
+    write_report_xlsx(prices([1, 2, 3]), book)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Prices"]
+    table = ws.tables["price_list_prices"]
+    assert table.ref == "A5:H8"
+    ws["I5"], ws["J5"] = "Buyer notes", "Double"
+    for row in (6, 7, 8):
+        ws[f"I{row}"] = f"note {ws[f'A{row}'].value}"
+        ws[f"J{row}"] = f"=C{row}*2"
+    table.ref = table.autoFilter.ref = "A5:J8"
+    table.tableColumns.append(TableColumn(id=9, name="Buyer notes"))
+    formula = TableFormula(attr_text="price_list_prices[[#This Row],[Price]]*2")
+    table.tableColumns.append(TableColumn(id=10, name="Double", calculatedColumnFormula=formula))
+    wb.create_sheet("Mine")["A1"] = "=COUNTA(price_list_prices[Buyer notes])"
+    wb.save(book)
+
+    write_report_xlsx(prices([3, 4, 1, 5]), book)
+
+    ws = openpyxl.load_workbook(book)["Prices"]
+    table = ws.tables["price_list_prices"]
+    assert table.ref == table.autoFilter.ref == "A5:J9"
+    columns = list(table.tableColumns)
+    assert [c.name for c in columns[-3:]] == ["Customer", "Buyer notes", "Double"]
+    assert columns[-1].calculatedColumnFormula.attr_text == "price_list_prices[[#This Row],[Price]]*2"
+    assert len({c.id for c in columns}) == len(columns) == 10
+    assert [ws[f"I{r}"].value for r in range(6, 10)] == ["note 0003", None, "note 0001", None]

@@ -118,16 +118,18 @@ def template(
     seed: int,
 ) -> int:
     """Write an allocation worksheet for one AR account: its payments with available balance, its open
-    invoices, and allocation lines with dropdowns and status columns.
+    invoices, and allocation lines with dropdowns and status columns. On an existing worksheet, refresh
+    only its Payments and Open invoices tabs: every allocation line stays.
 
     \b
     Example:
       sheetsync payments template --ar-account 1001 -o allocations.xlsx
+      sheetsync payments template --ar-account 1001 -o allocations.xlsx   # again: fresh balances, same lines
       sheetsync payments template --ar-account 1001 -o gsheet://1AbCdEfGhIjKlMnOp
     """
     from sheetsync.push.payments import check_key_type
-    from sheetsync.push.template import fetch_template
-    from sheetsync.sinks.targets import check_targets, parse_target, write_outputs
+    from sheetsync.push.template import fetch_template, is_allocation_sheet, refresh_lists
+    from sheetsync.sinks.targets import XlsxTarget, check_targets, open_source, parse_target, write_outputs
 
     if ar_account is None:
         raise click.UsageError(
@@ -138,9 +140,19 @@ def template(
     target = parse_target(out)
     check_targets([target], many_workbooks=False)
     creds = sheet_credentials(settings, out, credentials)
+    existing = (
+        None if isinstance(target, XlsxTarget) and not target.path.exists() else open_source(out, credentials=creds)
+    )
     with _client(settings, sandbox, sandbox_key, seed) as (client, key_type):
         check_key_type(key_type)
         workbook = fetch_template(client, ar_account, where=out, lines=lines)
+    if existing is not None and is_allocation_sheet(existing):
+        payments, invoices = refresh_lists(existing, workbook, out)
+        click.echo(
+            f"Refreshed the Payments and Open invoices tabs of {out}: {payments} payments with a balance, "
+            f"{invoices} open invoices; the allocation lines were not touched"
+        )
+        return _exit(ExitCode.OK)
     written = write_outputs([target], [workbook], credentials=creds)
     payments, invoices = (len(t.rows) for t in workbook.tabs[1:3])
     click.echo(

@@ -2,7 +2,9 @@
 
 The Allocations tab comes first so that `payments push` finds it by default. Each line has a stable
 AllocationID (account, the template's creation time and a random part, line number), so the ledger can
-tell a line posted before from a new one even across copies of the workbook.
+tell a line posted before from a new one even across copies of the workbook. `refresh_lists` rewrites only
+the Payments and Open invoices tabs of an existing worksheet, so running `payments template` again on a
+filled worksheet refreshes the balances without touching a single allocation line.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sheetsync.errors import PushError
+from sheetsync.errors import PushError, SinkError
 from sheetsync.model import Column, Format, Tab, Validation, Workbook
 from sheetsync.push.rows import (
     ACCOUNT,
@@ -25,6 +27,7 @@ from sheetsync.push.rows import (
     TARGET,
     UPDATED,
 )
+from sheetsync.sinks.base import SheetSource
 
 ALLOCATIONS_TAB, PAYMENTS_TAB, INVOICES_TAB = "Allocations", "Payments", "Open invoices"
 
@@ -104,8 +107,10 @@ def _allocations_tab(ar_account: int, ids: list[str], where: str) -> Tab:
         rows=rows,
         info=instructions(where),
         validations=[
-            Validation(PAYMENT, "list", (PAYMENTS_TAB, PAYMENT), "Choose a payment from the Payments tab"),
-            Validation(TARGET, "list", (INVOICES_TAB, "InvoiceNum"), "Choose an invoice from the Open invoices tab"),
+            Validation(PAYMENT, "growing_list", (PAYMENTS_TAB, PAYMENT), "Choose a payment from the Payments tab"),
+            Validation(
+                TARGET, "growing_list", (INVOICES_TAB, "InvoiceNum"), "Choose an invoice from the Open invoices tab"
+            ),
             Validation(AMOUNT, "positive_decimal", None, "An amount greater than 0, at most two decimals"),
         ],
     )
@@ -179,3 +184,48 @@ def fetch_template(client: Any, ar_account: int, *, where: str = "FILE", lines: 
             "check the account ID (ARAccountID, not CustomerID)"
         )
     return build_template(ar_account, payments, invoices, where=where, lines=lines)
+
+
+def is_allocation_sheet(source: SheetSource) -> bool:
+    """Whether `source` already holds an allocation worksheet (its three tabs) to refresh in place."""
+    names = source.tab_names()
+    return all(name in names for name in (ALLOCATIONS_TAB, PAYMENTS_TAB, INVOICES_TAB))
+
+
+def worksheet_account(source: SheetSource) -> int | None:
+    """The AR account the Allocations lines of an existing worksheet belong to (None when none is filled)."""
+    rows = source.read_rows(ALLOCATIONS_TAB, required=(ALLOCATION_ID, ACCOUNT), columns=(ALLOCATION_ID, ACCOUNT))
+    accounts = {str(r.values.get(ACCOUNT)).strip() for r in rows if r.values.get(ACCOUNT) not in (None, "")}
+    return int(Decimal(accounts.pop())) if len(accounts) == 1 and _is_number(next(iter(accounts))) else None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def refresh_lists(source: SheetSource, workbook: Workbook, where: str) -> tuple[int, int]:
+    """Rewrite the cells of the Payments and Open invoices tabs of an existing worksheet with the tabs of a
+    freshly built `workbook` (rows no longer needed are cleared) and nothing else: the Allocations lines,
+    their AllocationIDs and outcomes, the user's other tabs and columns stay. Refuses (SinkError, nothing
+    written) a worksheet of another AR account. Returns (payments, open invoices) written."""
+    allocations, payments, invoices = workbook.tabs
+    account = allocations.rows[0][1] if allocations.rows else None
+    held = worksheet_account(source)
+    if held is not None and held != account:
+        raise SinkError(
+            f"{where} is the worksheet of AR account {held}, not {account}: nothing was written; "
+            f"run `payments template --ar-account {held}` to refresh it, or choose another -o for {account}"
+        )
+    for tab in (payments, invoices):
+        headers = tuple(column.header for column in tab.columns)
+        old = source.read_rows(tab.name, required=headers[:1], columns=headers)
+        first = min((r.row_number for r in old), default=tab.first_data_row)
+        last = max((r.row_number for r in old), default=first - 1)
+        updates = {first + i: dict(zip(headers, row, strict=True)) for i, row in enumerate(tab.rows)}
+        updates.update({n: dict.fromkeys(headers) for n in range(first + len(tab.rows), last + 1)})
+        source.write_back(tab.name, updates, recalculate=True)  # the dropdowns read these cells
+    return len(payments.rows), len(invoices.rows)

@@ -37,6 +37,9 @@ TARGETS = ("cron", "systemd", "k8s", "github")
 UNIT = "sheetsync-schedule"
 SECRET = "sheetsync"  # the Kubernetes Secret (and the names of the GitHub secrets) holding keys and the store URL
 SECRET_VARIABLES = ("KSS_API_KEY", "KOTIS_API_KEY", "SHEETSYNC_DB")
+GOOGLE_SECRET = "sheetsync-google"  # Kubernetes: the Secret holding the service account's credentials.json
+GOOGLE_MOUNT = "/var/run/secrets/sheetsync-google"
+GOOGLE_JSON = "GOOGLE_CREDENTIALS_JSON"  # GitHub Actions: the secret holding the service account's JSON
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,8 @@ def _kubernetes(inputs: RecipeInputs) -> list[Unit]:
 #   --from-literal=KSS_API_KEY=... --from-literal=KOTIS_API_KEY=...
 # kubectl create configmap sheetsync-schedule --from-file={PurePosixPath(inputs.schedule).name} \\
 #   --from-file=sheetsync.toml   # settings without keys: the keys come from the Secret
+# kubectl create secret generic {GOOGLE_SECRET} --from-file=credentials.json=SERVICE-ACCOUNT.json
+#   # only for jobs writing gsheet:// outputs (the service account the sheets are shared with)
 # /config is read-only: write the jobs' outputs to Google Sheets (or mount a volume for xlsx files)
 apiVersion: batch/v1
 kind: CronJob
@@ -272,11 +277,15 @@ spec:
               workingDir: /config
               env:
 {env}
+                - {{name: SHEETSYNC_GOOGLE_CREDENTIALS, value: {GOOGLE_MOUNT}/credentials.json}}
               volumeMounts:
                 - {{name: schedule, mountPath: /config, readOnly: true}}
+                - {{name: google, mountPath: {GOOGLE_MOUNT}, readOnly: true}}
           volumes:
             - name: schedule
               configMap: {{name: sheetsync-schedule}}
+            - name: google
+              secret: {{secretName: {GOOGLE_SECRET}, optional: true, defaultMode: 0400}}
 """
     return [Unit(f"{UNIT}-cronjob.yaml", text)]
 
@@ -290,12 +299,13 @@ def _secret_variable(variable: str, *, optional: bool) -> str:
 
 
 def _github(inputs: RecipeInputs) -> list[Unit]:
-    env = "\n".join(f"      {v}: ${{{{ secrets.{v} }}}}" for v in SECRET_VARIABLES)
+    env = "\n".join(f"      {v}: ${{{{ secrets.{v} }}}}" for v in (*SECRET_VARIABLES, GOOGLE_JSON))
     schedule = re.sub(r'(["$`\\])', r"\\\1", inputs.schedule)  # inside double quotes in the shell
     folder = "" if inputs.workdir in ("", ".") else f"        working-directory: {json.dumps(inputs.workdir)}\n"
     text = f"""\
 # .github/workflows/{UNIT}.yml of the repository holding {inputs.schedule} (paths from its root)
-# secrets (Settings > Secrets and variables > Actions): SHEETSYNC_DB (postgresql://...), KSS_API_KEY, KOTIS_API_KEY
+# secrets (Settings > Secrets and variables > Actions): SHEETSYNC_DB (postgresql://...), KSS_API_KEY, KOTIS_API_KEY,
+# and {GOOGLE_JSON} (the service account's JSON key) for jobs writing gsheet:// outputs
 name: sheetsync schedule
 on:
   schedule:
@@ -318,6 +328,11 @@ jobs:
       - name: install sheetsync (it is not on PyPI)
         run: pip install {shlex.quote(inputs.install)}
       - name: run the due jobs (in the schedule's folder, which holds its sheetsync.toml)
-{folder}        run: sheetsync schedule run-due -f "$GITHUB_WORKSPACE/{schedule}"
+{folder}        run: |
+          if [ -n "${GOOGLE_JSON}" ]; then  # the key goes to a private file of the runner, never to the log
+            (umask 077; printf '%s' "${GOOGLE_JSON}" > "$RUNNER_TEMP/google.json")
+            export SHEETSYNC_GOOGLE_CREDENTIALS="$RUNNER_TEMP/google.json"
+          fi
+          sheetsync schedule run-due -f "$GITHUB_WORKSPACE/{schedule}"
 """
     return [Unit(f"{UNIT}.yml", text)]

@@ -95,7 +95,10 @@ class ServeLoop:
         return TICK_SECONDS - now % TICK_SECONDS
 
     def ready(self) -> tuple[bool, str]:
-        """Whether the loop is alive and ticking (the store is checked by the health server)."""
+        """Whether the loop is alive and ticking (the store is checked by the health server); a loop that
+        is stopping is not ready, so an orchestrator stops routing to it."""
+        if self.stopping:
+            return False, "stopping"
         if self.busy:
             return True, "running a job"
         if self.last_tick is None:

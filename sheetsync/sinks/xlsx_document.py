@@ -38,7 +38,7 @@ import io
 import math
 from collections.abc import Iterator
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +51,7 @@ from openpyxl.styles import Alignment, Border, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 
 from sheetsync.errors import RenderError
-from sheetsync.model import Format, Negatives, Statement, Tab, Workbook, money_format
+from sheetsync.model import Company, Format, Negatives, Statement, Tab, Workbook, money_format
 from sheetsync.sinks import xlsx_cells as cells
 from sheetsync.sinks.xlsx_pages import DEFAULT_WIDTH, PageSetup, page_breaks
 from sheetsync.sinks.xlsx_write import Frame, Placement, TabRenderer
@@ -81,15 +81,21 @@ class Look:
     margins: tuple[float, float, float, float, float, float] = (0.5, 0.5, 0.5, 0.75, 0.3, 0.3)
 
 
-def look_of(template: str | None, templates_dir: Path | None, company_logo: str | None) -> Look:
-    """The look of `template` (read once per file and run), with the company's logo if it has one."""
-    from sheetsync.sinks.xlsx_template import template_path
+def look_of(template: str | None, templates_dir: Path | None, company: Company | None) -> Look:
+    """The look of `template` (read once per file and run), with the company's logo if it has one. The
+    shipped template's logo is the placeholder company's (sandbox and demo): beside any other letterhead,
+    or none, a company without a `logo` prints no logo rather than someone else's."""
+    from sheetsync.config import PLACEHOLDER_COMPANY
+    from sheetsync.sinks.xlsx_template import default_templates_dir, template_path
 
-    base = _read_look(template_path(template or "statement", templates_dir))
-    if company_logo:
-        data = Path(company_logo).read_bytes()
+    path = template_path(template or "statement", templates_dir)
+    base = _read_look(path)
+    if company is not None and company.logo:
+        data = Path(company.logo).read_bytes()
         width, height = _scaled(data, base.logo_size[1])
-        return Look(**{**base.__dict__, "logo": data, "logo_size": (width, height)})
+        return replace(base, logo=data, logo_size=(width, height))
+    if company != PLACEHOLDER_COMPANY and path.resolve().parent == default_templates_dir().resolve():
+        return replace(base, logo=None)
     return base
 
 
@@ -178,8 +184,22 @@ def statement_widths(tab: Tab) -> list[float]:
     """The width of each of a statement's columns (at least `MIN_COLUMNS` of them), in characters."""
     widths = [max(width, MIN_WIDTH) for width in cells.column_widths(tab)]
     widths += [DEFAULT_WIDTH] * (MIN_COLUMNS - len(widths))
+    items = band_items(_statement(tab), len(widths))
+    first = len(widths) - len(items)
+    for offset, (_label, amount) in enumerate(items[:-1]):  # the last one is the Amount due box's column
+        widths[first + offset] = max(widths[first + offset], cells.display_length(amount, Format.CURRENCY) + 0.5)
     widths[-1] = max(widths[-1], _due_box_width(tab))
     return widths
+
+
+def band_items(statement: Statement, n: int) -> list[tuple[str, Decimal]]:
+    """The aging band's (label, amount) cells, the Amount due last, right-aligned in the last of `n`
+    columns: a band value can sit over a narrow column (a date), which then widens to show it whole."""
+    band = list(statement.band)[: n - 1]
+    if not band:
+        return []
+    total = statement.amount_due
+    return [*band, ("Amount due", total if total is not None else sum((v for _, v in band), Decimal(0)))]
 
 
 def _due_box_width(tab: Tab) -> float:
@@ -403,11 +423,9 @@ class StatementRenderer(TabRenderer):
         return rows
 
     def band_rows(self) -> dict[int, list[Cell]]:
-        band = list(self.statement.band)[: self.n - 1]
-        if not band:
+        items = band_items(self.statement, self.n)
+        if not items:
             return {}
-        total = self.statement.amount_due
-        items = [*band, ("Amount due", total if total is not None else sum((v for _, v in band), Decimal(0)))]
         first = self.n - len(items) + 1  # right-aligned under the table's money columns
         labels, values = [], []
         for offset, (label, amount) in enumerate(items):

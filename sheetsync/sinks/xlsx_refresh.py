@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -31,6 +32,7 @@ from sheetsync.sinks.naming import block_name, key_block_name
 from sheetsync.sinks.xlsx_cellextras import attach
 from sheetsync.sinks.xlsx_cells import sheet_titles
 from sheetsync.sinks.xlsx_package import CellEdit, CellStyle, SheetEntry, XlsxPackage
+from sheetsync.sinks.xlsx_tablecols import extend_table, users_table_columns
 from sheetsync.sinks.xlsx_transplant import (
     SheetCopier,
     add_sheet_entry,
@@ -355,11 +357,14 @@ def _keep_a_referenced_name(target: XlsxPackage, step: _Step) -> None:
 def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position: int) -> Carried:
     root = copier.sheet_root(step.fresh)
     carried = Carried()
+    table_columns: list[Any] = []
     if step.old is not None and step.managed is not None:
         old = step.old
         if step.tab is not None and step.managed.layout.columns:
             layouts = (step.managed.layout, step.new.layout)
             carried = carry_user_columns(target, old.part, *layouts, step.tab, root, step.new.sheet)
+            headers = [*step.managed.layout.headers, *(column.header for column in step.tab.columns)]
+            table_columns = users_table_columns(target, old.part, block_name(step.tab), headers)
         carry_protection(target.read_xml(old.part), root)
         position = sheet_position(target, old.name)
         remove_related(target, old.part)
@@ -378,6 +383,8 @@ def _apply(target: XlsxPackage, copier: SheetCopier, step: _Step, fresh_position
     if step.new.sheet != step.fresh.name:
         retarget_sheet_name(target, part, position, step.fresh.name, step.new.sheet)
     attach(target, part, carried.extras)
+    if step.tab is not None:
+        extend_table(target, part, block_name(step.tab), table_columns, step.new.layout.header_row)
     return carried
 
 

@@ -142,8 +142,7 @@ def render_write_only(book: Any, workbook: Workbook, titles: list[str], template
     for tab, title in pairs:
         ws, frame = new_sheet(book, title), frames[tab.name]
         if tab.statement is not None:
-            company = tab.statement.company
-            look = document.look_of(tab.template, templates_dir, company.logo if company else None)
+            look = document.look_of(tab.template, templates_dir, tab.statement.company)
             document.StatementRenderer(ws, tab, frame, frames, look).render()
         else:
             TabRenderer(ws, tab, frame, frames, write_only=True).render()

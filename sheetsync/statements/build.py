@@ -250,6 +250,8 @@ def _publish(entries: list[dict[str, Any]], pdfs: list[Path], out_dir: Path) -> 
         built.append(StatementPdf(**fields, file=target.name, sha256=digest))
     for extra in pdfs[len(entries) :]:
         shutil.move(extra, out_dir / extra.name)
+    if len(pdfs) == len(entries):  # no combined PDF this time: an earlier one no longer matches
+        (out_dir / COMBINED).unlink(missing_ok=True)
     manifest = {"statements": [asdict(s) for s in built]}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return built
