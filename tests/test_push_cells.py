@@ -65,3 +65,12 @@ def test_quantities_are_whole_numbers(cell, expected) -> None:
 def test_quantities_that_are_not_whole_are_refused(cell, reason) -> None:
     refused = cells.whole(cell)
     assert isinstance(refused, cells.Refused) and reason in refused.reason
+
+
+def test_a_grouped_quantity_is_refused_with_a_whole_number_hint() -> None:
+    refused = cells.whole("1,000")
+    assert isinstance(refused, cells.Refused)
+    assert "is ambiguous" in refused.reason and "without the comma (2500)" in refused.reason
+    assert "decimal part" not in refused.reason  # a quantity has none to add
+    as_money = cells.exact_decimal("1,000")
+    assert isinstance(as_money, cells.Refused) and "decimal part" in as_money.reason  # money keeps its hint

@@ -355,3 +355,12 @@ def test_an_order_number_typed_into_a_blocked_order_is_kept(env) -> None:
     assert again.plan.decisions[0].action == "blocked"  # only `kotis resolve` settles the ledger
     assert read_sheet(path)[rows["U-1#0"]]["OrderNum"] == number
     assert len(creates(sandbox)) == 1
+
+
+def test_a_plan_line_with_address_fields_missing_reads_cleanly(env) -> None:
+    _sandbox, client, skus, tmp, db = env
+    path = tmp / "gaps.xlsx"
+    write_orders(path, [line("G-1", skus[0]["sku"], 1, City=None), line("G-2", skus[0]["sku"], 1, Name=None)])
+    shown = [text for text in push(client, path, db, apply=False).lines if text.startswith("  invalid")]
+    assert shown[0].endswith(f"1 x {skus[0]['sku']} -> Ann Lee, WA"), shown
+    assert shown[1].endswith(f"1 x {skus[0]['sku']} -> Seattle WA"), shown

@@ -661,3 +661,14 @@ def test_a_column_excel_added_to_the_reports_table_stays_a_table_column(tmp_path
     assert columns[-1].calculatedColumnFormula.attr_text == "price_list_prices[[#This Row],[Price]]*2"
     assert len({c.id for c in columns}) == len(columns) == 10
     assert [ws[f"I{r}"].value for r in range(6, 10)] == ["note 0003", None, "note 0001", None]
+
+
+def test_a_carried_formula_shows_its_new_value_even_where_cached_values_are_trusted(tmp_path: Path) -> None:
+    """LibreOffice's default trusts an xlsx file's cached results: a formula carried beside refreshed
+    rows must not keep a result computed from the old ones."""
+    book = user_workbook(tmp_path)
+    assert cells(book, "Prices", data_only=True)["0001"][10] == pytest.approx(2.26)  # =C6*2
+    write_report_xlsx(prices([7, 5, 3, 6, 1], price_bump=100), book)
+    assert cells(book, "Prices", data_only=True)["0001"][10] is None  # no stale 2.26 for a reader
+    reopened = recalculate_with_libreoffice(book, tmp_path / "lo2")  # default settings: no forced recalculation
+    assert cells(reopened, "Prices", data_only=True)["0001"][10] == pytest.approx(202.26)

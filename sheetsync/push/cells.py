@@ -96,6 +96,11 @@ def money(value: Any) -> Decimal | Refused:
 
 def whole(value: Any) -> int | Refused:
     """A positive whole number (quantities, IDs): 3 and 3.0 are 3, 2.5 and "3 units" are refused."""
+    if isinstance(value, str) and _GROUPED_WHOLE.match(value.strip()):  # the money hint (2,500.00) misleads here
+        return Refused(
+            "is ambiguous: a comma without decimals reads as thousands in the US and as a decimal point "
+            "elsewhere; type the whole number without the comma (2500)"
+        )
     number = exact_decimal(value)
     if isinstance(number, Refused):
         return number

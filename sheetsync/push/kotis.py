@@ -251,7 +251,8 @@ def _describe(d: OrderDecision) -> str:
         return d.reasons[0] if d.reasons else f"order {d.order_num}"
     first = d.order.lines[0].fields
     skus = ", ".join(f"{line.quantity or '?'} x {line.sku or '?'}" for line in d.order.lines)
-    return f"{skus} -> {first.get('Name', '')}, {first.get('City', '')} {first.get('State', '')}".strip()
+    place = " ".join(str(first[f]) for f in ("City", "State") if first.get(f))  # a missing City leaves no gap
+    return f"{skus} -> {', '.join(str(part) for part in (first.get('Name'), place) if part)}"
 
 
 # ---- push ----------------------------------------------------------------------------------------

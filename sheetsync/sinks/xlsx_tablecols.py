@@ -12,8 +12,7 @@ from typing import Any
 
 from sheetsync.sinks.xlsx_package import XlsxPackage
 from sheetsync.sinks.xlsx_transplant import rel_kind
-from sheetsync.sinks.xlsx_usercols import CellReader
-from sheetsync.sinks.xlsx_worksheet import WorksheetXml, column_letters, split_ref
+from sheetsync.sinks.xlsx_worksheet import CellReader, WorksheetXml, column_letters, split_ref
 from sheetsync.sinks.xlsx_xml import NS, q
 
 

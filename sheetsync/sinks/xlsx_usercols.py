@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -28,6 +28,7 @@ from sheetsync.sinks.xlsx_formulas import FormulaMover
 from sheetsync.sinks.xlsx_package import XlsxPackage
 from sheetsync.sinks.xlsx_worksheet import (
     MAX_COLUMNS,
+    CellReader,
     WorksheetXml,
     column_index,
     column_letters,
@@ -194,40 +195,6 @@ class Carried:
     warnings: list[str] = field(default_factory=list)
     cells: int = 0
     extras: Extras = field(default_factory=Extras)  # notes, links and merges of the moved cells
-
-
-class CellReader:
-    """Values of <c> elements of one package (shared strings resolved)."""
-
-    def __init__(self, package: XlsxPackage) -> None:
-        self.strings: list[str] = []
-        workbook = package.workbook_part()
-        for rel in package.relationships(workbook):
-            if rel.type.endswith("/sharedStrings"):
-                root = package.read_xml(rel.target)
-                self.strings = ["".join(si.itertext()) for si in root.iterfind("m:si", NS)]
-
-    def value(self, cell: Any) -> Any:
-        kind = cell.get("t", "n")
-        if kind == "inlineStr":
-            inline = cell.find(q("is"))
-            return "".join(inline.itertext()) if inline is not None else ""
-        v = cell.find(q("v"))
-        text = v.text if v is not None else None
-        if text is None:
-            return None
-        if kind == "s":
-            index = int(text)
-            return self.strings[index] if index < len(self.strings) else ""
-        if kind in ("str", "e"):
-            return text
-        if kind == "b":
-            return text in ("1", "true")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            return text
-        return int(number) if number == number.to_integral_value() and "E" not in text.upper() else number
 
 
 def key_text(value: Any) -> str:
@@ -451,13 +418,26 @@ def _place(sheet: WorksheetXml, cell: Any, move: Callable[[str], str], new_row: 
     moved = copy.deepcopy(cell)
     new_ref = f"{column_letters(new_column)}{new_row}"
     formula = moved.find(q("f"))
-    if formula is not None and formula.text:
-        formula.text = move(formula.text)
-        if formula.get("ref"):
-            formula.set("ref", new_ref)
+    if formula is not None:
+        if formula.text:
+            formula.text = move(formula.text)
+            if formula.get("ref"):
+                formula.set("ref", new_ref)
+        _drop_cached_result(moved)
     moved.set("r", new_ref)
     placeholder = sheet.cell(new_row, new_column)
     placeholder.getparent().replace(placeholder, moved)
+
+
+def _drop_cached_result(cell: Any) -> None:
+    """Forget a carried formula's cached result: it was computed from the old rows (the report's values
+    beside it changed, or the row moved), so it is wrong until recalculated. Without one, Excel and
+    LibreOffice compute the cell on open (LibreOffice keeps stale cached results by default)."""
+    cached = cell.find(q("v"))
+    if cached is not None:
+        cell.remove(cached)
+    if cell.get("t") in ("str", "b", "e", "n"):
+        del cell.attrib["t"]
 
 
 def _hidden(row: Any) -> bool:

@@ -11,13 +11,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from sheetsync.errors import SinkError
-from sheetsync.sinks.xlsx_xml import q
+from sheetsync.sinks.xlsx_xml import NS, q
+
+if TYPE_CHECKING:
+    from sheetsync.sinks.xlsx_package import XlsxPackage
 
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037\ufffe\uffff]")
@@ -225,3 +228,37 @@ def expand_all_shared(sheet: WorksheetXml) -> None:
     groups = {f.get("si") for f in sheet.data.iter(q("f")) if f.get("t") == "shared"}
     for group in groups:
         expand_shared_group(sheet, group)
+
+
+class CellReader:
+    """Values of <c> elements of one package (shared strings resolved)."""
+
+    def __init__(self, package: XlsxPackage) -> None:
+        self.strings: list[str] = []
+        workbook = package.workbook_part()
+        for rel in package.relationships(workbook):
+            if rel.type.endswith("/sharedStrings"):
+                root = package.read_xml(rel.target)
+                self.strings = ["".join(si.itertext()) for si in root.iterfind("m:si", NS)]
+
+    def value(self, cell: Any) -> Any:
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            inline = cell.find(q("is"))
+            return "".join(inline.itertext()) if inline is not None else ""
+        v = cell.find(q("v"))
+        text = v.text if v is not None else None
+        if text is None:
+            return None
+        if kind == "s":
+            index = int(text)
+            return self.strings[index] if index < len(self.strings) else ""
+        if kind in ("str", "e"):
+            return text
+        if kind == "b":
+            return text in ("1", "true")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return text
+        return int(number) if number == number.to_integral_value() and "E" not in text.upper() else number
