@@ -71,7 +71,8 @@ class EtagCache:
         self._readers = threading.local()
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            with closing(self._connect()) as db, db:
+            # one setup at a time per file: two threads switching a new file to WAL at once get "database is locked"
+            with self._queue.lock, closing(self._connect()) as db, db:
                 db.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers never wait for a writer
                 db.execute("CREATE TABLE IF NOT EXISTS etags (url TEXT PRIMARY KEY, etag TEXT NOT NULL, body BLOB)")
         except (OSError, sqlite3.Error) as exc:
