@@ -353,6 +353,7 @@ def test_an_order_number_typed_into_a_blocked_order_is_kept(env) -> None:
     book.save(path)
     again = push(client, path, db)
     assert again.plan.decisions[0].action == "blocked"  # only `kotis resolve` settles the ledger
+    assert again.exit_code == ExitCode.UNKNOWN_OUTCOME  # still unsettled: not a row to fix (exit 1)
     assert read_sheet(path)[rows["U-1#0"]]["OrderNum"] == number
     assert len(creates(sandbox)) == 1
 

@@ -349,7 +349,9 @@ def test_a_send_killed_in_the_smtp_transaction_is_unknown_and_nothing_goes_twice
             str(pdfs),
         ]
         command += ["--recipients", str(mapping), "--apply"]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=default_sigint
+        )
         try:
             assert handler.in_data.wait(60), "the send never reached DATA"
         finally:
@@ -405,7 +407,9 @@ def test_a_stop_before_the_message_was_handed_over_records_it_not_sent(
         env = {**os.environ, **mail_env(port, db)}
         command = [sys.executable, "-c", "from sheetsync.cli import main; main()", "statements", "send"]
         command += ["--pdf", str(pdfs), "--recipients", str(mapping), "--apply"]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=default_sigint
+        )
         try:
             assert handler.in_mail.wait(60), "the send never reached MAIL FROM"
         finally:
@@ -535,3 +539,9 @@ def test_statements_are_not_built_without_a_sender_and_remit_to(tmp_path: Path) 
         with pytest.raises(ConfigError, match="has no remit-to address"):
             build_statements(connections, tmp_path / "out", params={}, settings=settings)
     assert not (tmp_path / "out").exists()
+
+
+def default_sigint() -> None:
+    """In the child: Ctrl-C's default action, even when pytest runs as a background job (which starts
+    with SIGINT ignored, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

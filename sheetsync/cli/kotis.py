@@ -126,8 +126,9 @@ def push(
 
     \b
     An order whose POST got no clear answer is blocked, never re-sent: settle it with `kotis resolve`.
-    Exit codes: 0 all created (plan: valid), 1 some rows invalid, refused, blocked or not sent,
-    2 usage or sheet error, 3 API or auth error, 4 an outcome is unknown, 130 stopped by a signal.
+    Exit codes: 0 all created (plan: valid), 1 some rows invalid, refused or not sent,
+    2 usage or sheet error, 3 API or auth error, 4 an outcome is unknown or an order is blocked
+    until `kotis resolve`, 130 stopped by a signal.
     Example:
       sheetsync kotis push orders.xlsx
       sheetsync kotis push orders.xlsx --apply

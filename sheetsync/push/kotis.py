@@ -78,15 +78,20 @@ class OrderPushResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        attention = any(self.plan.of(a) for a in (INVALID, BLOCKED, CONFLICT, CLAIMED))
+        # an order blocked by an earlier unknown outcome needs `kotis resolve`, not a fixed row: exit 4
+        # until it is settled, so a wrapper can tell the two apart
+        attention = any(self.plan.of(a) for a in (INVALID, CONFLICT, CLAIMED))
+        blocked = bool(self.plan.of(BLOCKED))
         if not self.applied:
-            return ExitCode.PARTIAL if attention else ExitCode.OK
+            return ExitCode.UNKNOWN_OUTCOME if blocked else ExitCode.PARTIAL if attention else ExitCode.OK
         if self.count(UNKNOWN_STATUS):
             return ExitCode.UNKNOWN_OUTCOME
         if self.interrupted:
             return ExitCode.INTERRUPTED
         if self.stop is not None:
             return ExitCode.API
+        if blocked:
+            return ExitCode.UNKNOWN_OUTCOME
         if attention or self.count(REFUSED_STATUS) or self.count(NOT_SENT_STATUS):
             return ExitCode.PARTIAL
         return ExitCode.OK
