@@ -131,6 +131,18 @@ LEDGER_HELP = (
 CREDENTIALS_HELP = "Google service-account JSON, for a Google Sheet (default: SHEETSYNC_GOOGLE_CREDENTIALS)."
 
 
+def finish_push(result: Any, *, apply: bool, plan_only: str) -> int:
+    """After a reverse-path push: the lines not yet shown, the plan-only hint, why it stopped, the exit
+    code (`result` is push/payments.py's or push/kotis.py's result)."""
+    for line in result.lines[result.shown :]:
+        click.echo(line)
+    if not apply:
+        click.echo(f"Nothing was sent (plan only); run again with --apply to {plan_only}.")
+    if result.stop is not None:
+        click.echo(f"error: stopped: {result.stop.message}", err=True)
+    return exit_with(result.exit_code)
+
+
 def push_target(settings: Settings, text: str, tab: str | None, credentials: str | None, default_tab: str) -> Any:
     """The sheet a reverse-path command reads and writes back (push/target.py `open_target`)."""
     from sheetsync.push.target import open_target

@@ -13,6 +13,7 @@ from sheetsync.cli.common import (
     LEDGER_HELP,
     api_options,
     exit_with,
+    finish_push,
     push_target,
     settings_from_context,
     sheet_credentials,
@@ -222,13 +223,7 @@ def push(
             )
     finally:
         book.close()
-    for line in result.lines[result.shown :]:
-        click.echo(line)
-    if not apply:
-        click.echo("Nothing was sent (plan only); run again with --apply to post.")
-    if result.stop is not None:
-        click.echo(f"error: stopped: {result.stop.message}", err=True)
-    return _exit(result.exit_code)
+    return finish_push(result, apply=apply, plan_only="post")
 
 
 @payments_group.command("status")
